@@ -1,0 +1,72 @@
+/*
+ * env_impl.h — private: what an env implementation provides to env.c.
+ *
+ * env.c owns `struct kv_env` (an ops table, the implementation's context
+ * and the atomic I/O counters) and every public kv_env_* / kv_file_*
+ * function. Those functions check their arguments once, for every
+ * implementation, dispatch through the ops table, and count what succeeded.
+ * An implementation (env_posix.c, env_mem.c, env_fault.c) therefore only
+ * does the work: it never sees a NULL argument, an unknown flag, a write
+ * on a read-only file or an offset past INT64_MAX, and it never touches
+ * the counters.
+ *
+ * Files: an implementation allocates its own file structure with a
+ * `struct kv_file` as its first member and returns a pointer to that
+ * member; env.c fills in `env` and `flags` after a successful open, and
+ * dispatches every later kv_file_* call through `f->env->ops`. The close op
+ * must free the structure even when it reports an error.
+ *
+ * Env-level ops take the `ctx` given to kv_env_create(). Every failing op
+ * sets the error detail (kv_fail / kv_fail_errno) naming the call and path.
+ */
+#ifndef KVLABS_ENV_IMPL_H
+#define KVLABS_ENV_IMPL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "kvlabs/env.h"
+
+/** The header every implementation's file structure starts with. */
+struct kv_file {
+    struct kv_env *env; /* set by env.c after open */
+    int flags;          /* the KV_O_* flags it was opened with, set by env.c */
+};
+
+/** The operations of one env implementation. Every member is required. */
+struct kv_env_ops {
+    const char *name;
+    void (*destroy)(void *ctx);
+    int (*open)(void *ctx, const char *path, int flags, kv_file **out);
+    int (*close)(kv_file *f);
+    int (*pread)(kv_file *f, void *buf, size_t n, uint64_t off, size_t *got);
+    int (*pwrite)(kv_file *f, const void *buf, size_t n, uint64_t off);
+    int (*sync)(kv_file *f);
+    int (*truncate)(kv_file *f, uint64_t size);
+    int (*size)(kv_file *f, uint64_t *size);
+    int (*lock)(kv_file *f);
+    int (*mmap)(kv_file *f, uint64_t off, size_t len, bool writable, void **addr);
+    int (*munmap)(kv_file *f, void *addr, size_t len);
+    int (*mkdir)(void *ctx, const char *path);
+    int (*sync_dir)(void *ctx, const char *path);
+    int (*rename)(void *ctx, const char *from, const char *to);
+    int (*unlink)(void *ctx, const char *path);
+    int (*rmdir)(void *ctx, const char *path);
+    int (*stat)(void *ctx, const char *path, uint64_t *size, bool *is_dir);
+    int (*list)(void *ctx, const char *dir, char ***names, size_t *n);
+};
+
+/** The POSIX implementation (env_posix.c); its ctx is NULL. */
+extern const struct kv_env_ops kv_env_posix_ops;
+
+/** A new env over @p ops and @p ctx (counters zero), or NULL when out of memory. */
+kv_env *kv_env_create(const struct kv_env_ops *ops, void *ctx);
+
+/** The ctx of @p env if it runs on @p ops, else NULL (how env_fault.c recognises its envs). */
+void *kv_env_ctx(const kv_env *env, const struct kv_env_ops *ops);
+
+/** Sort a name array as kv_env_list() returns it (shared by the implementations). */
+void kv_env_sort_names(char **names, size_t n);
+
+#endif /* KVLABS_ENV_IMPL_H */
