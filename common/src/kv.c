@@ -97,10 +97,17 @@ static char *join_options(const char *suffix, const char *options)
     return t;
 }
 
-/* Resolve max_key/max_value against the engine's default and upper bound. */
-static int resolve_limit(const char *what, uint64_t given, size_t def, size_t limit, size_t *out)
+/*
+ * Resolve max_key/max_value against the engine's default and upper bound.
+ * An explicit 0 is honoured (max_value=0 admits only empty values; max_key
+ * has a minimum of 1 in the options table).
+ */
+static int resolve_limit(const kv_opts *opts, const char *what, size_t def, size_t limit,
+                         size_t *out)
 {
-    if (given == 0) {
+    uint64_t given = kv_opts_u64(opts, what);
+
+    if (!kv_opts_given(opts, what)) {
         *out = def;
         return KV_OK;
     }
@@ -151,11 +158,10 @@ int kv_open_env(const char *engine, const char *path, const char *options, const
     rc = parse_engine_opts(ops, colon ? colon + 1 : NULL, options, &opts);
     if (rc != KV_OK)
         return rc;
-    rc = resolve_limit("max_key", kv_opts_common(opts)->max_key, ops->default_max_key,
-                       ops->limit_max_key, &max_key);
+    rc = resolve_limit(opts, "max_key", ops->default_max_key, ops->limit_max_key, &max_key);
     if (rc == KV_OK)
-        rc = resolve_limit("max_value", kv_opts_common(opts)->max_value, ops->default_max_value,
-                           ops->limit_max_value, &max_value);
+        rc = resolve_limit(opts, "max_value", ops->default_max_value, ops->limit_max_value,
+                           &max_value);
     if (rc != KV_OK)
         goto out_free_opts;
 
@@ -168,10 +174,11 @@ int kv_open_env(const char *engine, const char *path, const char *options, const
     db->env = env;
     if (!db->caps)
         db->caps = ops->caps;
-    /* An engine may have set tighter limits itself (e.g. fixed at creation). */
-    if (!db->max_key || db->max_key > max_key)
+    /* An engine may have set tighter limits itself (e.g. fixed at creation);
+     * it signals that with base.limits_set. */
+    if (!db->limits_set || db->max_key > max_key)
         db->max_key = max_key;
-    if (!db->max_value || db->max_value > max_value)
+    if (!db->limits_set || db->max_value > max_value)
         db->max_value = max_value;
     atomic_init(&db->open_iters, 0);
     atomic_init(&db->n_puts, 0);

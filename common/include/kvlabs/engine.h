@@ -66,6 +66,8 @@ struct kv_db {
     unsigned caps;             /**< KV_CAP_* of this instance (the engine may narrow ops->caps at open) */
     size_t max_key;            /**< effective key limit */
     size_t max_value;          /**< effective value limit */
+    bool limits_set;           /**< set by an engine's open when it fixed max_key/max_value itself
+                                    (e.g. limits stored at creation); the front end then only lowers them */
     atomic_int open_iters;     /**< iterators not yet closed (asserted 0 at close) */
     atomic_uint_fast64_t n_puts;    /**< successful kv_put calls */
     atomic_uint_fast64_t n_gets;    /**< kv_get calls */
