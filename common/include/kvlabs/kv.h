@@ -236,7 +236,9 @@ int kv_sync(kv_db *db);
  *
  * Guarantee: a key present and unchanged for the whole iteration is
  * returned exactly once, in order; keys written meanwhile may or may not
- * appear; writes from the same thread never deadlock.
+ * appear; writes from the same thread never deadlock. Each kv_iter_first()
+ * or kv_iter_seek() repositions on the current data (a snapshot engine takes
+ * a fresh snapshot there); kv_iter_next() continues from where it stands.
  * @param[in]  db   the handle.
  * @param[out] out  the new cursor, set only on success; close it with
  *                  kv_iter_close() before kv_close().
