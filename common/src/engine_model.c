@@ -35,9 +35,11 @@
  * the synced records behind it.
  *
  * A second opener of the same directory gets KV_EBUSY (lock on the log).
- * A failed append is cut off again (truncate to the old end) so the log
- * never holds a half record followed by good ones; if even that fails the
- * instance refuses further writes with KV_EIO.
+ * A failed append (a failed write, or the failed fsync of sync=always or
+ * batch) is cut off again (truncate to the old end) so the log never holds
+ * a half record followed by good ones, nor a record of a write the caller
+ * was told failed; if even that fails the instance refuses further writes
+ * with KV_EIO (and kv_close() reports KV_EIO: it cannot flush).
  */
 #include <assert.h>
 #include <pthread.h>
@@ -230,7 +232,13 @@ static int log_append(struct model_db *m, int op, const void *key, size_t klen, 
     put_le32(rec, kv_crc32c(0, rec + 4, MODEL_HDR - 4));
     rc = kv_file_pwrite(m->log, rec, len, m->log_end);
     kv_free(rec);
+    if (rc == KV_OK && (m->sync == KV_SYNC_ALWAYS ||
+                        (m->sync == KV_SYNC_BATCH && now_ms() - m->last_sync_ms >= m->sync_ms)))
+        rc = log_sync(m);
     if (rc != KV_OK) {
+        /* The caller is told the write failed and does not apply it, so the
+         * record goes too (also after a failed fsync: else a reopen would
+         * bring back a write this handle never showed). */
         char why[KV_ERROR_MAX];
         snprintf(why, sizeof(why), "%s", kv_last_error());
         if (kv_file_truncate(m->log, m->log_end) != KV_OK)
@@ -238,9 +246,6 @@ static int log_append(struct model_db *m, int op, const void *key, size_t klen, 
         return kv_fail(rc, "model: log append failed: %s", why);
     }
     m->log_end += len;
-    if (m->sync == KV_SYNC_ALWAYS ||
-        (m->sync == KV_SYNC_BATCH && now_ms() - m->last_sync_ms >= m->sync_ms))
-        return log_sync(m);
     return KV_OK;
 }
 
@@ -415,8 +420,9 @@ static int model_close(kv_db *db)
     int rc = KV_OK;
 
     if (m->log) {
-        if (!m->broken)
-            rc = kv_file_sync(m->log);
+        /* A broken log cannot be flushed: its acknowledged writes may not be durable. */
+        rc = m->broken ? kv_fail(KV_EIO, "model: log is unusable; not flushed at close")
+                       : kv_file_sync(m->log);
         int rc2 = kv_file_close(m->log);
         if (rc == KV_OK)
             rc = rc2;
@@ -552,8 +558,10 @@ static int model_iter_open(kv_db *db, kv_iter **out)
 static void iter_load(struct model_iter *it, const struct model_db *m, size_t i)
 {
     it->valid = false;
-    if (i >= m->n)
+    if (i >= m->n) {
+        it->key.len = 0; /* at the end: clears an earlier ENOMEM mark */
         return;
+    }
     if (kv_buf_set(&it->key, m->e[i].key, m->e[i].klen) != KV_OK ||
         kv_buf_set(&it->val, m->e[i].key + m->e[i].klen, m->e[i].vlen) != KV_OK) {
         it->key.len = SIZE_MAX; /* marks ENOMEM for iter_status */

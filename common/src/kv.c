@@ -143,7 +143,7 @@ int kv_open_env(const char *engine, const char *path, const char *options, const
     const char *colon;
     kv_opts *opts = NULL;
     kv_open_args args;
-    size_t max_key, max_value;
+    size_t max_key = 0, max_value = 0;
     kv_db *db = NULL;
     int rc;
 

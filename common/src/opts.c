@@ -273,11 +273,12 @@ static void fill_common(kv_opts *o)
 static int apply_defaults(kv_opts *o)
 {
     for (size_t i = 0; i < o->n; i++) {
-        struct opt_val *v = &o->v[i];
-        if (v->given || !v->spec->def)
+        struct opt_val *v = &o->v[i], scratch = {.spec = v->spec};
+        if (!v->spec->def)
             continue;
-        /* A default that does not parse is a bug in the engine's table. */
-        if (parse_value(v, v->spec->def) != KV_OK)
+        /* A default that does not parse is a bug in the engine's table, also
+         * when the text gives the option (checked on a scratch copy then). */
+        if (parse_value(v->given ? &scratch : v, v->spec->def) != KV_OK)
             return kv_fail(KV_EINVAL, "bad default '%s' for option '%s'", v->spec->def,
                            v->spec->name);
     }
@@ -306,7 +307,8 @@ int kv_opts_parse(const kv_opt_spec *spec, const char *text, kv_opts **out)
         o->v[o->n++].spec = &common_spec[i];
 
     for (tok = strtok_r(o->text, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
-        if (!*trim(tok))
+        tok = trim(tok);
+        if (!*tok)
             continue;
         rc = parse_token(o, tok);
         if (rc != KV_OK)
