@@ -174,11 +174,12 @@ int kv_open_env(const char *engine, const char *path, const char *options, const
     db->env = env;
     if (!db->caps)
         db->caps = ops->caps;
-    /* An engine may have set tighter limits itself (e.g. fixed at creation);
-     * it signals that with base.limits_set. */
-    if (!db->limits_set || db->max_key > max_key)
+    /* An engine may have fixed its limits itself (e.g. stored at creation);
+     * it signals that with base.limits_set, and only explicit options then
+     * lower them. */
+    if (!db->limits_set || (kv_opts_given(opts, "max_key") && db->max_key > max_key))
         db->max_key = max_key;
-    if (!db->limits_set || db->max_value > max_value)
+    if (!db->limits_set || (kv_opts_given(opts, "max_value") && db->max_value > max_value))
         db->max_value = max_value;
     atomic_init(&db->open_iters, 0);
     atomic_init(&db->n_puts, 0);
