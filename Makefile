@@ -6,6 +6,13 @@
 #   make coverage   line and branch coverage of every lab (build/coverage/)
 #   make memcheck   every test suite under Valgrind (errors and definite leaks fail)
 #   make install    headers, archives, pkg-config file and kvctl under PREFIX
+#   make bench      kvbench, the cross-engine benchmark driver (release build)
+#   make report     the cross-engine benchmark report in build/report/ (about 10 minutes;
+#                   FULL=1 sweeps N over 1e4..1e7, hours; REPORT_N=, REPORT_REPEATS= override)
+#   make starter    starter kits: build/starter/kvlabs-<lab>/ and .tar.gz (LAB=... for one)
+#   make grade      LAB=... SUBMISSION=DIR [OUT=DIR]: grade a submission (Gradescope results.json)
+#   make grade-tests LAB=... TESTS="a.c b.c" [OUT=DIR]: grade a student's tests by the mutants they catch
+#   make grade-check  every mutant through the full grader (slow; make test runs a sample)
 #   make deps       scripts/install-deps.sh (normally run once, behind a stamp)
 #   make clean      remove build output but keep build/cache/
 #   make distclean  remove build/ entirely
@@ -17,14 +24,18 @@ BUILD   ?= $(CURDIR)/build
 PREFIX  ?= /usr/local
 JOBS    ?= 2
 # The labs in build order; common/ first, every lab depends on it.
-LABS    := common sprint-1-c-core tools
+LABS    := common sprint-1-c-core tools bench
+# The labs whose engines go into libkvlabs.a: not bench, whose engines are the
+# peer adapters (they need LevelDB, RocksDB, LMDB and SQLite to link).
+ENGINE_LABS := $(filter-out bench,$(LABS))
 # Every engine of every lab, for libkvlabs.a's registry (from each lab.mk).
-ALL_ENGINES := $(sort $(foreach l,$(LABS),$(shell sed -n 's/^LAB_ENGINES *:= *//p' $(l)/lab.mk 2>/dev/null)))
-ALL_INITS   := $(sort $(foreach l,$(LABS),$(shell sed -n 's/^LAB_INITS *:= *//p' $(l)/lab.mk 2>/dev/null)))
+ALL_ENGINES := $(sort $(foreach l,$(ENGINE_LABS),$(shell sed -n 's/^LAB_ENGINES *:= *//p' $(l)/lab.mk 2>/dev/null)))
+ALL_INITS   := $(sort $(foreach l,$(ENGINE_LABS),$(shell sed -n 's/^LAB_INITS *:= *//p' $(l)/lab.mk 2>/dev/null)))
 DEPS_STAMP  := $(BUILD)/.deps-stamp
 SUB     := $(MAKE) --no-print-directory
 
-.PHONY: all test docs coverage memcheck install deps clean distclean archives compdb
+.PHONY: all test docs coverage memcheck install deps clean distclean archives compdb bench report
+.PHONY: starter grade grade-tests grade-check
 
 all: $(DEPS_STAMP)
 	@for l in $(LABS); do $(SUB) -j$(JOBS) -C $$l all VARIANT=release BUILD=$(BUILD) || exit 1; done
@@ -68,6 +79,24 @@ coverage: $(DEPS_STAMP)
 docs: $(DEPS_STAMP)
 	@sh scripts/build-docs.sh $(BUILD)/docs
 
+# ---- course tooling (tools/*.py, docs/grading.md) -------------------------------
+# The fence check runs first: a bad fence would ship a solution in a kit.
+starter: $(DEPS_STAMP)
+	@python3 tools/check_fences.py $(LAB)
+	@python3 tools/starter.py --out $(BUILD)/starter $(LAB)
+
+grade: $(DEPS_STAMP)
+	@test -n "$(LAB)" -a -n "$(SUBMISSION)" || { echo "usage: make grade LAB=<lab> SUBMISSION=<dir> [OUT=<dir>]"; exit 2; }
+	@python3 tools/grade.py --lab $(LAB) --submission $(SUBMISSION) --jobs $(JOBS) \
+	  $(if $(OUT),--out $(OUT))
+
+grade-tests: $(DEPS_STAMP)
+	@test -n "$(LAB)" -a -n "$(TESTS)" || { echo "usage: make grade-tests LAB=<lab> TESTS=<file.c ...> [OUT=<dir>]"; exit 2; }
+	@python3 tools/grade_tests.py --lab $(LAB) --tests $(TESTS) --jobs $(JOBS) $(if $(OUT),--out $(OUT))
+
+grade-check: $(DEPS_STAMP)
+	@python3 tools/grade_check.py --jobs $(JOBS) $(LAB)
+
 # ---- archives, pkg-config, install ---------------------------------------------
 # libkvlabs-common.a: common alone (what a single lab links, with its own registry).
 # libkvlabs.a: common + every lab library + a registry listing every engine.
@@ -78,7 +107,7 @@ archives:
 	@sh scripts/gen-registry.sh $(REL)/gen/registry_all.c "$(ALL_ENGINES)" "$(ALL_INITS)"
 	@$(CC) -std=c11 -O2 -Icommon/include -c $(REL)/gen/registry_all.c -o $(REL)/obj/all/registry_all.o
 	@{ echo "CREATE $(BUILD)/lib/libkvlabs.a"; \
-	   for l in $(REL)/lib/lib*.a; do echo "ADDLIB $$l"; done; \
+	   for l in $(filter-out %/libbench.a,$(wildcard $(REL)/lib/lib*.a)); do echo "ADDLIB $$l"; done; \
 	   echo "ADDMOD $(REL)/obj/all/registry_all.o"; echo SAVE; echo END; } | ar -M
 	@sh scripts/gen-pkgconfig.sh $(PREFIX) > $(BUILD)/lib/pkgconfig/kvlabs.pc
 	@echo "archives: $(BUILD)/lib/libkvlabs-common.a $(BUILD)/lib/libkvlabs.a (engines: $(ALL_ENGINES))"
@@ -93,6 +122,22 @@ install: all
 	install -m 644 $(BUILD)/lib/libkvlabs.a $(BUILD)/lib/libkvlabs-common.a $(DESTDIR)$(PREFIX)/lib/
 	sh scripts/gen-pkgconfig.sh $(PREFIX) > $(DESTDIR)$(PREFIX)/lib/pkgconfig/kvlabs.pc
 	install -m 755 $(REL)/bin/tools/kvctl $(DESTDIR)$(PREFIX)/bin/
+
+# ---- benchmarks ------------------------------------------------------------------
+# kvbench links every engine bench/lab.mk lists (the peers and, as labs add
+# them, the course's engines). `make report` builds it, then bench/report.py
+# measures the machine (kvbench physical), chooses N with a pilot run so the
+# whole target takes about 10 minutes on 2 cores, runs every kvlabs engine
+# (not model, not the in-VM ones) and the four peers, and writes
+# build/report/{index.html,report.md,charts/,results/}.
+KVBENCH = $(REL)/bin/bench/kvbench
+bench: $(DEPS_STAMP)
+	@$(SUB) -j$(JOBS) -C bench all VARIANT=release BUILD=$(BUILD)
+
+report: $(DEPS_STAMP)
+	@t0=$$(date +%s); $(SUB) bench && \
+	python3 bench/report.py run --kvbench $(KVBENCH) --out $(BUILD)/report --started $$t0 \
+	  $(if $(FULL),--full) $(if $(REPORT_N),-n $(REPORT_N)) $(if $(REPORT_REPEATS),--repeats $(REPORT_REPEATS))
 
 # ---- cleaning ------------------------------------------------------------------
 clean:

@@ -1,0 +1,15 @@
+# bench/lab.mk — manifest of bench/, in the same form as a lab's.
+#
+# LAB_ENGINES: the engines linked into kvbench (its generated registry lists
+#   them; model is added automatically). Today: the four peers, whose
+#   adapters are in peers/. Every later lab adds its engines here (e.g.
+#   `LAB_ENGINES += hash bitcask`) and its library to LAB_LIBS in bench/Makefile
+#   (e.g. `LAB_LIBS += $(LIBDIR)/libsprint-2-hash-storage.a`), so kvbench —
+#   and with it `make report` — reaches every engine.
+#   A lab whose engines need a start-up function (sprint 2's SIMD hash paths)
+#   adds it to LAB_INITS here too.
+# LAB_MICROS: micro-benchmarks (`const struct kv_micro_bench kv_micro_<name>`,
+#   see kvbench.h) listed in kvbench's registry. A lab that defines its own
+#   adds their names here and its library to LAB_LIBS, like an engine.
+LAB_ENGINES := leveldb lmdb rocksdb sqlite
+LAB_MICROS  := crc32c_4k xxh3_4k

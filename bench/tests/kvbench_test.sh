@@ -1,0 +1,224 @@
+#!/bin/sh
+# kvbench_test.sh — end-to-end tests of kvbench and the report, run by
+# `make -C bench test` (and so by `make test`).
+#
+# Uses the kvbench binary from $BIN_DIR and bench/report.py from $LAB_DIR
+# (both set by the make rules), in a fresh temporary directory:
+#   --list; a tiny run (-n 300, one repeat) of every workload on model and
+#   on every peer, every result file present and valid; the regression gate
+#   on the run itself and on synthetic copies (-10% throughput, +20% p99,
+#   -3% throughput); the summary's CV and unstable flag on synthetic
+#   repeats; physical at small sizes; --procs refused and accepted; bad
+#   --engines options; threads and warm-up; the report generator, both
+#   rendering the smoke results and running end to end.
+# Each check prints "ok - ..." or "not ok - ..."; the last line is
+# "N passed, N failed" and the exit status is non-zero when a check failed.
+set -u
+
+LAB_DIR=${LAB_DIR:-$(cd "$(dirname "$0")/.." && pwd)}
+BIN_DIR=${BIN_DIR:-$LAB_DIR/../build/asan/bin/bench}
+KVB=$BIN_DIR/kvbench
+REPORT=$LAB_DIR/report.py
+T=$(mktemp -d "${TMPDIR:-/tmp}/kvbench_test.XXXXXX") || exit 1
+trap 'rm -rf "$T"' EXIT INT TERM
+
+pass=0 fail=0
+ok() { pass=$((pass + 1)); echo "ok - $1"; }
+notok() { fail=$((fail + 1)); echo "not ok - $1"; }
+check() { d=$1; shift; if "$@"; then ok "$d"; else notok "$d"; fi; }
+# run ARGS...: kvbench with stdout in $T/out, stderr in $T/err, status in $rc.
+run() { "$KVB" "$@" >"$T/out" 2>"$T/err"; rc=$?; }
+rc_is() { [ "$rc" = "$1" ]; }
+has() { grep -q -- "$2" "$1"; }
+nonempty() { [ -s "$1" ]; }
+# jset FILE EXPR: edit a result file with a python expression over `d`.
+jset() {
+    python3 - "$1" "$2" <<'EOF'
+import json, sys
+path, expr = sys.argv[1], sys.argv[2]
+d = json.load(open(path))
+exec(expr)
+json.dump(d, open(path, "w"), indent=2)
+EOF
+}
+
+if [ ! -x "$KVB" ]; then
+    echo "not ok - kvbench binary at $KVB"
+    echo "0 passed, 1 failed"
+    exit 1
+fi
+
+ENGINES="model leveldb rocksdb lmdb sqlite"
+WORKLOADS="fillseq fillrandom overwrite readrandom readmissing readseq scan ycsb-a ycsb-b ycsb-c ycsb-d ycsb-e ycsb-f deleterandom"
+
+# ---- --list -------------------------------------------------------------------
+run --list
+check "--list exits 0" rc_is 0
+for e in $ENGINES; do
+    check "--list shows engine $e" has "$T/out" "^  $e "
+done
+for w in $WORKLOADS; do
+    check "--list shows workload $w" has "$T/out" "^  $w "
+done
+check "--list shows the micro-benchmarks" sh -c "grep -q '^  crc32c_4k ' '$T/out' && grep -q '^  xxh3_4k ' '$T/out'"
+check "--list marks the peers and model" sh -c "grep -q '^  lmdb  *peer ' '$T/out' && grep -q '^  model  *reference ' '$T/out'"
+
+# ---- the smoke run: every workload on model and every peer ------------------------
+S=$T/smoke
+run -n 300 --repeats 1 --engines 'model;leveldb;rocksdb;lmdb;sqlite' --micros all --out "$S"
+check "smoke run of every workload on model and the peers exits 0" rc_is 0
+[ "$rc" = 0 ] || sed 's/^/# /' "$T/err" | tail -n 20
+missing=0
+for e in $ENGINES; do
+    for w in $WORKLOADS; do
+        [ -s "$S/$e.$w.r0.json" ] || { missing=$((missing + 1)); echo "# missing $e.$w.r0.json"; }
+    done
+done
+check "one result file per engine and workload (70)" [ "$missing" = 0 ]
+check "micro-benchmark results (engine micro)" sh -c "[ -s '$S/micro.crc32c_4k.r0.json' ] && [ -s '$S/micro.xxh3_4k.r0.json' ]"
+check "run.json and summary.json written" sh -c "[ -s '$S/run.json' ] && [ -s '$S/summary.json' ]"
+check "the data directory was removed" sh -c "! ls -d '$S'/.kvbench-data.* >/dev/null 2>&1"
+"$KVB" validate "$S"/*.r0.json >"$T/val" 2>&1
+vrc=$?
+check "kvbench validate accepts all 72 files" sh -c "[ $vrc = 0 ] && [ \$(grep -c '^ok ' '$T/val') = 72 ]"
+check "a smoke result counts 300 operations without errors" \
+    sh -c "grep -q '\"ops\": 300,' '$S/lmdb.readrandom.r0.json' && grep -q '\"errors\": 0' '$S/lmdb.readrandom.r0.json'"
+check "readrandom found every key" grep -q '"found": 300' "$S/sqlite.readrandom.r0.json"
+check "readmissing found none" grep -q '"not_found": 300' "$S/rocksdb.readmissing.r0.json"
+check "deleterandom deleted every key" grep -q '"errors": 0' "$S/leveldb.deleterandom.r0.json"
+check "ycsb-e scans 30 times (n/10)" grep -q '"ops": 30,' "$S/model.ycsb-e.r0.json"
+check "results record the load's disk size" grep -q '"load_disk_bytes"' "$S/leveldb.ycsb-c.r0.json"
+cp "$S/model.scan.r0.json" "$T/bad.json"
+jset "$T/bad.json" 'd["result"]["ops"] = -1'
+run validate "$T/bad.json"
+check "kvbench validate refuses a bad file (exit 1, names the field)" sh -c "[ $rc = 1 ] && grep -q '/result/ops' '$T/out'"
+
+# ---- the regression gate ---------------------------------------------------------
+run compare "$S" "$S"
+check "compare of a result set with itself exits 0" rc_is 0
+check "compare prints a table with every match" has "$T/out" "compare: 72 matched, 0 regressions"
+mkdir -p "$T/cut" "$T/slow" "$T/small"
+cp "$S"/*.r0.json "$T/cut/"; cp "$S"/*.r0.json "$T/slow/"; cp "$S"/*.r0.json "$T/small/"
+jset "$T/cut/lmdb.readrandom.r0.json" 'd["result"]["ops_per_sec"] *= 0.90'
+run compare "$S" "$T/cut"
+check "throughput -10% fails the gate (exit 1)" rc_is 1
+check "and names the regression" sh -c "grep -E '^lmdb +readrandom .*REGRESSION throughput' '$T/out' >/dev/null"
+jset "$T/slow/rocksdb.ycsb-a.r0.json" 'd["result"]["latency_ns"]["p99"] = int(d["result"]["latency_ns"]["p99"] * 1.2) + 1'
+run compare "$S" "$T/slow"
+check "p99 +20% fails the gate (exit 1)" rc_is 1
+check "and names it" sh -c "grep -E '^rocksdb +ycsb-a .*REGRESSION.* p99' '$T/out' >/dev/null"
+jset "$T/small/sqlite.fillrandom.r0.json" 'd["result"]["ops_per_sec"] *= 0.97'
+run compare "$S" "$T/small"
+check "throughput -3% passes the gate (exit 0)" rc_is 0
+run compare "$S" "$T/cut" --max-throughput-drop 15
+check "--max-throughput-drop 15 lets -10% pass" rc_is 0
+run compare "$S" "$T/nosuch"
+check "compare with a missing directory is a usage error (exit 2)" rc_is 2
+
+# ---- summary: CV and the unstable flag on synthetic repeats -----------------------
+R=$T/repeats
+mkdir -p "$R"
+for k in 0 1 2; do
+    cp "$S/model.readrandom.r0.json" "$R/model.readrandom.r$k.json"
+    cp "$S/model.readmissing.r0.json" "$R/model.readmissing.r$k.json"
+done
+for k in 0 1 2; do
+    f=$(echo "100 102 98" | cut -d' ' -f$((k + 1)))
+    g=$(echo "100 110 90" | cut -d' ' -f$((k + 1)))
+    jset "$R/model.readrandom.r$k.json" "d['repeat'] = $k; d['result']['ops_per_sec'] = $f * 1000.0"
+    jset "$R/model.readmissing.r$k.json" "d['repeat'] = $k; d['result']['ops_per_sec'] = $g * 1000.0"
+done
+run summary "$R"
+check "summary exits 0" rc_is 0
+check "summary: 3 repeats, median 100K, CV 2.0%, stable" sh -c "grep -E '^model +readrandom +3 +100.0K +2.0% .*stable' '$T/out' >/dev/null"
+check "summary: CV 10.0% is flagged unstable" sh -c "grep -E '^model +readmissing +3 +100.0K +10.0% .* unstable' '$T/out' >/dev/null"
+check "summary.json carries the flag" python3 -c "
+import json,sys
+e={(x['engine'],x['workload']):x for x in json.load(open('$R/summary.json'))['entries']}
+a,b=e[('model','readrandom')],e[('model','readmissing')]
+sys.exit(0 if not a['unstable'] and b['unstable'] and abs(b['ops_per_sec']['cv']-0.1)<1e-9 and b['ops_per_sec']['median']==100000 else 1)"
+run compare "$R" "$R"
+check "compare marks unstable figures" sh -c "grep -E '^model +readmissing .*~.*ok \(unstable: throughput' '$T/out' >/dev/null && grep -q '1 unstable' '$T/out'"
+mkdir -p "$T/r2"; cp "$R"/*.json "$T/r2/"
+for k in 0 1 2; do jset "$T/r2/model.readmissing.r$k.json" "d['result']['ops_per_sec'] *= 0.8"; done
+run compare "$R" "$T/r2"
+check "and still gates them (an unstable -20% fails)" sh -c "[ $rc = 1 ] && grep -E '^model +readmissing .*REGRESSION throughput \(unstable' '$T/out' >/dev/null"
+
+# ---- physical -------------------------------------------------------------------------
+run physical --out "$T/phys" --mem-mib 4 --write-mib 2 --fsyncs 10 --max-seconds 5
+check "physical at small sizes exits 0" rc_is 0
+check "physical.json has the three figures" python3 -c "
+import json,sys
+p=json.load(open('$T/phys/physical.json'))
+sys.exit(0 if p['memcpy']['gb_per_s']>0 and p['seq_write']['mb_per_s']>0 and p['fsync']['count']==10 and p['fsync']['p99_ns']>=p['fsync']['p50_ns']>0 else 1)"
+check "physical prints its summary line" has "$T/out" "^physical: memcpy .* GB/s; sequential write .* MB/s; fsync p50"
+
+# ---- --procs, --threads, warm-up, bad options -------------------------------------------
+run -n 300 --repeats 1 --procs 2 --engines leveldb --out "$T/p"
+check "--procs 2 on leveldb is refused (exit 2)" rc_is 2
+check "with a clear message" sh -c "grep -q \"engine 'leveldb'\" '$T/err' && grep -q KV_CAP_MULTIPROC '$T/err'"
+check "and nothing was written" sh -c "! ls '$T/p'/*.json >/dev/null 2>&1"
+run -n 300 --repeats 1 --procs 2 --engines 'lmdb;sqlite' --workloads fillrandom,readrandom,ycsb-d,scan --out "$T/p"
+check "--procs 2 on lmdb and sqlite is accepted (exit 0)" rc_is 0
+[ "$rc" = 0 ] || sed 's/^/# /' "$T/err" | tail -n 20
+check "and records procs 2" sh -c "grep -q '\"procs\": 2' '$T/p/lmdb.readrandom.r0.json' && grep -q '\"procs\": 2' '$T/p/sqlite.ycsb-d.r0.json'"
+check "with every operation done" grep -q '"ops": 300,' "$T/p/sqlite.readrandom.r0.json"
+run -n 300 --repeats 1 --engines model:bogus=1 --out "$T/b"
+check "a bad engine option is a usage error (exit 2)" rc_is 2
+check "naming the option" sh -c "grep -q \"engine 'model'\" '$T/err' && grep -q bogus '$T/err'"
+run -n 300 --engines nosuch --out "$T/b"
+check "an unknown engine is exit 2 naming it" sh -c "[ $rc = 2 ] && grep -q nosuch '$T/err'"
+run -n 300 --workloads readrandom,nosuch --out "$T/b"
+check "an unknown workload is exit 2" rc_is 2
+run -n 300 --key-size 3 --out "$T/b"
+check "a key size below 6 is exit 2" rc_is 2
+run -n 600 --repeats 1 --threads 2 --warmup-ops 100 --engines model --workloads readrandom,ycsb-a,fillseq --out "$T/t"
+check "--threads 2 with warm-up runs (exit 0)" rc_is 0
+check "threads 2 and the warm-up are recorded" sh -c "grep -q '\"threads\": 2' '$T/t/model.readrandom.r0.json' && grep -q '\"warmup_ops\": 100' '$T/t/model.ycsb-a.r0.json'"
+check "fills take no warm-up" grep -q '"warmup_ops": 0' "$T/t/model.fillseq.r0.json"
+check "the split still does every operation" grep -q '"ops": 600,' "$T/t/model.readrandom.r0.json"
+run -n 300 --repeats 1 --engines 'model:durable=true' --workloads readrandom --cache 1M --keep --dir "$T/keep" --out "$T/k"
+check "--cache, --keep and --dir" sh -c "[ $rc = 0 ] && grep -q '\"options\": \"durable=true,cache=1M\"' '$T/k/model_durable_true.readrandom.r0.json' && ls -d '$T/keep'/kvbench.*/model_durable_true.r0 >/dev/null"
+
+# ---- the report -----------------------------------------------------------------------------
+if command -v gnuplot >/dev/null 2>&1; then
+    mkdir -p "$T/rep"
+    cp -r "$S" "$T/rep/results"
+    cp "$T/phys/physical.json" "$T/rep/"
+    python3 "$REPORT" render "$T/rep" >"$T/out" 2>"$T/err"
+    rc=$?
+    check "report.py render on the smoke results exits 0" rc_is 0
+    [ "$rc" = 0 ] || sed 's/^/# /' "$T/err" | tail -n 20
+    check "index.html and report.md written" sh -c "[ -s '$T/rep/index.html' ] && [ -s '$T/rep/report.md' ]"
+    nch=0 bad=0
+    for c in throughput latency-readrandom latency-fillrandom latency-ycsb-a footprint; do
+        for x in png svg; do
+            nch=$((nch + 1))
+            [ -s "$T/rep/charts/$c.$x" ] || { bad=$((bad + 1)); echo "# missing chart $c.$x"; }
+        done
+    done
+    check "every chart exists as PNG and SVG, non-empty ($nch files)" [ "$bad" = 0 ]
+    check "every chart the page links exists" sh -c "for f in \$(grep -o 'charts/[a-z0-9-]*\.\(png\|svg\)' '$T/rep/index.html' | sort -u); do [ -s '$T/rep/'\$f ] || exit 1; done"
+    check "the report states the physical limits" has "$T/rep/report.md" "Physical limits of this machine:.*memcpy .* GB/s; sequential write"
+    check "the report has the headline table" sh -c "grep -q '^| readrandom |' '$T/rep/report.md' && grep -q 'ratio to the best peer' '$T/rep/report.md'"
+    check "the charts have generated captions" sh -c "grep -q 'What this shows.* leads readrandom at .* ops/s' '$T/rep/report.md'"
+    check "the report lists engine settings and the machine" sh -c "grep -q '## Engine settings' '$T/rep/report.md' && grep -q 'CPU' '$T/rep/report.md'"
+    check "the HTML needs no JavaScript" sh -c "! grep -qi '<script' '$T/rep/index.html'"
+    # End to end: the default suite is derived from --list (peers, not model).
+    python3 "$REPORT" run --kvbench "$KVB" --out "$T/full" -n 300 --repeats 1 \
+        --physical-args "--mem-mib 4 --write-mib 2 --fsyncs 10 --max-seconds 5" >"$T/out" 2>"$T/err"
+    rc=$?
+    check "report.py run end to end exits 0" rc_is 0
+    [ "$rc" = 0 ] || sed 's/^/# /' "$T/err" | tail -n 20
+    check "the default suite is the peers without model" python3 -c "
+import json,sys
+r=json.load(open('$T/full/results/run.json'))
+names=[e['name'] for e in r['engines']]
+sys.exit(0 if sorted(names)==['leveldb','lmdb','rocksdb','sqlite'] and 'crc32c_4k' in r['micros'] else 1)"
+    check "and it is rendered" sh -c "[ -s '$T/full/index.html' ] && [ -s '$T/full/charts/throughput.svg' ] && [ -s '$T/full/plan.json' ]"
+else
+    notok "gnuplot is installed (scripts/install-deps.sh)"
+fi
+
+echo "$pass passed, $fail failed"
+[ "$fail" = 0 ]
