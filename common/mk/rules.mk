@@ -11,6 +11,7 @@
 #   LAB_SCRIPT_TESTS := tests/x.sh        # scripts printing "N passed, N failed" (env: BIN_DIR, LAB_DIR)
 #   LAB_GDB_PROG     := demo              # the program `make gdb` starts
 #   LAB_LINK_COMMON  := yes|no            # link build/<variant>/lib/libkvlabs-common.a (default yes)
+#   LAB_USES         := sprint-2-hash-storage  # earlier labs whose libraries this lab links (built first)
 #   LAB_LIBS         := -lfoo             # extra libraries
 #   LAB_GEN_SRCS     := x.c               # generated sources in build/<variant>/gen/ (the lab gives the rule)
 # and, in lab.mk (the lab manifest):
@@ -75,7 +76,8 @@ VFLAGS    := $(CFLAGS_$(VARIANT))
 INCLUDES  := -I$(ROOT)/common/include -I$(LAB_DIR)/include $(LAB_INCLUDES)
 ALL_CFLAGS = $(STD) $(WARN) $(VFLAGS) -pthread -MMD -MP $(INCLUDES) $(LAB_CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(VFLAGS) -pthread $(LDFLAGS)
-LDLIBS_ALL  = $(LAB_LIB) $(if $(filter yes,$(LAB_LINK_COMMON)),$(COMMON_LIB)) $(LAB_LIBS) -lm $(LDLIBS)
+USED_LIBS   = $(foreach l,$(LAB_USES),$(LIBDIR)/lib$(l).a)
+LDLIBS_ALL  = $(LAB_LIB) $(USED_LIBS) $(if $(filter yes,$(LAB_LINK_COMMON)),$(COMMON_LIB)) $(LAB_LIBS) -lm $(LDLIBS)
 
 # ---- objects ---------------------------------------------------------------
 obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
@@ -130,9 +132,17 @@ $(LAB_LIB): $(LAB_OBJS)
 	@rm -f $@
 	@$(if $(Q),echo "  AR      $(subst $(BDIR)/,,$@)")
 	$(Q)ar rcs $@ $^
+# `make lib` builds just the lab's library (what other labs link through LAB_USES).
+.PHONY: lib used-libs
+lib: $(LAB_LIB)
+ifneq ($(LAB),common)
+# Earlier labs this one builds on are built by their own Makefiles.
+$(USED_LIBS): used-libs
+used-libs:
+	@for l in $(LAB_USES); do $(MAKE) --no-print-directory -C $(ROOT)/$$l lib VARIANT=$(VARIANT) \
+	  BUILD=$(BUILD) KVLABS_ROOT=$(ROOT) || exit 1; done
+endif
 ifeq ($(LAB),common)
-.PHONY: lib
-lib: $(COMMON_LIB)
 else
 # common/ is built by its own Makefile, into the same variant tree.
 $(COMMON_LIB): common-lib
@@ -142,7 +152,7 @@ ifeq ($(LAB_LINK_COMMON),yes)
 endif
 endif
 
-LINK_DEPS = $(LAB_LIB) $(if $(filter yes,$(LAB_LINK_COMMON)),$(COMMON_LIB)) $(REG_OBJ)
+LINK_DEPS = $(LAB_LIB) $(USED_LIBS) $(if $(filter yes,$(LAB_LINK_COMMON)),$(COMMON_LIB)) $(REG_OBJ)
 
 $(PROG_BINS): $(BINDIR)/%: $(OBJDIR)/%.o $(LINK_DEPS)
 	@mkdir -p $(@D)

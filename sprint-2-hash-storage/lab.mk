@@ -1,0 +1,25 @@
+# lab.mk — the manifest of sprint-2-hash-storage, read by the lab's Makefile
+# and by the course tooling (the starter-kit generator, the grader).
+#
+# LAB_ENGINES: the engines this lab defines (kv_engine_<name>); the generated
+#   registry of every program of the lab lists them, plus `model`, the oracle.
+# LAB_INITS: start-up functions for the registry: kv_hash_simd_init installs
+#   the SIMD hash paths of neon_hash.c into kvlabs/hash.h's dispatch table
+#   (listed only once neon_hash.c exists, so the lab builds without it).
+# LAB_CONF_CONFIGS: the conformance suite runs once per configuration: every
+#   collision strategy, and one starting from 4 buckets with FNV-1a so that
+#   every shard resizes many times from its smallest size, one with CRC32C and
+#   stop-the-world resizing, and one with a single shard.
+# STUDENT_FILES: the files a student edits. Each holds solution regions fenced
+#   /* BEGIN SOLUTION */ ... /* END SOLUTION */, each preceded by a
+#   /* STUB: ... */ comment whose body replaces the region in the starter kit;
+#   the starter compiles warning-free and its tests fail.
+LAB_ENGINES      := hash shm
+LAB_INITS        := kv_hash_simd_init
+LAB_CONF_CONFIGS := hash:strategy=chaining hash:strategy=linear hash:strategy=robinhood \
+                    hash:strategy=swiss hash:strategy=linear,hash=fnv1a,buckets=4 \
+                    hash:strategy=robinhood,hash=crc32c,resize=all,buckets=16 \
+                    hash:strategy=swiss,shards=1,buckets=16 \
+                    shm shm:shards=1,buckets=1,initial_size=64K
+STUDENT_FILES    := ht_chaining.c ht_linear.c ht_robinhood.c ht_swiss.c \
+                    neon_hash.c neon_hash_x86.c neon_hash_arm.c shm_alloc.c shm_index.c

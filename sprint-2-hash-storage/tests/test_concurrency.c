@@ -1,0 +1,48 @@
+/*
+ * test_concurrency.c — the concurrency stress test (tests/stress.h) on every
+ * strategy, through the core API and through the `hash` engine, under
+ * AddressSanitizer (the `make test` variant). The same test runs under
+ * ThreadSanitizer as a plain program (stress_tsan.c, tests/tsan_stress.sh):
+ * Criterion's runner and TSan do not mix well, so it is built on its own.
+ */
+#include <criterion/criterion.h>
+
+#include "stress.h"
+
+TestSuite(concurrency, .timeout = 120);
+
+static void run_core(ht_strategy s, ht_resize_mode mode)
+{
+    ht_table *t = tt_new(s, 64, 4, mode, NULL);
+    char detail[256];
+    const char *fail;
+
+    cr_assert_not_null(t);
+    fail = stress_run((struct stress_target){.t = t}, 60000, detail, sizeof(detail));
+    cr_assert_null(fail, "%s: %s", ht_strategy_name(s), detail);
+    ht_stats st = tt_stats(t);
+    cr_assert_gt(st.resizes, 4 * 5, "%s: the table should have grown under contention",
+                 ht_strategy_name(s));
+    ht_destroy(t);
+}
+
+Test(concurrency, core_chaining) { run_core(HT_CHAINING, HT_RESIZE_INCREMENTAL); }
+Test(concurrency, core_linear) { run_core(HT_LINEAR, HT_RESIZE_INCREMENTAL); }
+Test(concurrency, core_robinhood) { run_core(HT_ROBINHOOD, HT_RESIZE_INCREMENTAL); }
+Test(concurrency, core_swiss) { run_core(HT_SWISS, HT_RESIZE_INCREMENTAL); }
+Test(concurrency, core_swiss_resize_all) { run_core(HT_SWISS, HT_RESIZE_ALL); }
+
+static void run_engine(const char *opts)
+{
+    kv_db *db = NULL;
+    char detail[256];
+    const char *fail;
+
+    cr_assert_eq(kv_open("hash", NULL, opts, &db), KV_OK, "%s: %s", opts, kv_last_error());
+    fail = stress_run((struct stress_target){.db = db}, 40000, detail, sizeof(detail));
+    cr_assert_null(fail, "%s: %s", opts, detail);
+    cr_assert_eq(kv_close(db), KV_OK);
+}
+
+Test(concurrency, engine_linear) { run_engine("strategy=linear,buckets=64,shards=4"); }
+Test(concurrency, engine_swiss) { run_engine("strategy=swiss,buckets=64,shards=4,hash=crc32c"); }

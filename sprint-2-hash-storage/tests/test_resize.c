@@ -1,0 +1,205 @@
+/*
+ * test_resize.c — resizing: growth under load, consistency in the middle of
+ * an incremental migration, how incremental it really is, and rebuilds
+ * after mass deletion.
+ *
+ * The mid-migration case drives a one-shard table to the point where a
+ * resize has started (ht_stats.migrating == 1), then does every kind of
+ * operation while entries sit in both arrays — lookups of keys in either,
+ * overwrites and deletes of keys still in the old array, inserts — and
+ * checks every key and every invariant after each step, until the
+ * migration ends.
+ */
+#include <criterion/criterion.h>
+#include <stdlib.h>
+
+#include "ht_test.h"
+
+TestSuite(resize, .timeout = 120);
+
+static void assert_check(ht_table *t, const char *when)
+{
+    const char *what = NULL;
+    int shard = ht_check(t, &what);
+
+    cr_assert_eq(shard, 0, "%s: invariant broken in shard %d: %s", when, shard - 1, what);
+}
+
+Test(resize, grows_under_load)
+{
+    static const ht_resize_mode modes[] = {HT_RESIZE_INCREMENTAL, HT_RESIZE_ALL};
+    for (int s = 0; s < HT_NSTRATEGIES; s++) {
+        for (int m = 0; m < 2; m++) {
+            ht_table *t = tt_new(tt_all[s], 4, 0, modes[m], NULL);
+            const uint32_t n = 60000;
+            ht_stats st0 = tt_stats(t), st;
+
+            for (uint32_t i = 0; i < n; i++)
+                cr_assert_eq(tt_put(t, i, i), HT_OK);
+            st = tt_stats(t);
+            cr_assert_eq(st.keys, n);
+            cr_assert_gt(st.resizes, 64 * 5, "%s: %llu resizes from the smallest arrays",
+                         ht_strategy_name(tt_all[s]), (unsigned long long)st.resizes);
+            cr_assert_gt(st.capacity, st0.capacity * 64);
+            cr_assert_leq((double)st.keys, (double)(st.capacity + st.old_capacity) *
+                                               ht_default_max_load(tt_all[s]) / 1000.0);
+            if (modes[m] == HT_RESIZE_ALL)
+                cr_assert_eq(st.migrating, 0, "resize=all never leaves a migration running");
+            for (uint32_t i = 0; i < n; i++)
+                cr_assert_eq(tt_expect(t, i, i), 0, "%s: key %u", ht_strategy_name(tt_all[s]), i);
+            assert_check(t, "after growth");
+            ht_destroy(t);
+        }
+    }
+}
+
+/* Insert into a one-shard table until a migration is running; returns keys inserted. */
+static uint32_t fill_until_migrating(ht_table *t, uint32_t first)
+{
+    uint32_t i = first;
+
+    while (!tt_stats(t).migrating) {
+        cr_assert_eq(tt_put(t, i, 1), HT_OK);
+        i++;
+        cr_assert_lt(i - first, 1u << 20, "no migration ever started");
+    }
+    return i;
+}
+
+Test(resize, consistent_mid_migration)
+{
+    for (int s = 0; s < HT_NSTRATEGIES; s++) {
+        ht_table *t = tt_new(tt_all[s], 256, 1, HT_RESIZE_INCREMENTAL, NULL);
+        uint32_t n = fill_until_migrating(t, 0);
+        uint64_t *ver = calloc(n + 100000, sizeof(*ver));
+        unsigned steps = 0;
+
+        cr_assert_not_null(ver);
+        for (uint32_t i = 0; i < n; i++)
+            ver[i] = 1;
+        ht_stats st = tt_stats(t);
+        cr_assert_gt(st.old_capacity, 0);
+        cr_assert_gt(st.keys, st.capacity / 8, "most keys are still in the old array");
+        /* Walk through the whole migration, one write at a time. */
+        for (uint32_t k = 0; tt_stats(t).migrating; k++, steps++) {
+            uint32_t victim = (k * 7919u) % n;
+            switch (k % 4) {
+            case 0: /* overwrite (often a key still in the old array), or re-insert */
+                cr_assert_eq(tt_put(t, victim, ver[victim] + 1), HT_OK);
+                ver[victim]++;
+                break;
+            case 1: /* delete */
+                cr_assert_eq(tt_del(t, victim), ver[victim] ? HT_OK : HT_ENOTFOUND);
+                ver[victim] = 0;
+                break;
+            case 2: /* insert a new key */
+                cr_assert_eq(tt_put(t, n, 5), HT_OK);
+                ver[n++] = 5;
+                break;
+            case 3: /* delete of an absent key: a write that finds nothing */
+                cr_assert_eq(tt_del(t, 4000000 + k), HT_ENOTFOUND);
+                break;
+            }
+            assert_check(t, ht_strategy_name(tt_all[s]));
+            for (uint32_t i = 0; i < n; i += 1 + k % 5)
+                cr_assert_eq(tt_expect(t, i, ver[i] ? ver[i] : UINT64_MAX), 0,
+                             "%s: key %u, step %u of the migration", ht_strategy_name(tt_all[s]), i,
+                             k);
+        }
+        cr_assert_gt(steps, 4, "%s: the migration took %u writes: not incremental",
+                     ht_strategy_name(tt_all[s]), steps);
+        for (uint32_t i = 0; i < n; i++)
+            cr_assert_eq(tt_expect(t, i, ver[i] ? ver[i] : UINT64_MAX), 0, "final key %u", i);
+        free(ver);
+        ht_destroy(t);
+    }
+}
+
+/* How incremental: a migration of an array of C slots spans about C / HT_MIGRATE_STEP writes. */
+Test(resize, migration_moves_a_few_slots_per_write)
+{
+    for (int s = 0; s < HT_NSTRATEGIES; s++) {
+        ht_table *t = tt_new(tt_all[s], 4096, 1, HT_RESIZE_INCREMENTAL, NULL);
+        uint32_t n = fill_until_migrating(t, 0);
+        uint64_t old_cap = tt_stats(t).old_capacity;
+        unsigned writes = 0;
+
+        while (tt_stats(t).migrating) {
+            cr_assert_eq(tt_put(t, n++, 1), HT_OK);
+            writes++;
+        }
+        cr_assert_geq(writes + 2, old_cap / 16, "%s: %u writes migrated %llu slots",
+                      ht_strategy_name(tt_all[s]), writes, (unsigned long long)old_cap);
+        cr_assert_leq(writes, old_cap / 16 + 1);
+        for (uint32_t i = 0; i < n; i++)
+            cr_assert_eq(tt_expect(t, i, 1), 0);
+        ht_destroy(t);
+    }
+}
+
+/* The same operations give the same contents whatever the resize mode. */
+Test(resize, modes_agree)
+{
+    for (int s = 0; s < HT_NSTRATEGIES; s++) {
+        ht_table *a = tt_new(tt_all[s], 8, 4, HT_RESIZE_INCREMENTAL, NULL);
+        ht_table *b = tt_new(tt_all[s], 8, 4, HT_RESIZE_ALL, NULL);
+        for (uint32_t i = 0; i < 30000; i++) {
+            uint32_t k = (uint32_t)(tk_mix(i) % 8000);
+            if (i % 3 == 2) {
+                cr_assert_eq(tt_del(a, k), tt_del(b, k));
+            } else {
+                cr_assert_eq(tt_put(a, k, i), HT_OK);
+                cr_assert_eq(tt_put(b, k, i), HT_OK);
+            }
+        }
+        cr_assert_eq(tt_stats(a).keys, tt_stats(b).keys);
+        cr_assert_eq(tt_stats(a).bytes, tt_stats(b).bytes);
+        for (uint32_t k = 0; k < 8000; k++) {
+            struct tt_val va, vb;
+            unsigned char key[TK_MAX];
+            size_t kl = tk_key(k, key);
+            int ra = ht_get(a, key, kl, tt_copy, &va), rb = ht_get(b, key, kl, tt_copy, &vb);
+            cr_assert_eq(ra, rb, "key %u", k);
+            if (ra == HT_OK)
+                cr_assert(va.len == vb.len && !memcmp(va.buf, vb.buf, va.len), "key %u", k);
+        }
+        assert_check(a, "incremental");
+        assert_check(b, "all at once");
+        ht_destroy(a);
+        ht_destroy(b);
+    }
+}
+
+/*
+ * After deleting almost everything, the space is reused: churn of fresh keys
+ * never grows the arrays again. (Deletes never shrink an array — they
+ * never allocate — but a rebuild forced by tombstones sizes the new array
+ * for the keys that are live, which may be smaller.)
+ */
+Test(resize, deleted_space_is_reused)
+{
+    for (int s = 0; s < HT_NSTRATEGIES; s++) {
+        ht_table *t = tt_new(tt_all[s], 64, 1, HT_RESIZE_INCREMENTAL, th_16);
+        for (uint32_t i = 0; i < 3000; i++)
+            cr_assert_eq(tt_put(t, i, 1), HT_OK);
+        for (uint32_t i = 0; i < 3000; i++)
+            if (i % 100)
+                cr_assert_eq(tt_del(t, i), HT_OK);
+        while (tt_stats(t).migrating) /* let a running migration finish */
+            cr_assert_eq(tt_del(t, 999999), HT_ENOTFOUND);
+        uint64_t cap = tt_stats(t).capacity;
+        for (uint32_t i = 0; i < 20000; i++) {
+            cr_assert_eq(tt_put(t, 100000 + i, 1), HT_OK);
+            if (i >= 5) /* five fresh keys live at a time */
+                cr_assert_eq(tt_del(t, 100000 + i - 5), HT_OK);
+        }
+        ht_stats st = tt_stats(t);
+        cr_assert_leq(st.capacity, cap, "%s: %llu slots, %llu before the churn",
+                      ht_strategy_name(tt_all[s]), (unsigned long long)st.capacity,
+                      (unsigned long long)cap);
+        for (uint32_t i = 0; i < 3000; i += 100)
+            cr_assert_eq(tt_expect(t, i, 1), 0);
+        assert_check(t, "after churn in a drained table");
+        ht_destroy(t);
+    }
+}
