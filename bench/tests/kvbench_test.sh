@@ -210,11 +210,15 @@ if command -v gnuplot >/dev/null 2>&1; then
     rc=$?
     check "report.py run end to end exits 0" rc_is 0
     [ "$rc" = 0 ] || sed 's/^/# /' "$T/err" | tail -n 20
-    check "the default suite is the peers without model" python3 -c "
-import json,sys
+    # Expected: every engine --list shows (kvlabs engines and peers) but model.
+    "$KVB" --list >"$T/list" 2>&1
+    check "the default suite is every kvlabs engine and peer, without model" python3 -c "
+import json,re,sys
+listed=[m.group(1) for m in (re.match(r'^  (\S+) +(kvlabs|peer) ', l) for l in open('$T/list')) if m]
 r=json.load(open('$T/full/results/run.json'))
 names=[e['name'] for e in r['engines']]
-sys.exit(0 if sorted(names)==['leveldb','lmdb','rocksdb','sqlite'] and 'crc32c_4k' in r['micros'] else 1)"
+ok=sorted(names)==sorted(listed) and {'leveldb','lmdb','rocksdb','sqlite'}<=set(names) and 'model' not in names
+sys.exit(0 if ok and 'crc32c_4k' in r['micros'] else 1)"
     check "and it is rendered" sh -c "[ -s '$T/full/index.html' ] && [ -s '$T/full/charts/throughput.svg' ] && [ -s '$T/full/plan.json' ]"
 else
     notok "gnuplot is installed (scripts/install-deps.sh)"
