@@ -4,8 +4,8 @@
 # LAB_ENGINES: the engines this lab defines (kv_engine_<name>); the generated
 #   registry of every program of the lab lists them, plus `model`, the oracle.
 # LAB_INITS: start-up functions for the registry: kv_hash_simd_init installs
-#   the SIMD hash paths of neon_hash.c into kvlabs/hash.h's dispatch table
-#   (listed only once neon_hash.c exists, so the lab builds without it).
+#   the SIMD hash paths of neon_hash.c into kvlabs/hash.h's dispatch table.
+#   (A plain word list: the top-level Makefile reads it with sed.)
 # LAB_CONF_CONFIGS: the conformance suite runs once per configuration: every
 #   collision strategy, and one starting from 4 buckets with FNV-1a so that
 #   every shard resizes many times from its smallest size, one with CRC32C and
