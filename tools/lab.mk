@@ -2,7 +2,10 @@
 #
 # LAB_ENGINES: the engines linked into kvctl (its generated registry lists
 #   them, so `kvctl engines` shows them and `kvctl -e NAME` opens them).
-#   Only model exists so far. Each later lab adds its engines here (e.g.
-#   `LAB_ENGINES += hash`) and its library to LAB_LIBS (e.g.
-#   `LAB_LIBS += $(LIBDIR)/libsprint-2-hash.a`), so kvctl reaches every engine.
-LAB_ENGINES := model
+# LAB_USES: the labs whose libraries define those engines (built first).
+# LAB_INITS: their start-up functions (the SIMD hash paths).
+# Each later lab adds its engines, its folder and its start-up functions here,
+# so kvctl reaches every engine.
+LAB_ENGINES := model hash shm
+LAB_USES    := sprint-2-hash-storage
+LAB_INITS   := kv_hash_simd_init
