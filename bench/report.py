@@ -4,7 +4,7 @@
 Two commands, Python 3 standard library only (plus gnuplot for the charts):
 
   report.py run --kvbench BIN --out DIR [--full] [-n N] [--repeats R]
-                [--budget SECONDS] [--started EPOCH]
+                [--budget SECONDS] [--started EPOCH] [--physical-args 'FLAGS']
       Measures, then renders. Writes DIR/physical.json (`kvbench physical`),
       chooses N (below), runs `kvbench` over the default suite into
       DIR/results/ (one JSON file per engine, workload and repeat, plus
@@ -609,7 +609,7 @@ def notes(data):
     if not any(data.kind(e) == "kvlabs" for e in data.engines):
         n.append("No kvlabs engine is linked into kvbench yet (each lab adds its engines to "
                  "bench/lab.mk); this report compares the peers only.")
-    n += [f"{s['engine']}: {s['workload']} skipped ({s['reason']})."
+    n += [f"{s['engine']}: {s['workload']} skipped: {s['reason']}."
           for s in data.run.get("skipped", [])]
     for (e, w), ent in sorted(data.summary.items()):
         v = (ent.get("errors") or {}).get("median", 0)

@@ -312,7 +312,7 @@ static int ldb_put(kv_db *db, const void *key, size_t klen, const void *val, siz
 static int ldb_get(kv_db *db, const void *key, size_t klen, kv_buf *val)
 {
     struct ldb_db *l = (struct ldb_db *)db;
-    bool found;
+    bool found = false;
     size_t vlen = 0;
     char *v = NULL;
     int rc = ldb_lookup(l, key, klen, &found, &vlen, &v);
