@@ -164,6 +164,28 @@ Test(dispatch, run_line_splits_name_and_argument)
     cr_assert_eq(c.calls, 3);
 }
 
+Test(dispatch, run_line_name_of_maximum_length)
+{
+    /* A name of exactly DISP_NAME_MAX characters is valid: it registers
+     * (register_errors_leave_table_unchanged) and it must also dispatch from
+     * a command line, where one character more is already "unknown". */
+    char name[DISP_NAME_MAX + 1], line[DISP_NAME_MAX + 8];
+    memset(name, 'm', DISP_NAME_MAX);
+    name[DISP_NAME_MAX] = '\0';
+    disp_table t;
+    disp_init(&t);
+    cr_assert_eq(disp_register(&t, name, h_add), 0);
+    struct calc c = {0, 0, ""};
+    int result = -1;
+    snprintf(line, sizeof line, "%s 7", name);
+    cr_assert_eq(disp_run_line(&t, &c, line, &result), 0, "a name of DISP_NAME_MAX characters");
+    cr_assert_eq(result, 0);
+    cr_assert_eq(c.value, 7);
+    snprintf(line, sizeof line, "%sm 7", name);
+    cr_assert_eq(disp_run_line(&t, &c, line, &result), -ENOENT, "one character longer");
+    cr_assert_eq(c.calls, 1);
+}
+
 /* --- the ops table: the same scenario on every engine --- */
 
 /* Exercise one engine through the front end. */

@@ -1,0 +1,252 @@
+"""ctests.py — a lab's tests as separate, gradable cases.
+
+What this is
+------------
+`make test` runs a lab's test *runners* (a Criterion binary, a plain test
+program, a script) and counts their results. A grader needs finer grain:
+each test on its own, so that a crash or a hang costs one test and not the
+suite, and each with its own points. This module turns a lab's manifest
+into a list of cases and runs one case, or one whole runner, through the
+sandbox (tools/sandbox.py).
+
+The cases of a lab, and their names (the names GRADE_POINTS patterns match):
+
+    suite/test                       a Criterion test of a LAB_TESTS binary
+    conformance(CONFIG)/suite/test   a conformance test on one LAB_CONF_CONFIGS entry
+    NAME                             a LAB_PLAIN_TESTS program (tests/NAME.c)
+    NAME.sh                          a LAB_SCRIPT_TESTS script
+
+A plain program or a script is one case: it passes when its closing line
+says `N passed, 0 failed` with N > 0 and it exits 0 (no partial credit: a
+starter kit's gdb script passes some checks by accident).
+
+Interface
+---------
+    discover(mani, bindir, run)          -> [Case]   (Criterion names from --list)
+    case.argv(bindir, labdir, root)      the command of the case in one build
+    judge_case(case, result)             -> (passed, reason)
+    run_runner(box, argv, env, limits)   a whole Criterion binary with --json:
+                                         -> ({name: PASSED|FAILED|ERRORED}, result)
+
+How a Criterion test is judged: it runs alone (`--filter suite/test
+--jobs 1`) and passes when the closing "Synthesis" line reports one test,
+passing, the runner exits 0, and no sanitizer report appears in its
+output (a LeakSanitizer report at a test process's exit does not fail a
+Criterion test by itself, as scripts/run-test.sh also knows). A run that
+printed no Synthesis line crashed the harness or was killed. Criterion's
+own --timeout is not used: with Criterion 2.4.1 it does not fire for a
+test that sleeps or spins, so the sandbox's wall-clock deadline is the
+timeout.
+"""
+import os
+import re
+import shutil
+
+SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| "
+                   r"Crashing: (\d+)")
+PLAIN = re.compile(r"^(?:[A-Za-z_-]+: )?(\d+) passed, (\d+) failed", re.M)
+SANITIZER = re.compile(r"^(==\d+==)?ERROR: (LeakSanitizer|AddressSanitizer)|: runtime error: "
+                       r"|^WARNING: ThreadSanitizer", re.M)
+CRIT_ARGS = ["--jobs", "1", "--color=never", "-S"]
+
+
+class Case:
+    """One gradable test."""
+
+    def __init__(self, name, kind, binary, filt=None, config=None, script=None):
+        self.name = name        # the name in results and GRADE_POINTS
+        self.kind = kind        # "criterion", "plain" or "script"
+        self.binary = binary    # file name in the build's bin dir (criterion, plain)
+        self.filter = filt      # suite/test (criterion)
+        self.config = config    # KV_CONF_ENGINE value (conformance)
+        self.script = script    # path relative to the lab (script)
+
+    def argv(self, bindir, labdir):
+        if self.kind == "criterion":
+            return [os.path.join(bindir, self.binary), "--filter", self.filter] + CRIT_ARGS
+        if self.kind == "plain":
+            return [os.path.join(bindir, self.binary)]
+        return ["sh", os.path.join(labdir, self.script)]
+
+    def env(self, base, bindir, labdir, root, variant):
+        e = dict(base)
+        if self.config:
+            e["KV_CONF_ENGINE"] = self.config
+        if self.kind == "script":
+            e.update(BIN_DIR=bindir, LAB_DIR=labdir, KVLABS_ROOT=root, VARIANT=variant)
+        return e
+
+
+def sanitizer_reason(output):
+    """Why a run failed, from its first sanitizer report ("" when none).
+
+    Under ASan and UBSan a crash is not a signal: the sanitizer prints its
+    report and exits 1, so Criterion counts a failure, not a crash."""
+    rss = re.search(r"hard rss limit exhausted \((\d+)Mb", output)
+    if rss:
+        return "used more than %s MiB of memory: killed (AddressSanitizer)" % rss.group(1)
+    m = SANITIZER.search(output)
+    if not m:
+        return ""
+    start = output.rfind("\n", 0, m.start()) + 1
+    line = output[start:].split("\n", 1)[0]
+    line = re.sub(r"^==\d+==\s*(ERROR: )?", "", line).strip()
+    if "LeakSanitizer" in line:
+        return "memory leak (LeakSanitizer): " + line[:200]
+    if "runtime error:" in line:
+        return "crashed: undefined behaviour (UBSan): " + \
+            line.split("runtime error:", 1)[1].strip()[:200]
+    if "ThreadSanitizer" in line:
+        return "data race or thread error (ThreadSanitizer): " + line[:200]
+    return "crashed: " + line[:200]
+
+
+def parse_list(text):
+    """Names 'suite/test' from the output of a Criterion binary's --list."""
+    names, suite = [], None
+    for line in text.splitlines():
+        m = re.match(r"^(\S+): \d+ tests?$", line)
+        if m:
+            suite = m.group(1)
+        elif suite and line.strip() and not line[0].isalnum():
+            names.append("%s/%s" % (suite, line.split()[-1]))
+    return names
+
+
+def criterion_binaries(mani):
+    return [os.path.splitext(os.path.basename(t))[0] for t in mani.get("LAB_TESTS", "").split()]
+
+
+def discover(mani, bindir, run):
+    """The cases of a lab; run(argv) -> output lists one binary's tests."""
+    cases = []
+    for b in criterion_binaries(mani):
+        for n in parse_list(run([os.path.join(bindir, b), "--list"])):
+            cases.append(Case(n, "criterion", b, filt=n))
+    configs = mani.get("LAB_CONF_CONFIGS", "").split()
+    if configs:
+        names = parse_list(run([os.path.join(bindir, "conformance"), "--list"]))
+        for c in configs:
+            for n in names:
+                cases.append(Case("conformance(%s)/%s" % (c, n), "criterion", "conformance",
+                                  filt=n, config=c))
+    for t in mani.get("LAB_PLAIN_TESTS", "").split():
+        b = os.path.splitext(os.path.basename(t))[0]
+        cases.append(Case(b, "plain", b))
+    for s in mani.get("LAB_SCRIPT_TESTS", "").split():
+        cases.append(Case(os.path.basename(s), "script", None, script=s))
+    return cases
+
+
+def to_json(cases):
+    return [vars(c) for c in cases]
+
+
+def from_json(items):
+    out = []
+    for d in items:
+        c = Case(d["name"], d["kind"], d["binary"])
+        c.__dict__.update(d)
+        out.append(c)
+    return out
+
+
+def judge_case(case, res):
+    """(passed, reason) for a case's sandbox Result."""
+    if res.error:
+        return False, res.describe()
+    if res.timed_out:
+        return False, "timed out after %.0f s" % res.elapsed
+    san = len(SANITIZER.findall(res.output))
+    if case.kind == "criterion":
+        m = None
+        for m in SYNTH.finditer(res.output):
+            pass
+        if m is None:
+            return False, "the test harness printed no summary (%s): it crashed or was " \
+                          "killed" % res.describe()
+        tested, passing, failing, crashing = map(int, m.groups())
+        if tested == 0:
+            return False, "test not found in the binary"
+        if crashing:
+            return False, "crashed (%s)" % res.describe()
+        if failing or passing != tested:
+            return False, sanitizer_reason(res.output) or "failed"
+    else:
+        m = None
+        for m in PLAIN.finditer(res.output):
+            pass
+        if m is None:
+            return False, "printed no 'N passed, N failed' line (%s)" % res.describe()
+        passed, failed = int(m.group(1)), int(m.group(2))
+        if failed or passed == 0:
+            return False, "%d passed, %d failed" % (passed, failed)
+    if san:
+        return False, sanitizer_reason(res.output)
+    if res.rc != 0:
+        return False, "%s with no failure reported" % res.describe()
+    return True, "passed"
+
+
+_JSON_SUITE = re.compile(r'"name":\s*"([^"]*)",\s*"passed":')
+_JSON_TEST = re.compile(r'"name":\s*"([^"]*)",\s*"assertions":\s*\d+,\s*"status":\s*"([A-Z]+)"')
+
+
+def parse_json_report(text):
+    """{suite/test: status} from Criterion's --json report, or None.
+
+    Not json.loads(): Criterion 2.4.1 does not escape the assertion
+    messages it copies into the report, so a failed assertion over a string
+    literal (`cr_assert_eq(f("x"), 0)`) makes the file invalid JSON. The
+    names (C identifiers) and statuses are read by pattern instead."""
+    if '"test_suites"' not in text:
+        return None
+    out, suite = {}, None
+    pos = 0
+    while True:
+        ms, mt = _JSON_SUITE.search(text, pos), _JSON_TEST.search(text, pos)
+        m = min((x for x in (ms, mt) if x), key=lambda x: x.start(), default=None)
+        if m is None:
+            return out
+        if m is ms:
+            suite = m.group(1)
+        elif suite is not None and m.group(2) != "SKIPPED":
+            out["%s/%s" % (suite, m.group(1))] = m.group(2)
+        pos = m.end()
+
+
+# Criterion's runner binds /tmp/criterion_<pid>.sock; a stale socket of a
+# killed runner of another user, with the same pid, makes it abort with this.
+_SOCKET_CLASH = "Could not initialize the message server"
+
+
+def run_criterion(box, argv, env, limits, keep=False):
+    """box.run() of a Criterion binary, retried (twice) when the runner could
+    not bind its socket: the retry runs under another pid."""
+    for attempt in range(3):
+        res = box.run(argv, env=env, limits=limits, keep=keep)
+        if _SOCKET_CLASH not in res.output or attempt == 2:
+            return res
+        if res.workdir:
+            shutil.rmtree(res.workdir, ignore_errors=True)
+    return res
+
+
+def run_runner(box, argv, env, limits):
+    """Run a whole Criterion binary; ({suite/test: status}, result).
+
+    The statuses come from Criterion's JSON report (PASSED, FAILED, ERRORED
+    for a crash); when the run produced none (killed at the deadline, or
+    the harness crashed) the dict is None."""
+    res = run_criterion(box, list(argv) + ["--json=report.json"] + CRIT_ARGS, env, limits,
+                        keep=True)
+    statuses = None
+    try:
+        with open(os.path.join(res.workdir, "report.json"), encoding="utf-8",
+                  errors="replace") as f:
+            statuses = parse_json_report(f.read())
+    except OSError:
+        statuses = None
+    finally:
+        shutil.rmtree(res.workdir, ignore_errors=True)
+    return statuses, res

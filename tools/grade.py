@@ -1,0 +1,527 @@
+#!/usr/bin/env python3
+"""grade.py — the autograder: one submission of one lab in, Gradescope's
+results.json and a Markdown summary out.
+
+What this is
+------------
+`make grade LAB=... SUBMISSION=DIR [OUT=DIR]` runs this; so does the
+Gradescope image (tools/grader/). It grades what the lab's manifest
+(lab.mk, docs/grading.md) defines:
+
+  tests        every test of the lab, each run alone with a timeout, scored
+               by GRADE_POINTS (tools/ctests.py names them);
+  memcheck     the tests that passed, again under Valgrind (GRADE_MEMCHECK_POINTS);
+  performance  the GRADE_BENCH program under callgrind (tools/perf.py).
+
+Pipeline
+--------
+1. The reference: a kit of the lab (tools/kvlab.py) built once to list its
+   tests (`--list`: the grader trusts the reference for what to run, not
+   the submission; the tests the reference skips at run time, such as a
+   durability case on an in-memory configuration, are left out) and to
+   count the benchmark's instructions. Both are cached in
+   build/grade/cache/<lab>/, keyed by a hash of the kit's files, the
+   compiler and the benchmark command.
+2. The tree: a fresh kit of the reference; each of the lab's STUDENT_FILES
+   is replaced by the submission's (found at SUBMISSION/<file>,
+   SUBMISSION/<lab>/<file>, or anywhere below SUBMISSION by its path's
+   end). Nothing else of the submission is used. A missing file gets the
+   starter kit's stub, and the summary says so. Symlinks are refused.
+3. Build in the asan variant (ASan+UBSan, -Werror as in every build). A
+   failed build scores 0: every test is listed as not run and the
+   compiler's output is in results.json.
+4. Every case runs alone in the sandbox (tools/sandbox.py): wall-clock
+   timeout (GRADE_TIMEOUT seconds; GRADE_SCRIPT_TIMEOUT for a script or
+   plain program), 64 processes, GRADE_MEM_MB of memory through ASan's
+   allocator limits, output cut to 64 KiB. A crash, a hang, a fork bomb, a
+   memory eater or a flood of output fails that case and nothing else.
+   Script tests run last, one at a time, each in a private writable copy
+   of the build (they may build more programs).
+5. memcheck: the debug variant; each binary runs its passing tests (those
+   GRADE_MEMCHECK_TESTS selects; one `--filter @(a|b|...)` run, split in
+   two when a worker would idle) under Valgrind with one log per process, as
+   `make memcheck` does. Any error, definite leak, or test that fails under
+   Valgrind makes the item 0; clean, it earns its points times the fraction
+   of test points earned (an empty submission earns nothing).
+6. performance: the release variant, see tools/perf.py.
+7. OUT/results.json (Gradescope: score, execution_time, output, tests[]
+   with name, score, max_score, status, output, visibility; a leaderboard
+   entry with the instruction count) and OUT/summary.md.
+
+The grader's own failures (a broken manifest, no reference) exit 2; a bad
+submission is a score, and the exit status is 0.
+
+Usage: grade.py --lab LAB --submission DIR [--out DIR] [--jobs N] [--keep]
+"""
+import argparse
+import concurrent.futures as cf
+import fnmatch
+import hashlib
+import json
+import re
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import ctests
+import kvlab
+import perf
+from sandbox import Limits, Sandbox, clip, install_stop_handlers
+
+VALGRIND = ["valgrind", "--trace-children=yes", "--leak-check=full",
+            "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
+            "--track-fds=no", "--num-callers=30", "--log-file=vg.%p.log"]
+TEST_OUTPUT_CAP = 32 * 1024
+CACHE_FORMAT = b"reference-cache-v3"
+ITEM_OUTPUT = 8 * 1024
+
+
+def base_env():
+    e = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "LANG": "C.UTF-8", "LC_ALL": "C.UTF-8"}
+    if os.environ.get("CC"):
+        e["CC"] = os.environ["CC"]
+    return e
+
+
+class Grader:
+    def __init__(self, root, lab, work, jobs):
+        self.root, self.lab, self.work, self.jobs = root, lab, work, jobs
+        self.mani = kvlab.manifest(root, lab)
+        self.cfg = kvlab.grading_config(self.mani)
+        self.box = Sandbox(tmp=os.path.join(work, "run"), jobs=jobs)
+        self.env = base_env()
+        self.timeout = float(self.cfg["GRADE_TIMEOUT"])
+        self.mem = int(self.cfg["GRADE_MEM_MB"])
+        self.times = []     # (phase, seconds) for the summary
+        self._t = time.monotonic()
+
+    def lap(self, phase):
+        now = time.monotonic()
+        self.times.append((phase, now - self._t))
+        self._t = now
+
+    # ---- building -----------------------------------------------------------
+    def build(self, tree, bdir, variant, targets, sandboxed=True):
+        argv = kvlab.make_cmd(tree, self.lab, bdir, variant, self.jobs, targets)
+        lim = Limits(timeout=900, nproc=512, mem_mb=4096, fsize_mb=1024, mode="plain",
+                     cap=48 * 1024, tail=16 * 1024)
+        if sandboxed:
+            res = self.box.run(argv, env=self.env, limits=lim, writable=[bdir])
+            Sandbox.share(bdir)
+            return res.ok(), res.output
+        os.makedirs(bdir, exist_ok=True)
+        p = subprocess.run(argv, env=self.env, stdout=subprocess.PIPE,
+                           stderr=subprocess.STDOUT, text=True, errors="replace")
+        return p.returncode == 0, p.stdout
+
+    def bench_argv(self, bdir):
+        words = self.cfg["GRADE_BENCH"].split()
+        return [os.path.join(kvlab.bin_dir(bdir, "release", self.lab), words[0])] + words[1:]
+
+    def bench_limits(self, ref=None):
+        """The reference gets 5 minutes; a submission 5x the reference's time
+        (at least 10 s): past 3x the instructions it scores 0 anyway."""
+        t = 300 if ref is None else max(10.0, 5 * ref["bench"]["elapsed"])
+        return Limits(timeout=t, nproc=16, mem_mb=self.mem, mode="valgrind")
+
+    # ---- the reference, cached ----------------------------------------------
+    def reference(self):
+        ref = os.path.join(self.work, "ref")
+        kvlab.make_kit(self.root, self.lab, ref)
+        h = hashlib.sha256()
+        for d, dirs, files in sorted(os.walk(ref)):
+            dirs.sort()
+            for f in sorted(files):
+                p = os.path.join(d, f)
+                h.update(os.path.relpath(p, ref).encode() + b"\0")
+                with open(p, "rb") as fh:
+                    h.update(hashlib.sha256(fh.read()).digest())
+        cc = subprocess.run([self.env.get("CC", "cc"), "--version"], capture_output=True,
+                            text=True).stdout
+        h.update(cc.encode() + self.cfg["GRADE_BENCH"].encode() + CACHE_FORMAT)
+        cache = os.path.join(self.root, "build", "grade", "cache", self.lab,
+                             h.hexdigest()[:24] + ".json")
+        try:
+            with open(cache) as f:
+                return json.load(f)
+        except (OSError, ValueError):
+            pass
+        bdir = os.path.join(self.work, "ref-build")
+        ok, out = self.build(ref, bdir, "debug", ["build-tests"], sandboxed=False)
+        if not ok:
+            raise SystemExit("grade: the reference of %s does not build:\n%s" % (self.lab, out))
+        bindir = kvlab.bin_dir(bdir, "debug", self.lab)
+        run = lambda argv: subprocess.run(argv, capture_output=True, text=True,
+                                          env=dict(self.env, LANG="C")).stdout
+        Sandbox.share(self.work)
+        cases = self.applicable(ctests.discover(self.mani, bindir, run), bindir)
+        info = {"cases": ctests.to_json(cases), "bench": None}
+        if self.cfg["GRADE_BENCH"]:
+            prog = self.bench_argv(bdir)[0]
+            ok, out = self.build(ref, bdir, "release", [prog], sandboxed=False)
+            if not ok:
+                raise SystemExit("grade: the reference benchmark does not build:\n" + out)
+            Sandbox.share(self.work)
+            m = perf.measure(self.box, self.bench_argv(bdir), self.env, self.bench_limits())
+            if not m["ok"]:
+                raise SystemExit("grade: the reference benchmark failed: " + m["reason"])
+            info["bench"] = m
+        try:
+            os.makedirs(os.path.dirname(cache), exist_ok=True)
+            with open(cache + ".tmp", "w") as f:
+                json.dump(info, f)
+            os.replace(cache + ".tmp", cache)
+        except OSError:
+            pass
+        return info
+
+    def applicable(self, cases, bindir):
+        """The cases, less the Criterion tests the reference skips at run time
+        (cr_skip: e.g. a durability test on an in-memory configuration).
+        They are not the submission's to pass; each binary (and conformance
+        configuration) runs once, whole, to find them."""
+        groups = {}
+        for c in cases:
+            if c.kind == "criterion":
+                groups.setdefault((c.binary, c.config), []).append(c)
+        skipped = set()
+        for (binary, config), group in groups.items():
+            env = dict(self.env, **({"KV_CONF_ENGINE": config} if config else {}))
+            lim = Limits(timeout=max(300, 10 * self.timeout * len(group)), nproc=256,
+                         mem_mb=4 * self.mem, mode="plain")
+            st, res = ctests.run_runner(self.box, [os.path.join(bindir, binary)], env, lim)
+            if st is None:
+                raise SystemExit("grade: the reference's %s (%s) did not run: %s\n%s" % (
+                    binary, config, res.describe(), clip(res.output, 4000)))
+            skipped |= {(binary, config, c.filter) for c in group if c.filter not in st}
+        return [c for c in cases if (c.binary, c.config, c.filter) not in skipped]
+
+    # ---- the submission -------------------------------------------------------
+    def place(self, tree, sub):
+        """Copy the submission's student files over the tree; return notes."""
+        notes, labdir = [], os.path.join(tree, self.lab)
+        everything = []
+        for d, dirs, files in os.walk(sub):
+            dirs[:] = sorted(x for x in dirs if not x.startswith("."))
+            everything += [os.path.relpath(os.path.join(d, f), sub) for f in sorted(files)]
+        for rel in self.mani["STUDENT_FILES"].split():
+            cands = [c for c in (rel, os.path.join(self.lab, rel),
+                                 os.path.join("kvlabs-" + self.lab, self.lab, rel))
+                     if os.path.lexists(os.path.join(sub, c))]
+            if not cands:
+                cands = sorted((c for c in everything if c == rel or c.endswith("/" + rel)),
+                               key=len)
+            src = os.path.join(sub, cands[0]) if cands else None
+            if src and os.path.islink(src):
+                notes.append("`%s` is a symbolic link: refused; the starter's stub was used"
+                             % rel)
+                src = None
+            elif src and os.path.getsize(src) > 4 << 20:
+                notes.append("`%s` is larger than 4 MiB: refused; the starter's stub was used"
+                             % rel)
+                src = None
+            if src is None:
+                if not notes or rel not in notes[-1]:
+                    notes.append("`%s` was not submitted: the starter kit's stub was used" % rel)
+                kvlab.stub_file(os.path.join(labdir, rel))
+            else:
+                shutil.copyfile(src, os.path.join(labdir, rel))
+                if cands[0] != rel:
+                    notes.append("`%s` taken from `%s`" % (rel, cands[0]))
+        return notes
+
+    # ---- tests ----------------------------------------------------------------
+    def run_case(self, case, bindir, labdir, tree):
+        t = self.timeout
+        if case.kind != "criterion":
+            t = float(self.cfg["GRADE_SCRIPT_TIMEOUT"] or 6 * self.timeout)
+        lim = Limits(timeout=t, nproc=64 if case.kind != "script" else 512, mem_mb=self.mem,
+                     mode="asan-script" if case.kind == "script" else "asan",
+                     cap=TEST_OUTPUT_CAP)
+        own = None
+        if case.kind == "script":
+            # A script may build programs beside the lab's (BIN_DIR/...,
+            # another variant): it gets a private, writable copy of the build,
+            # so that nothing it runs can change what later tests run.
+            own = tempfile.mkdtemp(prefix="script.", dir=self.work)
+            subprocess.run(["cp", "-a", self.bdir, os.path.join(own, "build")], check=True)
+            bindir = bindir.replace(self.bdir, os.path.join(own, "build"))
+            Sandbox.share(own)
+        env = case.env(self.env, bindir, labdir, tree, "asan")
+        if case.kind == "criterion":
+            res = ctests.run_criterion(self.box, case.argv(bindir, labdir), env, lim)
+        else:
+            res = self.box.run(case.argv(bindir, labdir), env=env, limits=lim,
+                               writable=[own] if own else ())
+        if own:
+            shutil.rmtree(own, ignore_errors=True)
+        passed, reason = ctests.judge_case(case, res)
+        pts = kvlab.points_for(case.name, self.cfg["GRADE_POINTS"])
+        text = reason + (" (%.2f s)" % res.elapsed)
+        if res.truncated:
+            text += "; it printed %d bytes: output cut to the first %d KiB and the last %d " \
+                    "KiB" % (res.total_bytes, lim.cap // 1024, lim.tail // 1024)
+        if not passed:
+            text += "\n\n" + clip(res.output, ITEM_OUTPUT)
+        return {"name": case.name, "score": pts if passed else 0.0, "max_score": pts,
+                "status": "passed" if passed else "failed", "output": text,
+                "visibility": "visible", "_reason": reason}
+
+    def run_tests(self, cases, bindir, labdir, tree):
+        """Every case; the script tests last, one at a time (they build and
+        run heavier things), in the cases' order in the results."""
+        first = [c for c in cases if c.kind != "script"]
+        with cf.ThreadPoolExecutor(self.jobs) as ex:
+            done = dict(zip(map(id, first),
+                            ex.map(lambda c: self.run_case(c, bindir, labdir, tree), first)))
+        for c in cases:
+            if c.kind == "script":
+                done[id(c)] = self.run_case(c, bindir, labdir, tree)
+        return [done[id(c)] for c in cases]
+
+    # ---- memcheck -------------------------------------------------------------
+    def memcheck(self, cases, items, tree, bdir):
+        """(fraction 0 or 1, report text) for the passing tests under Valgrind."""
+        groups = {}
+        only = self.cfg["GRADE_MEMCHECK_TESTS"].split()
+        for c, it in zip(cases, items):
+            if only and not any(fnmatch.fnmatchcase(c.name, p) for p in only):
+                continue
+            if it["status"] == "passed" and c.kind in ("criterion", "plain"):
+                groups.setdefault((c.binary, c.config, c.kind), []).append(c)
+        if not groups:
+            return 0.0, "no test passed: nothing to check under Valgrind."
+        ok, out = self.build(tree, bdir, "debug", ["build-tests"])
+        if not ok:
+            return 0.0, "the debug build (-O0) failed:\n" + clip(out, ITEM_OUTPUT)
+        bindir = kvlab.bin_dir(bdir, "debug", self.lab)
+
+        def one(key, group):
+            binary, config, kind = key
+            argv = VALGRIND + [os.path.join(bindir, binary)]
+            if kind == "criterion":
+                argv += ["--filter", "@(%s)" % "|".join(c.filter for c in group)]
+                argv += ctests.CRIT_ARGS
+            env = group[0].env(self.env, bindir, os.path.join(tree, self.lab), tree, "debug")
+            lim = Limits(timeout=min(900, 60 + 15 * len(group)), nproc=64, mem_mb=self.mem,
+                         mode="valgrind")
+            if kind == "criterion":
+                res = ctests.run_criterion(self.box, argv, env, lim, keep=True)
+            else:
+                res = self.box.run(argv, env=env, limits=lim, keep=True)
+            try:
+                return self.judge_valgrind(key, group, res)
+            finally:
+                shutil.rmtree(res.workdir, ignore_errors=True)
+
+        # Valgrind restarts with every test process (Criterion re-executes
+        # itself per test), so a binary's tests take long: split the largest
+        # groups until every worker has one, and start the longest first.
+        chunks = [(k, g) for k, g in groups.items()]
+        while len(chunks) < self.jobs and max(len(g) for _k, g in chunks) > 1:
+            chunks.sort(key=lambda kg: len(kg[1]))
+            k, g = chunks.pop()
+            chunks += [(k, g[:len(g) // 2]), (k, g[len(g) // 2:])]
+        chunks.sort(key=lambda kg: -len(kg[1]))
+        with cf.ThreadPoolExecutor(self.jobs) as ex:
+            results = list(ex.map(lambda kg: one(*kg), chunks))
+        bad = [r for ok_, r in results if not ok_]
+        lines = [r for _ok, r in results]
+        return (0.0 if bad else 1.0), "\n".join(lines)
+
+    def judge_valgrind(self, key, group, res):
+        binary, config, _kind = key
+        name = binary + ("(%s)" % config if config else "")
+        errs = lost = nlogs = 0
+        shown = []
+        for f in sorted(os.listdir(res.workdir)):
+            if not (f.startswith("vg.") and f.endswith(".log")):
+                continue
+            nlogs += 1
+            with open(os.path.join(res.workdir, f), errors="replace") as fh:
+                log = fh.read()
+            e = [int(x.replace(",", "")) for x in
+                 re.findall(r"ERROR SUMMARY: ([\d,]+) errors", log)]
+            l_ = [int(x.replace(",", "")) for x in
+                  re.findall(r"definitely lost: ([\d,]+) bytes", log)]
+            e, l_ = (e[-1] if e else 0), (l_[-1] if l_ else 0)
+            errs, lost = errs + e, lost + l_
+            if (e or l_) and len(shown) < 3:
+                shown.append("\n".join(x for x in log.splitlines() if x.startswith("=="))[:3000])
+        fake = ctests.Case(name, group[0].kind, binary)
+        passed, reason = ctests.judge_case(fake, res) if group[0].kind == "criterion" or \
+            group[0].kind == "plain" else (True, "")
+        if group[0].kind == "criterion" and passed:
+            m = list(ctests.SYNTH.finditer(res.output))
+            if m and int(m[-1].group(1)) != len(group):
+                passed, reason = False, "ran %s of %d tests" % (m[-1].group(1), len(group))
+        ok = nlogs > 0 and errs == 0 and lost == 0 and passed
+        line = "- `%s` (%d tests, %d processes): %d errors, %d bytes definitely lost%s" % (
+            name, len(group), nlogs, errs, lost,
+            "" if passed else "; under Valgrind: " + reason)
+        if shown:
+            line += "\n\n```\n" + "\n\n".join(shown) + "\n```"
+        if not passed:
+            line += "\n\n```\n" + clip(res.output, 4000) + "\n```"
+        return ok, line
+
+    # ---- performance ----------------------------------------------------------
+    def performance(self, tree, bdir, ref):
+        prog = self.bench_argv(bdir)[0]
+        ok, out = self.build(tree, bdir, "release", [prog])
+        if not ok:
+            return 0.0, None, "the release build (-O2) of the benchmark failed:\n" + \
+                clip(out, ITEM_OUTPUT)
+        m = perf.measure(self.box, self.bench_argv(bdir), self.env, self.bench_limits(ref))
+        rb = ref["bench"]
+        if not m["ok"]:
+            return 0.0, None, m["reason"]
+        if m["output"] != rb["output"]:
+            return 0.0, m["instructions"], "the benchmark's output differs from the " \
+                "reference's (a wrong result scores 0):\n  got:  %s\n  want: %s" % (
+                    clip(m["output"], 2000), rb["output"])
+        full = float(self.cfg["GRADE_BENCH_FULL"])
+        zero = float(self.cfg["GRADE_BENCH_ZERO"])
+        frac = perf.fraction(m["instructions"], rb["instructions"], full, zero)
+        ratio = m["instructions"] / rb["instructions"]
+        return frac, m["instructions"], (
+            "`%s`: %s instructions, the reference %s: ratio %.3f -> %.0f%% of the points "
+            "(full up to %.2f, zero from %.2f)" % (
+                self.cfg["GRADE_BENCH"], format(m["instructions"], ","),
+                format(rb["instructions"], ","), ratio, 100 * frac, full, zero))
+
+    # ---- the whole grade --------------------------------------------------------
+    def grade(self, sub):
+        t0 = time.monotonic()
+        ref = self.reference()
+        self.lap("reference (cached after the first run)")
+        cases = ctests.from_json(ref["cases"])
+        tree = os.path.join(self.work, "tree")
+        kvlab.make_kit(self.root, self.lab, tree)
+        notes = self.place(tree, sub)
+        Sandbox.share(self.work)
+        bdir = self.bdir = os.path.join(self.work, "build")
+        labdir = os.path.join(tree, self.lab)
+        ok, build_out = self.build(tree, bdir, "asan", ["build-tests"])
+        self.lap("build (asan)")
+        extra = []
+        if not ok:
+            items = [{"name": c.name, "score": 0.0,
+                      "max_score": kvlab.points_for(c.name, self.cfg["GRADE_POINTS"]),
+                      "status": "failed", "output": "not run: the build failed",
+                      "visibility": "visible", "_reason": "not run: the build failed"}
+                     for c in cases]
+            extra.append(item("build", 0, 0, "failed", "The build failed (warnings are "
+                              "errors):\n\n" + clip(build_out, 48 * 1024)))
+        else:
+            items = self.run_tests(cases, kvlab.bin_dir(bdir, "asan", self.lab), labdir, tree)
+            self.lap("tests")
+        earned = sum(i["score"] for i in items)
+        possible = sum(i["max_score"] for i in items)
+        mc_pts = float(self.cfg["GRADE_MEMCHECK_POINTS"])
+        if mc_pts:
+            if ok:
+                frac, text = self.memcheck(cases, items, tree, bdir)
+                frac *= earned / possible if possible else 0
+                self.lap("memcheck (debug build, Valgrind)")
+            else:
+                frac, text = 0.0, "not run: the build failed"
+            extra.append(item("memcheck (Valgrind: no errors, no definite leaks)",
+                              round(mc_pts * frac, 2), mc_pts,
+                              "passed" if frac > 0 else "failed", text))
+        instr = None
+        bench_pts = float(self.cfg["GRADE_BENCH_WEIGHT"])
+        if self.cfg["GRADE_BENCH"] and bench_pts:
+            if ok:
+                frac, instr, text = self.performance(tree, bdir, ref)
+                self.lap("performance (release build, callgrind)")
+            else:
+                frac, text = 0.0, "not run: the build failed"
+            extra.append(item("performance (instructions vs the reference)",
+                              round(bench_pts * frac, 2), bench_pts,
+                              "passed" if frac > 0 else "failed", text))
+        return self.results(items + extra, notes, ok, time.monotonic() - t0, instr, ref)
+
+    def results(self, items, notes, built, elapsed, instr, ref):
+        for it in items:
+            it.pop("_reason", None)
+        score = round(sum(i["score"] for i in items), 2)
+        total = round(sum(i["max_score"] for i in items), 2)
+        npass = sum(1 for i in items if i["status"] == "passed" and i["max_score"] > 0)
+        lines = ["# %s: %g / %g" % (self.lab, score, total), ""]
+        if not built:
+            lines.append("**The build failed**: nothing ran. See the `build` item.")
+        lines += ["- %s" % n for n in notes]
+        lines += ["", "%d of %d items passed; graded in %.0f s." % (
+            npass, sum(1 for i in items if i["max_score"] > 0), elapsed), ""]
+        lines += ["| item | score | max | result |", "|---|---:|---:|---|"]
+        for i in items:
+            first = i["output"].split("\n")[0].replace("|", "\\|")
+            lines.append("| `%s` | %g | %g | %s |" % (i["name"], i["score"], i["max_score"],
+                                                      first[:120]))
+        for i in items:
+            if i["name"].startswith(("memcheck", "performance")) or i["name"] == "build":
+                lines += ["", "## " + i["name"], "", i["output"]]
+        lines += ["", "## timings", ""] + ["- %s: %.1f s" % t for t in self.times]
+        summary = "\n".join(lines) + "\n"
+        res = {"score": score, "execution_time": int(round(elapsed)), "output": summary,
+               "output_format": "md", "visibility": "visible", "stdout_visibility": "hidden",
+               "tests": items}
+        if instr is not None and ref.get("bench"):
+            res["leaderboard"] = [{"name": "instructions (x reference)",
+                                   "value": round(instr / ref["bench"]["instructions"], 4),
+                                   "order": "asc"}]
+        return res, summary
+
+
+def item(name, score, max_score, status, output):
+    return {"name": name, "score": score, "max_score": max_score, "status": status,
+            "output": output, "visibility": "visible"}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--lab", required=True)
+    ap.add_argument("--submission", required=True)
+    ap.add_argument("--out", help="default: ROOT/build/grade/<lab>")
+    ap.add_argument("--root", default=kvlab.repo_root())
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2") or 2))
+    ap.add_argument("--timeout", type=float, help="override GRADE_TIMEOUT (seconds per test)")
+    ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    a = ap.parse_args()
+    install_stop_handlers()
+    root = os.path.abspath(a.root)
+    if a.lab not in kvlab.labs(root) or not kvlab.manifest(root, a.lab).get("STUDENT_FILES"):
+        print("grade: %s is not a lab with STUDENT_FILES" % a.lab, file=sys.stderr)
+        return 2
+    if not os.path.isdir(a.submission):
+        print("grade: submission %s is not a directory" % a.submission, file=sys.stderr)
+        return 2
+    out = os.path.abspath(a.out or os.path.join(root, "build", "grade", a.lab))
+    work = tempfile.mkdtemp(prefix="kvlabs-grade-")
+    try:
+        g = Grader(root, a.lab, work, a.jobs)
+        if a.timeout:
+            g.timeout = a.timeout
+        res, summary = g.grade(os.path.abspath(a.submission))
+    finally:
+        if a.keep:
+            print("grade: work directory kept: " + work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    with open(os.path.join(out, "summary.md"), "w") as f:
+        f.write(summary)
+    total = sum(i["max_score"] for i in res["tests"])
+    print("grade: %s: %g / %g in %d s -> %s/results.json" % (
+        a.lab, res["score"], total, res["execution_time"], out))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

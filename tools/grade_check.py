@@ -1,0 +1,152 @@
+#!/usr/bin/env python3
+"""grade_check.py — the whole grading matrix: every mutant through the full
+grader, checked against what the lab's own tests say about it.
+
+What this is
+------------
+`make grade-check` runs this (it takes minutes per lab, so `make test`
+only runs a sample: tools/tests/grading_test.sh). For each lab with a
+mutants/ folder (or the labs named on the command line):
+
+1. the lab's own tests against every mutant (tools/grade_tests.py --own),
+   built as the grader builds them (ASan+UBSan): which tests catch each
+   one; every mutant must be caught. (`make test` runs the same on plain
+   builds, where a mutant must be caught by an assertion; under ASan more
+   tests may catch it — mutant 06 of sprint 1, an aligned_alloc size that
+   is not a multiple of the alignment, which glibc forgives and ASan
+   reports, is one.)
+2. a full grade (tools/grade.py) of the reference: full marks;
+3. a full grade of the untouched starter kit: 0, every test failing by an
+   assertion (a starter that crashes the tests is a bad starter);
+4. a full grade of each mutant, submitted as the reference's STUDENT_FILES
+   with the patch applied. The check: the Criterion tests the grader fails
+   (each run alone) are exactly the tests that caught the mutant in step 1
+   (each binary run whole) — so grading a mutant loses exactly the points
+   of the tests that catch it — and the points lost on test items add up
+   to those tests' GRADE_POINTS. A difference means that a test passes or
+   fails depending on the tests run before it in the same process tree,
+   which is worth knowing. Script tests (which the grader also runs) and
+   the memcheck and performance items are reported, not checked: a mutant
+   may also cost them (memcheck scales with the test points earned).
+
+Prints one `ok`/`FAIL` line per check and a closing `N passed, N failed`;
+exit status 1 when a check failed.
+
+Usage: grade_check.py [--root DIR] [--jobs N] [LAB ...]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+
+import kvlab
+from grade import Grader
+from grade_tests import TestGrader, read_mutants
+from sandbox import install_stop_handlers
+
+
+class Checks:
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def check(self, ok, what, detail=""):
+        if ok:
+            self.passed += 1
+            print("ok   " + what, flush=True)
+        else:
+            self.failed += 1
+            print("FAIL " + what + ("\n     " + detail.replace("\n", "\n     ") if detail else ""),
+                  flush=True)
+
+
+def full_grade(root, lab, sub, jobs):
+    work = tempfile.mkdtemp(prefix="kvlabs-grade-check-")
+    try:
+        res, _summary = Grader(root, lab, work, jobs).grade(sub)
+        return res
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+
+
+def test_items(res):
+    """{name: item} of the Criterion test items of a results dict."""
+    return {i["name"]: i for i in res["tests"] if "/" in i["name"]}
+
+
+def check_lab(root, lab, jobs, c):
+    mani = kvlab.manifest(root, lab)
+    cfg = kvlab.grading_config(mani)
+    mutants = read_mutants(os.path.join(root, lab))
+    c.check(len(mutants) >= 8, "%s: %d mutants (at least 8)" % (lab, len(mutants)))
+    work = tempfile.mkdtemp(prefix="kvlabs-grade-check-")
+    try:
+        _res, _s, own = TestGrader(root, lab, work, jobs, "asan", None).grade([], True)
+    finally:
+        shutil.rmtree(work, ignore_errors=True)
+    for name, _p, _h, _b in mutants:
+        c.check(own.get(name, {}).get("caught"), "%s: the lab's own tests catch %s" % (lab, name),
+                str(own.get(name)))
+
+    res = full_grade(root, lab, os.path.join(root, lab), jobs)
+    total = sum(i["max_score"] for i in res["tests"])
+    c.check(res["score"] == total, "%s: the reference scores full marks (%g / %g)"
+            % (lab, res["score"], total),
+            "\n".join("%s: %s" % (i["name"], i["output"][:300]) for i in res["tests"]
+                      if i["score"] < i["max_score"]))
+
+    tmp = tempfile.mkdtemp(prefix="kvlabs-grade-check-")
+    try:
+        kit = kvlab.make_kit(root, lab, os.path.join(tmp, "kit"), stub=True)
+        res = full_grade(root, lab, kit, jobs)
+        c.check(res["score"] == 0, "%s: the untouched starter scores 0 (%g)" % (lab, res["score"]))
+        unclean = ["%s: %s" % (i["name"], i["output"].split("\n")[0]) for i in res["tests"]
+                   if "/" in i["name"] and not i["output"].startswith(("failed", "memory leak"))]
+        c.check(not unclean, "%s: every starter test fails by an assertion, none crashes"
+                % lab, "\n".join(unclean[:40]))
+        for name, patch, _hint, bug in mutants:
+            sub = os.path.join(tmp, name)
+            os.makedirs(sub)
+            for rel in mani["STUDENT_FILES"].split():
+                os.makedirs(os.path.dirname(os.path.join(sub, rel)), exist_ok=True)
+                shutil.copyfile(os.path.join(root, lab, rel), os.path.join(sub, rel))
+            subprocess.run(["patch", "-s", "-p1", "--batch", "-d", sub, "-i", patch], check=True)
+            res = full_grade(root, lab, sub, jobs)
+            items = test_items(res)
+            failed = {n for n, i in items.items() if i["status"] != "passed"}
+            expect = set(own.get(name, {}).get("by", []))
+            lost = sum(i["max_score"] - i["score"] for i in items.values())
+            want = sum(kvlab.points_for(n, cfg["GRADE_POINTS"]) for n in failed)
+            others = ["%s %g/%g" % (i["name"].split(" ")[0], i["score"], i["max_score"])
+                      for i in res["tests"] if "/" not in i["name"]
+                      and i["score"] < i["max_score"]]
+            c.check(failed == expect and abs(lost - want) < 1e-9,
+                    "%s: grading %s loses %g points, those of the %d tests that catch it "
+                    "(%s)%s" % (lab, name, lost, len(failed), bug,
+                                "; also lost: " + ", ".join(others) if others else ""),
+                    "failed in the grader only: %s\nfailed in grade-tests only: %s"
+                    % (sorted(failed - expect), sorted(expect - failed)))
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--root", default=kvlab.repo_root())
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2") or 2))
+    ap.add_argument("labs", nargs="*")
+    a = ap.parse_args()
+    install_stop_handlers()
+    root = os.path.abspath(a.root)
+    labs = a.labs or [l for l in kvlab.student_labs(root)
+                      if os.path.isdir(os.path.join(root, l, "mutants"))]
+    c = Checks()
+    for lab in labs:
+        check_lab(root, lab, a.jobs, c)
+    print("%d passed, %d failed" % (c.passed, c.failed))
+    return 1 if c.failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,318 @@
+#!/usr/bin/env python3
+"""grade_tests.py — grade a student's *tests* by the bugs they catch.
+
+What this is
+------------
+`make grade-tests LAB=... TESTS="file.c ..."` runs this. A test suite is
+good when it fails on wrong code. Each lab ships wrong code on purpose: its
+mutants, `<lab>/mutants/NN-short-name.patch`, each a unified diff against
+the lab (applied with `patch -p1` in the lab folder) that plants one
+plausible bug — an off-by-one at a boundary, a growth that loses elements,
+a missing bounds check — with two header lines before the diff:
+
+    Hint: what a test should look at (shown to students for a missed mutant)
+    Bug: what the patch breaks (for instructors; not shown)
+    Tests: runners that catch it (optional, e.g. `test_strategies
+           conformance(hash:strategy=linear)`): with --own --quick only
+           these run against the mutant, which is enough to prove it is
+           caught and keeps `make test` short for a lab with a large suite
+
+The score is the number of mutants the student's tests catch:
+
+1. The student's Criterion files are built against the reference solution
+   (as tests/student_<name>.c of a kit of the lab, tools/kvlab.py; the
+   lab's own tests, scripts and programs are left out) and must all pass
+   there: a test that fails on correct code proves nothing, so any failure
+   on the reference scores 0 and the report lists the failing tests.
+2. For each mutant: a copy of that tree (and of its build, so only the
+   patched file recompiles), the patch, a build, a run. The mutant is
+   caught when some test fails, crashes, or the run dies or hangs (each
+   binary runs whole, under the sandbox's limits and a wall-clock
+   deadline, tools/sandbox.py).
+3. OUT/results.json (Gradescope's format: one item per mutant, worth 1),
+   OUT/report.md (the missed mutants with their hints) and OUT/mutants.json
+   ({mutant: {"caught": bool, "by": [tests that failed]}}).
+
+With --own the tests are the lab's own LAB_TESTS (and its conformance
+configurations): that is how `make test` proves that every mutant is a
+real bug the lab's tests see (tools/tests/mutants_test.sh), and how
+`make grade-check` learns which tests each mutant must fail.
+
+Builds use the debug variant by default (-O0, no sanitizer: a mutant must
+be caught by what the tests assert, not only by a sanitizer); --variant
+asan grades with ASan+UBSan instead.
+
+Usage: grade_tests.py --lab LAB (--tests FILE... | --own) [--out DIR]
+                      [--jobs N] [--variant debug|asan] [--timeout S] [--keep]
+Exit status: 0 when graded (whatever the score), 2 when the grader itself
+failed (a mutant that does not apply or does not build is such a failure).
+"""
+import argparse
+import concurrent.futures as cf
+import glob
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+
+import ctests
+import kvlab
+from grade import base_env
+from sandbox import Limits, Sandbox, clip, install_stop_handlers
+
+
+def read_mutants(labdir):
+    """[(name, path, hint, bug)] of a lab's mutants, in file-name order."""
+    return [m[:4] for m in read_mutants_full(labdir)]
+
+
+def read_mutants_full(labdir):
+    """[(name, path, hint, bug, runners)]: runners from the optional `Tests:` line."""
+    out = []
+    for p in sorted(glob.glob(os.path.join(labdir, "mutants", "*.patch"))):
+        with open(p, encoding="utf-8") as f:
+            head = f.read().split("\n--- ", 1)[0]
+        hint = re.search(r"^Hint:\s*(.*)$", head, re.M)
+        bug = re.search(r"^Bug:\s*(.*)$", head, re.M)
+        tests = re.search(r"^Tests:\s*(.*)$", head, re.M)
+        out.append((os.path.basename(p)[:-len(".patch")], p,
+                    hint.group(1).strip() if hint else "(no hint)",
+                    bug.group(1).strip() if bug else "",
+                    tests.group(1).split() if tests else []))
+    return out
+
+
+class TestGrader:
+    def __init__(self, root, lab, work, jobs, variant, timeout, quick=False):
+        self.root, self.lab, self.work, self.jobs = root, lab, work, jobs
+        self.quick = quick
+        self.variant = variant
+        self.mani = kvlab.manifest(root, lab)
+        cfg = kvlab.grading_config(self.mani)
+        self.timeout = timeout or 5 * float(cfg["GRADE_TIMEOUT"])
+        self.mem = int(cfg["GRADE_MEM_MB"])
+        self.box = Sandbox(tmp=os.path.join(work, "run"), jobs=jobs)
+        self.env = base_env()
+
+    def make_vars(self, tests, own):
+        if own:
+            return ["LAB_PLAIN_TESTS=", "LAB_SCRIPT_TESTS=", "LAB_PROGS="]
+        return ["LAB_TESTS=" + " ".join(tests), "LAB_PLAIN_TESTS=", "LAB_SCRIPT_TESTS=",
+                "LAB_PROGS=", "LAB_CONF_CONFIGS="]
+
+    def build(self, tree, bdir, extra, targets=("build-tests",)):
+        argv = kvlab.make_cmd(tree, self.lab, bdir, self.variant, self.jobs, targets, extra)
+        lim = Limits(timeout=900, nproc=512, mem_mb=4096, fsize_mb=1024, mode="plain",
+                     cap=48 * 1024, tail=16 * 1024)
+        res = self.box.run(argv, env=self.env, limits=lim, writable=[bdir])
+        Sandbox.share(bdir)
+        return res.ok(), res.output
+
+    def runners(self, tests, own):
+        """[(label, binary, config)] of the Criterion runs of one build."""
+        bins = [os.path.splitext(os.path.basename(t))[0] for t in tests]
+        out = [(b, b, None) for b in bins]
+        if own:
+            out += [("conformance(%s)" % c, "conformance", c)
+                    for c in self.mani.get("LAB_CONF_CONFIGS", "").split()]
+        return out
+
+    def run_all(self, tree, bdir, runs):
+        """{test: status} over every runner, and a list of problems (runs that died)."""
+        bindir = kvlab.bin_dir(bdir, self.variant, self.lab)
+        statuses, problems = {}, []
+        mode = "asan" if self.variant == "asan" else "plain"
+        for label, binary, config in runs:
+            env = dict(self.env)
+            if config:
+                env["KV_CONF_ENGINE"] = config
+            lim = Limits(timeout=self.timeout, nproc=64, mem_mb=self.mem, mode=mode)
+            st, res = ctests.run_runner(self.box, [os.path.join(bindir, binary)], env, lim)
+            san = len(ctests.SANITIZER.findall(res.output))
+            prefix = label + "/" if config else ""
+            if st is None:
+                problems.append("%s: %s, no report" % (label, res.describe()))
+                continue
+            for name, s in st.items():
+                statuses[prefix + name] = s
+            if san:
+                problems.append("%s: %d sanitizer report(s)" % (label, san))
+            elif res.rc != 0 and all(s == "PASSED" for s in st.values()):
+                problems.append("%s: %s with every test passing" % (label, res.describe()))
+        return statuses, problems
+
+    def grade(self, tests, own):
+        t0 = time.monotonic()
+        mutants = read_mutants_full(os.path.join(self.root, self.lab))
+        if not mutants:
+            raise SystemExit("grade-tests: %s has no mutants/*.patch" % self.lab)
+        ref = os.path.join(self.work, "ref")
+        kvlab.make_kit(self.root, self.lab, ref)
+        names = []
+        if own:
+            names = self.mani["LAB_TESTS"].split()
+        else:
+            for i, t in enumerate(tests):
+                base = re.sub(r"[^A-Za-z0-9_]", "_", os.path.splitext(os.path.basename(t))[0])
+                rel = "tests/student_%d_%s.c" % (i + 1, base)
+                shutil.copyfile(t, os.path.join(ref, self.lab, rel))
+                names.append(rel)
+        Sandbox.share(self.work)
+        extra = self.make_vars(names, own)
+        rbuild = os.path.join(self.work, "ref-build")
+        runs = self.runners(names, own)
+        targets = ["build-tests"]
+        named = {r for m in mutants for r in m[4]}
+        if self.quick and own and all(m[4] for m in mutants):
+            # Only the runners the mutants name: built, checked on the
+            # reference, run against each mutant.
+            runs = [r for r in runs if r[0] in named]
+            bindir = kvlab.bin_dir(rbuild, self.variant, self.lab)
+            targets = sorted({os.path.join(bindir, r[1]) for r in runs})
+        ok, out = self.build(ref, rbuild, extra, targets)
+        if not ok:
+            return self.report(mutants, None, "Your tests do not build against the reference "
+                               "(warnings are errors):\n\n```\n%s\n```" % clip(out, 32768), t0)
+        statuses, problems = self.run_all(ref, rbuild, runs)
+        failing = sorted(n for n, s in statuses.items() if s != "PASSED")
+        if failing or problems or not statuses:
+            why = "\n".join(["- `%s`: %s" % (n, statuses[n]) for n in failing] +
+                            ["- " + p for p in problems] +
+                            ([] if statuses else ["- no test ran"]))
+            return self.report(mutants, None, "Your tests must all pass on the reference "
+                               "solution; these did not:\n\n" + why, t0)
+
+        def one(m):
+            name, patch, _hint, _bug, named = m
+            mruns = runs
+            if self.quick and own and named:
+                mruns = [r for r in runs if r[0] in named]
+                if len(mruns) != len(named):
+                    return name, {"error": "its Tests: line names runners this lab does not "
+                                           "have: %s" % " ".join(
+                                               set(named) - {r[0] for r in runs})}
+            wdir = os.path.join(self.work, "m-" + name)
+            tree, bdir = os.path.join(wdir, "tree"), os.path.join(wdir, "build")
+            os.makedirs(wdir)
+            subprocess.run(["cp", "-a", ref, tree], check=True)
+            subprocess.run(["cp", "-a", rbuild, bdir], check=True)
+            p = subprocess.run(["patch", "-s", "-p1", "--batch", "--forward",
+                                "--no-backup-if-mismatch", "-r", "-", "-d",
+                                os.path.join(tree, self.lab), "-i", patch],
+                               capture_output=True, text=True)
+            if p.returncode != 0:
+                return name, {"error": "the patch does not apply: " + p.stdout + p.stderr}
+            Sandbox.share(wdir)
+            ok_, bout = self.build(tree, bdir, extra,
+                                   [t.replace(rbuild, bdir) for t in targets])
+            if not ok_:
+                return name, {"error": "the mutant does not build:\n" + clip(bout, 4000)}
+            st, probs = self.run_all(tree, bdir, mruns)
+            by = sorted(n for n, s in st.items() if s != "PASSED")
+            missing = [] if mruns is not runs else sorted(set(statuses) - set(st))
+            caught = bool(by or probs or missing)
+            shutil.rmtree(wdir, ignore_errors=True)
+            return name, {"caught": caught, "by": by, "problems": probs + [
+                "%s did not run" % n for n in missing]}
+
+        with cf.ThreadPoolExecutor(self.jobs) as ex:
+            outcome = dict(ex.map(one, mutants))
+        errors = ["%s: %s" % (n, o["error"]) for n, o in outcome.items() if "error" in o]
+        if errors:
+            raise SystemExit("grade-tests: broken mutants in %s:\n%s" % (self.lab,
+                                                                          "\n".join(errors)))
+        return self.report(mutants, outcome, None, t0, ntests=len(statuses))
+
+    def report(self, mutants, outcome, failure, t0, ntests=0):
+        items, lines = [], []
+        caught = 0
+        for name, _p, hint, _bug, _runs in mutants:
+            o = (outcome or {}).get(name)
+            if o and o["caught"]:
+                caught += 1
+                by = ", ".join("`%s`" % b for b in o["by"][:8]) + \
+                    (" and %d more" % (len(o["by"]) - 8) if len(o["by"]) > 8 else "")
+                text = "caught by " + (by or "; ".join(o["problems"]))
+            elif o:
+                text = "missed. Hint: " + hint
+            else:
+                text = "not run"
+            items.append({"name": "mutant " + name, "score": 1.0 if o and o["caught"] else 0.0,
+                          "max_score": 1.0, "status": "passed" if o and o["caught"] else "failed",
+                          "output": text, "visibility": "visible"})
+        elapsed = time.monotonic() - t0
+        lines = ["# %s: your tests catch %d of %d mutants" % (self.lab, caught, len(mutants)), ""]
+        if failure:
+            lines += [failure, ""]
+        else:
+            lines += ["%d tests, all passing on the reference; graded in %.0f s." % (
+                ntests, elapsed), ""]
+            missed = [i for i in items if i["score"] == 0]
+            if missed:
+                lines += ["## Missed mutants", ""] + [
+                    "- `%s`: %s" % (i["name"][7:], i["output"][len("missed. "):])
+                    for i in missed] + [""]
+            lines += ["## Every mutant", "", "| mutant | result |", "|---|---|"] + [
+                "| `%s` | %s |" % (i["name"][7:], i["output"].replace("|", "\\|"))
+                for i in items]
+        summary = "\n".join(lines) + "\n"
+        res = {"score": float(caught), "execution_time": int(round(elapsed)),
+               "output": summary, "output_format": "md", "visibility": "visible",
+               "tests": items}
+        return res, summary, outcome or {}
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--lab", required=True)
+    ap.add_argument("--tests", nargs="*", default=[])
+    ap.add_argument("--own", action="store_true", help="use the lab's own tests")
+    ap.add_argument("--out", help="default: ROOT/build/grade-tests/<lab>")
+    ap.add_argument("--root", default=kvlab.repo_root())
+    ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2") or 2))
+    ap.add_argument("--variant", default="debug", choices=["debug", "asan", "release"])
+    ap.add_argument("--timeout", type=float, help="seconds per test binary")
+    ap.add_argument("--keep", action="store_true")
+    ap.add_argument("--quick", action="store_true",
+                    help="with --own: run against each mutant only the runners its Tests: "
+                         "line names (enough to prove it is caught)")
+    a = ap.parse_args()
+    install_stop_handlers()
+    root = os.path.abspath(a.root)
+    if a.lab not in kvlab.labs(root):
+        print("grade-tests: %s is not a lab" % a.lab, file=sys.stderr)
+        return 2
+    if not a.own and not a.tests:
+        print("grade-tests: give TESTS (Criterion test files) or --own", file=sys.stderr)
+        return 2
+    for t in a.tests:
+        if not os.path.isfile(t):
+            print("grade-tests: no such file: " + t, file=sys.stderr)
+            return 2
+    out = os.path.abspath(a.out or os.path.join(root, "build", "grade-tests", a.lab))
+    work = tempfile.mkdtemp(prefix="kvlabs-grade-tests-")
+    try:
+        g = TestGrader(root, a.lab, work, a.jobs, a.variant, a.timeout, a.quick)
+        res, summary, outcome = g.grade([os.path.abspath(t) for t in a.tests], a.own)
+    finally:
+        if a.keep:
+            print("grade-tests: work directory kept: " + work)
+        else:
+            shutil.rmtree(work, ignore_errors=True)
+    os.makedirs(out, exist_ok=True)
+    with open(os.path.join(out, "results.json"), "w") as f:
+        json.dump(res, f, indent=1)
+    with open(os.path.join(out, "report.md"), "w") as f:
+        f.write(summary)
+    with open(os.path.join(out, "mutants.json"), "w") as f:
+        json.dump(outcome, f, indent=1, sort_keys=True)
+    print(summary.split("\n")[0].lstrip("# ") + " -> %s/report.md" % out)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,137 @@
+#!/usr/bin/env python3
+"""starter.py — write the starter kit of a lab: the reference with its
+solutions taken out, ready to hand to students.
+
+What this is
+------------
+`make starter [LAB=...]` runs this. For each lab with STUDENT_FILES (all of
+them by default) it writes
+
+    build/starter/kvlabs-<lab>/          the kit, as a student unpacks it
+        Makefile, README.md              `make test` etc., forwarded to the lab
+        <lab>/                           the lab, every fenced region stubbed
+        common/ scripts/ bench/results.schema.json .clang-format
+    build/starter/kvlabs-<lab>.tar.gz    the same, as one archive
+
+A kit is shipped whole because a lab is not self-contained: its Makefile
+includes common/mk/rules.mk, most labs link common/, and the test runner
+lives in scripts/. The lab's Makefile finds them through KVLABS_ROOT ?= ..,
+so after `tar xzf kvlabs-<lab>.tar.gz` anywhere, `make -C kvlabs-<lab> test`
+(or `make -C kvlabs-<lab>/<lab> test`) builds and runs the lab's tests.
+
+What is left out: the solutions (each `BEGIN SOLUTION ... END SOLUTION`
+region becomes a TODO comment and the code of its STUB comment), the
+lab's mutants/ (the buggy variants used to grade students' tests), the
+SOLUTION_ONLY files of lab.mk, and any build output. Before writing
+anything the fences of the lab are checked (check_fences.py); a bad fence
+would ship a solution, so it stops the generator.
+
+How it works: kvlab.make_kit() copies the lab and its support files and
+stubs the STUDENT_FILES; this file adds the kit's top-level Makefile and
+README and packs the archive with sorted entries, so two runs over the same
+sources give the same listing.
+
+Usage: starter.py [--root DIR] [--out DIR] [LAB ...]
+"""
+import argparse
+import os
+import shutil
+import sys
+import tarfile
+
+import check_fences
+import kvlab
+
+KIT_MAKEFILE = """\
+# kvlabs-{lab} — the starter kit of {lab}, generated from the kvlabs
+# reference by tools/starter.py. The lab's own Makefile is {lab}/Makefile;
+# these targets run it (KVLABS_ROOT is this folder).
+LAB := {lab}
+.PHONY: all test memcheck coverage gdb build-tests clean
+test all memcheck coverage gdb build-tests clean:
+\t$(MAKE) -C $(LAB) $@
+"""
+
+KIT_README = """\
+# kvlabs — starter kit of `{lab}`
+
+The handout is [`{lab}/README.md`]({lab}/README.md). The files you edit are
+listed in `{lab}/lab.mk` as `STUDENT_FILES`:
+
+{files}
+
+Each `/* TODO ... */` in them marks code to write; the headers in
+`{lab}/include/` are the specification. Until you fill them in, the tests
+fail (they are meant to).
+
+```sh
+make test        # build (warnings are errors, ASan+UBSan) and run every test
+make memcheck    # the tests under Valgrind
+make gdb         # the lab's debugging demo under gdb, if it has one
+```
+
+`common/`, `scripts/` and `bench/` are the course's shared build rules,
+library and test runner: do not edit them; the grader uses its own copy.
+Submit the files listed above.
+"""
+
+
+def write_kit(root, lab, out):
+    """Write out/kvlabs-<lab>/ and its .tar.gz; return the kit's path."""
+    errors, _warnings, _n = check_fences.check(root, [lab])
+    if errors:
+        raise SystemExit("starter: %s: fence errors, no kit written:\n  %s"
+                         % (lab, "\n  ".join(errors)))
+    name = "kvlabs-" + lab
+    kit = os.path.join(out, name)
+    shutil.rmtree(kit, ignore_errors=True)
+    kvlab.make_kit(root, lab, kit, stub=True)
+    files = kvlab.manifest(root, lab)["STUDENT_FILES"].split()
+    with open(os.path.join(kit, "Makefile"), "w") as f:
+        f.write(KIT_MAKEFILE.format(lab=lab))
+    with open(os.path.join(kit, "README.md"), "w") as f:
+        f.write(KIT_README.format(lab=lab, files="\n".join("- `%s`" % x for x in files)))
+    leaks = [p for p in _walk(kit) if p.endswith(check_fences.FENCED_EXTS)
+             and check_fences.has_fences(open(p, encoding="utf-8", errors="replace").read())]
+    if leaks:
+        raise SystemExit("starter: fences left in the kit: %s" % ", ".join(leaks))
+    tgz = kit + ".tar.gz"
+    with tarfile.open(tgz, "w:gz") as t:
+        for p in sorted(_walk(kit, dirs=True)):
+            t.add(p, arcname=os.path.relpath(p, out), recursive=False)
+    return kit
+
+
+def _walk(top, dirs=False):
+    for d, ds, fs in os.walk(top):
+        ds.sort()
+        if dirs:
+            yield d
+        for f in sorted(fs):
+            yield os.path.join(d, f)
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--root", default=kvlab.repo_root())
+    ap.add_argument("--out", default=None, help="default: ROOT/build/starter")
+    ap.add_argument("labs", nargs="*", help="default: every lab with STUDENT_FILES")
+    a = ap.parse_args()
+    out = os.path.abspath(a.out or os.path.join(a.root, "build", "starter"))
+    os.makedirs(out, exist_ok=True)
+    labs = a.labs or kvlab.student_labs(a.root)
+    if not labs:
+        print("starter: no lab has STUDENT_FILES")
+        return 1
+    for lab in labs:
+        if not kvlab.manifest(a.root, lab).get("STUDENT_FILES"):
+            print("starter: %s has no STUDENT_FILES in its lab.mk" % lab)
+            return 1
+        kit = write_kit(a.root, lab, out)
+        print("starter: %s/ and %s.tar.gz" % (os.path.relpath(kit, os.getcwd()),
+                                             os.path.relpath(kit, os.getcwd())))
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

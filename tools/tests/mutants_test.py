@@ -1,0 +1,97 @@
+#!/usr/bin/env python3
+"""mutants_test.py — the mutants are real bugs, and grade-tests scores by them.
+
+What this is: for each lab whose tooling is complete
+(checklib.tooled_labs()):
+
+- it has at least 8 mutants, each with a `Hint:` and a `Bug:` line, each
+  applying cleanly to the reference (`patch --dry-run`);
+- the lab's own tests, on plain builds, catch every one of them
+  (tools/grade_tests.py --own): the proof that each mutant is a bug the
+  course can see. When one escapes, the lab is missing a test.
+
+and, with the student test files of tools/tests/fixtures/<lab>/student_tests/:
+
+- weak_tests.c (correct, but checks little) catches some mutants and
+  misses others: the report names every missed mutant with its hint;
+- wrong_tests.c (a test that fails on the reference) scores 0, and the
+  report names the failing test.
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+from checklib import FIXTURES, ROOT, TOOLS, check, finish, load_results, tooled_labs
+from grade_tests import read_mutants
+
+
+def grade_tests(lab, out, tests=None):
+    argv = [sys.executable, os.path.join(TOOLS, "grade_tests.py"), "--lab", lab, "--out", out,
+            "--jobs", "2"]
+    argv += ["--tests"] + tests if tests else ["--own", "--quick"]
+    p = subprocess.run(argv, capture_output=True, text=True)
+    res, errs = load_results(os.path.join(out, "results.json"))
+    report = ""
+    if os.path.exists(os.path.join(out, "report.md")):
+        with open(os.path.join(out, "report.md")) as f:
+            report = f.read()
+    check(p.returncode == 0 and not errs, "%s: grade-tests %s ran, valid results.json"
+          % (lab, " ".join(os.path.basename(t) for t in tests) if tests else "--own"),
+          p.stdout[-2000:] + p.stderr[-3000:] + "\n".join(errs))
+    return (res if not errs else None), report, out
+
+
+def main():
+    labs = tooled_labs()
+    check(labs, "labs with complete tooling: %s" % " ".join(labs))
+    with tempfile.TemporaryDirectory(prefix="kvlabs-mutants-test-") as tmp:
+        for lab in labs:
+            mutants = read_mutants(os.path.join(ROOT, lab))
+            check(len(mutants) >= 8, "%s: %d mutants (at least 8)" % (lab, len(mutants)))
+            for name, path, hint, bug in mutants:
+                p = subprocess.run(["patch", "--dry-run", "-s", "-p1", "--batch", "-d",
+                                    os.path.join(ROOT, lab), "-i", path],
+                                   capture_output=True, text=True)
+                check(p.returncode == 0 and hint != "(no hint)" and bug,
+                      "%s: mutant %s applies, has a Hint and a Bug line" % (lab, name),
+                      p.stdout + p.stderr)
+            res, report, out = grade_tests(lab, os.path.join(tmp, lab, "own"))
+            if res:
+                with open(os.path.join(out, "mutants.json")) as f:
+                    outcome = json.load(f)
+                for name, _p, _h, _b in mutants:
+                    o = outcome.get(name, {})
+                    check(o.get("caught"), "%s: the lab's own tests catch %s (%s)" % (
+                        lab, name, ", ".join(o.get("by", [])[:4]) or "; ".join(
+                            o.get("problems", []))), report)
+            sdir = os.path.join(FIXTURES, lab, "student_tests")
+            if not os.path.isdir(sdir):
+                continue
+            res, report, _o = grade_tests(lab, os.path.join(tmp, lab, "weak"),
+                                          [os.path.join(sdir, "weak_tests.c")])
+            if res:
+                missed = [t["name"][len("mutant "):] for t in res["tests"] if t["score"] == 0]
+                check(0 < res["score"] < len(mutants),
+                      "%s: weak_tests.c catches some mutants, not all (%g of %d)"
+                      % (lab, res["score"], len(mutants)), report)
+                hints = {n: h for n, _p, h, _b in mutants}
+                check(missed and all(n in report and hints[n] in report for n in missed),
+                      "%s: the report names the %d missed mutants with their hints"
+                      % (lab, len(missed)), report)
+                bugs = [b for _n, _p, _h, b in mutants]
+                check(not any(b in report for b in bugs),
+                      "%s: the report does not reveal the Bug: lines" % lab)
+            res, report, _o = grade_tests(lab, os.path.join(tmp, lab, "wrong"),
+                                          [os.path.join(sdir, "wrong_tests.c")])
+            if res:
+                check(res["score"] == 0 and "student/first_growth_allocates_four" in report
+                      and "student/no_growth_when_it_fits" not in report.split(
+                          "these did not")[-1],
+                      "%s: a test failing on the reference scores 0 and is named" % lab, report)
+    finish()
+
+
+if __name__ == "__main__":
+    main()

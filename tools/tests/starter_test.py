@@ -1,0 +1,101 @@
+#!/usr/bin/env python3
+"""starter_test.py — a starter kit ships no solution, builds alone, and its
+tests fail cleanly.
+
+What this is: for each sampled lab (checklib.sampled_labs(); every lab
+in `make grade-check`), tools/starter.py writes the kit into a temporary
+folder, and the checks are what a student and an instructor rely on:
+
+- the archive exists and holds kvlabs-<lab>/ with the lab, common/,
+  scripts/ and a top-level Makefile, and no mutants/;
+- no C file of the kit has a fence marker left, and every STUDENT_FILES
+  entry differs from the reference (its solutions are gone);
+- unpacked somewhere else, `make -C kvlabs-<lab> build-tests` builds with
+  the lab's strict flags and prints no warning;
+- each Criterion binary then runs every test to a closing Synthesis line
+  with no test passing and none crashing: the tests fail by assertions.
+"""
+import os
+import re
+import subprocess
+import sys
+import tarfile
+import tempfile
+
+from checklib import ROOT, TOOLS, check, finish, sampled_labs
+import check_fences
+import kvlab
+
+SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+) \| "
+                   r"Crashing: (\d+)")
+
+
+def one_lab(lab, tmp):
+    out = os.path.join(tmp, "out")
+    p = subprocess.run([sys.executable, os.path.join(TOOLS, "starter.py"), "--out", out, lab],
+                       capture_output=True, text=True)
+    tgz = os.path.join(out, "kvlabs-%s.tar.gz" % lab)
+    if not check(p.returncode == 0 and os.path.isfile(tgz), "%s: starter.py wrote %s"
+                 % (lab, os.path.basename(tgz)), p.stdout + p.stderr):
+        return
+    with tarfile.open(tgz) as t:
+        names = t.getnames()
+        top = "kvlabs-" + lab
+        need = [top + "/Makefile", top + "/" + lab + "/Makefile", top + "/common/mk/rules.mk",
+                top + "/scripts/run-test.sh"]
+        check(all(n in names for n in need) and not any("/mutants" in n for n in names),
+              "%s: the archive holds the lab, common/, scripts/, a Makefile, no mutants/" % lab,
+              [n for n in need if n not in names])
+        unpacked = os.path.join(tmp, "elsewhere")
+        t.extractall(unpacked)
+    kit = os.path.join(unpacked, top)
+    leaks = []
+    for d, _dirs, files in os.walk(kit):
+        for f in files:
+            if f.endswith(check_fences.FENCED_EXTS):
+                with open(os.path.join(d, f), errors="replace") as fh:
+                    if check_fences.has_fences(fh.read()):
+                        leaks.append(os.path.relpath(os.path.join(d, f), kit))
+    check(not leaks, "%s: no fence marker is left in the kit" % lab, leaks)
+    same = []
+    for rel in kvlab.manifest(ROOT, lab)["STUDENT_FILES"].split():
+        with open(os.path.join(ROOT, lab, rel)) as a, open(os.path.join(kit, lab, rel)) as b:
+            if a.read() == b.read():
+                same.append(rel)
+    check(not same, "%s: every student file differs from the reference" % lab, same)
+    p = subprocess.run(["make", "--no-print-directory", "-j2", "-C", kit, "build-tests", "V=1"],
+                       capture_output=True, text=True,
+                       env={k: v for k, v in os.environ.items()
+                            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "KVLABS_ROOT",
+                                         "BUILD", "VARIANT")})
+    warnings = [line for line in (p.stdout + p.stderr).splitlines() if "warning:" in line]
+    if not check(p.returncode == 0 and not warnings,
+                 "%s: the unpacked kit builds alone, with no warning" % lab,
+                 "\n".join(warnings[:20]) + (p.stdout + p.stderr)[-3000:]):
+        return
+    bindir = os.path.join(kit, "build", "asan", "bin", lab)
+    for t in kvlab.manifest(ROOT, lab)["LAB_TESTS"].split():
+        b = os.path.join(bindir, os.path.splitext(os.path.basename(t))[0])
+        try:
+            r = subprocess.run([b, "--jobs", "2"], capture_output=True, text=True, timeout=300)
+            outp, rc = r.stdout + r.stderr, r.returncode
+        except subprocess.TimeoutExpired:
+            outp, rc = "timed out", None
+        m = SYNTH.search(outp)
+        ok = m and int(m.group(1)) > 0 and int(m.group(2)) == 0 and int(m.group(4)) == 0
+        check(ok, "%s: %s: every test fails, none crashes (%s)" % (
+            lab, os.path.basename(b), m.group(0) if m else "no Synthesis line, exit %s" % rc),
+            outp[-2000:])
+
+
+def main():
+    labs = sampled_labs()
+    check(labs, "labs whose starter kit is built: %s" % " ".join(labs))
+    for lab in labs:
+        with tempfile.TemporaryDirectory(prefix="kvlabs-starter-test-") as tmp:
+            one_lab(lab, tmp)
+    finish()
+
+
+if __name__ == "__main__":
+    main()
