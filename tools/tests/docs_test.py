@@ -12,9 +12,8 @@ HTML is checked page by page:
   title carries a {#anchor}) has its page, and the page has the parts the
   course promises: Objectives, Concepts with at least one Graphviz diagram
   (a ```dot block, rendered to SVG), Exercises, and How grading works —
-  required of the labs `make test` grades end to end
-  (checklib.sampled_labs()); for the others a missing part is printed as a
-  note;
+  required of the labs with their course tooling (checklib.tooled_labs());
+  for the others a missing part is printed as a note;
 - the grading page exists and the main page links to it.
 """
 import glob
@@ -23,7 +22,7 @@ import re
 import subprocess
 import tempfile
 
-from checklib import ROOT, check, finish, sampled_labs
+from checklib import ROOT, check, finish, tooled_labs
 
 
 def headings(html):
@@ -58,9 +57,10 @@ def main():
                 text = f.read()
             hs = headings(text)
             lab = os.path.dirname(rel)
-            # The sampled labs must have every part; for the others (a lab
-            # still being written) a missing part is a note, not a failure.
-            strict = lab in sampled_labs()
+            # A lab with its course tooling (STUDENT_FILES and mutants/) must
+            # have every part; for the others (a lab still being written) a
+            # missing part is a note, not a failure.
+            strict = lab in tooled_labs()
             parts = [(what, any(re.search(pat, h) for h in hs)) for what, pat in (
                 ("Objectives", r"^Objectives"), ("Concepts", r"Concept"),
                 ("Exercises", r"^Exercise"), ("How grading works", r"^How grading works"))]

@@ -13,7 +13,11 @@ folder, and the checks are what a student and an instructor rely on:
 - unpacked somewhere else, `make -C kvlabs-<lab> build-tests` builds with
   the lab's strict flags and prints no warning;
 - each Criterion binary then runs every test to a closing Synthesis line
-  with no test passing and none crashing: the tests fail by assertions.
+  with none crashing: the tests fail by assertions. For a sampled lab no
+  test may pass at all; a larger lab (sprint 2) has tests of parts that are
+  not stubbed (option parsing, the SWAR group match of the port header),
+  so there at least half of its tests must fail, and every binary must
+  reach its Synthesis line.
 """
 import os
 import re
@@ -22,7 +26,7 @@ import sys
 import tarfile
 import tempfile
 
-from checklib import ROOT, TOOLS, check, finish, sampled_labs
+from checklib import ROOT, TOOLS, check, finish, sampled_labs, tooled_labs
 import check_fences
 import kvlab
 
@@ -30,7 +34,7 @@ SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+
                    r"Crashing: (\d+)")
 
 
-def one_lab(lab, tmp):
+def one_lab(lab, tmp, strict):
     out = os.path.join(tmp, "out")
     p = subprocess.run([sys.executable, os.path.join(TOOLS, "starter.py"), "--out", out, lab],
                        capture_output=True, text=True)
@@ -74,6 +78,7 @@ def one_lab(lab, tmp):
                  "\n".join(warnings[:20]) + (p.stdout + p.stderr)[-3000:]):
         return
     bindir = os.path.join(kit, "build", "asan", "bin", lab)
+    tested = failing = 0
     for t in kvlab.manifest(ROOT, lab)["LAB_TESTS"].split():
         b = os.path.join(bindir, os.path.splitext(os.path.basename(t))[0])
         try:
@@ -82,18 +87,28 @@ def one_lab(lab, tmp):
         except subprocess.TimeoutExpired:
             outp, rc = "timed out", None
         m = SYNTH.search(outp)
-        ok = m and int(m.group(1)) > 0 and int(m.group(2)) == 0 and int(m.group(4)) == 0
-        check(ok, "%s: %s: every test fails, none crashes (%s)" % (
-            lab, os.path.basename(b), m.group(0) if m else "no Synthesis line, exit %s" % rc),
-            outp[-2000:])
+        ok = m and int(m.group(1)) > 0 and int(m.group(4)) == 0
+        if m:
+            tested, failing = tested + int(m.group(1)), failing + int(m.group(3))
+        if strict:
+            ok = ok and int(m.group(2)) == 0
+            what = "every test fails, none crashes"
+        else:
+            what = "runs to its Synthesis line, no test crashes"
+        check(ok, "%s: %s: %s (%s)" % (
+            lab, os.path.basename(b), what,
+            m.group(0).strip() if m else "no Synthesis line, exit %s" % rc), outp[-2000:])
+    if not strict:
+        check(tested and 2 * failing >= tested, "%s: most of the starter's tests fail "
+              "(%d of %d)" % (lab, failing, tested))
 
 
 def main():
-    labs = sampled_labs()
+    labs, strict = tooled_labs(), sampled_labs()
     check(labs, "labs whose starter kit is built: %s" % " ".join(labs))
     for lab in labs:
         with tempfile.TemporaryDirectory(prefix="kvlabs-starter-test-") as tmp:
-            one_lab(lab, tmp)
+            one_lab(lab, tmp, lab in strict)
     finish()
 
 
