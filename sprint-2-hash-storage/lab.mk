@@ -27,13 +27,18 @@ STUDENT_FILES    := ht_chaining.c ht_linear.c ht_robinhood.c ht_swiss.c \
 #   test is worth one point. Script tests (the qemu runs, the TSan build, the
 #   freestanding check) build and run for minutes: 10 minutes each. Valgrind
 #   (the memcheck item) runs the hash table's own suites, not the whole
-#   conformance matrix, so that a grade takes minutes, not an hour. No
-#   performance item yet: ht_bench reports timings, and the score needs a
-#   deterministic workload (as sprint 1's da_bench). mutants/ holds 8 bugs in
-#   the four collision strategies for `make grade-tests`; the SIMD and
-#   shared-memory parts have none yet.
+#   conformance matrix, so that a grade takes minutes, not an hour. The
+#   performance item (10 points) counts the instructions of ht_grade_bench
+#   (every strategy through kv.h, then the SIMD hash paths) under callgrind
+#   against the reference's: deterministic, unlike ht_bench's timings.
+#   mutants/ holds the bugs of `make grade-tests`: 01-08 in the four
+#   collision strategies, 09-16 in the SIMD hash paths (the x86-64 CRC32C,
+#   XXH3 and key loops, and the dispatch), 30-37 in the shared-memory
+#   store's free lists and index.
 GRADE_POINTS          := default:1
 GRADE_TIMEOUT         := 30
 GRADE_SCRIPT_TIMEOUT  := 600
 GRADE_MEMCHECK_POINTS := 20
 GRADE_MEMCHECK_TESTS  := core/* engine/* strategies/* resize/*
+GRADE_BENCH           := ht_grade_bench 20000
+GRADE_BENCH_WEIGHT    := 10

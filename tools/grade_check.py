@@ -106,12 +106,7 @@ def check_lab(root, lab, jobs, c):
         c.check(not unclean, "%s: every starter test fails by an assertion, none crashes"
                 % lab, "\n".join(unclean[:40]))
         for name, patch, _hint, bug in mutants:
-            sub = os.path.join(tmp, name)
-            os.makedirs(sub)
-            for rel in mani["STUDENT_FILES"].split():
-                os.makedirs(os.path.dirname(os.path.join(sub, rel)), exist_ok=True)
-                shutil.copyfile(os.path.join(root, lab, rel), os.path.join(sub, rel))
-            subprocess.run(["patch", "-s", "-p1", "--batch", "-d", sub, "-i", patch], check=True)
+            sub = kvlab.patched_submission(root, lab, patch, os.path.join(tmp, name))
             res = full_grade(root, lab, sub, jobs)
             items = test_items(res)
             failed = {n for n, i in items.items() if i["status"] != "passed"}

@@ -141,6 +141,20 @@ def make_kit(root, lab, dest, stub=False):
     return dest
 
 
+def patched_submission(root, lab, patch, dest):
+    """Write into dest (created) a submission of root/lab: the reference's
+    STUDENT_FILES with patch applied (`patch -p1` in dest; a mutant of
+    <lab>/mutants/ or a grader fixture). Raises CalledProcessError when the
+    patch does not apply."""
+    os.makedirs(dest)
+    for rel in manifest(root, lab)["STUDENT_FILES"].split():
+        os.makedirs(os.path.dirname(os.path.join(dest, rel)), exist_ok=True)
+        shutil.copyfile(os.path.join(root, lab, rel), os.path.join(dest, rel))
+    subprocess.run(["patch", "-s", "-p1", "--batch", "-d", dest, "-i", os.path.abspath(patch)],
+                   check=True)
+    return dest
+
+
 def _rewrite(path, fn):
     with open(path, encoding="utf-8") as f:
         text = f.read()

@@ -45,6 +45,7 @@
 #include "kvlabs/kv.h"
 #include "neon_hash.h"
 #include "simd_vectors.h"
+#include "simd_expect.h"
 
 #define MAX_LEN 4096
 #define MAX_OFF 64
@@ -372,33 +373,6 @@ static size_t level_of(const char *name)
             return i;
     }
     return SIZE_MAX;
-}
-
-/* The table level lvl must install (the dispatcher's rule, restated). */
-static kv_hash_impl expected_table(size_t lvl)
-{
-    const nh_path *paths;
-    size_t np = nh_paths(&paths);
-    kv_hash_impl t = kv_hash_portable;
-
-#define TAKE(m)                                                                                    \
-    if (paths[i].impl.m)                                                                           \
-    t.m = paths[i].impl.m
-    for (size_t i = 0; i < np; i++) {
-        if (paths[i].level > lvl || !paths[i].supported())
-            continue;
-        TAKE(fnv1a32);
-        TAKE(fnv1a64);
-        TAKE(crc32c);
-        TAKE(xxh64);
-        TAKE(xxh3_64);
-        TAKE(xxh3_64_seed);
-        TAKE(key_eq);
-        TAKE(key_cmp);
-    }
-#undef TAKE
-    t.name = kv_hash_simd_levels()[lvl];
-    return t;
 }
 
 static bool active_is(size_t lvl)

@@ -1,8 +1,8 @@
 /*
  * test_shm.c — the shm engine in one process: several handles on one store,
  * limits fixed at creation, the size cap, growth by extents, linear
- * hashing, size classes and free-list reuse, the operation log, destroy,
- * and headers a buggy peer could leave behind.
+ * hashing, size classes and free-list reuse, overwrites in shared chains,
+ * the operation log, destroy, and headers a buggy peer could leave behind.
  *
  * The multi-process cases (visibility across processes, kill -9 of a lock
  * holder, growth under readers, 1M-cycle reuse) are in
@@ -340,6 +340,36 @@ Test(shm, stats_counters)
     for (unsigned i = 0; i < st.n_extra; i++)
         found |= !strcmp(st.extra[i].name, "load_factor");
     cr_assert(found);
+    TU_OK(kv_close(db));
+}
+
+/* Overwrites in chains that hold several keys (one shard starting from one
+ * bucket): every key keeps its newest value, the keys around it stay
+ * linked, and the stats follow the new sizes. */
+Test(shm, overwrite_in_shared_chains)
+{
+    kv_db *db = tu_open("shards=1,buckets=1,log_entries=0");
+    unsigned char val[300];
+    kv_buf v = {0};
+    char key[32];
+    kv_stats st;
+    uint64_t n = 300, bytes = 0;
+
+    for (uint64_t i = 0; i < n; i++)
+        TU_OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 20 + i % 50)));
+    for (uint64_t i = 0; i < n; i++)
+        TU_OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 2, val, 100 + i % 200)));
+    for (uint64_t i = 0; i < n; i++) {
+        TU_OK(kv_get(db, key, tu_key(i, key), &v));
+        cr_assert_eq(tu_val_ver(i, &v), 2, "key %llu", (unsigned long long)i);
+        bytes += tu_key(i, key) + 100 + i % 200;
+    }
+    TU_OK(kv_db_stats(db, &st));
+    cr_assert_eq(st.keys, n);
+    cr_assert_eq(st.bytes, bytes, "stats bytes %llu, want %llu", (unsigned long long)st.bytes,
+                 (unsigned long long)bytes);
+    tu_check(db);
+    kv_buf_free(&v);
     TU_OK(kv_close(db));
 }
 

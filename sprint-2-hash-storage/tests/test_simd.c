@@ -16,6 +16,10 @@
  *   - the dispatched functions (after kv_registry_init(), which must run
  *     kv_hash_simd_init() through the lab's registry) equal libxxhash's
  *     XXH64, XXH3_64bits and XXH3_64bits_withSeed;
+ *   - each level installs exactly its table: the portable functions with
+ *     every supported path of that level or below laid over them in list
+ *     order (a table of correct but slower functions is a dispatch bug the
+ *     results alone cannot show);
  *   - KVLABS_HASH: "portable" forces the portable table, each level name
  *     caps the level, an unknown value is ignored. Each Criterion test runs
  *     in its own process, so setenv() in one cannot leak into another.
@@ -31,6 +35,7 @@
 #include "kvlabs/kv.h"
 #include "neon_hash.h"
 #include "simd_vectors.h"
+#include "simd_expect.h"
 
 #define MAX_LEN 4096
 #define MAX_OFF 64
@@ -212,6 +217,31 @@ Test(simd, registry_init_installs_best_and_matches_libxxhash)
     }
 }
 
+Test(simd, each_level_installs_its_paths)
+{
+    const char *const *lv = kv_hash_simd_levels();
+    size_t best = best_level_index();
+
+    cr_assert_not_null(lv[best]);
+    for (size_t l = 0; lv[l]; l++) {
+        size_t want = l < best ? l : best;
+        kv_hash_impl w = expected_table(want);
+        const kv_hash_impl *a;
+
+        cr_assert_eq(kv_hash_simd_use(lv[l]), KV_OK, "level %s", lv[l]);
+        a = kv_hash_active();
+        cr_assert_str_eq(a->name, w.name, "kv_hash_simd_use(\"%s\")", lv[l]);
+        cr_assert_eq(a->fnv1a32, w.fnv1a32, "level %s: fnv1a32", w.name);
+        cr_assert_eq(a->fnv1a64, w.fnv1a64, "level %s: fnv1a64", w.name);
+        cr_assert_eq(a->crc32c, w.crc32c, "level %s: crc32c is not its best path's", w.name);
+        cr_assert_eq(a->xxh64, w.xxh64, "level %s: xxh64", w.name);
+        cr_assert_eq(a->xxh3_64, w.xxh3_64, "level %s: xxh3_64 is not its best path's", w.name);
+        cr_assert_eq(a->xxh3_64_seed, w.xxh3_64_seed, "level %s: xxh3_64_seed", w.name);
+        cr_assert_eq(a->key_eq, w.key_eq, "level %s: key_eq", w.name);
+        cr_assert_eq(a->key_cmp, w.key_cmp, "level %s: key_cmp", w.name);
+    }
+}
+
 Test(simd, env_portable_forces_the_portable_table)
 {
     const kv_hash_impl *t;
@@ -229,10 +259,8 @@ Test(simd, env_portable_forces_the_portable_table)
 Test(simd, env_level_caps_and_unknown_is_ignored)
 {
     const char *const *lv = kv_hash_simd_levels();
-    size_t best = 0;
+    size_t best = best_level_index();
 
-    while (lv[best] && strcmp(lv[best], kv_hash_simd_best()) != 0)
-        best++;
     cr_assert_not_null(lv[best]);
     for (size_t l = 0; lv[l]; l++) {
         setenv("KVLABS_HASH", lv[l], 1);

@@ -11,14 +11,15 @@ tools/grade.py, as `make grade` does, on
   failing by its assertions (not a crashed harness);
 
 and, for the labs with fixtures in tools/tests/fixtures/<lab>/ (sprint 1),
-on submissions that attack the grader:
+on submissions that attack the grader, each the reference's STUDENT_FILES
+with a patch applied (kvlab.patched_submission(), as for the mutants):
 
-- broken/: does not compile (a warning, with -Werror): 0, compiler output;
-- crash/:  four tests crash (they fail as "crashed"), one forks without
-           end, one eats memory, one prints 4 MB: each fails (the output
-           flood passes, cut), every other test passes, and no process of
-           the sandbox is left behind;
-- hang/:   one test spins forever: it times out, the others pass.
+- broken.patch: does not compile (a warning, with -Werror): 0, compiler output;
+- crash.patch:  four tests crash (they fail as "crashed"), one forks without
+                end, one eats memory, one prints 4 MB: each fails (the output
+                flood passes, cut), every other test passes, and no process of
+                the sandbox is left behind;
+- hang.patch:   one test spins forever: it times out, the others pass.
 
 Every results.json is checked against Gradescope's format
 (checklib.gradescope_errors()). The fixtures run with a 4-second test
@@ -95,9 +96,14 @@ def reference_and_starter(lab, tmp):
               "none crashes the harness" % (lab, len(crit)), "\n".join(unclean))
 
 
+def fixture(lab, name, tmp):
+    """The submission of fixture NAME: the reference with NAME.patch applied."""
+    return kvlab.patched_submission(ROOT, lab, os.path.join(FIXTURES, lab, name + ".patch"),
+                                    os.path.join(tmp, "sub", name))
+
+
 def fixtures(lab, tmp):
-    fx = os.path.join(FIXTURES, lab)
-    res, _t = grade(lab, os.path.join(fx, "broken"), os.path.join(tmp, "broken"))
+    res, _t = grade(lab, fixture(lab, "broken", tmp), os.path.join(tmp, "broken"))
     if res:
         it = items(res)
         check(res["score"] == 0 and "build" in it and "error" in it["build"]["output"]
@@ -105,7 +111,7 @@ def fixtures(lab, tmp):
                       if "/" in t["name"]),
               "broken: a build failure scores 0, with the compiler's error in results.json")
 
-    res, elapsed = grade(lab, os.path.join(fx, "crash"), os.path.join(tmp, "crash"), 4)
+    res, elapsed = grade(lab, fixture(lab, "crash", tmp), os.path.join(tmp, "crash"), 4)
     if res:
         it = items(res)
         crashed = [n for n, t in it.items() if first_line(t).startswith("crashed")]
@@ -129,7 +135,7 @@ def fixtures(lab, tmp):
         if os.geteuid() == 0:
             check(live_sandbox_processes() == 0, "crash: no process of the sandbox is left")
 
-    res, elapsed = grade(lab, os.path.join(fx, "hang"), os.path.join(tmp, "hang"), 4)
+    res, elapsed = grade(lab, fixture(lab, "hang", tmp), os.path.join(tmp, "hang"), 4)
     if res:
         it = items(res)
         hung = it["dynarray/insert_and_remove_keep_order"]
