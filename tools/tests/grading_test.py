@@ -35,6 +35,10 @@ from checklib import FIXTURES, ROOT, TOOLS, check, finish, load_results, sampled
 import kvlab
 
 
+# The pid of the last grader run: its sandbox uids derive from it.
+LAST_GRADER_PID = [0]
+
+
 def grade(lab, sub, out, timeout=None):
     """Run tools/grade.py; return (results dict or None, elapsed seconds)."""
     argv = [sys.executable, os.path.join(TOOLS, "grade.py"), "--lab", lab, "--submission", sub,
@@ -42,8 +46,10 @@ def grade(lab, sub, out, timeout=None):
     if timeout:
         argv += ["--timeout", str(timeout)]
     t0 = time.monotonic()
-    p = subprocess.run(argv, capture_output=True, text=True)
+    p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    p.stdout, p.stderr = p.communicate()
     elapsed = time.monotonic() - t0
+    LAST_GRADER_PID[0] = p.pid
     res, errs = load_results(os.path.join(out, "results.json"))
     check(p.returncode == 0 and not errs,
           "%s: graded %s in %.0f s, valid results.json" % (lab, os.path.basename(sub), elapsed),
@@ -59,14 +65,18 @@ def first_line(t):
     return t["output"].split("\n")[0]
 
 
-def live_sandbox_processes():
-    """Processes (not zombies) of the sandbox's uids (>= 100000), when root."""
+def live_sandbox_processes(grader_pid):
+    """Processes (not zombies) left with the uids of the sandbox of the
+    grader whose pid is grader_pid (sandbox.Sandbox: 10000 uids from
+    100000 + (pid % 1000) * 10000), when root. Other graders running at
+    the same time (a `make grade-check`) have other uids."""
+    base = 100000 + (grader_pid % 1000) * 10000
     n = 0
     for pid in os.listdir("/proc"):
         if not pid.isdigit():
             continue
         try:
-            if os.stat("/proc/" + pid).st_uid < 100000:
+            if not base <= os.stat("/proc/" + pid).st_uid < base + 10000:
                 continue
             with open("/proc/%s/stat" % pid) as f:
                 if f.read().rsplit(")", 1)[1].split()[0] != "Z":
@@ -133,7 +143,7 @@ def fixtures(lab, tmp):
               "crash: 4 MB of output are cut, the test still passes", flood["output"][:500])
         check(elapsed < 240, "crash: graded within 240 s (%.0f s)" % elapsed)
         if os.geteuid() == 0:
-            check(live_sandbox_processes() == 0, "crash: no process of the sandbox is left")
+            check(live_sandbox_processes(LAST_GRADER_PID[0]) == 0, "crash: no process of the sandbox is left")
 
     res, elapsed = grade(lab, fixture(lab, "hang", tmp), os.path.join(tmp, "hang"), 4)
     if res:
