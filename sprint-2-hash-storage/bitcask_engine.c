@@ -46,35 +46,6 @@ static const kv_opt_spec bc_options[] = {
 
 /* ---- open and close -------------------------------------------------------------- */
 
-/* Create the directory if missing and make its creation durable (as the model does). */
-static int make_dir_durable(const kv_env *env, const char *dir)
-{
-    char *parent, *slash;
-    int rc;
-
-    if (kv_env_stat(env, dir, NULL, NULL) == KV_OK)
-        return KV_OK;
-    rc = kv_env_mkdir(env, dir);
-    if (rc != KV_OK)
-        return rc;
-    parent = kv_strdup(dir);
-    if (!parent)
-        return kv_fail(KV_ENOMEM, "bitcask: out of memory");
-    slash = strrchr(parent, '/');
-    while (slash && slash > parent && slash[1] == '\0') {
-        *slash = '\0';
-        slash = strrchr(parent, '/');
-    }
-    if (!slash) {
-        rc = kv_env_sync_dir(env, ".");
-    } else {
-        slash[slash == parent ? 1 : 0] = '\0';
-        rc = kv_env_sync_dir(env, parent);
-    }
-    kv_free(parent);
-    return rc;
-}
-
 static int take_lock(bc_db *db)
 {
     char *path = bc_path_name(db, "LOCK");
@@ -143,7 +114,7 @@ static int bc_open(const kv_open_args *a, kv_db **out)
     if (rc == KV_OK && db->wcap && !(db->wbuf = kv_malloc(db->wcap)))
         rc = kv_fail(KV_ENOMEM, "bitcask: out of memory for the write buffer");
     if (rc == KV_OK)
-        rc = make_dir_durable(db->env, db->dir);
+        rc = kv_env_mkdir_durable(db->env, db->dir);
     if (rc == KV_OK)
         rc = take_lock(db);
     if (rc == KV_OK)
@@ -321,14 +292,6 @@ int bc_info_get(kv_db *kdb, bc_info *out)
     return KV_OK;
 }
 
-static void extra(kv_stats *out, const char *name, double v)
-{
-    if (out->n_extra >= KV_STATS_EXTRA)
-        return;
-    snprintf(out->extra[out->n_extra].name, sizeof(out->extra[0].name), "%s", name);
-    out->extra[out->n_extra++].value = v;
-}
-
 static int bc_stats(kv_db *kdb, kv_stats *out)
 {
     bc_db *db = (bc_db *)kdb;
@@ -340,10 +303,10 @@ static int bc_stats(kv_db *kdb, kv_stats *out)
     out->bytes = db->kd.bytes;
     out->mem_bytes = hs.mem_bytes + sizeof(*db) + db->cap * sizeof(*db->files) + db->wcap;
     out->disk_bytes = db->disk_bytes;
-    extra(out, "data_files", (double)db->nfiles);
-    extra(out, "dead_bytes", (double)(db->disk_bytes - db->kd.disk));
-    extra(out, "merges", (double)db->merges);
-    extra(out, "hint_files_loaded", (double)db->hint_files);
+    kv_stats_add_extra(out, "data_files", (double)db->nfiles);
+    kv_stats_add_extra(out, "dead_bytes", (double)(db->disk_bytes - db->kd.disk));
+    kv_stats_add_extra(out, "merges", (double)db->merges);
+    kv_stats_add_extra(out, "hint_files_loaded", (double)db->hint_files);
     pthread_mutex_unlock(&db->wmu);
     return KV_OK;
 }

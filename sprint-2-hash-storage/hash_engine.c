@@ -213,17 +213,6 @@ static int hash_del(kv_db *db, const void *key, size_t klen)
 
 /* ---- statistics ---------------------------------------------------------- */
 
-static void add_extra(kv_stats *out, const char *name, double value)
-{
-    struct kv_stat_extra *x;
-
-    if (out->n_extra >= KV_STATS_EXTRA)
-        return;
-    x = &out->extra[out->n_extra++];
-    snprintf(x->name, sizeof(x->name), "%s", name);
-    x->value = value;
-}
-
 static int hash_stats(kv_db *db, kv_stats *out)
 {
     struct hash_db *h = (struct hash_db *)db;
@@ -233,21 +222,21 @@ static int hash_stats(kv_db *db, kv_stats *out)
     out->keys = st.keys;
     out->bytes = st.bytes;
     out->mem_bytes = st.mem_bytes + h->self_mem;
-    add_extra(out, "load_factor", st.capacity ? (double)(st.keys) / (double)st.capacity : 0);
-    add_extra(out, "capacity", (double)st.capacity);
-    add_extra(out, "old_capacity", (double)st.old_capacity);
-    add_extra(out, "tombstones", (double)st.tombstones);
-    add_extra(out, "resizes", (double)st.resizes);
-    add_extra(out, "migrating", (double)st.migrating);
-    add_extra(out, "shards", (double)st.shards);
-    add_extra(out, "max_probe", (double)st.max_probe);
-    add_extra(out, "bytes_per_key",
+    kv_stats_add_extra(out, "load_factor", st.capacity ? (double)(st.keys) / (double)st.capacity : 0);
+    kv_stats_add_extra(out, "capacity", (double)st.capacity);
+    kv_stats_add_extra(out, "old_capacity", (double)st.old_capacity);
+    kv_stats_add_extra(out, "tombstones", (double)st.tombstones);
+    kv_stats_add_extra(out, "resizes", (double)st.resizes);
+    kv_stats_add_extra(out, "migrating", (double)st.migrating);
+    kv_stats_add_extra(out, "shards", (double)st.shards);
+    kv_stats_add_extra(out, "max_probe", (double)st.max_probe);
+    kv_stats_add_extra(out, "bytes_per_key",
               st.keys ? (double)out->mem_bytes / (double)st.keys : 0);
     for (int i = 0; i < HT_PROBE_HIST; i++) {
         char name[32];
         snprintf(name, sizeof(name), i == HT_PROBE_HIST - 1 ? "probe_len_%d+" : "probe_len_%d",
                  i);
-        add_extra(out, name, (double)st.probe_hist[i]);
+        kv_stats_add_extra(out, name, (double)st.probe_hist[i]);
     }
     return KV_OK;
 }

@@ -283,14 +283,6 @@ int kvshm_get_info(kvshm_db *db, kvshm_info *out)
     return KV_OK;
 }
 
-static void extra(kv_stats *out, const char *name, double v)
-{
-    if (out->n_extra >= KV_STATS_EXTRA)
-        return;
-    snprintf(out->extra[out->n_extra].name, sizeof(out->extra[0].name), "%s", name);
-    out->extra[out->n_extra++].value = v;
-}
-
 static int shm_stats(kv_db *db, kv_stats *out)
 {
     kvshm_info in;
@@ -302,16 +294,16 @@ static int shm_stats(kv_db *db, kv_stats *out)
     out->bytes = in.bytes;
     out->mem_bytes = in.file_size; /* the segment is memory (tmpfs) or a mapped file */
     out->disk_bytes = in.file_size;
-    extra(out, "shards", in.shards);
-    extra(out, "extents", in.extents);
-    extra(out, "buckets", (double)in.buckets);
-    extra(out, "load_factor", in.buckets ? (double)in.keys / (double)in.buckets : 0);
-    extra(out, "alloc_bytes", (double)in.alloc_bytes);
-    extra(out, "free_blocks", (double)in.free_blocks);
-    extra(out, "free_bytes", (double)in.free_bytes);
-    extra(out, "repairs", (double)in.repairs);
-    extra(out, "corrupt", (double)in.corrupt);
-    extra(out, "log_records", (double)in.log_head);
+    kv_stats_add_extra(out, "shards", in.shards);
+    kv_stats_add_extra(out, "extents", in.extents);
+    kv_stats_add_extra(out, "buckets", (double)in.buckets);
+    kv_stats_add_extra(out, "load_factor", in.buckets ? (double)in.keys / (double)in.buckets : 0);
+    kv_stats_add_extra(out, "alloc_bytes", (double)in.alloc_bytes);
+    kv_stats_add_extra(out, "free_blocks", (double)in.free_blocks);
+    kv_stats_add_extra(out, "free_bytes", (double)in.free_bytes);
+    kv_stats_add_extra(out, "repairs", (double)in.repairs);
+    kv_stats_add_extra(out, "corrupt", (double)in.corrupt);
+    kv_stats_add_extra(out, "log_records", (double)in.log_head);
     return KV_OK;
 }
 

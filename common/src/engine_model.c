@@ -330,40 +330,6 @@ static int replay(struct model_db *m, const unsigned char *buf, uint64_t size,
     return KV_OK;
 }
 
-/*
- * Create the store's directory if it is missing, and make its creation
- * durable by syncing the parent directory: a new store must not vanish on
- * power loss after its first kv_sync.
- */
-static int make_dir_durable(const kv_env *env, const char *dir)
-{
-    char *parent;
-    char *slash;
-    int rc;
-
-    if (kv_env_stat(env, dir, NULL, NULL) == KV_OK)
-        return KV_OK;
-    rc = kv_env_mkdir(env, dir);
-    if (rc != KV_OK)
-        return rc;
-    parent = kv_strdup(dir);
-    if (!parent)
-        return kv_fail(KV_ENOMEM, "model: out of memory");
-    slash = strrchr(parent, '/');
-    while (slash && slash > parent && slash[1] == '\0') { /* "a/b/" */
-        *slash = '\0';
-        slash = strrchr(parent, '/');
-    }
-    if (!slash)
-        rc = kv_env_sync_dir(env, ".");
-    else {
-        slash[slash == parent ? 1 : 0] = '\0';
-        rc = kv_env_sync_dir(env, parent);
-    }
-    kv_free(parent);
-    return rc;
-}
-
 static int open_log(struct model_db *m, const kv_env *env, const char *dir)
 {
     unsigned char *buf = NULL;
@@ -374,7 +340,7 @@ static int open_log(struct model_db *m, const kv_env *env, const char *dir)
 
     if (!dir || !*dir)
         return kv_fail(KV_EINVAL, "model: durable=true needs a directory path");
-    rc = make_dir_durable(env, dir);
+    rc = kv_env_mkdir_durable(env, dir);
     if (rc != KV_OK)
         return rc;
     plen = strlen(dir) + sizeof("/model.log");

@@ -337,6 +337,34 @@ int kv_env_sync_dir(const kv_env *env, const char *path)
     return rc;
 }
 
+int kv_env_mkdir_durable(const kv_env *env, const char *path)
+{
+    char *parent, *slash;
+    int rc;
+
+    if (kv_env_stat(env, path, NULL, NULL) == KV_OK)
+        return KV_OK;
+    rc = kv_env_mkdir(env, path);
+    if (rc != KV_OK)
+        return rc;
+    parent = kv_strdup(path);
+    if (!parent)
+        return kv_fail(KV_ENOMEM, "kv_env_mkdir_durable: out of memory");
+    slash = strrchr(parent, '/');
+    while (slash && slash > parent && slash[1] == '\0') { /* "a/b/" */
+        *slash = '\0';
+        slash = strrchr(parent, '/');
+    }
+    if (!slash)
+        rc = kv_env_sync_dir(env, ".");
+    else {
+        slash[slash == parent ? 1 : 0] = '\0'; /* "/a": the parent is "/" */
+        rc = kv_env_sync_dir(env, parent);
+    }
+    kv_free(parent);
+    return rc;
+}
+
 int kv_env_rename(const kv_env *env, const char *from, const char *to)
 {
     int rc = check_path(env, from, "kv_env_rename");

@@ -76,6 +76,17 @@ int kv_buf_set(kv_buf *b, const void *p, size_t n)
     return KV_OK;
 }
 
+void kv_stats_add_extra(kv_stats *out, const char *name, double value)
+{
+    struct kv_stat_extra *x;
+
+    if (out->n_extra >= KV_STATS_EXTRA)
+        return;
+    x = &out->extra[out->n_extra++];
+    snprintf(x->name, sizeof(x->name), "%s", name);
+    x->value = value;
+}
+
 void kv_buf_free(kv_buf *b)
 {
     if (!b)

@@ -712,6 +712,29 @@ Test(mem, fault_calls_are_ignored, .init = init_mem, .fini = fini_fx)
 
 #define FAULT_TEST(name) Test(fault, name, .init = init_fault, .fini = fini_fx)
 
+/* kv_env_mkdir_durable: a creation syncs the parent directory (the
+ * memory file system makes directories durable at once, so the sync is
+ * what is checked); an existing directory syncs nothing; a missing parent
+ * is KV_ENOTFOUND; the directory survives a crash. */
+FAULT_TEST(mkdir_durable_syncs_the_parent)
+{
+    kv_env_counters c0, c1, c2;
+    bool is_dir = false;
+
+    kv_env_get_counters(fx.env, &c0);
+    OK(kv_env_mkdir_durable(fx.env, P("store/")));
+    kv_env_get_counters(fx.env, &c1);
+    cr_assert_eq(c1.syncs, c0.syncs + 1, "a new directory syncs its parent once");
+    OK(kv_env_mkdir_durable(fx.env, P("store")));
+    kv_env_get_counters(fx.env, &c2);
+    cr_assert_eq(c2.syncs, c1.syncs, "an existing directory syncs nothing");
+    RC(KV_ENOTFOUND, kv_env_mkdir_durable(fx.env, P("nodir/store")));
+    kv_env_fault_crash(fx.owned, KV_CRASH_DROP);
+    kv_env_fault_reboot(fx.owned);
+    OK(kv_env_stat(fx.env, P("store"), NULL, &is_dir));
+    cr_assert(is_dir);
+}
+
 /* A fresh fault env holding a durable version 1. */
 static void fresh_with_v1(uint64_t seed)
 {

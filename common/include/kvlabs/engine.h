@@ -241,6 +241,17 @@ struct kv_engine_ops {
  */
 int kv_buf_set(kv_buf *b, const void *p, size_t n);
 
+/**
+ * @brief Append one engine-specific counter to a kv_stats (for an engine's
+ *        stats function).
+ * @param[in,out] out   the statistics being filled.
+ * @param[in]     name  the counter's name, cut to 31 bytes.
+ * @param[in]     value its value.
+ *
+ * When extra[] is full (KV_STATS_EXTRA entries) the counter is dropped.
+ */
+void kv_stats_add_extra(kv_stats *out, const char *name, double value);
+
 /** @brief The engines linked into this program (generated registry), NULL-terminated. */
 extern const kv_engine_ops *const kv_registry[];
 

@@ -261,6 +261,17 @@ int kv_file_munmap(kv_file *f, void *addr, size_t len);
 int kv_env_mkdir(const kv_env *env, const char *path);
 
 /**
+ * @brief Create a store's directory if it is missing, durably: after a
+ *        creation the parent directory is synced, so a new store does not
+ *        vanish on power loss after its first kv_sync.
+ * @param[in] env   the env.
+ * @param[in] path  the directory's path ("a/b", "a/b/", "/a" or "a"); an
+ *                  existing directory is KV_OK and syncs nothing.
+ * @return as kv_env_mkdir() and kv_env_sync_dir().
+ */
+int kv_env_mkdir_durable(const kv_env *env, const char *path);
+
+/**
  * @brief Make a directory's entries (creations, renames, unlinks in it) durable.
  * @param[in] env   the env.
  * @param[in] path  the directory's path.
