@@ -75,6 +75,15 @@ run -d p3 get ek
 check "KVCTL_ENGINE and KVCTL_PATH are honoured" expect "$T/out" 'ev'
 run -d p3 -o sync=always put ek2 ev2
 check "-o passes options to the engine" rc_is 0
+run -e bitcask -d bc put bk1 bv1
+run -e bitcask -d bc put bk2 bv2
+run -e bitcask -d bc del bk1
+run -e bitcask -d bc get bk2
+check "bitcask (sprint 2) keeps keys across invocations" expect "$T/out" 'bv2'
+run -e bitcask -d bc get bk1
+check "and keeps its deletions" rc_is 1
+run -e bitcask -d bc scan
+check "scan of an unordered engine is an engine error (exit 3)" rc_is 3
 
 # ---- scan ------------------------------------------------------------------------
 for k in banana apple cherry apricot b; do "$KVCTL" -d s put "$k" "v-$k" >/dev/null 2>&1; done
