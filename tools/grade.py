@@ -171,9 +171,10 @@ class Grader:
             info["bench"] = m
         try:
             os.makedirs(os.path.dirname(cache), exist_ok=True)
-            with open(cache + ".tmp", "w") as f:
+            tmp = "%s.tmp.%d" % (cache, os.getpid())  # concurrent graders: one each
+            with open(tmp, "w") as f:
                 json.dump(info, f)
-            os.replace(cache + ".tmp", cache)
+            os.replace(tmp, cache)
         except OSError:
             pass
         return info
