@@ -13,6 +13,7 @@
 #   make grade      LAB=... SUBMISSION=DIR [OUT=DIR]: grade a submission (Gradescope results.json)
 #   make grade-tests LAB=... TESTS="a.c b.c" [OUT=DIR]: grade a student's tests by the mutants they catch
 #   make grade-check  every mutant through the full grader (slow; make test runs a sample)
+#                     [LAB=...] [MUTANTS='01-*,2?-*']: one lab, some of its mutants
 #   make deps       scripts/install-deps.sh (normally run once, behind a stamp)
 #   make clean      remove build output but keep build/cache/
 #   make distclean  remove build/ entirely
@@ -95,7 +96,7 @@ grade-tests: $(DEPS_STAMP)
 	@python3 tools/grade_tests.py --lab $(LAB) --tests $(TESTS) --jobs $(JOBS) $(if $(OUT),--out $(OUT))
 
 grade-check: $(DEPS_STAMP)
-	@python3 tools/grade_check.py --jobs $(JOBS) $(LAB)
+	@python3 tools/grade_check.py --jobs $(JOBS) $(if $(MUTANTS),--mutants '$(MUTANTS)') $(LAB)
 
 # ---- archives, pkg-config, install ---------------------------------------------
 # libkvlabs-common.a: common alone (what a single lab links, with its own registry).
