@@ -55,12 +55,27 @@ static void wfail(struct worker *w, const char *fmt, ...)
     va_end(ap);
 }
 
-static void join_all(struct worker *w, size_t n)
+/* Join threads without failing: a failed assertion leaves the test at
+ * once, and threads still running would then use the test's stack (its
+ * workers, its stop flag) after the test has left it. */
+static void join_only(struct worker *w, size_t n)
 {
     for (size_t i = 0; i < n; i++)
-        cr_assert_eq(pthread_join(w[i].th, NULL), 0);
+        pthread_join(w[i].th, NULL);
+}
+
+/* Fail if one of the (joined) threads reported a failure. */
+static void check_workers(const struct worker *w, size_t n)
+{
     for (size_t i = 0; i < n; i++)
         cr_assert(!w[i].failed, "thread %u: %s", w[i].idx, w[i].msg);
+}
+
+/* Join every thread, then check them. */
+static void join_all(struct worker *w, size_t n)
+{
+    join_only(w, n);
+    check_workers(w, n);
 }
 
 /* ---- disjoint ranges ---------------------------------------------------- */
@@ -249,9 +264,10 @@ Test(conf_threads, shared_keys)
         cr_assert_eq(pthread_create(&w[t].th, NULL, shared_reader, &w[t]), 0);
     for (unsigned t = 0; t < NT; t++)
         cr_assert_eq(pthread_create(&w[t].th, NULL, shared_writer, &w[t]), 0);
-    join_all(w, NT);
+    join_only(w, NT);
     atomic_store(&stop, true);
-    join_all(w + NT, 2);
+    join_only(w + NT, 2);
+    check_workers(w, NT + 2);
     cr_assert_gt(w[NT].count + w[NT + 1].count, 0);
 
     /* each key ends as the last write of one of the threads that wrote it */
@@ -415,9 +431,11 @@ Test(conf_threads, sync_while_writing)
         cr_assert_not_null(w[t].last);
         cr_assert_eq(pthread_create(&w[t].th, NULL, disjoint_main, &w[t]), 0);
     }
-    join_all(w, 3);
+    join_only(w, 3);
     atomic_store(&stop, true);
-    join_all(&s, 1);
+    join_only(&s, 1);
+    check_workers(w, 3);
+    check_workers(&s, 1);
     if (kv_caps(db) & KV_CAP_DURABLE) {
         conf_close(db);
         db = conf_open(NULL);
