@@ -333,15 +333,20 @@ static void readers_while_writing(const char *opts, bool merge)
     t.db = db;
     for (int i = 0; i < 3; i++)
         cr_assert_eq(pthread_create(&th[i], NULL, reader, &t), 0);
-    for (uint64_t ver = 1; ver <= TVERS; ver++) {
-        for (uint32_t id = 0; id < TKEYS; id += 1 + (uint32_t)(ver % 3))
-            BT_OK(bt_put(db, id, ver, 100));
-        if (merge && ver % 50 == 0)
-            BT_OK(bc_merge(db));
+    /* No assertion until the readers are joined: a failing test leaves at
+     * once, and the readers would go on using `t` on its stack. */
+    int rc = KV_OK;
+    const char *what = "";
+    for (uint64_t ver = 1; ver <= TVERS && rc == KV_OK; ver++) {
+        for (uint32_t id = 0; id < TKEYS && rc == KV_OK; id += 1 + (uint32_t)(ver % 3))
+            rc = bt_put(db, id, ver, 100), what = "put";
+        if (rc == KV_OK && merge && ver % 50 == 0)
+            rc = bc_merge(db), what = "bc_merge";
     }
     t.done = 1;
     for (int i = 0; i < 3; i++)
         pthread_join(th[i], NULL);
+    cr_assert_eq(rc, KV_OK, "%s: %d (%s): %s", what, rc, kv_strerror(rc), kv_last_error());
     cr_log_info("%s: %ld reads while writing", opts, (long)t.reads);
     cr_assert_eq(t.bad, 0, "%ld reads returned an error or a value never written", (long)t.bad);
     BT_OK(kv_close(db));

@@ -456,11 +456,11 @@ Test(shm, threads_share_a_handle)
     thr_db = tu_open("shards=2,buckets=1");
     for (uintptr_t i = 0; i < 4; i++)
         cr_assert_eq(pthread_create(&t[i], NULL, thr_body, (void *)i), 0);
-    for (int i = 0; i < 4; i++) {
-        void *r;
-        pthread_join(t[i], &r);
-        cr_assert_null(r);
-    }
+    void *r[4];
+    for (int i = 0; i < 4; i++) /* join every thread before any assertion */
+        pthread_join(t[i], &r[i]);
+    for (int i = 0; i < 4; i++)
+        cr_assert_null(r[i], "thread %d failed", i);
     TU_OK(kvshm_get_info(kvshm_from(thr_db), &in));
     cr_assert_eq(in.keys, 4 * 2000);
     tu_check(thr_db);
