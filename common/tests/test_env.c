@@ -31,18 +31,7 @@
 #include "kvlabs/alloc.h"
 #include "kvlabs/env.h"
 
-#define OK(call)                                                                                 \
-    do {                                                                                         \
-        int rc_ = (call);                                                                        \
-        cr_assert_eq(rc_, KV_OK, "%s -> %s (%s)", #call, kv_strerror(rc_), kv_last_error());    \
-    } while (0)
-
-#define RC(want, call)                                                                           \
-    do {                                                                                         \
-        int rc_ = (call);                                                                        \
-        cr_assert_eq(rc_, (want), "%s -> %s, want %s (%s)", #call, kv_strerror(rc_),             \
-                     kv_strerror(want), kv_last_error());                                        \
-    } while (0)
+#include "test_util.h"
 
 enum { HDR = 16, REC = 32, NOLD = 5, NNEW = 7, PATH_LEN = 512 };
 
