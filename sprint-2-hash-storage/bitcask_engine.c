@@ -55,7 +55,7 @@ static int take_lock(bc_db *db)
     if (!path)
         return kv_fail(KV_ENOMEM, "bitcask: out of memory");
     existed = kv_env_stat(db->env, path, NULL, NULL) == KV_OK;
-    rc = kv_env_open(db->env, path, KV_O_RDWR | KV_O_CREAT, &db->lock);
+    rc = kv_env_open_mode(db->env, path, KV_O_RDWR | KV_O_CREAT, db->file_mode, &db->lock);
     kv_free(path);
     if (rc != KV_OK)
         return rc;
@@ -90,6 +90,8 @@ static void read_options(bc_db *db, const kv_open_args *a)
     db->auto_merge = kv_opts_double(a->opts, "auto_merge");
     db->auto_merge_min = kv_opts_u64(a->opts, "auto_merge_min");
     db->sync = a->common->sync;
+    db->file_mode = a->file_mode;
+    db->dir_mode = a->dir_mode;
     db->sync_ms = a->common->sync_ms;
     db->last_sync_ms = bc_now_ms();
 }
@@ -114,7 +116,7 @@ static int bc_open(const kv_open_args *a, kv_db **out)
     if (rc == KV_OK && db->wcap && !(db->wbuf = kv_malloc(db->wcap)))
         rc = kv_fail(KV_ENOMEM, "bitcask: out of memory for the write buffer");
     if (rc == KV_OK)
-        rc = kv_env_mkdir_durable(db->env, db->dir);
+        rc = kv_env_mkdir_durable_mode(db->env, db->dir, db->dir_mode);
     if (rc == KV_OK)
         rc = take_lock(db);
     if (rc == KV_OK)

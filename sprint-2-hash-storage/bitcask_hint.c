@@ -188,7 +188,7 @@ int bc_write_file(bc_db *db, const char *name, const void *p, size_t n)
     }
     memcpy(tmp, path, plen);
     memcpy(tmp + plen, ".tmp", 5);
-    rc = kv_env_open(db->env, tmp, KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC, &f);
+    rc = kv_env_open_mode(db->env, tmp, KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC, db->file_mode, &f);
     if (rc == KV_OK)
         rc = kv_file_pwrite(f, p, n, 0);
     if (rc == KV_OK)

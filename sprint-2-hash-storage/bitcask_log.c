@@ -120,7 +120,7 @@ int bc_file_open(bc_db *db, uint32_t id, int flags, bc_file **out)
         return kv_fail(KV_ENOMEM, "bitcask: out of memory opening a data file");
     }
     bf->id = id;
-    rc = kv_env_open(db->env, path, flags, &bf->f);
+    rc = kv_env_open_mode(db->env, path, flags, db->file_mode, &bf->f);
     if (rc == KV_OK)
         rc = kv_file_size(bf->f, &bf->size);
     kv_free(path);

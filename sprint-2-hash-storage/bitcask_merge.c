@@ -107,7 +107,8 @@ static int out_new(struct merge *m)
     path = bc_path(m->db, o->id, ".data.tmp");
     if (!path)
         return kv_fail(KV_ENOMEM, "bitcask: out of memory in merge");
-    rc = kv_env_open(m->db->env, path, KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC, &o->f);
+    rc = kv_env_open_mode(m->db->env, path, KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC, m->db->file_mode,
+                          &o->f);
     kv_free(path);
     if (rc == KV_OK)
         rc = bc_hint_start(&o->hint);

@@ -13,8 +13,12 @@
  *   kvshm get DIR KEY | put DIR KEY VALUE | del DIR KEY
  *
  * OPTIONS are the engine's ("max_size=1G,max_key=64,shards=32"; see
- * shm_engine.c); they matter when the store is created (host, put, restore
- * on a missing store). Every other command opens an existing store only
+ * shm_engine.c) and the common ones; they matter when the store is created
+ * (host, put, restore on a missing store). A new store is private: its
+ * directory is 0700 and its segment 0600 unless OPTIONS give `mode=` (e.g.
+ * mode=0660 to share it with the group). Every command that opens a store
+ * warns on stderr when the segment's mode lets other users read or write
+ * it (group or other bits), and goes on. Every other command opens an existing store only
  * (create=false). KEY, VALUE and P take \xNN and \\ escapes for binary
  * bytes; output escapes every byte outside printable ASCII the same way.
  *
@@ -137,6 +141,28 @@ static char *path_in(const char *dir, const char *leaf)
     return p;
 }
 
+/*
+ * Warn (stderr) when the segment can be read or written by users other than
+ * its owner: group or other bits in its mode. Anyone who can read it reads
+ * every key and value; anyone who can write it can corrupt the store for
+ * every process. The store still opens: sharing with a group (mode=0660)
+ * is a legitimate choice, but it should never happen by accident.
+ */
+static void warn_if_shared(const char *dir)
+{
+    char *seg = path_in(dir, KVSHM_SEG_FILE);
+    unsigned mode = 0;
+
+    if (seg && kv_env_stat_mode(kv_env_posix(), seg, &mode) == KV_OK && (mode & 0066))
+        fprintf(stderr,
+                "kvshm: warning: %s has mode 0%03o: other users can %s%s%s it "
+                "(chmod 600 %s to make it private; new stores are 0600 unless created with "
+                "-o mode=...)\n",
+                seg, mode, (mode & 0044) ? "read" : "", (mode & 0044) && (mode & 0022) ? " and " : "",
+                (mode & 0022) ? "write" : "", seg);
+    kv_free(seg);
+}
+
 /* ---- host and destroy ------------------------------------------------------------- */
 
 static int cmd_host(const char *dir, const char *opts)
@@ -150,9 +176,12 @@ static int cmd_host(const char *dir, const char *opts)
 
     if (rc != KV_OK)
         return fail(rc, dir);
+    warn_if_shared(dir);
     d = kvshm_from(db);
     pidpath = path_in(dir, KVSHM_PID_FILE);
-    rc = pidpath ? kv_env_open(kv_env_posix(), pidpath, KV_O_RDWR | KV_O_CREAT, &pf) : KV_ENOMEM;
+    rc = pidpath ? kv_env_open_mode(kv_env_posix(), pidpath, KV_O_RDWR | KV_O_CREAT,
+                                    d->seg.file_mode, &pf)
+                 : KV_ENOMEM;
     if (rc == KV_OK)
         rc = kv_file_lock(pf);
     if (rc == KV_EBUSY) {
@@ -460,6 +489,7 @@ int main(int argc, char **argv)
         kv_free((void *)prefix);
         return ex;
     }
+    warn_if_shared(dir);
     if (!strcmp(cmd, "ls")) {
         ex = cmd_ls(db, prefix, (size_t)plen, num);
     } else if (!strcmp(cmd, "log")) {

@@ -63,6 +63,7 @@ GRADE_POINTS          := default:1 \
     enomem/create_cleans_up:0 group/*:0 shm/caps_not_ordered_not_durable:0 shm/chunk_math:0 \
     shm/path_rules:0 shm/size_classes:0 simd/env_portable_forces_the_portable_table:0 \
     simd/vectors_header_matches_libxxhash:0 \
+    shm/segment_mode_follows_option:0 \
     bitcask/second_open_is_busy_here_and_in_another_process:0 freestanding_check.sh:0
 GRADE_TIMEOUT         := 30
 GRADE_SCRIPT_TIMEOUT  := 600

@@ -35,6 +35,9 @@
  *   log_entries=N      operation-log ring (default 4096; 0: none)     creation
  *   log=writes|all|none  what this handle logs (default writes)
  *   create=true|false  create the store when missing (default true)
+ *   mode=OCTAL         (common) the segment file's permission, default 0600;
+ *                      the directory gets x where r (0700); creation only:
+ *                      an existing segment keeps its mode
  *
  * How an operation runs: hash the key (XXH3-64); its shard is fixed by the
  * hash; lock the shard (op_begin: when the previous owner died, or a
@@ -338,6 +341,8 @@ static int shm_open(const kv_open_args *a, kv_db **out)
         .init_buckets = pow2_up(kv_opts_u64(a->opts, "buckets")),
         .log_entries = kv_opts_u64(a->opts, "log_entries"),
         .create = kv_opts_bool(a->opts, "create"),
+        .file_mode = a->file_mode,
+        .dir_mode = a->dir_mode,
     };
     if (!a->path || !*a->path) {
         kv_free(db);

@@ -23,6 +23,12 @@
  * first meets an address in it (kvshm_ptr_slow -> kvshm_seg_refresh), so a
  * reader in another process never has to stop for a writer's growth.
  *
+ * Permissions. The directory and the segment file are created with the
+ * `mode=` option's modes (kvshm_params: 0700 and 0600 by default), so the
+ * store is private to its user unless asked (`mode=0660` shares it with
+ * the group). An existing segment keeps its mode; `kvshm` warns when it
+ * finds one that other users can read or write.
+ *
  * Creation. The creator fills the header, initialises the mutexes and
  * allocates each shard's first bucket chunk, and only then writes the magic.
  * Creation runs under an flock on a second handle of the file; an opener
@@ -462,7 +468,8 @@ static int open_once(kvshm_seg *s, const kvshm_params *p, bool *created)
 
     if (!p->create && kv_env_stat(s->env, s->path, NULL, NULL) == KV_ENOTFOUND)
         return kv_fail(KV_ENOTFOUND, "shm: no store in %s", s->dir);
-    rc = kv_env_open(s->env, s->path, p->create ? KV_O_RDWR | KV_O_CREAT : KV_O_RDWR, &s->file);
+    rc = kv_env_open_mode(s->env, s->path, p->create ? KV_O_RDWR | KV_O_CREAT : KV_O_RDWR,
+                          s->file_mode, &s->file);
     if (rc != KV_OK)
         return rc;
     rc = read_header(s, &h, &fsize, &have);
@@ -507,6 +514,8 @@ int kvshm_seg_open(kvshm_seg *s, const kv_env *env, const char *dir, const kvshm
         return kv_fail(KV_EINVAL, "shm: the path must be a directory");
     s->env = env;
     s->pid = (uint32_t)getpid();
+    s->file_mode = p->file_mode ? p->file_mode : KV_MODE_FILE;
+    s->dir_mode = p->dir_mode ? p->dir_mode : KV_MODE_DIR;
     if (pthread_mutex_init(&s->map_lock, NULL) != 0)
         return kv_fail(KV_ENOMEM, "shm: cannot create a mutex");
     s->dir = kv_strdup(dir);
@@ -515,7 +524,7 @@ int kvshm_seg_open(kvshm_seg *s, const kv_env *env, const char *dir, const kvshm
         rc = kv_fail(KV_ENOMEM, "shm: out of memory");
         goto out_fail;
     }
-    rc = p->create ? kv_env_mkdir(env, dir) : KV_OK;
+    rc = p->create ? kv_env_mkdir_mode(env, dir, s->dir_mode) : KV_OK;
     for (int attempt = 0; rc == KV_OK; attempt++) {
         rc = open_once(s, p, created);
         if (rc != KV_OK || !kvshm_flag(s, KVSHM_F_DESTROYED))

@@ -20,7 +20,9 @@
  *    copied out, so the file is one instant of the store — writers wait for
  *    the time it takes. The file is written as FILE.tmp, synced, renamed
  *    over FILE and its directory synced: a crash leaves the old snapshot or
- *    the new one, never half of one.
+ *    the new one, never half of one. FILE.tmp is created with the store's
+ *    `mode=` file mode (0600 by default): a snapshot holds the store's data
+ *    and is exactly as private as the store.
  *  - Restore: the whole file is read and checked first (header, every
  *    record's CRC and lengths, the trailer's count and whole-file CRC, the
  *    store's limits). Only a file that passes changes the store: it is
@@ -146,7 +148,7 @@ int kvshm_snapshot(kvshm_db *db, const char *file, uint64_t *count)
         goto out_free;
     }
     snprintf(tmp, tlen, "%s.tmp", file);
-    rc = kv_env_open(env, tmp, KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC, &w.f);
+    rc = kv_env_open_mode(env, tmp, KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC, db->seg.file_mode, &w.f);
     if (rc != KV_OK)
         goto out_free;
     memcpy(h, SNAP_MAGIC, 8);

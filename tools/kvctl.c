@@ -607,6 +607,7 @@ static const char *type_name(kv_opt_type t)
     case KV_OPT_DOUBLE: return "double";
     case KV_OPT_ENUM: return "enum";
     case KV_OPT_STRING: return "string";
+    case KV_OPT_MODE: return "mode (octal)";
     }
     return "?";
 }

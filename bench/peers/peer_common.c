@@ -1,6 +1,11 @@
 /*
  * peer_common.c — helpers shared by the peer adapters (see peer_common.h).
  *
+ * The store's directory is created here with the `mode=` directory mode
+ * (0700 by default), so even a peer whose library creates its files with
+ * its own mode (LevelDB, RocksDB: 0644 less the umask) keeps a new store
+ * private: other users cannot enter the directory.
+ *
  * The peers are adapters, not engines of the course: the libraries they wrap
  * do their own file I/O. This file holds the little that all four need on
  * the kvlabs side: refusing a non-POSIX env, creating the directory,
@@ -26,7 +31,7 @@ int kvpeer_prepare_dir(const kv_open_args *a, const char *engine)
                        engine, kv_env_name(a->env));
     if (!a->path || !*a->path)
         return kv_fail(KV_EINVAL, "%s: needs a directory path", engine);
-    rc = kv_env_mkdir(a->env, a->path);
+    rc = kv_env_mkdir_mode(a->env, a->path, a->dir_mode);
     if (rc != KV_OK) {
         char why[KV_ERROR_MAX];
         snprintf(why, sizeof(why), "%s", kv_last_error());

@@ -29,7 +29,8 @@
 #include "kvlabs/engine.h"
 
 /**
- * @brief Check the open arguments of a peer and create its directory.
+ * @brief Check the open arguments of a peer and create its directory with
+ *        the `mode=` option's directory mode (a->dir_mode, 0700 by default).
  * @param[in] a       the arguments kv_open handed to the engine.
  * @param[in] engine  the engine's name, for messages.
  * @return KV_OK; KV_ENOTSUP (not the POSIX env); KV_EINVAL (no path);

@@ -536,7 +536,7 @@ static int lm_env_open(const kv_open_args *a, struct lm_env **out)
         m = mdb_env_set_maxreaders(e->env, LM_MAXREADERS);
     if (!m)
         m = mdb_env_open(e->env, a->path, MDB_NOTLS | (e->sync == KV_SYNC_ALWAYS ? 0 : MDB_NOSYNC),
-                         0644);
+                         (mdb_mode_t)a->file_mode); /* data.mdb and lock.mdb follow mode= */
     if (m) {
         rc = lm_fail(e, m, "open");
         goto out_free;

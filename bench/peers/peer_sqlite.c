@@ -374,6 +374,7 @@ static void sq_free(struct sq_db *s)
 static int sq_open(const kv_open_args *a, kv_db **out)
 {
     struct sq_db *s;
+    kv_file *f = NULL;
     char *file;
     int rc = kvpeer_prepare_dir(a, "sqlite");
 
@@ -395,6 +396,15 @@ static int sq_open(const kv_open_args *a, kv_db **out)
     if (!file) {
         sq_free(s);
         return kv_fail(KV_ENOMEM, "sqlite: out of memory");
+    }
+    /* mode=: create the (empty) database file ourselves with the file mode;
+     * SQLite gives its -wal and -shm files the database file's permissions. */
+    rc = kv_env_open_mode(a->env, file, KV_O_RDWR | KV_O_CREAT, a->file_mode, &f);
+    kv_file_close(f);
+    if (rc != KV_OK) {
+        kv_free(file);
+        sq_free(s);
+        return rc;
     }
     rc = sqlite3_open_v2(file, &s->db,
                          SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX, NULL);

@@ -14,7 +14,9 @@
  * put or delete appends one record (format below) before it changes the
  * array; kv_sync() fsyncs the log; open replays it. `sync=always` fsyncs
  * after every record; `sync=batch` fsyncs when sync_ms have passed since
- * the last fsync (checked at each write: the model runs no thread).
+ * the last fsync (checked at each write: the model runs no thread). The
+ * directory and the log are created with the `mode=` option's modes
+ * (0700/0600 by default); without durable=true the model ignores it.
  *
  * Log record (all integers little-endian):
  *
@@ -330,17 +332,19 @@ static int replay(struct model_db *m, const unsigned char *buf, uint64_t size,
     return KV_OK;
 }
 
-static int open_log(struct model_db *m, const kv_env *env, const char *dir)
+static int open_log(struct model_db *m, const kv_open_args *a)
 {
     unsigned char *buf = NULL;
     uint64_t size = 0, end = 0;
+    const kv_env *env = a->env;
+    const char *dir = a->path;
     bool existed;
     size_t plen;
     int rc;
 
     if (!dir || !*dir)
         return kv_fail(KV_EINVAL, "model: durable=true needs a directory path");
-    rc = kv_env_mkdir_durable(env, dir);
+    rc = kv_env_mkdir_durable_mode(env, dir, a->dir_mode);
     if (rc != KV_OK)
         return rc;
     plen = strlen(dir) + sizeof("/model.log");
@@ -349,7 +353,7 @@ static int open_log(struct model_db *m, const kv_env *env, const char *dir)
         return kv_fail(KV_ENOMEM, "model: out of memory");
     snprintf(m->log_path, plen, "%s/model.log", dir);
     existed = kv_env_stat(env, m->log_path, NULL, NULL) == KV_OK;
-    rc = kv_env_open(env, m->log_path, KV_O_RDWR | KV_O_CREAT, &m->log);
+    rc = kv_env_open_mode(env, m->log_path, KV_O_RDWR | KV_O_CREAT, a->file_mode, &m->log);
     if (rc != KV_OK)
         return rc;
     rc = kv_file_lock(m->log);
@@ -413,7 +417,7 @@ static int model_open(const kv_open_args *a, kv_db **out)
     m->last_sync_ms = now_ms();
     if (kv_opts_bool(a->opts, "durable")) {
         m->base.caps = KV_CAP_ORDERED | KV_CAP_DURABLE;
-        rc = open_log(m, a->env, a->path);
+        rc = open_log(m, a);
         if (rc != KV_OK) {
             if (m->log)
                 kv_file_close(m->log);

@@ -8,6 +8,7 @@
  *
  *   1. check the arguments that every implementation would check alike
  *      (NULL pointers, empty paths, unknown or inconsistent open flags,
+ *      creation modes with bits outside 0777,
  *      writes through a read-only file, offsets that do not fit an off_t),
  *      failing with KV_EINVAL and a detail;
  *   2. call the implementation through the table;
@@ -19,6 +20,10 @@
  * are the same for the posix, mem and fault envs. The counters are updated
  * through `const kv_env *` (engines hold their env as const): no kv_env
  * object is ever defined const, so casting the qualifier away is sound.
+ *
+ * The calls without a mode (kv_env_open, kv_env_mkdir,
+ * kv_env_mkdir_durable) are the _mode calls with the private defaults
+ * KV_MODE_FILE (0600) and KV_MODE_DIR (0700).
  *
  * The posix env is a static singleton defined here, over the ops table that
  * env_posix.c exports; the mem and fault envs are made by kv_env_create()
@@ -102,6 +107,13 @@ static int check_writable(const kv_file *f, const char *call)
     return KV_OK;
 }
 
+static int check_mode(unsigned mode, const char *call)
+{
+    if (mode & ~0777u)
+        return kv_fail(KV_EINVAL, "%s: mode 0%o has bits outside 0777", call, mode);
+    return KV_OK;
+}
+
 static int check_flags(int flags)
 {
     if (flags & ~ALL_FLAGS)
@@ -171,6 +183,11 @@ void kv_env_get_counters(const kv_env *env, kv_env_counters *out)
 
 int kv_env_open(const kv_env *env, const char *path, int flags, kv_file **out)
 {
+    return kv_env_open_mode(env, path, flags, KV_MODE_FILE, out);
+}
+
+int kv_env_open_mode(const kv_env *env, const char *path, int flags, unsigned mode, kv_file **out)
+{
     kv_file *f = NULL;
     int rc;
 
@@ -181,7 +198,9 @@ int kv_env_open(const kv_env *env, const char *path, int flags, kv_file **out)
     if (rc == KV_OK)
         rc = check_flags(flags);
     if (rc == KV_OK)
-        rc = env->ops->open(env->ctx, path, flags, &f);
+        rc = check_mode(mode, "kv_env_open");
+    if (rc == KV_OK)
+        rc = env->ops->open(env->ctx, path, flags, mode, &f);
     if (rc != KV_OK)
         return rc;
     assert(f);
@@ -319,11 +338,24 @@ int kv_file_munmap(kv_file *f, void *addr, size_t len)
 
 /* ---- the namespace ---------------------------------------------------- */
 
+unsigned kv_mode_dir_of(unsigned file_mode)
+{
+    file_mode &= 0777u;
+    return file_mode | ((file_mode & 0444u) >> 2);
+}
+
 int kv_env_mkdir(const kv_env *env, const char *path)
+{
+    return kv_env_mkdir_mode(env, path, KV_MODE_DIR);
+}
+
+int kv_env_mkdir_mode(const kv_env *env, const char *path, unsigned mode)
 {
     int rc = check_path(env, path, "kv_env_mkdir");
 
-    return rc == KV_OK ? env->ops->mkdir(env->ctx, path) : rc;
+    if (rc == KV_OK)
+        rc = check_mode(mode, "kv_env_mkdir");
+    return rc == KV_OK ? env->ops->mkdir(env->ctx, path, mode) : rc;
 }
 
 int kv_env_sync_dir(const kv_env *env, const char *path)
@@ -339,12 +371,19 @@ int kv_env_sync_dir(const kv_env *env, const char *path)
 
 int kv_env_mkdir_durable(const kv_env *env, const char *path)
 {
-    char *parent, *slash;
-    int rc;
+    return kv_env_mkdir_durable_mode(env, path, KV_MODE_DIR);
+}
 
+int kv_env_mkdir_durable_mode(const kv_env *env, const char *path, unsigned mode)
+{
+    char *parent, *slash;
+    int rc = check_mode(mode, "kv_env_mkdir_durable");
+
+    if (rc != KV_OK)
+        return rc;
     if (kv_env_stat(env, path, NULL, NULL) == KV_OK)
         return KV_OK;
-    rc = kv_env_mkdir(env, path);
+    rc = kv_env_mkdir_mode(env, path, mode);
     if (rc != KV_OK)
         return rc;
     parent = kv_strdup(path);
@@ -392,14 +431,33 @@ int kv_env_stat(const kv_env *env, const char *path, uint64_t *size, bool *is_di
 {
     uint64_t s = 0;
     bool d = false;
+    unsigned m = 0;
     int rc = check_path(env, path, "kv_env_stat");
 
     if (rc == KV_OK)
-        rc = env->ops->stat(env->ctx, path, &s, &d);
+        rc = env->ops->stat(env->ctx, path, &s, &d, &m);
     if (size)
         *size = rc == KV_OK ? s : 0;
     if (is_dir)
         *is_dir = rc == KV_OK && d;
+    return rc;
+}
+
+int kv_env_stat_mode(const kv_env *env, const char *path, unsigned *mode)
+{
+    uint64_t s = 0;
+    bool d = false;
+    unsigned m = 0;
+    int rc;
+
+    if (!mode)
+        return kv_fail(KV_EINVAL, "kv_env_stat_mode: mode is NULL");
+    *mode = 0;
+    rc = check_path(env, path, "kv_env_stat_mode");
+    if (rc == KV_OK)
+        rc = env->ops->stat(env->ctx, path, &s, &d, &m);
+    if (rc == KV_OK)
+        *mode = m;
     return rc;
 }
 

@@ -129,7 +129,7 @@ static int enter(struct fault *ft, int kind, bool mutating, const char *call, co
 
 /* ---- the ops: decide, then hand over to the file system ---------------- */
 
-static int fault_open(void *ctx, const char *path, int flags, kv_file **out)
+static int fault_open(void *ctx, const char *path, int flags, unsigned mode, kv_file **out)
 {
     struct fault *ft = ctx;
     int rc;
@@ -137,7 +137,7 @@ static int fault_open(void *ctx, const char *path, int flags, kv_file **out)
     pthread_mutex_lock(&ft->mu);
     rc = enter(ft, KV_FAULT_OPEN, flags & (KV_O_CREAT | KV_O_TRUNC), "open", path);
     if (rc == KV_OK)
-        rc = kv_memfs_open(ft->fs, path, flags, out);
+        rc = kv_memfs_open(ft->fs, path, flags, mode, out);
     pthread_mutex_unlock(&ft->mu);
     return rc;
 }
@@ -251,7 +251,7 @@ static int fault_munmap(kv_file *f, void *addr, size_t len)
     return rc;
 }
 
-static int fault_mkdir(void *ctx, const char *path)
+static int fault_mkdir(void *ctx, const char *path, unsigned mode)
 {
     struct fault *ft = ctx;
     int rc;
@@ -259,7 +259,7 @@ static int fault_mkdir(void *ctx, const char *path)
     pthread_mutex_lock(&ft->mu);
     rc = enter(ft, NO_KIND, true, "mkdir", path);
     if (rc == KV_OK)
-        rc = kv_memfs_mkdir(ft->fs, path);
+        rc = kv_memfs_mkdir(ft->fs, path, mode);
     pthread_mutex_unlock(&ft->mu);
     return rc;
 }
@@ -316,7 +316,8 @@ static int fault_rmdir(void *ctx, const char *path)
     return rc;
 }
 
-static int fault_stat(void *ctx, const char *path, uint64_t *size, bool *is_dir)
+static int fault_stat(void *ctx, const char *path, uint64_t *size, bool *is_dir,
+                      unsigned *mode)
 {
     struct fault *ft = ctx;
     int rc;
@@ -324,7 +325,7 @@ static int fault_stat(void *ctx, const char *path, uint64_t *size, bool *is_dir)
     pthread_mutex_lock(&ft->mu);
     rc = enter(ft, NO_KIND, false, "stat", path);
     if (rc == KV_OK)
-        rc = kv_memfs_stat(ft->fs, path, size, is_dir);
+        rc = kv_memfs_stat(ft->fs, path, size, is_dir, mode);
     pthread_mutex_unlock(&ft->mu);
     return rc;
 }

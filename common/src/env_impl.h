@@ -16,6 +16,11 @@
  * dispatches every later kv_file_* call through `f->env->ops`. The close op
  * must free the structure even when it reports an error.
  *
+ * Modes: open and mkdir receive the permission bits to create with (already
+ * checked by env.c to lie within 0777); an implementation uses them only
+ * when it creates, never changes the mode of what exists, and reports the
+ * mode of a path through stat (the permission bits only, 07777 at most).
+ *
  * Env-level ops take the `ctx` given to kv_env_create(). Every failing op
  * sets the error detail (kv_fail / kv_fail_errno) naming the call and path.
  */
@@ -38,7 +43,7 @@ struct kv_file {
 struct kv_env_ops {
     const char *name;
     void (*destroy)(void *ctx);
-    int (*open)(void *ctx, const char *path, int flags, kv_file **out);
+    int (*open)(void *ctx, const char *path, int flags, unsigned mode, kv_file **out);
     int (*close)(kv_file *f);
     int (*pread)(kv_file *f, void *buf, size_t n, uint64_t off, size_t *got);
     int (*pwrite)(kv_file *f, const void *buf, size_t n, uint64_t off);
@@ -48,12 +53,12 @@ struct kv_env_ops {
     int (*lock)(kv_file *f);
     int (*mmap)(kv_file *f, uint64_t off, size_t len, bool writable, void **addr);
     int (*munmap)(kv_file *f, void *addr, size_t len);
-    int (*mkdir)(void *ctx, const char *path);
+    int (*mkdir)(void *ctx, const char *path, unsigned mode);
     int (*sync_dir)(void *ctx, const char *path);
     int (*rename)(void *ctx, const char *from, const char *to);
     int (*unlink)(void *ctx, const char *path);
     int (*rmdir)(void *ctx, const char *path);
-    int (*stat)(void *ctx, const char *path, uint64_t *size, bool *is_dir);
+    int (*stat)(void *ctx, const char *path, uint64_t *size, bool *is_dir, unsigned *mode);
     int (*list)(void *ctx, const char *dir, char ***names, size_t *n);
 };
 

@@ -35,6 +35,12 @@
  * [0, length], and freezes every file's live content (all other unsynced
  * writes included) as its durable content.
  *
+ * Modes: a node records the permission bits it was created with (the
+ * root: 0755), as given, with no umask (a test reads them back through
+ * kv_env_stat_mode() to check what an engine asked for). They are never
+ * enforced: the in-memory file system has one user. A node keeps its mode
+ * across crash and reboot, like an inode.
+ *
  * Locks belong to the node (`locker`, the handle holding it), like flock's
  * open-file-description locks: a second handle gets KV_EBUSY, the same
  * handle may lock again. Every handle carries the file system's `life` when
@@ -158,8 +164,8 @@ static void resize(kv_memfs *fs, struct kv_mem_node *n, size_t len)
 }
 
 /* Find, or with KV_O_CREAT create, the file an open names. */
-static int open_node(kv_memfs *fs, const char *norm, int flags, struct kv_mem_node **out,
-                     const char *path)
+static int open_node(kv_memfs *fs, const char *norm, int flags, unsigned mode,
+                     struct kv_mem_node **out, const char *path)
 {
     struct kv_mem_slot s;
     struct kv_mem_node *n;
@@ -182,6 +188,7 @@ static int open_node(kv_memfs *fs, const char *norm, int flags, struct kv_mem_no
     n = kv_mem_node_new(fs, false);
     if (!n)
         return kv_fail(KV_ENOMEM, "open %s: out of memory", path);
+    n->mode = mode;
     rc = kv_mem_slot_insert(&s, "open", path);
     if (rc != KV_OK) {
         kv_mem_node_destroy(fs, n);
@@ -192,7 +199,7 @@ static int open_node(kv_memfs *fs, const char *norm, int flags, struct kv_mem_no
     return KV_OK;
 }
 
-int kv_memfs_open(kv_memfs *fs, const char *path, int flags, kv_file **out)
+int kv_memfs_open(kv_memfs *fs, const char *path, int flags, unsigned mode, kv_file **out)
 {
     char norm[KV_MEM_PATH_MAX];
     struct kv_mem_file *m;
@@ -210,7 +217,7 @@ int kv_memfs_open(kv_memfs *fs, const char *path, int flags, kv_file **out)
     if (rc != KV_OK)
         goto out_free_path;
     pthread_mutex_lock(&fs->mu);
-    rc = open_node(fs, norm, flags, &m->node, path);
+    rc = open_node(fs, norm, flags, mode, &m->node, path);
     if (rc == KV_OK) {
         if (flags & KV_O_TRUNC)
             resize(fs, m->node, 0);
@@ -536,14 +543,14 @@ static void mem_destroy(void *ctx)
     kv_memfs_free(ctx);
 }
 
-static int mem_open(void *ctx, const char *path, int flags, kv_file **out)
+static int mem_open(void *ctx, const char *path, int flags, unsigned mode, kv_file **out)
 {
-    return kv_memfs_open(ctx, path, flags, out);
+    return kv_memfs_open(ctx, path, flags, mode, out);
 }
 
-static int mem_mkdir(void *ctx, const char *path)
+static int mem_mkdir(void *ctx, const char *path, unsigned mode)
 {
-    return kv_memfs_mkdir(ctx, path);
+    return kv_memfs_mkdir(ctx, path, mode);
 }
 
 static int mem_sync_dir(void *ctx, const char *path)
@@ -566,9 +573,9 @@ static int mem_rmdir(void *ctx, const char *path)
     return kv_memfs_rmdir(ctx, path);
 }
 
-static int mem_stat(void *ctx, const char *path, uint64_t *size, bool *is_dir)
+static int mem_stat(void *ctx, const char *path, uint64_t *size, bool *is_dir, unsigned *mode)
 {
-    return kv_memfs_stat(ctx, path, size, is_dir);
+    return kv_memfs_stat(ctx, path, size, is_dir, mode);
 }
 
 static int mem_list(void *ctx, const char *dir, char ***names, size_t *n)

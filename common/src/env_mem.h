@@ -61,6 +61,7 @@ struct kv_mem_node {
     struct kv_mem_node *prev, *next; /**< fs->nodes */
     unsigned long refs;              /**< entry targets + open handles */
     bool is_dir;
+    unsigned mode;                   /**< permission bits given at creation (0755: the root) */
     /* files */
     struct kv_mem_bytes live, dur;    /**< dur.cap >= live.cap always */
     uint64_t dirty_lo, dirty_hi;      /**< live bytes that may differ from dur */
@@ -107,7 +108,7 @@ kv_memfs *kv_memfs_new(bool track_torn);
 /** Free it; every file must be closed. */
 void kv_memfs_free(kv_memfs *fs);
 
-int kv_memfs_open(kv_memfs *fs, const char *path, int flags, kv_file **out);
+int kv_memfs_open(kv_memfs *fs, const char *path, int flags, unsigned mode, kv_file **out);
 int kv_memfs_close(kv_file *f);
 int kv_memfs_pread(kv_file *f, void *buf, size_t n, uint64_t off, size_t *got);
 int kv_memfs_pwrite(kv_file *f, const void *buf, size_t n, uint64_t off);
@@ -118,12 +119,13 @@ int kv_memfs_lock(kv_file *f);
 int kv_memfs_mmap(kv_file *f, uint64_t off, size_t len, bool writable, void **addr);
 int kv_memfs_munmap(kv_file *f, void *addr, size_t len);
 
-int kv_memfs_mkdir(kv_memfs *fs, const char *path);
+int kv_memfs_mkdir(kv_memfs *fs, const char *path, unsigned mode);
 int kv_memfs_sync_dir(kv_memfs *fs, const char *path);
 int kv_memfs_rename(kv_memfs *fs, const char *from, const char *to);
 int kv_memfs_unlink(kv_memfs *fs, const char *path);
 int kv_memfs_rmdir(kv_memfs *fs, const char *path);
-int kv_memfs_stat(kv_memfs *fs, const char *path, uint64_t *size, bool *is_dir);
+int kv_memfs_stat(kv_memfs *fs, const char *path, uint64_t *size, bool *is_dir,
+                  unsigned *mode);
 int kv_memfs_list(kv_memfs *fs, const char *dir, char ***names, size_t *n);
 
 /** The path a file was opened with (for error details). */

@@ -286,7 +286,7 @@ int kv_mem_slot_insert(struct kv_mem_slot *s, const char *call, const char *path
 
 /* ---- directory operations -------------------------------------------- */
 
-static int do_mkdir(kv_memfs *fs, const char *norm, const char *path)
+static int do_mkdir(kv_memfs *fs, const char *norm, unsigned mode, const char *path)
 {
     struct kv_mem_slot s;
     struct kv_mem_node *d;
@@ -302,6 +302,7 @@ static int do_mkdir(kv_memfs *fs, const char *norm, const char *path)
     d = kv_mem_node_new(fs, true);
     if (!d)
         return kv_fail(KV_ENOMEM, "mkdir %s: out of memory", path);
+    d->mode = mode;
     rc = kv_mem_slot_insert(&s, "mkdir", path);
     if (rc != KV_OK) {
         kv_mem_node_destroy(fs, d);
@@ -429,7 +430,8 @@ static int do_rmdir(kv_memfs *fs, const char *norm, const char *path)
     return KV_OK;
 }
 
-static int do_stat(kv_memfs *fs, const char *norm, const char *path, uint64_t *size, bool *is_dir)
+static int do_stat(kv_memfs *fs, const char *norm, const char *path, uint64_t *size, bool *is_dir,
+                   unsigned *mode)
 {
     struct kv_mem_node *n;
     int rc = kv_mem_resolve(fs, norm, false, &n, "stat", path);
@@ -438,6 +440,7 @@ static int do_stat(kv_memfs *fs, const char *norm, const char *path, uint64_t *s
         return rc;
     *is_dir = n->is_dir;
     *size = n->is_dir ? 0 : n->live.len;
+    *mode = n->mode;
     return KV_OK;
 }
 
@@ -477,7 +480,7 @@ static int do_list(kv_memfs *fs, const char *norm, const char *path, char ***nam
 
 /* ---- the public functions: normalise, lock, do -------------------------- */
 
-int kv_memfs_mkdir(kv_memfs *fs, const char *path)
+int kv_memfs_mkdir(kv_memfs *fs, const char *path, unsigned mode)
 {
     char norm[KV_MEM_PATH_MAX];
     int rc = kv_mem_norm_path(path, norm, "mkdir");
@@ -485,7 +488,7 @@ int kv_memfs_mkdir(kv_memfs *fs, const char *path)
     if (rc != KV_OK)
         return rc;
     pthread_mutex_lock(&fs->mu);
-    rc = do_mkdir(fs, norm, path);
+    rc = do_mkdir(fs, norm, mode, path);
     pthread_mutex_unlock(&fs->mu);
     return rc;
 }
@@ -544,7 +547,8 @@ int kv_memfs_rmdir(kv_memfs *fs, const char *path)
     return rc;
 }
 
-int kv_memfs_stat(kv_memfs *fs, const char *path, uint64_t *size, bool *is_dir)
+int kv_memfs_stat(kv_memfs *fs, const char *path, uint64_t *size, bool *is_dir,
+                  unsigned *mode)
 {
     char norm[KV_MEM_PATH_MAX];
     int rc = kv_mem_norm_path(path, norm, "stat");
@@ -552,7 +556,7 @@ int kv_memfs_stat(kv_memfs *fs, const char *path, uint64_t *size, bool *is_dir)
     if (rc != KV_OK)
         return rc;
     pthread_mutex_lock(&fs->mu);
-    rc = do_stat(fs, norm, path, size, is_dir);
+    rc = do_stat(fs, norm, path, size, is_dir, mode);
     pthread_mutex_unlock(&fs->mu);
     return rc;
 }
@@ -631,6 +635,7 @@ kv_memfs *kv_memfs_new(bool track_torn)
     if (!fs->root)
         goto out_destroy_mutex;
     fs->root->refs = 1; /* held by fs */
+    fs->root->mode = 0755;
     fs->track_torn = track_torn;
     return fs;
 

@@ -10,6 +10,10 @@
  *   end of file, a write writes everything or fails;
  * - files are opened O_CLOEXEC, so a forked-and-exec'd child never holds
  *   an engine's file (or its flock) open;
+ * - files and directories are created with the mode the caller gives
+ *   (kv_env_open_mode(), kv_env_mkdir_mode(); 0600 and 0700 by default),
+ *   which the process umask can only narrow, as open(2) and mkdir(2) do;
+ *   an existing file or directory keeps its mode;
  * - kv_file_sync() is fdatasync(): it flushes the data and the metadata
  *   needed to read it back (the size), not the timestamps;
  * - a directory is made durable by fsync() of a descriptor opened
@@ -107,7 +111,7 @@ static int open_flags(int flags)
     return o;
 }
 
-static int posix_open(void *ctx, const char *path, int flags, kv_file **out)
+static int posix_open(void *ctx, const char *path, int flags, unsigned mode, kv_file **out)
 {
     struct posix_file *p;
     int fd, err;
@@ -122,7 +126,7 @@ static int posix_open(void *ctx, const char *path, int flags, kv_file **out)
         goto out_free_file;
     }
     do
-        fd = open(path, open_flags(flags), 0666);
+        fd = open(path, open_flags(flags), (mode_t)mode);
     while (fd < 0 && errno == EINTR);
     if (fd < 0) {
         err = fail(errno, "open", path);
@@ -275,12 +279,12 @@ static int posix_munmap(kv_file *f, void *addr, size_t len)
 
 /* ---- the namespace ---------------------------------------------------- */
 
-static int posix_mkdir(void *ctx, const char *path)
+static int posix_mkdir(void *ctx, const char *path, unsigned mode)
 {
     struct stat st;
 
     (void)ctx;
-    if (mkdir(path, 0777) == 0)
+    if (mkdir(path, (mode_t)mode) == 0)
         return KV_OK;
     if (errno != EEXIST)
         return fail(errno, "mkdir", path);
@@ -336,7 +340,7 @@ static int posix_rmdir(void *ctx, const char *path)
     return fail(errno, "rmdir", path);
 }
 
-static int posix_stat(void *ctx, const char *path, uint64_t *size, bool *is_dir)
+static int posix_stat(void *ctx, const char *path, uint64_t *size, bool *is_dir, unsigned *mode)
 {
     struct stat st;
 
@@ -344,6 +348,7 @@ static int posix_stat(void *ctx, const char *path, uint64_t *size, bool *is_dir)
     if (stat(path, &st) != 0)
         return fail(errno, "stat", path);
     *is_dir = S_ISDIR(st.st_mode);
+    *mode = (unsigned)(st.st_mode & 07777);
     *size = *is_dir ? 0 : (uint64_t)st.st_size;
     return KV_OK;
 }

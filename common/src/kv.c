@@ -4,7 +4,8 @@
  * Every public kv_* call of kv.h lands here first. The front end does, once
  * for all engines, what each engine would otherwise repeat (and get subtly
  * different): find the engine in the program's registry, parse and check
- * the options, reject NULL pointers, empty keys and oversized keys and
+ * the options (the common `mode=` becomes the file and directory modes
+ * in kv_open_args), reject NULL pointers, empty keys and oversized keys and
  * values, count operations, and keep the iterator bookkeeping. Then it calls
  * the engine through its kv_engine_ops table: this file is the sprint-1
  * callback dispatcher grown up.
@@ -177,6 +178,8 @@ int kv_open_env(const char *engine, const char *path, const char *options, const
         goto out_free_opts;
 
     args = (kv_open_args){.path = path, .env = env, .opts = opts, .common = kv_opts_common(opts)};
+    args.file_mode = args.common->mode;
+    args.dir_mode = kv_mode_dir_of(args.file_mode);
     rc = ops->open(&args, &db);
     if (rc != KV_OK)
         goto out_free_opts;

@@ -3,7 +3,7 @@
  *
  * An option string is "key=value" pairs separated by commas. The parser
  * knows two tables: the engine's own kv_opt_spec table and the common table
- * below (sync, sync_ms, cache, max_key, max_value). Parsing walks the text
+ * below (sync, sync_ms, cache, max_key, max_value, mode). Parsing walks the text
  * once:
  *
  *   1. split on ',' and skip empty tokens (so "a=1," and "" + "," + "b=2"
@@ -12,6 +12,9 @@
  *   3. find the key in either table (unknown → KV_EINVAL listing the keys
  *      the engine accepts), refuse a second occurrence (duplicate → KV_EINVAL);
  *   4. parse the value by the spec's type and check its range.
+ *
+ * An engine table may not reuse a common key's name (KV_EINVAL: the
+ * engine's option would shadow the common one).
  *
  * Afterwards every spec entry has a value: the given one, or its default.
  * Getters look the name up linearly: option tables are a handful of entries
@@ -36,6 +39,8 @@ static const kv_opt_spec common_spec[] = {
     {"cache", KV_OPT_SIZE, "0", NULL, 0, 0, "memory budget in bytes (0: the engine's default)"},
     {"max_key", KV_OPT_SIZE, NULL, NULL, 1, 0, "largest key in bytes (default: the engine's)"},
     {"max_value", KV_OPT_SIZE, NULL, NULL, 0, 0, "largest value in bytes (default: the engine's)"},
+    {"mode", KV_OPT_MODE, "0600", NULL, 0, 0,
+     "octal permission of created files (directories: plus x where r); engines without files ignore it"},
     {0},
 };
 
@@ -119,6 +124,28 @@ int kv_parse_size(const char *s, uint64_t *out)
     return KV_OK;
 }
 
+int kv_parse_mode(const char *s, unsigned *out)
+{
+    unsigned v = 0;
+    const char *p = s;
+
+    if (!*p)
+        return kv_fail(KV_EINVAL, "'%s' is not an octal mode (digits 0-7, e.g. 0640)", s);
+    for (; *p; p++) {
+        if (*p < '0' || *p > '7')
+            return kv_fail(KV_EINVAL, "'%s' is not an octal mode (digits 0-7, e.g. 0640)", s);
+        if (v <= 07777) /* past that it is refused anyway: no overflow */
+            v = v * 8 + (unsigned)(*p - '0');
+    }
+    if (v & ~0777u)
+        return kv_fail(KV_EINVAL, "mode %s has bits outside 0777 (setuid, setgid, sticky or more)",
+                       s);
+    if ((v & 0600u) != 0600u)
+        return kv_fail(KV_EINVAL, "mode %s lacks 0600: the owner must read and write its files", s);
+    *out = v;
+    return KV_OK;
+}
+
 static int parse_enum(const char *choices, const char *s, int *out)
 {
     size_t n = strlen(s);
@@ -186,6 +213,13 @@ static int parse_value(struct opt_val *v, const char *s)
         break;
     case KV_OPT_STRING:
         break;
+    case KV_OPT_MODE: {
+        unsigned m;
+        rc = kv_parse_mode(s, &m);
+        if (rc == KV_OK)
+            v->u = m;
+        break;
+    }
     }
     if (rc == KV_OK) {
         v->s = s;
@@ -268,6 +302,7 @@ static void fill_common(kv_opts *o)
     o->common.cache = kv_opts_u64(o, "cache");
     o->common.max_key = kv_opts_u64(o, "max_key");
     o->common.max_value = kv_opts_u64(o, "max_value");
+    o->common.mode = (unsigned)kv_opts_u64(o, "mode");
 }
 
 static int apply_defaults(kv_opts *o)
@@ -294,6 +329,13 @@ int kv_opts_parse(const kv_opt_spec *spec, const char *text, kv_opts **out)
 
     if (!out)
         return kv_fail(KV_EINVAL, "kv_opts_parse: out is NULL");
+    /* An engine option named like a common key would hide it (its value
+     * would never reach kv_common_opts): a bug in the engine's table. */
+    for (size_t i = 0; i < ns; i++)
+        for (size_t j = 0; j < nc; j++)
+            if (!strcmp(spec[i].name, common_spec[j].name))
+                return kv_fail(KV_EINVAL, "option '%s' of the engine's table shadows a common key",
+                               spec[i].name);
     o = kv_calloc(1, sizeof(*o));
     if (!o)
         goto out_fail;
@@ -361,7 +403,8 @@ uint64_t kv_opts_u64(const kv_opts *o, const char *name)
 {
     const struct opt_val *v = lookup(o, name);
 
-    if (!v || !v->set || (v->spec->type != KV_OPT_UINT && v->spec->type != KV_OPT_SIZE))
+    if (!v || !v->set ||
+        (v->spec->type != KV_OPT_UINT && v->spec->type != KV_OPT_SIZE && v->spec->type != KV_OPT_MODE))
         return 0;
     return v->u;
 }

@@ -199,6 +199,69 @@ Test(kv, suffix_and_argument_duplicate)
     NO_LEAKS();
 }
 
+/* ---- mode= -------------------------------------------------------------------- */
+
+/* The mode of @p path on @p env, asserting it exists. */
+static unsigned mode_of(const kv_env *env, const char *path)
+{
+    unsigned m = 0;
+
+    OK(kv_env_stat_mode(env, path, &m));
+    return m;
+}
+
+/* The front end turns mode= into the modes the engine creates with: 0600/0700 by
+ * default, the given file mode and kv_mode_dir_of() of it otherwise (the mem env
+ * records exactly what was asked, no umask). */
+Test(kv, mode_option_reaches_the_engine)
+{
+    kv_env *env = mem_env();
+    kv_db *db = open_mem(env, "model:durable=true", NULL);
+
+    OK(kv_close(db));
+    cr_assert_eq(mode_of(env, "/db"), 0700, "default directory mode 0%o", mode_of(env, "/db"));
+    cr_assert_eq(mode_of(env, "/db/model.log"), 0600, "default file mode 0%o",
+                 mode_of(env, "/db/model.log"));
+
+    OK(kv_open_env("model:durable=true", "/g", "mode=0640", env, &db));
+    OK(kv_close(db));
+    cr_assert_eq(mode_of(env, "/g"), 0750, "mode=0640: directory 0%o", mode_of(env, "/g"));
+    cr_assert_eq(mode_of(env, "/g/model.log"), 0640);
+
+    OK(kv_open_env("model:durable=true,mode=666", "/w", NULL, env, &db)); /* in the suffix */
+    OK(kv_close(db));
+    cr_assert_eq(mode_of(env, "/w"), 0777);
+    cr_assert_eq(mode_of(env, "/w/model.log"), 0666);
+
+    /* An existing store keeps its modes. */
+    OK(kv_open_env("model:durable=true", "/g", "mode=0600", env, &db));
+    OK(kv_close(db));
+    cr_assert_eq(mode_of(env, "/g/model.log"), 0640, "reopening changed an existing file's mode");
+    kv_env_free(env);
+    NO_LEAKS();
+}
+
+Test(kv, bad_mode_is_einval_and_creates_nothing)
+{
+    static const char *const bad[] = {"mode=0800", "mode=01600", "mode=0400", "mode=0x180",
+                                      "mode=", "mode=0o600"};
+    kv_env *env = mem_env();
+    kv_db *db = SENTINEL;
+
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        RC(KV_EINVAL, kv_open_env("model:durable=true", "/db", bad[i], env, &db));
+        DETAIL_HAS("engine 'model': option 'mode'");
+        cr_assert_eq(db, SENTINEL);
+        RC(KV_ENOTFOUND, kv_env_stat(env, "/db", NULL, NULL));
+    }
+    /* Engines without files accept and ignore a good mode. */
+    OK(kv_open("model", NULL, "mode=0640", &db));
+    OK(kv_put(db, "k", 1, "v", 1));
+    OK(kv_close(db));
+    kv_env_free(env);
+    NO_LEAKS();
+}
+
 /* ---- limits ------------------------------------------------------------------- */
 
 Test(kv, limits_beyond_engine_are_einval)

@@ -34,7 +34,7 @@ static const kv_opt_spec spec[] = {
     {"bounded", KV_OPT_SIZE, NULL, NULL, 512, 4096, "a size in [512, 4096]"},
     {"ratio", KV_OPT_DOUBLE, "0.5", NULL, 0, 1, "a number in [0, 1]"},
     {"scale", KV_OPT_DOUBLE, NULL, NULL, 0, 0, "an unchecked number, no default"},
-    {"mode", KV_OPT_ENUM, "fast", "fast|safe|paranoid", 0, 0, "an enum"},
+    {"level", KV_OPT_ENUM, "fast", "fast|safe|paranoid", 0, 0, "an enum"},
     {"name", KV_OPT_STRING, NULL, NULL, 0, 0, "a string, no default"},
     {"label", KV_OPT_STRING, "dflt", NULL, 0, 0, "a string with a default"},
     {0},
@@ -42,7 +42,7 @@ static const kv_opt_spec spec[] = {
 
 static const char *const spec_names[] = {
     "flag", "on",   "count", "ranged", "atleast", "size",  "bounded", "ratio",    "scale",
-    "mode", "name", "label", "sync",   "sync_ms", "cache", "max_key", "max_value"};
+    "level", "name", "label", "sync",   "sync_ms", "cache", "max_key", "max_value", "mode"};
 
 /* Parse @p text against spec; asserts success. */
 static kv_opts *parse(const char *text)
@@ -83,8 +83,8 @@ Test(opts, defaults_applied)
         cr_assert_eq(kv_opts_u64(o, "bounded"), 0);
         cr_assert_float_eq(kv_opts_double(o, "ratio"), 0.5, 1e-12);
         cr_assert_float_eq(kv_opts_double(o, "scale"), 0.0, 0.0);
-        cr_assert_eq(kv_opts_enum(o, "mode"), 0);
-        cr_assert_str_eq(kv_opts_str(o, "mode"), "fast");
+        cr_assert_eq(kv_opts_enum(o, "level"), 0);
+        cr_assert_str_eq(kv_opts_str(o, "level"), "fast");
         cr_assert_null(kv_opts_str(o, "name"), "unset string");
         cr_assert_str_eq(kv_opts_str(o, "label"), "dflt");
         for (size_t j = 0; j < sizeof(spec_names) / sizeof(spec_names[0]); j++)
@@ -95,6 +95,8 @@ Test(opts, defaults_applied)
         cr_assert_eq(c->cache, 0);
         cr_assert_eq(c->max_key, 0);
         cr_assert_eq(c->max_value, 0);
+        cr_assert_eq(c->mode, 0600, "mode defaults to 0600, got 0%o", c->mode);
+        cr_assert_eq(kv_opts_u64(o, "mode"), 0600);
         kv_opts_free(o);
     }
     kv_opts_free(NULL);
@@ -262,20 +264,20 @@ Test(opts, double_values)
 Test(opts, enum_values)
 {
     static const char *const choices[] = {"fast", "safe", "paranoid"};
-    static const char *const bad[] = {"mode=FAST",      "mode=saf", "mode=safer",
-                                      "mode=fast|safe", "mode=|",   "mode=para noid"};
+    static const char *const bad[] = {"level=FAST",      "level=saf", "level=safer",
+                                      "level=fast|safe", "level=|",   "level=para noid"};
     char text[32];
 
     for (int i = 0; i < 3; i++) {
-        snprintf(text, sizeof(text), "mode=%s", choices[i]);
+        snprintf(text, sizeof(text), "level=%s", choices[i]);
         kv_opts *o = parse(text);
-        cr_assert_eq(kv_opts_enum(o, "mode"), i, "%s", text);
-        cr_assert_str_eq(kv_opts_str(o, "mode"), choices[i]);
+        cr_assert_eq(kv_opts_enum(o, "level"), i, "%s", text);
+        cr_assert_str_eq(kv_opts_str(o, "level"), choices[i]);
         kv_opts_free(o);
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         parse_fails(spec, bad[i], KV_EINVAL);
-        DETAIL_HAS("option 'mode'");
+        DETAIL_HAS("option 'level'");
         DETAIL_HAS("is not one of fast|safe|paranoid");
     }
 }
@@ -301,12 +303,12 @@ Test(opts, string_values)
 
 Test(opts, whitespace_trimmed)
 {
-    kv_opts *o = parse("  flag = true ,\tcount=\n3 , mode =safe,  ratio\t=\t0.75  ");
+    kv_opts *o = parse("  flag = true ,\tcount=\n3 , level =safe,  ratio\t=\t0.75  ");
 
     cr_assert(kv_opts_bool(o, "flag"));
     cr_assert_eq(kv_opts_u64(o, "count"), 3);
-    cr_assert_eq(kv_opts_enum(o, "mode"), 1);
-    cr_assert_str_eq(kv_opts_str(o, "mode"), "safe");
+    cr_assert_eq(kv_opts_enum(o, "level"), 1);
+    cr_assert_str_eq(kv_opts_str(o, "level"), "safe");
     cr_assert_float_eq(kv_opts_double(o, "ratio"), 0.75, 1e-12);
     kv_opts_free(o);
 }
@@ -459,14 +461,14 @@ Test(opts, given_flags)
 
 Test(opts, getters_unknown_and_wrong_type)
 {
-    kv_opts *o = parse("flag=true,count=42,ratio=0.25,mode=paranoid,name=n,size=3K");
+    kv_opts *o = parse("flag=true,count=42,ratio=0.25,level=paranoid,name=n,size=3K");
 
     /* The right getter works. */
     cr_assert(kv_opts_bool(o, "flag"));
     cr_assert_eq(kv_opts_u64(o, "count"), 42);
     cr_assert_eq(kv_opts_u64(o, "size"), 3072);
     cr_assert_float_eq(kv_opts_double(o, "ratio"), 0.25, 1e-12);
-    cr_assert_eq(kv_opts_enum(o, "mode"), 2);
+    cr_assert_eq(kv_opts_enum(o, "level"), 2);
     cr_assert_str_eq(kv_opts_str(o, "name"), "n");
     /* Unknown names. */
     cr_assert_not(kv_opts_bool(o, "nosuch"));
@@ -479,7 +481,7 @@ Test(opts, getters_unknown_and_wrong_type)
     cr_assert_not(kv_opts_bool(o, "name"));
     cr_assert_eq(kv_opts_u64(o, "flag"), 0);
     cr_assert_eq(kv_opts_u64(o, "ratio"), 0);
-    cr_assert_eq(kv_opts_u64(o, "mode"), 0);
+    cr_assert_eq(kv_opts_u64(o, "level"), 0);
     cr_assert_float_eq(kv_opts_double(o, "count"), 0.0, 0.0);
     cr_assert_float_eq(kv_opts_double(o, "size"), 0.0, 0.0);
     cr_assert_eq(kv_opts_enum(o, "name"), -1);
@@ -550,6 +552,71 @@ Test(opts, common_options_checked)
     DETAIL_HAS("below its minimum 1");
     parse_fails(spec, "cache=lots", KV_EINVAL);
     parse_fails(spec, "max_value=-1", KV_EINVAL);
+}
+
+/* mode=: octal digits only, at most 0777, the owner's rw kept; the detail names the option. */
+Test(opts, mode_values)
+{
+    static const struct {
+        const char *text;
+        unsigned want;
+    } ok[] = {{"mode=0600", 0600}, {"mode=600", 0600},   {"mode=0640", 0640},
+              {"mode=0644", 0644}, {"mode=0777", 0777},  {"mode=00640", 0640},
+              {"mode=0700", 0700}, {"mode= 0660 ", 0660}, {"mode=0000000606", 0606}};
+    static const char *const bad[] = {
+        "mode=0800", "mode=8",     "mode=0x1a0", "mode=0o640", "mode=-0600", "mode=+600",
+        "mode=01600", "mode=04600", "mode=02600", "mode=1000", "mode=0400", "mode=0200",
+        "mode=0",     "mode=0500",  "mode=0177",  "mode=06 00", "mode=640k",  "mode=rw",
+        "mode=77777777777777777777777777", "mode=0600.0"};
+
+    for (size_t i = 0; i < sizeof(ok) / sizeof(ok[0]); i++) {
+        kv_opts *o = parse(ok[i].text);
+        cr_assert_eq(kv_opts_common(o)->mode, ok[i].want, "%s -> 0%o", ok[i].text,
+                     kv_opts_common(o)->mode);
+        cr_assert_eq(kv_opts_u64(o, "mode"), ok[i].want);
+        cr_assert(kv_opts_given(o, "mode"));
+        kv_opts_free(o);
+    }
+    for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+        parse_fails(spec, bad[i], KV_EINVAL);
+        DETAIL_HAS("option 'mode'");
+    }
+    parse_fails(spec, "mode=01600", KV_EINVAL);
+    DETAIL_HAS("bits outside 0777");
+    parse_fails(spec, "mode=0400", KV_EINVAL);
+    DETAIL_HAS("lacks 0600");
+    parse_fails(spec, "mode=0680", KV_EINVAL);
+    DETAIL_HAS("not an octal mode");
+    parse_fails(spec, "mode=0600,mode=0600", KV_EINVAL);
+    DETAIL_HAS("duplicate option 'mode'");
+}
+
+Test(opts, parse_mode_direct)
+{
+    unsigned m = 12345;
+
+    OK(kv_parse_mode("0640", &m));
+    cr_assert_eq(m, 0640);
+    OK(kv_parse_mode("777", &m));
+    cr_assert_eq(m, 0777);
+    m = 12345;
+    RC(KV_EINVAL, kv_parse_mode("", &m));
+    RC(KV_EINVAL, kv_parse_mode("01777", &m));
+    RC(KV_EINVAL, kv_parse_mode("0477", &m));
+    RC(KV_EINVAL, kv_parse_mode("9", &m));
+    cr_assert_eq(m, 12345, "out written on failure");
+}
+
+/* An engine table may not reuse a common key: its option would hide the common one. */
+Test(opts, engine_option_shadowing_common_key)
+{
+    static const kv_opt_spec shadow[] = {{"mode", KV_OPT_STRING, NULL, NULL, 0, 0, ""}, {0}};
+    static const kv_opt_spec shadow_sync[] = {{"sync", KV_OPT_BOOL, "false", NULL, 0, 0, ""}, {0}};
+
+    parse_fails(shadow, "", KV_EINVAL);
+    DETAIL_HAS("option 'mode' of the engine's table shadows a common key");
+    parse_fails(shadow_sync, "sync=true", KV_EINVAL);
+    DETAIL_HAS("'sync'");
 }
 
 /* ---- spec errors and argument errors --------------------------------------- */
@@ -643,13 +710,13 @@ Test(opts, null_out_is_einval)
 
 Test(opts, failure_detail_names_key_and_reason)
 {
-    parse_fails(spec, "flag=1,count=abc,mode=safe", KV_EINVAL);
+    parse_fails(spec, "flag=1,count=abc,level=safe", KV_EINVAL);
     cr_assert_str_eq(kv_last_error(), "option 'count': 'abc' is not an unsigned integer");
 }
 
 /* ---- out of memory -------------------------------------------------------- */
 
-static const char *const loop_text = " flag=1 , count=3,mode=safe,,name=x y,sync=always,size=2M ";
+static const char *const loop_text = " flag=1 , count=3,level=safe,,name=x y,sync=always,size=2M ";
 
 static int parse_under_failure(void *arg, uint64_t n)
 {
@@ -669,7 +736,7 @@ static int parse_under_failure(void *arg, uint64_t n)
                   (unsigned long long)n);
     cr_assert(kv_opts_bool(o, "flag"));
     cr_assert_eq(kv_opts_u64(o, "count"), 3);
-    cr_assert_eq(kv_opts_enum(o, "mode"), 1);
+    cr_assert_eq(kv_opts_enum(o, "level"), 1);
     cr_assert_str_eq(kv_opts_str(o, "name"), "x y");
     cr_assert_eq(kv_opts_common(o)->sync, KV_SYNC_ALWAYS);
     cr_assert_eq(kv_opts_u64(o, "size"), 2ULL << 20);

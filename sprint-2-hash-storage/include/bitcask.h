@@ -13,7 +13,11 @@
  *
  * **Use it** through kvlabs/kv.h: `kv_open("bitcask", dir, options, &db)`.
  * The path is a directory, created if missing (its parent must exist).
- * Options (besides the common `sync`, `sync_ms`, `max_key`, `max_value`):
+ * Options (besides the common `sync`, `sync_ms`, `max_key`, `max_value`,
+ * and `mode`, which every file bitcask creates follows: data, hint and
+ * their temporaries, LOCK; the directory gets kv_mode_dir_of() of it, so
+ * 0600 files in a 0700 directory by default; an existing directory and
+ * existing files keep their modes):
  * - `max_file_size=SIZE`: roll over to a new data file before one would
  *   grow past this (default 64M; at least 256). A record larger than it
  *   gets a file of its own.

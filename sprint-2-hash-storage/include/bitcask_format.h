@@ -101,6 +101,8 @@ typedef struct bc_db {
     kv_db base;               /**< the front end's header (first) */
     const kv_env *env;        /**< where all I/O goes */
     char *dir;                /**< the store's directory */
+    unsigned file_mode;       /**< mode= : permission of every file it creates (default 0600) */
+    unsigned dir_mode;        /**< permission of the directory if it creates it (default 0700) */
     kv_file *lock;            /**< DIR/LOCK, locked while open; holds the clean-close record */
     bc_keydir kd;             /**< the key directory */
     pthread_mutex_t wmu;      /**< serialises writers */

@@ -102,6 +102,8 @@ typedef struct kvshm_seg {
     kvshm_logrec *log;    /**< the log ring (in extent 0), NULL when log_entries is 0 */
     uint32_t pid;         /**< this process's id, for the log */
     int log_mode;         /**< enum kvshm_log_mode */
+    unsigned file_mode;   /**< mode of the files this process creates (segment, snapshots, pid file) */
+    unsigned dir_mode;    /**< mode of the store directory when this process creates it */
 } kvshm_seg;
 
 /** @brief Creation parameters (used only when the segment does not exist yet). */
@@ -114,6 +116,8 @@ typedef struct kvshm_params {
     uint32_t init_buckets; /**< n0, a power of two */
     uint64_t log_entries;  /**< operation-log ring length (0: none) */
     bool create;           /**< create the store when it does not exist */
+    unsigned file_mode;    /**< permission of the segment file if created (0: KV_MODE_FILE, 0600) */
+    unsigned dir_mode;     /**< permission of the directory if created (0: KV_MODE_DIR, 0700) */
 } kvshm_params;
 
 /* ======================================================================== */
@@ -129,7 +133,9 @@ typedef struct kvshm_params {
  * validated (KV_ECORRUPT on any inconsistency).
  * @param[out] s    zero-initialised by the caller; filled on success.
  * @param[in]  env  the env (needs kv_file_mmap: the in-memory envs give KV_ENOTSUP).
- * @param[in]  dir  the store directory, created if missing (its parent must exist).
+ * @param[in]  dir  the store directory, created if missing (its parent must
+ *                  exist) with p->dir_mode; the segment file is created with
+ *                  p->file_mode (an existing one keeps its mode).
  * @param[in]  p    creation parameters.
  * @param[out] created  set to whether this call created the store; may be NULL.
  * @return KV_OK; KV_EINVAL (NULL dir); KV_ENOTFOUND (no parent, or no store

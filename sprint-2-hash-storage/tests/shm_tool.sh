@@ -8,7 +8,11 @@
 # store (exit 3 afterwards); snapshot and restore, and a damaged snapshot
 # refused (exit 5) with the store unchanged; a process killed with kill -9
 # while it holds a lock (KVSHM_HANG test hook) does not wedge the next one,
-# and `check` finds the store consistent after the repair; usage errors.
+# and `check` finds the store consistent after the repair; usage errors;
+# permissions: a new store is private (directory 0700, segment 0600, its
+# snapshots 0600) even under umask 0, `-o mode=0660` shares it with the
+# group (0770/0660), and every command warns on stderr, yet succeeds, when
+# the segment lets other users read or write it.
 #
 # Environment: BIN_DIR — the directory holding kvshm (set by make). Prints
 # "ok"/"FAIL" per check and ends with exactly "N passed, N failed".
@@ -93,6 +97,33 @@ printf 'X' | dd of="$tmp/bad" bs=1 seek=30 conv=notrunc 2>/dev/null
 check "damaged snapshot refused: exit 5" 5 "$K" restore "$D" "$tmp/bad"
 check "store unchanged by the refused restore" 0 "$K" get "$D" marker
 check "missing snapshot: exit 3" 3 "$K" restore "$D" "$tmp/none"
+
+# ---- permissions ---------------------------------------------------------------------------
+mode_of() { stat -c %a "$1" 2>/dev/null; }
+P=$tmp/private
+check "a store created under umask 0" 0 sh -c 'umask 0; exec "$@"' sh "$K" put "$P" k v
+[ "$(mode_of "$P")" = 700 ] && ok "its directory is 0700" || fail "directory mode $(mode_of "$P"), want 700"
+[ "$(mode_of "$P/shm.seg")" = 600 ] && ok "its segment is 0600" || fail "segment mode $(mode_of "$P/shm.seg"), want 600"
+check "snapshot under umask 0" 0 sh -c 'umask 0; exec "$@"' sh "$K" snapshot "$P" "$tmp/psnap"
+[ "$(mode_of "$tmp/psnap")" = 600 ] && ok "the snapshot is 0600" || fail "snapshot mode $(mode_of "$tmp/psnap"), want 600"
+check "get on the private store" 0 "$K" get "$P" k
+grep -q warning "$tmp/err" && fail "no warning for a private segment: $(cat "$tmp/err")" || ok "no warning for a private segment"
+chmod 644 "$P/shm.seg"
+check "get on a world-readable segment still works" 0 "$K" get "$P" k
+grep -q "warning: .*shm.seg has mode 0644: other users can read it" "$tmp/err" && ok "kvshm warns: others can read" || fail "warning for 0644: $(cat "$tmp/err")"
+chmod 620 "$P/shm.seg"
+check "ls on a group-writable segment" 0 "$K" ls "$P"
+grep -q "mode 0620: other users can write it" "$tmp/err" && ok "kvshm warns: others can write" || fail "warning for 0620: $(cat "$tmp/err")"
+chmod 666 "$P/shm.seg"
+check "stats on a 0666 segment" 0 "$K" stats "$P"
+grep -q "mode 0666: other users can read and write it" "$tmp/err" && ok "kvshm warns: read and write" || fail "warning for 0666: $(cat "$tmp/err")"
+G=$tmp/group
+check "-o mode=0660 under umask 0" 0 sh -c 'umask 0; exec "$@"' sh "$K" put "$G" k v -o mode=0660
+[ "$(mode_of "$G")" = 770 ] && [ "$(mode_of "$G/shm.seg")" = 660 ] && ok "mode=0660: 0770 directory, 0660 segment" || fail "mode=0660 gave $(mode_of "$G") / $(mode_of "$G/shm.seg")"
+grep -q "mode 0660: other users can read and write it" "$tmp/err" && ok "kvshm warns about the shared store it made" || fail "warning for 0660: $(cat "$tmp/err")"
+check "a bad mode is a failure" 1 "$K" put "$tmp/badmode" k v -o mode=0800
+grep -q "option 'mode'" "$tmp/err" && ok "the failure names the option" || fail "bad mode detail: $(cat "$tmp/err")"
+[ ! -e "$tmp/badmode" ] && ok "a bad mode creates nothing" || fail "a bad mode created $tmp/badmode"
 
 # ---- kill -9 of a lock holder ----------------------------------------------------------------
 KVSHM_HANG=1 "$K" put "$D" apple green 2>"$tmp/hang.err" &

@@ -431,6 +431,59 @@ Test(shm, half_created_store_is_recreated)
     TU_OK(kv_close(db));
 }
 
+/* The mode of @p path (permission bits), asserting it exists. */
+static unsigned mode_of(const char *path)
+{
+    struct stat st;
+
+    cr_assert_eq(stat(path, &st), 0, "stat %s", path);
+    return (unsigned)(st.st_mode & 07777);
+}
+
+/*
+ * Private by default: under umask 0 (so only the mode the engine asks for
+ * counts) a new store's directory is 0700 and its segment 0600 — not 0666,
+ * which let every user of the machine read and write the store. mode=0660
+ * shares it with the group (directory 0770). An existing segment keeps its
+ * mode, whatever a later opener asks; a bad mode is KV_EINVAL and creates
+ * nothing.
+ */
+Test(shm, segment_mode_follows_option)
+{
+    kv_db *db, *again;
+    int fd;
+
+    umask(0);
+    db = tu_open(NULL);
+    cr_assert_eq(mode_of(tu_path(1, "db")), 0700, "directory 0%o", mode_of(tu_path(1, "db")));
+    cr_assert_eq(mode_of(tu_path(1, "db/" KVSHM_SEG_FILE)), 0600, "segment 0%o",
+                 mode_of(tu_path(1, "db/" KVSHM_SEG_FILE)));
+    again = tu_open("mode=0666"); /* the store exists: its mode stays */
+    cr_assert_eq(mode_of(tu_path(1, "db/" KVSHM_SEG_FILE)), 0600);
+    TU_OK(kv_close(again));
+    TU_OK(kv_close(db));
+
+    db = tu_open_at(tu_path(0, "group"), "mode=0660");
+    cr_assert_eq(mode_of(tu_path(1, "group")), 0770);
+    cr_assert_eq(mode_of(tu_path(1, "group/" KVSHM_SEG_FILE)), 0660);
+    TU_OK(kv_close(db));
+
+    /* A segment someone made world-readable stays so (kvshm warns about it). */
+    cr_assert_eq(mkdir(tu_path(0, "old"), 0755), 0);
+    fd = open(tu_path(1, "old/" KVSHM_SEG_FILE), O_RDWR | O_CREAT, 0644);
+    cr_assert_geq(fd, 0);
+    close(fd);
+    db = tu_open_at(tu_path(0, "old"), NULL);
+    cr_assert_eq(mode_of(tu_path(1, "old/" KVSHM_SEG_FILE)), 0644);
+    TU_OK(kv_close(db));
+
+    db = NULL;
+    TU_RC(kv_open("shm", tu_path(0, "bad"), "mode=0666x", &db), KV_EINVAL);
+    TU_RC(kv_open("shm", tu_path(0, "bad"), "mode=01600", &db), KV_EINVAL);
+    cr_assert_null(db);
+    cr_assert_neq(access(tu_path(1, "bad"), F_OK), 0, "a refused open created its directory");
+}
+
 /* Many threads of one process on one handle (the locks are pthread mutexes). */
 static kv_db *thr_db;
 static void *thr_body(void *arg)

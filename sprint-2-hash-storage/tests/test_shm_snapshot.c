@@ -52,11 +52,16 @@ Test(shm_snap, round_trip)
     const char *file = tu_path(1, "snap");
     digest before, after;
     uint64_t saved = 0, restored = 0;
+    struct stat st;
 
+    umask(0); /* only the mode the store asks for counts */
     fill(db, 3000, 1);
     before = contents(db);
     TU_OK(kvshm_snapshot(kvshm_from(db), file, &saved));
     cr_assert_eq(saved, before.n);
+    cr_assert_eq(stat(file, &st), 0);
+    cr_assert_eq(st.st_mode & 07777, 0600, "a snapshot holds the store's data: mode 0%o, want 0600",
+                 (unsigned)(st.st_mode & 07777));
     cr_assert_eq(access(tu_path(2, "snap.tmp"), F_OK), -1, "no temporary file left");
     fill(db, 500, 2); /* change some */
     TU_OK(kv_put(db, "extra", 5, "x", 1));

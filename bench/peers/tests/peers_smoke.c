@@ -10,7 +10,10 @@
  * (KV_EINVAL naming it), a non-POSIX env (KV_ENOTSUP), a second opener
  * (KV_EBUSY, or shared for the KV_CAP_MULTIPROC peers), garbage in the
  * store's key file (KV_ECORRUPT at open), two threads writing disjoint keys,
- * the batch writers of lmdb and sqlite, and sync=always.
+ * the batch writers of lmdb and sqlite, sync=always, and mode= under umask 0:
+ * every peer's new directory is 0700 (0750 with mode=0640); lmdb's and
+ * sqlite's files are 0600 (0640), leveldb's and rocksdb's are not checked
+ * (their libraries create files 0644 less the umask: see README.md).
  *
  * Prints "ok N - ..." or "not ok N - ..." per check and ends with exactly
  * one line "N passed, N failed"; exits non-zero when a check failed.
@@ -461,10 +464,62 @@ static void corrupt(const char *e, const char *path, const char *file, size_t si
         kv_close(db);
 }
 
+/* Every regular file directly in @p dir has mode @p want; returns how many. */
+static size_t files_with_mode(const char *dir, unsigned want, unsigned *bad)
+{
+    DIR *d = opendir(dir);
+    struct dirent *de;
+    size_t n = 0;
+
+    *bad = 0;
+    while (d && (de = readdir(d)) != NULL) {
+        char p[1024];
+        struct stat st;
+
+        snprintf(p, sizeof(p), "%s/%s", dir, de->d_name);
+        if (lstat(p, &st) != 0 || !S_ISREG(st.st_mode))
+            continue;
+        n++;
+        if ((st.st_mode & 07777) != want)
+            *bad = (unsigned)(st.st_mode & 07777);
+    }
+    if (d)
+        closedir(d);
+    return n;
+}
+
+/* mode=: the directory always; the files where the library lets the adapter choose. */
+static void modes(const char *e, const char *path, const char *options, unsigned want_file)
+{
+    unsigned want_dir = kv_mode_dir_of(want_file), bad = 0;
+    bool files_follow = !strcmp(e, "lmdb") || !strcmp(e, "sqlite");
+    mode_t old = umask(0);
+    kv_db *db = NULL;
+    struct stat st;
+    unsigned got = 0;
+    size_t n;
+
+    if (check(kv_open(e, path, options, &db) == KV_OK, e, "open with \"%s\"", options ? options : "")) {
+        kv_put(db, "k", 1, "v", 1);
+        kv_sync(db);
+        if (stat(path, &st) == 0)
+            got = (unsigned)(st.st_mode & 07777);
+        check(got == want_dir, e, "mode \"%s\": directory 0%o (want 0%o)",
+              options ? options : "", got, want_dir);
+        if (files_follow) {
+            n = files_with_mode(path, want_file, &bad);
+            check(n > 0 && bad == 0, e, "mode \"%s\": %zu files, all 0%o (a wrong one, if any: 0%o)",
+                  options ? options : "", n, want_file, bad);
+        }
+        kv_close(db);
+    }
+    umask(old);
+}
+
 static void one_engine(const char *e, const char *base, const char *bad_value, const char *bad_name,
                        const char *key_file, size_t junk)
 {
-    char dir[512], p1[600], p2[600], p3[600], p4[600], p5[600], p6[600];
+    char dir[512], p1[600], p2[600], p3[600], p4[600], p5[600], p6[600], p7[600], p8[600];
     size_t n = 1000;
     struct key *k;
     kv_db *db = NULL, *db2 = NULL;
@@ -480,6 +535,8 @@ static void one_engine(const char *e, const char *base, const char *bad_value, c
     snprintf(p4, sizeof(p4), "%s/batch", dir);
     snprintf(p5, sizeof(p5), "%s/always", dir);
     snprintf(p6, sizeof(p6), "%s/corrupt", dir);
+    snprintf(p7, sizeof(p7), "%s/private", dir);
+    snprintf(p8, sizeof(p8), "%s/group", dir);
 
     if (!check(kv_open(e, p1, NULL, &db) == KV_OK, e, "open %s", p1))
         return;
@@ -539,6 +596,8 @@ static void one_engine(const char *e, const char *base, const char *bad_value, c
     free(k);
 
     bad_options(e, p1, bad_value, bad_name);
+    modes(e, p7, NULL, 0600);
+    modes(e, p8, "mode=0640", 0640);
     corrupt(e, p6, key_file, junk);
     threads(e, p3, "");
     if (!strcmp(e, "lmdb")) {

@@ -84,12 +84,25 @@ struct kv_iter {
     kv_db *db; /**< the instance the iterator reads */
 };
 
-/** @brief What kv_open() hands to an engine's open function. */
+/**
+ * @brief What kv_open() hands to an engine's open function.
+ *
+ * **Modes.** An engine that creates files and directories creates them with
+ * `file_mode` and `dir_mode` (kv_env_open_mode(), kv_env_mkdir_mode(),
+ * kv_env_mkdir_durable_mode()), every one of them: data, logs, hints,
+ * locks, temporaries, segments. They come from the common option `mode=`
+ * (default 0600, so 0700 for directories: a store is private to its user).
+ * An engine that creates nothing (in memory) ignores them; so does one
+ * whose library creates its files itself, where the library cannot be told
+ * (say so in its documentation).
+ */
 typedef struct kv_open_args {
     const char *path;            /**< as given to kv_open (may be NULL) */
     const kv_env *env;           /**< the env to do all I/O through */
     const kv_opts *opts;         /**< the parsed options (engine's and common) */
     const kv_common_opts *common;/**< shortcut to kv_opts_common(opts) */
+    unsigned file_mode;          /**< permission bits for files it creates: common->mode */
+    unsigned dir_mode;           /**< ... for directories: kv_mode_dir_of(file_mode) */
 } kv_open_args;
 
 /**

@@ -37,6 +37,21 @@
  * the torn write. Directories themselves are durable once created: mkdir,
  * rmdir and the rename of a directory are durable at once.
  *
+ * **Modes.** Files and directories are private by default: kv_env_open()
+ * creates a file with mode KV_MODE_FILE (0600), kv_env_mkdir() and
+ * kv_env_mkdir_durable() a directory with KV_MODE_DIR (0700). The _mode
+ * variants (kv_env_open_mode(), kv_env_mkdir_mode(),
+ * kv_env_mkdir_durable_mode()) take the permission bits to create with,
+ * 0 to 0777 (setuid, setgid and sticky bits are refused: KV_EINVAL); an
+ * engine passes what its `mode=` option asks (kv.h), and kv_mode_dir_of()
+ * turns a file mode into the matching directory mode. A mode applies only
+ * when the call creates: an existing file or directory keeps its mode. On
+ * posix the process umask can still take bits away (open(2) and mkdir(2)
+ * semantics); the mem and fault envs record the mode exactly as given,
+ * never apply a umask and never enforce permissions (they have one user).
+ * kv_env_stat_mode() reads a path's mode back on every env, so a test can
+ * check what an engine asked for.
+ *
  * **Errors.** Functions return KV_OK or a negative KV_E* code from kv.h:
  * KV_ENOTFOUND (no such file), KV_EBUSY (lock held, file exists, directory
  * not empty), KV_EFULL (no space), KV_ENOTSUP (operation not supported by
@@ -71,6 +86,12 @@ extern "C" {
 
 /** @brief An open file of an env. */
 typedef struct kv_file kv_file;
+
+/** @name Creation modes (see "Modes" above)
+ * @{ */
+#define KV_MODE_FILE 0600u /**< the mode kv_env_open() creates files with: owner read and write */
+#define KV_MODE_DIR 0700u  /**< the mode kv_env_mkdir() creates directories with: owner only */
+/** @} */
 
 /** @name Flags of kv_env_open()
  * @{ */
@@ -148,6 +169,27 @@ const char *kv_env_name(const kv_env *env);
  *         env, an injected status (KV_FAULT_OPEN). On failure *out is NULL.
  */
 int kv_env_open(const kv_env *env, const char *path, int flags, kv_file **out);
+
+/**
+ * @brief Open a file, creating it with permission bits @p mode.
+ *
+ * kv_env_open() is this call with KV_MODE_FILE (0600). The mode is used only
+ * when the call creates the file (KV_O_CREAT and the file was missing); an
+ * existing file keeps its mode, also with KV_O_TRUNC. On posix the umask
+ * applies (open(2)); the mem and fault envs record @p mode as given (read it
+ * back with kv_env_stat_mode()).
+ * @param[in]  env    the env.
+ * @param[in]  path   the file's path.
+ * @param[in]  flags  KV_O_* flags.
+ * @param[in]  mode   permission bits, 0 to 0777 (e.g. 0600, 0640), checked
+ *                    even when nothing is created.
+ * @param[out] out    the open file, owned by the caller: close it with
+ *                    kv_file_close() before the env is freed.
+ * @return as kv_env_open(); also KV_EINVAL when @p mode has bits outside
+ *         0777. On failure *out is NULL.
+ */
+int kv_env_open_mode(const kv_env *env, const char *path, int flags, unsigned mode,
+                     kv_file **out);
 
 /**
  * @brief Close a file; releases its lock. The handle is freed even when it
@@ -251,7 +293,8 @@ int kv_file_mmap(kv_file *f, uint64_t off, size_t len, bool writable, void **add
 int kv_file_munmap(kv_file *f, void *addr, size_t len);
 
 /**
- * @brief Create a directory if it does not exist (its parent must).
+ * @brief Create a directory if it does not exist (its parent must), with
+ *        mode KV_MODE_DIR (0700): kv_env_mkdir_mode() with that mode.
  * @param[in] env   the env.
  * @param[in] path  the directory's path; an existing directory is KV_OK.
  * @return KV_OK; KV_EINVAL (NULL env, NULL or empty path); KV_ENOTFOUND (no
@@ -261,15 +304,50 @@ int kv_file_munmap(kv_file *f, void *addr, size_t len);
 int kv_env_mkdir(const kv_env *env, const char *path);
 
 /**
+ * @brief Create a directory if it does not exist (its parent must), with
+ *        permission bits @p mode. An existing directory keeps its mode.
+ * @param[in] env   the env.
+ * @param[in] path  the directory's path; an existing directory is KV_OK.
+ * @param[in] mode  permission bits, 0 to 0777 (e.g. kv_mode_dir_of(0640) =
+ *                  0750); the umask applies on posix.
+ * @return as kv_env_mkdir(); also KV_EINVAL when @p mode has bits outside 0777.
+ */
+int kv_env_mkdir_mode(const kv_env *env, const char *path, unsigned mode);
+
+/**
+ * @brief The directory mode that goes with a file mode: the same bits, plus
+ *        search (x) for every class (owner, group, others) that may read.
+ *        0600 gives 0700, 0640 gives 0750, 0644 gives 0755, 0660 gives
+ *        0770; a class that may write but not read gets no x (0620 gives
+ *        0720), so it cannot reach the files. This is how an engine derives
+ *        the mode of the directories it creates from its `mode=` option.
+ * @param[in] file_mode  permission bits; bits outside 0777 are ignored.
+ * @return the directory's permission bits.
+ */
+unsigned kv_mode_dir_of(unsigned file_mode);
+
+/**
  * @brief Create a store's directory if it is missing, durably: after a
  *        creation the parent directory is synced, so a new store does not
- *        vanish on power loss after its first kv_sync.
+ *        vanish on power loss after its first kv_sync. Creates with mode
+ *        KV_MODE_DIR (0700).
  * @param[in] env   the env.
  * @param[in] path  the directory's path ("a/b", "a/b/", "/a" or "a"); an
  *                  existing directory is KV_OK and syncs nothing.
  * @return as kv_env_mkdir() and kv_env_sync_dir().
  */
 int kv_env_mkdir_durable(const kv_env *env, const char *path);
+
+/**
+ * @brief kv_env_mkdir_durable() creating the directory with permission bits
+ *        @p mode (an existing directory keeps its own).
+ * @param[in] env   the env.
+ * @param[in] path  the directory's path.
+ * @param[in] mode  permission bits, 0 to 0777.
+ * @return as kv_env_mkdir_durable(); also KV_EINVAL when @p mode has bits
+ *         outside 0777 (checked before anything is created).
+ */
+int kv_env_mkdir_durable_mode(const kv_env *env, const char *path, unsigned mode);
 
 /**
  * @brief Make a directory's entries (creations, renames, unlinks in it) durable.
@@ -328,6 +406,18 @@ int kv_env_rmdir(const kv_env *env, const char *path);
  *         KV_ENOMEM; KV_EIO.
  */
 int kv_env_stat(const kv_env *env, const char *path, uint64_t *size, bool *is_dir);
+
+/**
+ * @brief The permission bits of a file or directory.
+ * @param[in]  env   the env.
+ * @param[in]  path  the path.
+ * @param[out] mode  its permission bits (st_mode & 07777 on posix, after the
+ *                   umask; the mode given at creation on the mem and fault
+ *                   envs, 0755 for their root); 0 on failure.
+ * @return KV_OK; KV_ENOTFOUND; KV_EINVAL (NULL argument, empty path);
+ *         KV_ENOMEM; KV_EIO.
+ */
+int kv_env_stat_mode(const kv_env *env, const char *path, unsigned *mode);
 
 /**
  * @brief List a directory's entries (not "." and ".."), sorted by name.

@@ -45,8 +45,21 @@
  *
  * **Options** are `key=value` pairs separated by commas (see kvlabs/opts.h).
  * Every engine accepts the common keys `sync=none|batch|always`, `sync_ms=`,
- * `cache=`, `max_key=` and `max_value=`; a duplicate or unknown key, or a bad
- * value, is KV_EINVAL with the reason in kv_last_error().
+ * `cache=`, `max_key=`, `max_value=` and `mode=`; a duplicate or unknown key,
+ * or a bad value, is KV_EINVAL with the reason in kv_last_error().
+ *
+ * **Private by default: `mode=`.** The octal permission of the files an
+ * engine creates, default 0600; the directories it creates get the same
+ * bits plus search (x) for each class that may read (kv_mode_dir_of():
+ * 0600 → 0700, 0640 → 0750, 0644 → 0755). So a store is private to its
+ * user unless asked: `mode=0640` lets the group read it. The value is octal
+ * digits (a leading 0 is optional), at most 0777, and must keep the
+ * owner's read and write (0600); anything else is KV_EINVAL naming the
+ * option. The mode applies to what the engine creates; files and
+ * directories that already exist keep theirs, and the process umask can
+ * still take bits away (as with open(2)). Engines that create no files
+ * (in memory) accept and ignore it; see each engine's documentation for
+ * the peers (LevelDB, RocksDB), whose libraries choose their own file modes.
  */
 #ifndef KVLABS_KV_H
 #define KVLABS_KV_H

@@ -16,13 +16,19 @@
  * - booleans are true|false|1|0; sizes accept a K, M or G suffix, either
  *   case (powers of 1024); unsigned integers are decimal; enums must be one
  *   of the listed choices; numbers are checked against the spec's range
- *   (kv_opt_spec::min, kv_opt_spec::max).
+ *   (kv_opt_spec::min, kv_opt_spec::max); modes are octal digits only (a
+ *   leading 0 is optional: "0640" and "640" are the same; "0o640", "0x1a0",
+ *   "8" and "-1" are not modes), at most 0777 (setuid, setgid and sticky
+ *   bits are refused), and must keep the owner's read and write bits
+ *   (0600): an engine must be able to reopen the files it creates.
  *
  * The common keys (kv_common_opts): `sync=none|batch|always` (default none),
  * `sync_ms=` (batch interval, 1..60000, default 10), `cache=` (memory budget
- * in bytes, default 0 = the engine's own default), `max_key=` (at least 1)
- * and `max_value=` (the size limits; default and upper bound are the
- * engine's, checked by kv_open()).
+ * in bytes, default 0 = the engine's own default), `max_key=` (at least 1),
+ * `max_value=` (the size limits; default and upper bound are the
+ * engine's, checked by kv_open()) and `mode=` (KV_OPT_MODE: the permission of
+ * the files the engine creates, default 0600; its directories get
+ * kv_mode_dir_of() of it, 0700 by default; see kv.h).
  *
  * Thread safety: a kv_opts is read-only after parsing and may be shared.
  * Ownership: a kv_opts belongs to the caller of kv_opts_parse() and refers
@@ -46,7 +52,9 @@ typedef enum kv_opt_type {
     KV_OPT_SIZE,   /**< bytes, with an optional K/M/G suffix */
     KV_OPT_DOUBLE, /**< a finite number, in strtod() syntax */
     KV_OPT_ENUM,   /**< one of the '|'-separated choices */
-    KV_OPT_STRING  /**< any non-empty text without commas */
+    KV_OPT_STRING, /**< any non-empty text without commas */
+    KV_OPT_MODE    /**< a file permission in octal, 0600..0777 with the owner's
+                        read and write bits set (e.g. 0600, 0640, 600) */
 } kv_opt_type;
 
 /**
@@ -83,6 +91,7 @@ typedef struct kv_common_opts {
     uint64_t cache;     /**< cache= bytes (0: engine default) */
     uint64_t max_key;   /**< max_key= bytes (0: the engine's default) */
     uint64_t max_value; /**< max_value= bytes (0: the engine's default) */
+    unsigned mode;      /**< mode= permission bits of created files (default 0600) */
 } kv_common_opts;
 
 /** @brief A parsed option set (opaque). Created by kv_opts_parse(), freed by kv_opts_free(). */
@@ -137,11 +146,12 @@ bool kv_opts_given(const kv_opts *o, const char *name);
 bool kv_opts_bool(const kv_opts *o, const char *name);
 
 /**
- * @brief A KV_OPT_UINT or KV_OPT_SIZE value.
+ * @brief A KV_OPT_UINT, KV_OPT_SIZE or KV_OPT_MODE value.
  * @param[in] o     the set; not NULL.
  * @param[in] name  the option's key.
- * @return the value, in bytes for a size (its default when not given); 0 when
- *         the option is unknown, unset or of another type.
+ * @return the value, in bytes for a size, the permission bits for a mode
+ *         (its default when not given); 0 when the option is unknown, unset
+ *         or of another type.
  */
 uint64_t kv_opts_u64(const kv_opts *o, const char *name);
 
@@ -181,6 +191,16 @@ const char *kv_opts_str(const kv_opts *o, const char *name);
  * @return KV_OK, or KV_EINVAL for an empty, malformed or overflowing value.
  */
 int kv_parse_size(const char *s, uint64_t *out);
+
+/**
+ * @brief Parse a mode (KV_OPT_MODE): octal digits, value 0600..0777 with the
+ *        owner's read and write bits (0600) set.
+ * @param[in]  s    the text, NUL-terminated, no surrounding spaces; not NULL.
+ * @param[out] out  the permission bits, set only on success.
+ * @return KV_OK, or KV_EINVAL for an empty or non-octal value, bits outside
+ *         0777, or a mode without 0600 (detail in kv_last_error()).
+ */
+int kv_parse_mode(const char *s, unsigned *out);
 
 /**
  * @brief Parse a boolean: true|false|1|0.

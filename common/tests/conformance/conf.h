@@ -24,6 +24,8 @@
  *                 torn writes, and kill -9 of a forked writer
  *   conf_corrupt  (durable) bit flips and truncations of the engine's files:
  *                 KV_ECORRUPT or correct data, never a crash or a wrong value
+ *   conf_mode     (engines with files) private by default: every file 0600,
+ *                 every directory 0700 under umask 0; mode=0640 gives 0640/0750
  *
  * How the configuration is chosen. The binary tests one configuration per
  * run, named by the environment variable KV_CONF_ENGINE: an engine name,

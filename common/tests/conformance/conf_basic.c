@@ -283,6 +283,9 @@ Test(conf_basic, bad_option_values)
         "cache=",         "max_value=1X",
         "max_key=K",      "sync",
         "=none",          "max_value=99999999999999999999999",
+        "mode=0800",      "mode=01600",
+        "mode=0400",      "mode=0x180",
+        "mode=",          "mode=rw-------",
     };
     kv_db *db = NULL;
 
