@@ -58,6 +58,7 @@ import sys
 import time
 from pathlib import Path
 
+sys.dont_write_bytecode = True  # no __pycache__ beside the sources (build output goes under build/)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from report_data import PEERS, ReportError, fmt_secs  # noqa: E402
 from report_page import render  # noqa: E402
