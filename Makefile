@@ -7,7 +7,7 @@
 #   make memcheck   every test suite under Valgrind (errors and definite leaks fail)
 #   make install    headers, archives, pkg-config file and kvctl under PREFIX
 #   make bench      kvbench, the cross-engine benchmark driver (release build)
-#   make report     the cross-engine benchmark report in build/report/ (about 10 minutes;
+#   make report     the cross-engine benchmark report in build/report/ (at most about 10 minutes;
 #                   FULL=1 sweeps N over 1e4..1e7, hours; REPORT_N=, REPORT_REPEATS= override)
 #   make starter    starter kits: build/starter/kvlabs-<lab>/ and .tar.gz (LAB=... for one)
 #   make grade      LAB=... SUBMISSION=DIR [OUT=DIR]: grade a submission (Gradescope results.json)
@@ -128,7 +128,7 @@ install: all
 # kvbench links every engine bench/lab.mk lists (the peers and, as labs add
 # them, the course's engines). `make report` builds it, then bench/report.py
 # measures the machine (kvbench physical), chooses N with a pilot run so the
-# whole target takes about 10 minutes on 2 cores, runs every kvlabs engine
+# whole target takes at most about 10 minutes on 2 cores, runs every kvlabs engine
 # (not model, not the in-VM ones) and the four peers, and writes
 # build/report/{index.html,report.md,charts/,results/}.
 KVBENCH = $(REL)/bin/bench/kvbench

@@ -38,7 +38,8 @@
  *   --keep              keep the engine directories
  *   --cache SIZE        cache=SIZE for every engine (all accept the common key)
  *   --no-isolate        run every engine in this process (default: a child
- *                       process per engine and repeat, for clean memory figures)
+ *                       process per engine, repeat and stage, for clean memory
+ *                       figures)
  *   --quiet             no progress lines (notes and errors still print)
  *
  * Exit status: 0 success; 1 an engine failed or operations erred (run), a
@@ -355,23 +356,28 @@ static void write_run_json(const kvb_config *cfg, int argc, char **argv, uint64_
 
 /* ---- running --------------------------------------------------------------- */
 
-/* One engine and repeat, in a child process unless --no-isolate. */
-static int run_engine(const kvb_config *cfg, const kvb_engine *e, unsigned repeat)
+/* One stage of one engine and repeat, in a child process of its own
+ * unless --no-isolate: a stage's memory figures then start from a process
+ * that has done nothing else (kvbench_suite.c). */
+static int run_stage(const kvb_config *cfg, const kvb_engine *e, unsigned repeat,
+                     kvb_stage stage)
 {
     pid_t pid;
     int st;
 
+    if (!kvb_stage_wanted(cfg, stage))
+        return KVB_EXIT_OK;
     if (!cfg->isolate)
-        return kvb_suite_engine(cfg, e, repeat);
+        return kvb_suite_stage(cfg, e, repeat, stage, false);
     fflush(stdout);
     fflush(stderr);
     pid = fork();
     if (pid < 0) {
         kvb_note("fork: %s; running %s in this process", strerror(errno), e->spec);
-        return kvb_suite_engine(cfg, e, repeat);
+        return kvb_suite_stage(cfg, e, repeat, stage, false);
     }
     if (pid == 0)
-        exit(kvb_suite_engine(cfg, e, repeat));
+        exit(kvb_suite_stage(cfg, e, repeat, stage, true));
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     if (WIFSIGNALED(st)) {
@@ -380,6 +386,17 @@ static int run_engine(const kvb_config *cfg, const kvb_engine *e, unsigned repea
         return KVB_EXIT_FAIL;
     }
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? KVB_EXIT_OK : KVB_EXIT_FAIL;
+}
+
+/* One engine and repeat: each stage in turn. */
+static int run_engine(const kvb_config *cfg, const kvb_engine *e, unsigned repeat)
+{
+    int status = KVB_EXIT_OK;
+
+    for (int s = 0; s < KVB_N_STAGES; s++)
+        if (run_stage(cfg, e, repeat, (kvb_stage)s) != KVB_EXIT_OK)
+            status = KVB_EXIT_FAIL;
+    return status;
 }
 
 static int make_dirs(kvb_config *cfg, char *data, size_t n)

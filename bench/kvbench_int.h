@@ -301,10 +301,18 @@ int kvb_procs_run(const kvb_phase *ph, unsigned procs, const char *spec, const c
 
 /* ---- suite (kvbench_suite.c) and micro-benchmarks (kvbench_micro.c) ---- */
 
-/* Run every selected workload on one engine for one repeat, writing one
- * result file per workload. Returns 0, or KVB_EXIT_FAIL after an engine
- * failure or operations that erred. */
-int kvb_suite_engine(const kvb_config *cfg, const kvb_engine *e, unsigned repeat);
+/* The stages of one engine and repeat (kvbench_suite.c): fillseq on a
+ * store of its own, then the load and every other workload on the loaded
+ * store. kvbench.c runs each stage in a child process of its own. */
+typedef enum kvb_stage { KVB_STAGE_FILLSEQ, KVB_STAGE_STORE, KVB_N_STAGES } kvb_stage;
+/* Whether the run's workloads need the stage at all. */
+bool kvb_stage_wanted(const kvb_config *cfg, kvb_stage stage);
+/* Run one stage of one engine and repeat, writing one result file per
+ * workload; fresh says this process has done nothing else (recorded as
+ * extra.fresh_process / load_fresh_process). Returns 0, or KVB_EXIT_FAIL
+ * after an engine failure or operations that erred. */
+int kvb_suite_stage(const kvb_config *cfg, const kvb_engine *e, unsigned repeat,
+                    kvb_stage stage, bool fresh);
 int kvb_micro_run(const kvb_config *cfg, const struct kv_micro_bench *m, unsigned repeat);
 const struct kv_micro_bench *kvb_micro_find(const char *name);
 /* Write one result file; 0 or KVB_EXIT_FAIL (printed). */
@@ -346,6 +354,9 @@ const char *kvb_fmt_ns(char *buf, size_t n, double ns);
 
 /* VmRSS of this process in bytes (0 when unknown). */
 uint64_t kvb_rss_bytes(void);
+/* Bytes malloc has handed out and not taken back, all arenas and mmap'd
+ * chunks (glibc mallinfo2(); 0 elsewhere). */
+uint64_t kvb_heap_bytes(void);
 /* Give freed heap memory back to the system (glibc's malloc_trim), so the
  * next RSS reading measures what is in use. */
 void kvb_trim_heap(void);

@@ -8,13 +8,15 @@
  *
  *   1. fillseq      in a fresh directory of its own, on an empty store;
  *                   the directory is removed right after.
- *   2. the load     a fresh directory D; RSS is read, the engine opened,
- *                   and keys 0..n-1 put in a random order. When fillrandom
- *                   is selected, fillrandom *is* the load and is timed;
- *                   otherwise the same operations run untimed. Then
- *                   kv_sync, and the store's disk size and the RSS growth
- *                   "after the load" are taken (recorded in every later
- *                   result as extra.load_disk_bytes / load_mem_bytes).
+ *   2. the load     a fresh directory D; RSS and heap are read, the engine
+ *                   opened, and keys 0..n-1 put in a random order. When
+ *                   fillrandom is selected, fillrandom *is* the load and is
+ *                   timed; otherwise the same operations run untimed. Then
+ *                   kv_sync, and the store's disk size, the RSS growth, the
+ *                   heap growth and the engine's own count (kv_stats
+ *                   .mem_bytes) "after the load" are taken (recorded in
+ *                   every later result as extra.load_disk_bytes,
+ *                   load_mem_bytes, load_heap_bytes, load_engine_mem_bytes).
  *   3. on D, in order: overwrite, readrandom, readmissing, readseq, scan,
  *      ycsb-a, ycsb-b, ycsb-c, ycsb-f, ycsb-d, ycsb-e, and deleterandom
  *      last, because it destroys what the others read. Each sees what the
@@ -26,13 +28,27 @@
  *
  * So one load serves every read workload of a repeat, and each repeat
  * starts from nothing: repeats are independent samples, which is what the
- * coefficient of variation needs. Workloads that need KV_CAP_ORDERED
+ * coefficient of variation needs.
+ *
+ * Stages and processes. Steps 1 and 2-4 are two stages
+ * (kvb_suite_stage()), and kvbench.c runs each in a child process of its
+ * own: the load's "before" readings are taken in a process that has done
+ * nothing but build its keys, so no memory freed by fillseq (or by another
+ * engine) can be handed out again without showing in RSS. That used to
+ * happen: with fillseq first in the same process, Bitcask's 200,000-key
+ * load grew RSS by 40 KiB while its keydir held 15.2 MB. Every result
+ * records extra.load_fresh_process (1 when the load ran in such a child, 0
+ * under --no-isolate or when fork failed). Workloads that need KV_CAP_ORDERED
  * (readseq, scan, ycsb-e) are skipped on other engines with a note.
  *
  * After each workload: kv_sync (durable engines write what they buffered;
  * not timed), then the directory's size (kvb_dir_bytes: the sum of file
- * sizes), the RSS growth since before open (kvbench_sys.c) and the env's
- * I/O counters over the measured part. Peer libraries do their own I/O, so
+ * sizes), the RSS growth (result.mem_bytes) and heap growth
+ * (extra.heap_bytes) since before open (kvbench_sys.c), the engine's own
+ * count (extra.engine_mem_bytes), its capabilities as the open store
+ * reports them (extra.caps = kv_caps(), extra.durable = 1 when
+ * KV_CAP_DURABLE is set) and the env's I/O counters over the measured
+ * part. Peer libraries do their own I/O, so
  * their bytes_read/bytes_written are 0: write amplification is a kvlabs
  * engine's figure only.
  */
@@ -42,7 +58,7 @@
 #include "kvbench_int.h"
 #include "kvlabs/alloc.h"
 
-#define MAX_EXTRA 16
+#define MAX_EXTRA 24
 #define AUTO_SAMPLE_LIMIT (1ull << 26) /* above this many operations, sample */
 
 struct erun {
@@ -53,9 +69,10 @@ struct erun {
     kvb_store store;
     kv_db *db;
     char dir[4096];
-    uint64_t rss_before;
-    uint64_t load_disk, load_mem;
+    uint64_t rss_before, heap_before;
+    uint64_t load_disk, load_mem, load_heap, load_engine_mem;
     bool loaded;
+    bool fresh; /* this stage runs in a process that has done nothing else */
     int status;
 };
 
@@ -157,6 +174,21 @@ static int run_phase(struct erun *er, const kvb_workload *wl, uint64_t ops, bool
     return KVB_EXIT_OK;
 }
 
+/* A memory figure's growth since its "before" reading; 0 when it shrank. */
+static uint64_t growth(uint64_t after, uint64_t before)
+{
+    return after > before ? after - before : 0;
+}
+
+/* The "before" readings of a store: heap trimmed first, so RSS counts
+ * only pages in use; the heap is read last, after RSS's own stdio. */
+static void read_before(struct erun *er)
+{
+    kvb_trim_heap();
+    er->rss_before = kvb_rss_bytes();
+    er->heap_before = kvb_heap_bytes();
+}
+
 static void add_extra(kv_bench_extra *x, size_t *n, const char *name, double v)
 {
     if (*n < MAX_EXTRA)
@@ -170,7 +202,8 @@ static int record(struct erun *er, const kvb_workload *wl, const kvb_tally *t, b
     kv_bench_extra x[MAX_EXTRA];
     kv_bench_result r;
     kv_stats st;
-    uint64_t rss, disk;
+    uint64_t rss, heap, disk;
+    unsigned caps;
     size_t nx = 0;
 
     if (kv_sync(er->db) != KV_OK) {
@@ -179,7 +212,10 @@ static int record(struct erun *er, const kvb_workload *wl, const kvb_tally *t, b
     }
     disk = kvb_dir_bytes(er->dir);
     rss = kvb_rss_bytes();
+    heap = kvb_heap_bytes();
+    memset(&st, 0, sizeof st);
     kv_db_stats(er->db, &st);
+    caps = kv_caps(er->db);
     add_extra(x, &nx, "sample_every", (double)kvb_sample_every(cfg, t->c.ops));
     add_extra(x, &nx, "found", (double)t->c.found);
     add_extra(x, &nx, "not_found", (double)t->c.not_found);
@@ -190,9 +226,18 @@ static int record(struct erun *er, const kvb_workload *wl, const kvb_tally *t, b
     add_extra(x, &nx, "engine_mem_bytes", (double)st.mem_bytes);
     add_extra(x, &nx, "engine_keys", (double)st.keys);
     add_extra(x, &nx, "rss_before_open", (double)er->rss_before);
+    if (er->heap_before) /* 0: no mallinfo2 here (not glibc, or a sanitizer's malloc) */
+        add_extra(x, &nx, "heap_bytes", (double)growth(heap, er->heap_before));
+    add_extra(x, &nx, "caps", (double)caps);
+    add_extra(x, &nx, "durable", (caps & KV_CAP_DURABLE) ? 1.0 : 0.0);
+    add_extra(x, &nx, "fresh_process", er->fresh ? 1.0 : 0.0);
     if (has_load) {
         add_extra(x, &nx, "load_disk_bytes", (double)er->load_disk);
         add_extra(x, &nx, "load_mem_bytes", (double)er->load_mem);
+        if (er->heap_before)
+            add_extra(x, &nx, "load_heap_bytes", (double)er->load_heap);
+        add_extra(x, &nx, "load_engine_mem_bytes", (double)er->load_engine_mem);
+        add_extra(x, &nx, "load_fresh_process", er->fresh ? 1.0 : 0.0);
     }
     memset(&r, 0, sizeof r);
     r.engine = er->e->spec;
@@ -211,7 +256,7 @@ static int record(struct erun *er, const kvb_workload *wl, const kvb_tally *t, b
     r.bytes_written = (int64_t)t->io_written;
     r.bytes_read = (int64_t)t->io_read;
     r.disk_bytes = (int64_t)disk;
-    r.mem_bytes = rss > er->rss_before ? (int64_t)(rss - er->rss_before) : 0;
+    r.mem_bytes = (int64_t)growth(rss, er->rss_before);
     r.user_bytes_written = (int64_t)t->c.user_bytes;
     r.errors = (int64_t)t->c.errors;
     r.extra = x;
@@ -236,8 +281,7 @@ static void run_fillseq(struct erun *er, const char *base)
         er->status = KVB_EXIT_FAIL;
         return;
     }
-    kvb_trim_heap();
-    er->rss_before = kvb_rss_bytes();
+    read_before(er);
     if (!t || open_db(er) != KVB_EXIT_OK) {
         er->status = KVB_EXIT_FAIL;
         kv_free(t);
@@ -260,8 +304,7 @@ static int load_store(struct erun *er, kvb_tally *t)
     bool timed = cfg->want[KVB_FILLRANDOM];
     const kvb_workload *wl = &kvb_workloads[timed ? KVB_FILLRANDOM : KVB_LOAD];
 
-    kvb_trim_heap();
-    er->rss_before = kvb_rss_bytes();
+    read_before(er);
     if (open_db(er) != KVB_EXIT_OK)
         return KVB_EXIT_FAIL;
     if (run_phase(er, wl, cfg->n, timed, t) != KVB_EXIT_OK)
@@ -276,9 +319,12 @@ static int load_store(struct erun *er, kvb_tally *t)
         return KVB_EXIT_FAIL;
     }
     er->load_disk = kvb_dir_bytes(er->dir);
+    er->load_mem = growth(kvb_rss_bytes(), er->rss_before);
+    er->load_heap = growth(kvb_heap_bytes(), er->heap_before);
     {
-        uint64_t rss = kvb_rss_bytes();
-        er->load_mem = rss > er->rss_before ? rss - er->rss_before : 0;
+        kv_stats st;
+        memset(&st, 0, sizeof st);
+        er->load_engine_mem = kv_db_stats(er->db, &st) == KV_OK ? st.mem_bytes : 0;
     }
     er->loaded = true;
     if (timed)
@@ -294,7 +340,44 @@ static bool needs_store(const kvb_config *cfg)
     return false;
 }
 
-int kvb_suite_engine(const kvb_config *cfg, const kvb_engine *e, unsigned repeat)
+bool kvb_stage_wanted(const kvb_config *cfg, kvb_stage stage)
+{
+    return stage == KVB_STAGE_FILLSEQ ? cfg->want[KVB_FILLSEQ] : needs_store(cfg);
+}
+
+/* Steps 2-4: the load, every workload on the loaded store, then removal. */
+static void run_store(struct erun *er, const char *base, kvb_tally *t)
+{
+    const kvb_config *cfg = er->cfg;
+
+    snprintf(er->dir, sizeof er->dir, "%s", base);
+    if (load_store(er, t) != KVB_EXIT_OK) {
+        er->status = KVB_EXIT_FAIL;
+    } else {
+        for (int i = KVB_OVERWRITE; i < KVB_N_WORKLOADS; i++) {
+            const kvb_workload *wl = &kvb_workloads[i];
+            if (!cfg->want[i])
+                continue;
+            if (wl->ordered && !(er->e->caps & KV_CAP_ORDERED)) {
+                if (er->repeat == 0)
+                    kvb_note("%s: %s skipped: the engine is not ordered (no KV_CAP_ORDERED)",
+                             er->e->spec, wl->name);
+                continue;
+            }
+            if (run_phase(er, wl, phase_ops(er, wl), true, t) != KVB_EXIT_OK) {
+                er->status = KVB_EXIT_FAIL;
+                break;
+            }
+            record(er, wl, t, true);
+        }
+    }
+    close_db(er);
+    if (!cfg->keep)
+        kvb_rmtree(er->dir);
+}
+
+int kvb_suite_stage(const kvb_config *cfg, const kvb_engine *e, unsigned repeat,
+                    kvb_stage stage, bool fresh)
 {
     struct erun er;
     char base[4096], safe[512];
@@ -304,6 +387,7 @@ int kvb_suite_engine(const kvb_config *cfg, const kvb_engine *e, unsigned repeat
     er.cfg = cfg;
     er.e = e;
     er.repeat = repeat;
+    er.fresh = fresh;
     if (!t || kvb_values_init(&er.values, cfg->value_size, cfg->seed) != KV_OK ||
         kvb_store_init(&er.store, cfg->n, cfg->key_size, &er.values, cfg->seed) != KV_OK) {
         kvb_note("%s: out of memory preparing the workloads", e->spec);
@@ -313,33 +397,11 @@ int kvb_suite_engine(const kvb_config *cfg, const kvb_engine *e, unsigned repeat
     }
     safe_name(safe, sizeof safe, e->spec);
     snprintf(base, sizeof base, "%s/%s.r%u", cfg->data_dir, safe, repeat);
-    if (cfg->want[KVB_FILLSEQ])
-        run_fillseq(&er, base);
-    if (needs_store(cfg)) {
-        snprintf(er.dir, sizeof er.dir, "%s", base);
-        if (load_store(&er, t) != KVB_EXIT_OK) {
-            er.status = KVB_EXIT_FAIL;
-        } else {
-            for (int i = KVB_OVERWRITE; i < KVB_N_WORKLOADS; i++) {
-                const kvb_workload *wl = &kvb_workloads[i];
-                if (!cfg->want[i])
-                    continue;
-                if (wl->ordered && !(e->caps & KV_CAP_ORDERED)) {
-                    if (repeat == 0)
-                        kvb_note("%s: %s skipped: the engine is not ordered (no KV_CAP_ORDERED)",
-                                 e->spec, wl->name);
-                    continue;
-                }
-                if (run_phase(&er, wl, phase_ops(&er, wl), true, t) != KVB_EXIT_OK) {
-                    er.status = KVB_EXIT_FAIL;
-                    break;
-                }
-                record(&er, wl, t, true);
-            }
-        }
-        close_db(&er);
-        if (!cfg->keep)
-            kvb_rmtree(er.dir);
+    if (kvb_stage_wanted(cfg, stage)) {
+        if (stage == KVB_STAGE_FILLSEQ)
+            run_fillseq(&er, base);
+        else
+            run_store(&er, base, t);
     }
     kvb_values_free(&er.values);
     kv_free(t);

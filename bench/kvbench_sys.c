@@ -4,17 +4,29 @@
  * JSON files.
  *
  * Memory. An engine's memory is measured from outside, the same way for a
- * course engine and for a peer library that allocates on its own: the
- * resident set size (VmRSS in /proc/self/status, Linux) read before the
- * engine is opened and again after the load and after each workload; the
- * result records the growth. RSS counts pages actually touched: heap,
- * thread stacks, and the file pages an engine has mapped and read (LMDB's
- * whole store lives in its mapping, so its data shows up here, as it does
- * in `top`). Freed memory is not always returned to the system by malloc,
- * so before each "before" reading kvbench calls glibc's malloc_trim(0),
- * and every engine and repeat runs in a fresh child process by default
- * (see kvbench_suite.c), so one engine's leftovers never count against
- * the next. Where /proc is missing the figures are 0.
+ * course engine and for a peer library that allocates on its own, in two
+ * ways that catch each other's blind spots:
+ *
+ *   - RSS: the resident set size (VmRSS in /proc/self/status, Linux). It
+ *     counts pages actually touched: heap, thread stacks, and the file
+ *     pages an engine has mapped and read (LMDB's whole store lives in its
+ *     mapping, so its data shows up here, as it does in `top`). It does
+ *     NOT grow when malloc hands out memory the process already had, so a
+ *     load that runs after another workload in the same process can hide
+ *     almost all of its memory (Bitcask once "grew" 40 KiB for a 15 MB
+ *     keydir that way).
+ *   - heap: bytes malloc has handed out and not taken back, from glibc's
+ *     mallinfo2() (uordblks + hblkhd: in-use chunks of every arena plus
+ *     mmap'd chunks), as sprint 2's ht_bench does. It sees every malloc
+ *     whether or not its pages are new, and nothing outside malloc (maps,
+ *     stacks, a private allocator).
+ *
+ * Both are read before the engine is opened and again after the load and
+ * after each workload; a result records the growth of each. Before each
+ * "before" reading kvbench calls glibc's malloc_trim(0), and the load runs
+ * in a child process of its own that has done nothing else (see
+ * kvbench_suite.c). Where /proc is missing RSS is 0; off glibc the heap
+ * figure is 0.
  *
  * Disk. The size of a store is the sum of st_size over every regular file
  * under its directory (lstat, not following links), measured after the
@@ -56,6 +68,16 @@ uint64_t kvb_rss_bytes(void)
             break;
     fclose(f);
     return (uint64_t)kb * 1024;
+}
+
+uint64_t kvb_heap_bytes(void)
+{
+#if defined(__GLIBC__) && (__GLIBC__ > 2 || (__GLIBC__ == 2 && __GLIBC_MINOR__ >= 33))
+    struct mallinfo2 mi = mallinfo2();
+    return (uint64_t)mi.uordblks + (uint64_t)mi.hblkhd;
+#else
+    return 0;
+#endif
 }
 
 void kvb_trim_heap(void)

@@ -9,8 +9,12 @@
 #   on the run itself and on synthetic copies (-10% throughput, +20% p99,
 #   -3% throughput); the summary's CV and unstable flag on synthetic
 #   repeats; physical at small sizes; --procs refused and accepted; bad
-#   --engines options; threads and warm-up; the report generator, both
-#   rendering the smoke results and running end to end.
+#   --engines options; threads and warm-up; the memory figures of the load
+#   (a process of its own, RSS, heap, the engine's count) and the
+#   durability class; the report generator, both rendering the smoke
+#   results and running end to end, refusing a broken or invalid result
+#   file by name, ranking within each class, showing memory figures that
+#   disagree, and stating its own wall time.
 # Each check prints "ok - ..." or "not ok - ..."; the last line is
 # "N passed, N failed" and the exit status is non-zero when a check failed.
 set -u
@@ -88,6 +92,14 @@ check "readmissing found none" grep -q '"not_found": 300' "$S/rocksdb.readmissin
 check "deleterandom deleted every key" grep -q '"errors": 0' "$S/leveldb.deleterandom.r0.json"
 check "ycsb-e scans 30 times (n/10)" grep -q '"ops": 30,' "$S/model.ycsb-e.r0.json"
 check "results record the load's disk size" grep -q '"load_disk_bytes"' "$S/leveldb.ycsb-c.r0.json"
+# jget FILE EXPR: print a python expression over the result `d` (its extra is `x`).
+jget() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); x=d.get('extra',{}); print($2)" "$1"; }
+check "results record the load's RSS, the engine's count and a fresh process" \
+    [ "$(jget "$S/sqlite.ycsb-c.r0.json" "'load_mem_bytes' in x and 'load_engine_mem_bytes' in x and x['load_fresh_process']")" = 1 ]
+check "the load ran in its own process, apart from fillseq" \
+    [ "$(jget "$S/model.readrandom.r0.json" "x['fresh_process']")-$(jget "$S/model.fillseq.r0.json" "x['fresh_process']")" = 1-1 ]
+check "results record durability from kv_caps: lmdb durable, model not" \
+    [ "$(jget "$S/lmdb.readrandom.r0.json" "x['durable']")-$(jget "$S/model.readrandom.r0.json" "x['durable']")-$(jget "$S/lmdb.readrandom.r0.json" "int(x['caps']) & 2")" = 1-0-2 ]
 cp "$S/model.scan.r0.json" "$T/bad.json"
 jset "$T/bad.json" 'd["result"]["ops"] = -1'
 run validate "$T/bad.json"
@@ -179,6 +191,25 @@ check "fills take no warm-up" grep -q '"warmup_ops": 0' "$T/t/model.fillseq.r0.j
 check "the split still does every operation" grep -q '"ops": 600,' "$T/t/model.readrandom.r0.json"
 run -n 300 --repeats 1 --engines 'model:durable=true' --workloads readrandom --cache 1M --keep --dir "$T/keep" --out "$T/k"
 check "--cache, --keep and --dir" sh -c "[ $rc = 0 ] && grep -q '\"options\": \"durable=true,cache=1M\"' '$T/k/model_durable_true.readrandom.r0.json' && ls -d '$T/keep'/kvbench.*/model_durable_true.r0 >/dev/null"
+check "durability follows the open store's kv_caps (model:durable=true is durable)" \
+    [ "$(jget "$T/k/model_durable_true.readrandom.r0.json" "x['durable']")" = 1 ]
+
+# ---- memory of the load: a process of its own ------------------------------------------
+# fillseq's store is freed before the load; were the load run in the same
+# process, its "before" RSS would include what fillseq left resident (a
+# 40 KiB "growth" for a 15 MB keydir once). Run apart, both stages start
+# from the same baseline.
+run -n 20000 --repeats 1 --engines model --workloads fillseq,fillrandom --out "$T/m"
+check "fillseq then the load on model (exit 0)" rc_is 0
+check "the load's RSS baseline does not include what fillseq left (within 1/4 of fillseq's growth)" python3 -c "
+import json,sys
+a=json.load(open('$T/m/model.fillseq.r0.json')); b=json.load(open('$T/m/model.fillrandom.r0.json'))
+grow=a['result']['mem_bytes']; d=b['extra']['rss_before_open']-a['extra']['rss_before_open']
+print('# fillseq grew', grow, 'load baseline moved by', d)
+sys.exit(0 if grow > 0 and d < grow / 4 and b['extra']['load_fresh_process'] == 1 else 1)"
+run -n 300 --repeats 1 --engines model --workloads fillseq,fillrandom --no-isolate --out "$T/ni"
+check "--no-isolate records the load as not in a fresh process" \
+    [ "$(jget "$T/ni/model.fillrandom.r0.json" "x['load_fresh_process']")" = 0 ]
 
 # ---- the report -----------------------------------------------------------------------------
 if command -v gnuplot >/dev/null 2>&1; then
@@ -204,6 +235,54 @@ if command -v gnuplot >/dev/null 2>&1; then
     check "the charts have generated captions" sh -c "grep -q 'What this shows.* leads readrandom at .* ops/s' '$T/rep/report.md'"
     check "the report lists engine settings and the machine" sh -c "grep -q '## Engine settings' '$T/rep/report.md' && grep -q 'CPU' '$T/rep/report.md'"
     check "the HTML needs no JavaScript" sh -c "! grep -qi '<script' '$T/rep/index.html'"
+    # Classes: durable engines and in-memory ones are ranked apart.
+    check "the report has a headline table per class" sh -c "grep -q '^### Durable engines' '$T/rep/report.md' && grep -q '^### In-memory engines' '$T/rep/report.md'"
+    check "model (in memory) is not in the durable table" python3 -c "
+import re,sys
+md=open('$T/rep/report.md').read()
+dur=md.split('### Durable engines')[1].split('###')[0]; mem=md.split('### In-memory engines')[1].split('##')[0]
+hdr=lambda t: [l for l in t.splitlines() if l.startswith('| workload')][0]
+sys.exit(0 if 'model' not in hdr(dur) and 'lmdb' in hdr(dur) and 'model' in hdr(mem) else 1)"
+    check "the durable table's ratios are to the best durable peer" has "$T/rep/report.md" "ratio to the best peer of the class (leveldb, rocksdb, lmdb, sqlite)"
+    check "fastest is ranked within each class and overall" sh -c "grep -q 'Fastest among durable engines: ' '$T/rep/report.md' && grep -q 'Fastest among in-memory engines: model in ' '$T/rep/report.md' && grep -q 'Fastest overall, over all 14 workloads: ' '$T/rep/report.md'"
+    check "the memory table shows RSS, heap and the engine's count" grep -q '^| engine | class | RSS growth | heap growth | engine.s count |' "$T/rep/report.md"
+    # Memory figures that disagree by more than 2x: both shown, and said so.
+    mkdir -p "$T/dis"; cp -r "$S" "$T/dis/results"
+    for f in "$T/dis/results"/sqlite.*.r0.json; do
+        jset "$f" 'x = d.setdefault("extra", {})
+if "load_mem_bytes" in x: x.update(load_mem_bytes=40960, load_heap_bytes=15000000, load_engine_mem_bytes=15190504)'
+    done
+    for f in "$T/dis/results"/leveldb.*.r0.json; do
+        jset "$f" 'x = d.setdefault("extra", {})
+if "load_mem_bytes" in x: x.update(load_mem_bytes=5586944, load_heap_bytes=5000000, load_engine_mem_bytes=4563648)'
+    done
+    python3 "$REPORT" render "$T/dis" >"$T/out" 2>"$T/err"
+    check "render with disagreeing memory figures exits 0" rc_is 0
+    check "the caption shows both figures and the factor" has "$T/dis/report.md" "sqlite: its own count (14.5 MiB) is 371x its RSS growth (40 KiB)"
+    check "the memory table flags the pair" sh -c "grep -E '^\| sqlite \| durable \| 40 KiB \| 14.3 MiB \| 14.5 MiB \|.*own count 371x RSS growth' '$T/dis/report.md' >/dev/null"
+    check "figures within 2x are said to agree" sh -c "grep -E '^\| leveldb \| durable \| 5.33 MiB .*\| agree within 2x \|' '$T/dis/report.md' >/dev/null"
+    # A broken or invalid result file stops the report, naming the file.
+    mkdir -p "$T/broken"; cp -r "$S" "$T/broken/results"
+    printf '{"schema_version": 1, "engine": "lmdb"' >"$T/broken/results/lmdb.readseq.r0.json"
+    python3 "$REPORT" render "$T/broken" >"$T/out" 2>"$T/err"
+    rc=$?
+    check "render refuses a result file that is not JSON (exit 1, names it)" sh -c "[ $rc = 1 ] && grep -q 'lmdb.readseq.r0.json: cannot parse it' '$T/err'"
+    check "and writes no report" sh -c "! [ -e '$T/broken/index.html' ]"
+    cp "$S/lmdb.readseq.r0.json" "$T/broken/results/"
+    jset "$T/broken/results/rocksdb.scan.r0.json" 'd["result"]["ops"] = -1'
+    python3 "$REPORT" render "$T/broken" >"$T/out" 2>"$T/err"
+    rc=$?
+    check "render refuses a result that fails the schema (exit 1, names file and field)" sh -c "[ $rc = 1 ] && grep -q 'rocksdb.scan.r0.json: not a valid result.*/result/ops: -1 is less than the minimum 0' '$T/err'"
+    jset "$T/broken/results/rocksdb.scan.r0.json" 'd["result"]["ops"] = 30; d["result"]["bogus"] = 1'
+    python3 "$REPORT" render "$T/broken" >"$T/out" 2>"$T/err"
+    rc=$?
+    check "and one with a field the schema does not know" sh -c "[ $rc = 1 ] && grep -q 'rocksdb.scan.r0.json: not a valid result.*/result/bogus' '$T/err'"
+    "$KVB" validate "$T/broken/results/rocksdb.scan.r0.json" >/dev/null 2>&1
+    check "kvbench validate agrees that it is invalid" [ $? = 1 ]
+    rm -f "$T/broken/results"/rocksdb.*.json
+    python3 "$REPORT" render "$T/broken" >"$T/out" 2>"$T/err"
+    rc=$?
+    check "an engine of the run with no results at all is named in the notes" sh -c "[ $rc = 0 ] && grep -q 'rocksdb: no result at all' '$T/broken/report.md'"
     # End to end: the default suite is derived from --list (peers, not model).
     python3 "$REPORT" run --kvbench "$KVB" --out "$T/full" -n 300 --repeats 1 \
         --physical-args "--mem-mib 4 --write-mib 2 --fsyncs 10 --max-seconds 5" >"$T/out" 2>"$T/err"
@@ -220,6 +299,7 @@ names=[e['name'] for e in r['engines']]
 ok=sorted(names)==sorted(listed) and {'leveldb','lmdb','rocksdb','sqlite'}<=set(names) and 'model' not in names
 sys.exit(0 if ok and 'crc32c_4k' in r['micros'] else 1)"
     check "and it is rendered" sh -c "[ -s '$T/full/index.html' ] && [ -s '$T/full/charts/throughput.svg' ] && [ -s '$T/full/plan.json' ]"
+    check "the report states its own wall time" sh -c "grep -q 'make report took [0-9]' '$T/full/report.md' && grep -q '^| Wall time of make report | [0-9]' '$T/full/report.md' && grep -q '\"wall_s\"' '$T/full/plan.json'"
 else
     notok "gnuplot is installed (scripts/install-deps.sh)"
 fi

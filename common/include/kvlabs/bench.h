@@ -182,7 +182,7 @@ typedef struct kv_bench_result {
     int64_t bytes_written; /**< bytes written through the env in the measured phase */
     int64_t bytes_read;    /**< bytes read through the env in the measured phase */
     int64_t disk_bytes;    /**< bytes of the engine's files at the end */
-    int64_t mem_bytes;     /**< memory held by the engine at the end */
+    int64_t mem_bytes;     /**< memory at the end, as the producer measures it (kvbench: RSS growth since before open; see results.schema.json) */
     int64_t user_bytes_written; /**< key + value bytes of successful puts */
     int64_t errors;        /**< operations that failed unexpectedly */
     const kv_bench_extra *extra; /**< optional extra numbers (NULL when n_extra is 0) */
