@@ -414,7 +414,8 @@ def stamp_wall_time(data):
 
 
 def render(out):
-    """Write the report of DIR; 0, or 1 when there are no results at all."""
+    """Write the report of DIR and return 0; ReportError when a file cannot be trusted
+    or there are no results at all."""
     out = Path(out)
     data = Data(out)
     if not data.docs:
