@@ -669,7 +669,8 @@ static int cmd_engines(const struct ctx *c, int argc, char **argv)
             print_option(o);
     }
     puts("Every engine also accepts the common options sync=none|batch|always, sync_ms=N,\n"
-         "cache=SIZE, max_key=SIZE and max_value=SIZE (see kvlabs/kv.h and kvlabs/opts.h).");
+         "cache=SIZE, max_key=SIZE, max_value=SIZE and mode=OCTAL (files it creates, default\n"
+         "0600; directories 0700) (see kvlabs/kv.h and kvlabs/opts.h).");
     return KVCTL_OK;
 }
 
