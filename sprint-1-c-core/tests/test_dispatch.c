@@ -190,6 +190,16 @@ Test(dispatch, run_line_name_of_maximum_length)
     snprintf(line, sizeof line, "%sm 7", name);
     cr_assert_eq(disp_run_line(&t, &c, line, &result), -ENOENT, "one character longer");
     cr_assert_eq(c.calls, 1);
+    /* and one character shorter: a prefix of the longest name (a registered
+     * name is borrowed, so it gets a buffer of its own) */
+    char shorter[DISP_NAME_MAX];
+    memset(shorter, 'm', DISP_NAME_MAX - 1);
+    shorter[DISP_NAME_MAX - 1] = '\0';
+    cr_assert_eq(disp_register(&t, shorter, h_add), 0, "DISP_NAME_MAX - 1 characters");
+    snprintf(line, sizeof line, "%s 5", shorter);
+    cr_assert_eq(disp_run_line(&t, &c, line, &result), 0);
+    cr_assert_eq(c.value, 12);
+    cr_assert_eq(c.calls, 2);
 }
 
 /* --- the ops table: the same scenario on every engine --- */
