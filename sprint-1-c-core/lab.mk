@@ -16,8 +16,9 @@
 #                          on a test's name (suite/test for Criterion tests,
 #                          the file name for a script test, which counts as one
 #                          test); `default` matches every test; the last
-#                          matching entry wins. Here: 62 Criterion tests and the
-#                          gdb script, 80 points.
+#                          matching entry wins. Here: 77 Criterion tests (19
+#                          of them dynarray/*, worth 2) and the gdb script (3),
+#                          99 points.
 #   GRADE_TIMEOUT          seconds per test (wall clock), GRADE_MEM_MB its memory.
 #   GRADE_MEMCHECK_POINTS  the "memcheck" item: the passing tests run again under
 #                          Valgrind; clean = these points times the fraction of
@@ -29,7 +30,7 @@
 #                          the reference's instructions (= 0.8x its speed),
 #                          falling linearly to 0 at 3x; 0 if its output differs
 #                          from the reference's.
-# Total: 80 (tests) + 10 (memcheck) + 10 (performance) = 100.
+# Total: 99 (tests) + 10 (memcheck) + 10 (performance) = 119.
 #
 # This lab has no engine, so no conformance configurations.
 STUDENT_FILES := pointers.c dynarray.c padding.c vec128.c dispatch.c

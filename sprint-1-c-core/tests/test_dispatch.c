@@ -6,6 +6,11 @@
  * engines behind one front end). The set tests run the same scenario on
  * every engine of the registry, which is how common/'s conformance suite
  * runs one set of cases on every kv engine.
+ *
+ * The test allocator (alloc_fail.h) fails the Nth allocation on demand:
+ * set_open() and set_add() run with each of their allocations failing in
+ * turn, on every engine, and must return -ENOMEM with the set unchanged
+ * and no block leaked (af_live()).
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -13,6 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_fail.h"
 #include "dispatch.h"
 
 /* --- handlers for the dispatcher tests: ctx is a struct calc --- */
@@ -184,6 +190,16 @@ Test(dispatch, run_line_name_of_maximum_length)
     snprintf(line, sizeof line, "%sm 7", name);
     cr_assert_eq(disp_run_line(&t, &c, line, &result), -ENOENT, "one character longer");
     cr_assert_eq(c.calls, 1);
+    /* and one character shorter: a prefix of the longest name (a registered
+     * name is borrowed, so it gets a buffer of its own) */
+    char shorter[DISP_NAME_MAX];
+    memset(shorter, 'm', DISP_NAME_MAX - 1);
+    shorter[DISP_NAME_MAX - 1] = '\0';
+    cr_assert_eq(disp_register(&t, shorter, h_add), 0, "DISP_NAME_MAX - 1 characters");
+    snprintf(line, sizeof line, "%s 5", shorter);
+    cr_assert_eq(disp_run_line(&t, &c, line, &result), 0);
+    cr_assert_eq(c.value, 12);
+    cr_assert_eq(c.calls, 2);
 }
 
 /* --- the ops table: the same scenario on every engine --- */
@@ -292,4 +308,175 @@ Test(set_ops, strings_are_copied)
     cr_assert_eq(set_contains(s, "temp"), 1, "the set kept its own copy");
     cr_assert_eq(set_contains(s, "changed"), 0);
     set_close(s);
+}
+
+Test(dispatch, register_all_fills_table_exactly)
+{
+    static char names[DISP_MAX + 1][16];
+    for (int i = 0; i <= DISP_MAX; i++)
+        snprintf(names[i], sizeof names[i], "c%d", i);
+    const struct disp_ops last3[] = {{names[DISP_MAX - 3], h_dummy},
+                                     {names[DISP_MAX - 2], h_dummy},
+                                     {names[DISP_MAX - 1], h_dummy},
+                                     {NULL, NULL}};
+    disp_table t;
+    disp_init(&t);
+    for (int i = 0; i < DISP_MAX - 3; i++)
+        cr_assert_eq(disp_register(&t, names[i], h_dummy), 0);
+    cr_assert_eq(disp_register_all(&t, last3), 0, "three entries fill the table to DISP_MAX");
+    cr_assert_eq(t.count, DISP_MAX);
+    cr_assert_not_null(disp_find(&t, names[DISP_MAX - 1]));
+    const struct disp_ops one[] = {{names[DISP_MAX], h_dummy}, {NULL, NULL}};
+    cr_assert_eq(disp_register_all(&t, one), -ENOSPC, "one past DISP_MAX");
+    cr_assert_eq(t.count, DISP_MAX);
+
+    /* One entry too many: nothing of the three stays. */
+    disp_init(&t);
+    for (int i = 0; i < DISP_MAX - 2; i++)
+        cr_assert_eq(disp_register(&t, names[i + 3], h_dummy), 0);
+    const struct disp_ops first3[] = {
+        {names[0], h_dummy}, {names[1], h_dummy}, {names[2], h_dummy}, {NULL, NULL}};
+    cr_assert_eq(disp_register_all(&t, first3), -ENOSPC, "the third entry does not fit");
+    cr_assert_eq(t.count, DISP_MAX - 2, "rolled back");
+    for (int i = 0; i < 3; i++)
+        cr_assert_null(disp_find(&t, names[i]), "%s was rolled back", names[i]);
+    cr_assert_eq(disp_register(&t, names[0], h_dummy), 0, "DISP_MAX - 1 entries");
+    cr_assert_eq(disp_register(&t, names[1], h_dummy), 0, "DISP_MAX entries");
+    cr_assert_eq(disp_register(&t, names[2], h_dummy), -ENOSPC);
+}
+
+Test(dispatch, format_error_buffer_boundaries)
+{
+    /* The message is 40 bytes; buffers of 39, 40 (the NUL one past the
+     * end), 41 (exact fit), 42 bytes, and 0 and 1: truncated, terminated,
+     * never written past size, always returning the full length. */
+    const char *full = "unknown command 'psh' (known: push, pop)";
+    size_t len = strlen(full);
+    disp_table t;
+    disp_init(&t);
+    cr_assert_eq(disp_register(&t, "push", h_dummy), 0);
+    cr_assert_eq(disp_register(&t, "pop", h_dummy), 0);
+    size_t sizes[] = {0, 1, len - 1, len, len + 1, len + 2};
+    for (size_t k = 0; k < sizeof sizes / sizeof sizes[0]; k++) {
+        size_t size = sizes[k];
+        char buf[64];
+        memset(buf, '#', sizeof buf);
+        size_t n = disp_format_error(&t, -ENOENT, "psh", buf, size);
+        cr_assert_eq(n, len, "size %zu: returned %zu, want the full length %zu", size, n, len);
+        if (size > 0) {
+            size_t kept = len < size ? len : size - 1;
+            cr_assert(strncmp(buf, full, kept) == 0 && buf[kept] == '\0',
+                      "size %zu: want the first %zu bytes and a NUL", size, kept);
+        }
+        for (size_t i = size; i < sizeof buf; i++)
+            cr_assert_eq(buf[i], '#', "size %zu: byte %zu, past the buffer, written", size, i);
+    }
+}
+
+/* --- allocation failure in the ops-table engines --- */
+
+struct open_case {
+    const char *engine;
+    char msg[160];
+};
+
+/* One set_open under the failure loop: -ENOMEM, *out untouched, no leak; or a set. */
+static int open_body(void *arg, uint64_t n)
+{
+    struct open_case *c = arg;
+    static set_db *const sentinel = (set_db *)&sentinel;
+    set_db *s = sentinel;
+    size_t live = af_live();
+    int rc = set_open(c->engine, &s);
+    bool hit = af_hit();
+    const char *bad = NULL;
+    if (rc == 0) {
+        set_close(s);
+        bad = hit ? "returned 0 although an allocation failed" : NULL;
+    } else if (rc != -ENOMEM || !hit) {
+        bad = "did not return -ENOMEM for the failed allocation";
+    } else if (s != sentinel) {
+        bad = "changed *out although it failed";
+    } else if (af_live() != live) {
+        bad = "leaked what it had allocated before the failure";
+    }
+    if (!bad)
+        return 0;
+    snprintf(c->msg, sizeof c->msg, "set_open(\"%s\") with allocation %llu failing: %d, %s",
+             c->engine, (unsigned long long)n, rc, bad);
+    return 1;
+}
+
+Test(set_ops, open_allocation_failure_loop)
+{
+    for (const char *const *e = set_engine_names(); *e; e++) {
+        struct open_case c = {*e, ""};
+        size_t live = af_live();
+        uint64_t runs = 0;
+        cr_assert_eq(af_fail_loop(open_body, &c, 10, &runs), 0, "%s", c.msg);
+        cr_assert_geq(runs, 3, "%s: the handle and the engine's state are two allocations", *e);
+        cr_assert_eq(af_live(), live);
+    }
+    AF_NO_LEAKS();
+}
+
+struct add_case {
+    set_db *s;
+    const char *engine;
+    char word[16];
+    unsigned failures;
+    char msg[200];
+};
+
+/* One set_add under the failure loop: -ENOMEM with the set unchanged, or added. */
+static int add_body(void *arg, uint64_t n)
+{
+    struct add_case *c = arg;
+    size_t size = set_size(c->s);
+    int rc = set_add(c->s, c->word);
+    bool hit = af_hit();
+    const char *bad = NULL;
+    if (rc == 1)
+        bad = hit ? "added although an allocation failed" : NULL;
+    else if (rc != -ENOMEM || !hit)
+        bad = "did not return -ENOMEM for the failed allocation";
+    else if (set_size(c->s) != size)
+        bad = "changed the size although it failed";
+    else if (set_contains(c->s, c->word) != 0)
+        bad = "holds the string although it failed";
+    else
+        c->failures++;
+    if (!bad)
+        return 0;
+    snprintf(c->msg, sizeof c->msg, "%s: add \"%s\" to %zu strings, allocation %llu failing: %d, %s",
+             c->engine, c->word, size, (unsigned long long)n, rc, bad);
+    return 1;
+}
+
+Test(set_ops, add_allocation_failure_loop)
+{
+    /* 20 adds on each engine: the array engine's array grows at 0, 4, 8 and
+     * 16 strings, and every add copies its string. Leaks show after
+     * set_close(): every block the engine made must be gone. */
+    for (const char *const *e = set_engine_names(); *e; e++) {
+        size_t live = af_live();
+        struct add_case c = {.engine = *e};
+        cr_assert_eq(set_open(*e, &c.s), 0);
+        for (int i = 0; i < 20; i++) {
+            snprintf(c.word, sizeof c.word, "w%d", i);
+            uint64_t runs = 0;
+            cr_assert_eq(af_fail_loop(add_body, &c, 10, &runs), 0, "%s", c.msg);
+            cr_assert_geq(runs, 2, "%s: an add allocates at least the copy", *e);
+            cr_assert_eq(set_size(c.s), (size_t)i + 1);
+        }
+        cr_assert_geq(c.failures, 24, "%s: failed adds: %u", *e, c.failures);
+        for (int i = 0; i < 20; i++) {
+            snprintf(c.word, sizeof c.word, "w%d", i);
+            cr_assert_eq(set_contains(c.s, c.word), 1, "%s: %s", *e, c.word);
+        }
+        set_close(c.s);
+        cr_assert_eq(af_live(), live, "%s: %zu blocks leaked by failed adds", *e,
+                     af_live() - live);
+    }
+    AF_NO_LEAKS();
 }

@@ -12,6 +12,16 @@
  * the allocation fails even with memory overcommit. AddressSanitizer
  * aborts on such requests unless allocator_may_return_null is set, which
  * __asan_default_options() below does (ignored in other builds).
+ *
+ * The later tests use the test allocator (alloc_fail.h): the Nth
+ * allocation fails on demand, so every growth and every shrink runs with
+ * its realloc failing (the malloc-failure loop), and af_count() shows
+ * whether a call reached the allocator at all. A failing call must leave
+ * len, cap and the data pointer as they were; a size whose byte count
+ * would overflow must be refused before any allocation. Those tests arm a
+ * failure even where the right code allocates nothing, so that wrong code
+ * which requests a wrapped-around size gets NULL instead of corrupting
+ * memory: the test then fails on its assertion, not by a crash.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -19,6 +29,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "alloc_fail.h"
 #include "dynarray.h"
 
 const char *__asan_default_options(void);
@@ -339,4 +350,285 @@ Test(dynarray, allocation_failure_leaves_array_unchanged)
     cr_assert_eq(da_len(&b), 9);
     assert_ints(&b, (int[]){0, 1, 2, 3, 4, 5, 6, 7, 8}, 9);
     da_free(&b);
+}
+
+/* What a failing call must not change, and how much it may allocate. */
+struct da_snap {
+    void *data;
+    size_t len, cap;
+    uint64_t allocs; /* af_count() */
+    size_t live;     /* af_live() */
+};
+
+static struct da_snap snap(const da_array *a)
+{
+    return (struct da_snap){a->data, a->len, a->cap, af_count(), af_live()};
+}
+
+/* Assert that a failed call left a as s recorded it and allocated nothing. */
+static void assert_untouched(const da_array *a, struct da_snap s, const char *what)
+{
+    cr_assert_eq(a->len, s.len, "%s: len %zu, was %zu", what, a->len, s.len);
+    cr_assert_eq(a->cap, s.cap, "%s: cap %zu, was %zu", what, a->cap, s.cap);
+    cr_assert_eq(a->data, s.data, "%s: the data pointer changed (a reallocation)", what);
+    cr_assert_eq(af_count(), s.allocs, "%s: a failing call reached the allocator %llu times", what,
+                 (unsigned long long)(af_count() - s.allocs));
+    cr_assert_eq(af_live(), s.live, "%s: live blocks %zu, were %zu", what, af_live(), s.live);
+}
+
+Test(dynarray, failed_calls_on_full_array_change_nothing)
+{
+    /* A full array: the next insert must grow, unless it fails first. */
+    da_array a = DA_INIT(int);
+    push_range(&a, DA_MIN_CAP);
+    cr_assert_eq(da_cap(&a), DA_MIN_CAP, "full: len == cap");
+    struct da_snap s = snap(&a);
+    int v = 99, out = 1234;
+    cr_assert_eq(da_insert(&a, DA_MIN_CAP + 1, &v), -ERANGE, "insert at len + 1");
+    assert_untouched(&a, s, "insert at len + 1 into a full array");
+    cr_assert_eq(da_insert(&a, SIZE_MAX, &v), -ERANGE);
+    assert_untouched(&a, s, "insert at SIZE_MAX into a full array");
+    cr_assert_eq(da_insert(&a, 0, NULL), -EINVAL);
+    assert_untouched(&a, s, "insert of NULL into a full array");
+    cr_assert_eq(da_push(&a, NULL), -EINVAL);
+    assert_untouched(&a, s, "push of NULL onto a full array");
+    cr_assert_eq(da_set(&a, DA_MIN_CAP, &v), -ERANGE);
+    cr_assert_eq(da_get(&a, DA_MIN_CAP, &out), -ERANGE);
+    cr_assert_eq(da_remove(&a, DA_MIN_CAP, &out), -ERANGE);
+    cr_assert_eq(out, 1234, "out untouched by failed calls");
+    cr_assert_eq(da_set_capacity(&a, DA_MIN_CAP - 1), -EINVAL, "below len");
+    assert_untouched(&a, s, "set/get/remove past the end, capacity below len");
+    assert_ints(&a, (int[]){0, 1, 2, 3, 4, 5, 6, 7}, DA_MIN_CAP);
+
+    /* A roomy array: any removal would shrink it, but not a failed one. */
+    cr_assert_eq(da_reserve(&a, 64), 0);
+    cr_assert_eq(da_cap(&a), 64);
+    s = snap(&a);
+    cr_assert_eq(da_remove(&a, DA_MIN_CAP, &out), -ERANGE);
+    assert_untouched(&a, s, "remove at len, len <= cap / 4");
+    da_clear(&a);
+    s = snap(&a);
+    cr_assert_eq(da_pop(&a, &out), -ERANGE);
+    assert_untouched(&a, s, "pop of an empty array of capacity 64");
+    cr_assert_eq(da_remove(&a, 0, &out), -ERANGE);
+    assert_untouched(&a, s, "remove from an empty array of capacity 64");
+    cr_assert_eq(out, 1234);
+    da_free(&a);
+}
+
+/* elem_size values for which DA_MIN_CAP elements take more than size_t can
+ * count: the product wraps around to 0, 8 and 24 bytes. */
+static const size_t wrapping_elem[] = {(size_t)1 << 61, ((size_t)1 << 61) + 1,
+                                       ((size_t)1 << 62) + 3};
+
+/* Call op with the first allocation armed to fail; assert -EOVERFLOW and no allocation. */
+#define ASSERT_OVERFLOW(a, call, what, ...)                                                        \
+    do {                                                                                           \
+        struct da_snap s_ = snap(a);                                                               \
+        af_fail_at(1);                                                                             \
+        int rc_ = (call);                                                                          \
+        size_t asked_ = af_last_size();                                                            \
+        af_fail_at(0);                                                                             \
+        char what_[160];                                                                           \
+        snprintf(what_, sizeof what_, what, __VA_ARGS__);                                          \
+        cr_assert_eq(rc_, -EOVERFLOW, "%s: %d, want -EOVERFLOW%s%zu bytes", what_, rc_,            \
+                     af_count() != s_.allocs ? "; it requested a wrapped-around size: " : "; ",    \
+                     asked_);                                                                      \
+        assert_untouched(a, s_, what_);                                                            \
+    } while (0)
+
+Test(dynarray, size_overflow_refused_in_every_growing_call)
+{
+    char elem[1] = {0}; /* never read: every call fails before copying */
+    for (size_t k = 0; k < sizeof wrapping_elem / sizeof wrapping_elem[0]; k++) {
+        size_t e = wrapping_elem[k];
+        da_array a;
+        cr_assert_eq(da_init(&a, e), 0, "elem_size %zu <= DA_MAX_BYTES", e);
+        ASSERT_OVERFLOW(&a, da_push(&a, elem), "push, elem_size %zu", e);
+        ASSERT_OVERFLOW(&a, da_insert(&a, 0, elem), "insert, elem_size %zu", e);
+        ASSERT_OVERFLOW(&a, da_reserve(&a, DA_MIN_CAP), "reserve(8), elem_size %zu", e);
+        ASSERT_OVERFLOW(&a, da_set_capacity(&a, DA_MIN_CAP), "set_capacity(8), elem_size %zu", e);
+        cr_assert_null(a.data);
+    }
+
+    da_array b = DA_INIT(int);
+    push_range(&b, 3);
+    /* 4 * n wraps to 4, to 0; the last one does not wrap but exceeds DA_MAX_BYTES */
+    size_t counts[] = {SIZE_MAX / 4 + 2, SIZE_MAX / 4 + 1, DA_MAX_BYTES / 4 + 1, SIZE_MAX};
+    for (size_t k = 0; k < sizeof counts / sizeof counts[0]; k++) {
+        ASSERT_OVERFLOW(&b, da_reserve(&b, counts[k]), "reserve(%zu) of ints", counts[k]);
+        ASSERT_OVERFLOW(&b, da_set_capacity(&b, counts[k]), "set_capacity(%zu) of ints",
+                        counts[k]);
+    }
+    assert_ints(&b, (int[]){0, 1, 2}, 3);
+
+    /* The largest capacity is allowed: the request reaches the allocator
+     * (failed here by the test allocator) with exactly that many bytes. */
+    size_t maxcap = DA_MAX_BYTES / sizeof(int);
+    struct da_snap s = snap(&b);
+    af_fail_at(1);
+    int rc = da_reserve(&b, maxcap);
+    bool hit = af_hit();
+    af_fail_at(0);
+    cr_assert_eq(rc, -ENOMEM, "reserve(DA_MAX_BYTES / 4) is not an overflow: %d", rc);
+    cr_assert(hit);
+    cr_assert_eq(af_last_size(), maxcap * sizeof(int), "asked for %zu bytes, want %zu",
+                 af_last_size(), maxcap * sizeof(int));
+    s.allocs = af_count();
+    assert_untouched(&b, s, "failed reserve(DA_MAX_BYTES / 4)");
+    da_free(&b);
+
+    /* The largest element: one fits in DA_MAX_BYTES, two do not. */
+    da_array c;
+    cr_assert_eq(da_init(&c, DA_MAX_BYTES + 1), -EINVAL);
+    cr_assert_eq(da_init(&c, DA_MAX_BYTES), 0);
+    af_fail_at(1);
+    rc = da_reserve(&c, 1);
+    hit = af_hit();
+    af_fail_at(0);
+    cr_assert_eq(rc, -ENOMEM, "one element of DA_MAX_BYTES bytes is not an overflow: %d", rc);
+    cr_assert(hit && af_last_size() == DA_MAX_BYTES);
+    ASSERT_OVERFLOW(&c, da_reserve(&c, 2), "reserve(2) of %s", "DA_MAX_BYTES-byte elements");
+}
+
+/* One call of the allocation-failure loop over a growing operation. */
+enum grow_op { OP_PUSH, OP_INSERT, OP_RESERVE, OP_SET_CAPACITY };
+
+struct grow_case {
+    da_array *a;
+    enum grow_op op;
+    size_t idx;     /* OP_INSERT: where; OP_RESERVE, OP_SET_CAPACITY: the capacity */
+    int val;        /* OP_PUSH, OP_INSERT: the element */
+    int model[256]; /* what the array holds */
+    size_t mlen;
+    unsigned failures; /* runs that failed as they should */
+    char msg[200];
+};
+
+static const char *const op_names[] = {"push", "insert", "reserve", "set_capacity"};
+
+static int grow_body(void *arg, uint64_t n)
+{
+    struct grow_case *g = arg;
+    da_array *a = g->a;
+    struct da_snap s = snap(a);
+    int rc = -1;
+    switch (g->op) {
+    case OP_PUSH: rc = da_push(a, &g->val); break;
+    case OP_INSERT: rc = da_insert(a, g->idx, &g->val); break;
+    case OP_RESERVE: rc = da_reserve(a, g->idx); break;
+    case OP_SET_CAPACITY: rc = da_set_capacity(a, g->idx); break;
+    }
+    bool hit = af_hit();
+    const char *op = op_names[g->op];
+    if (rc == 0 && hit)
+        snprintf(g->msg, sizeof g->msg, "%s at len %zu: allocation %llu failed, yet it returned 0",
+                 op, s.len, (unsigned long long)n);
+    else if (rc == 0)
+        return 0; /* the loop ends: this run reached no failure */
+    else if (rc != -ENOMEM || !hit)
+        snprintf(g->msg, sizeof g->msg, "%s at len %zu, allocation %llu failing: %d (hit %d)", op,
+                 s.len, (unsigned long long)n, rc, hit);
+    else if (a->len != s.len || a->cap != s.cap || a->data != s.data)
+        snprintf(g->msg, sizeof g->msg,
+                 "failed %s: len %zu cap %zu data %p, were len %zu cap %zu data %p", op, a->len,
+                 a->cap, a->data, s.len, s.cap, s.data);
+    else if (af_live() != s.live)
+        snprintf(g->msg, sizeof g->msg, "failed %s: %zu live blocks, were %zu (a leak)", op,
+                 af_live(), s.live);
+    else if (a->len && memcmp(a->data, g->model, a->len * sizeof(int)) != 0)
+        snprintf(g->msg, sizeof g->msg, "failed %s changed the elements", op);
+    else {
+        g->failures++;
+        return 0;
+    }
+    return 1;
+}
+
+/* Run one operation under the failure loop, then apply it to the model. */
+static void grow_step(struct grow_case *g, enum grow_op op, size_t idx, int val)
+{
+    uint64_t runs = 0;
+    g->op = op;
+    g->idx = idx;
+    g->val = val;
+    g->msg[0] = '\0';
+    int rc = af_fail_loop(grow_body, g, 10, &runs);
+    cr_assert_eq(rc, 0, "%s", g->msg);
+    if (op == OP_PUSH)
+        g->model[g->mlen++] = val;
+    if (op == OP_INSERT) {
+        memmove(&g->model[idx + 1], &g->model[idx], (g->mlen - idx) * sizeof(int));
+        g->model[idx] = val;
+        g->mlen++;
+    }
+    assert_ints(g->a, g->model, g->mlen);
+}
+
+Test(dynarray, allocation_failure_loop_every_growth)
+{
+    da_array a = DA_INIT(int);
+    static struct grow_case g;
+    g.a = &a;
+    size_t live = af_live();
+    for (int i = 0; i < 64; i++) /* grows at 0, 8, 16, 32 */
+        grow_step(&g, OP_PUSH, 0, i);
+    cr_assert_eq(da_cap(&a), 64);
+    grow_step(&g, OP_INSERT, 0, -1); /* full: grows, then shifts */
+    grow_step(&g, OP_INSERT, 40, -2);
+    grow_step(&g, OP_RESERVE, 200, 0);
+    cr_assert_eq(da_cap(&a), 200);
+    grow_step(&g, OP_SET_CAPACITY, g.mlen, 0); /* shrink to fit: a realloc too */
+    cr_assert_eq(da_cap(&a), g.mlen);
+    grow_step(&g, OP_PUSH, 0, -3); /* full again */
+    cr_assert_geq(g.failures, 8, "failed runs: %u", g.failures);
+    da_free(&a);
+    cr_assert_eq(af_live(), live, "blocks left after da_free: %zu", af_live() - live);
+    AF_NO_LEAKS();
+}
+
+Test(dynarray, failed_shrink_keeps_element_and_block)
+{
+    /* The shrinking realloc of a removal may fail: the removal has still
+     * happened and succeeded, and the array keeps its larger block (the
+     * documented best effort); it must neither report an error for a removal
+     * it made nor lose or shrink the block it could not replace. */
+    da_array a = DA_INIT(int);
+    push_range(&a, 64);
+    cr_assert_eq(da_cap(&a), 64);
+    size_t live = af_live(), cap = 64;
+    unsigned failed = 0;
+    for (int i = 63; i >= 0; i--) {
+        bool fail = i % 2 == 0, shrinks = cap > DA_MIN_CAP && (size_t)i <= cap / 4;
+        void *data = a.data;
+        int v = -1;
+        if (fail)
+            af_fail_at(1);
+        int rc = i % 4 < 2 ? da_pop(&a, &v) : da_remove(&a, (size_t)i, &v);
+        bool hit = af_hit();
+        af_fail_at(0);
+        cr_assert_eq(rc, 0, "removing element %d%s: %d", i,
+                     hit ? " with the shrinking realloc failing" : "", rc);
+        cr_assert_eq(v, i);
+        cr_assert_eq(da_len(&a), (size_t)i);
+        if (fail && shrinks) {
+            cr_assert(hit, "len %d <= cap %zu / 4: the removal should have tried to shrink", i,
+                      cap);
+            cr_assert_eq(da_cap(&a), cap, "a failed shrink keeps the capacity");
+            cr_assert_eq(a.data, data, "a failed shrink keeps the block");
+            failed++;
+        } else if (shrinks) {
+            cap = cap / 2 < DA_MIN_CAP ? DA_MIN_CAP : cap / 2;
+        }
+        cr_assert_eq(da_cap(&a), cap, "len %d: cap %zu, want %zu", i, da_cap(&a), cap);
+        cr_assert_eq(af_live(), live, "len %d: %zu live blocks, want %zu", i, af_live(), live);
+        if (i > 0) {
+            int w;
+            cr_assert_eq(da_get(&a, (size_t)i - 1, &w), 0);
+            cr_assert_eq(w, i - 1, "the elements below survive");
+        }
+    }
+    cr_assert_geq(failed, 3, "shrinks that failed: %u", failed);
+    da_free(&a);
+    AF_NO_LEAKS();
 }

@@ -200,3 +200,65 @@ Test(padding, table_is_complete)
         total += pad_padding_bytes(&all[i]);
     cr_assert_eq(total, 16 + 0 + 7 + 3 + 7 + 3 + 1 + 0, "sum of every struct's padding");
 }
+
+Test(padding, member_count_boundaries)
+{
+    /* pad_sorted_size takes up to PAD_MAX_MEMBERS members: 31 and 32 work,
+     * 33 is refused. Members of size == alignment (1, 2, 4, 8, repeating)
+     * pack without any padding once sorted, so the answer is the sum of the
+     * sizes (a multiple of 8 here). */
+    pad_member m[PAD_MAX_MEMBERS + 1];
+    size_t sum[PAD_MAX_MEMBERS + 2] = {0};
+    for (size_t i = 0; i < PAD_MAX_MEMBERS + 1; i++) {
+        size_t s = (size_t)1 << (i % 4);
+        m[i] = (pad_member){s, s};
+        sum[i + 1] = sum[i] + s;
+    }
+    cr_assert_eq(sum[PAD_MAX_MEMBERS - 1], 112);
+    cr_assert_eq(pad_sorted_size(m, PAD_MAX_MEMBERS - 1), 112, "PAD_MAX_MEMBERS - 1 members");
+    cr_assert_eq(pad_sorted_size(m, PAD_MAX_MEMBERS), 120, "exactly PAD_MAX_MEMBERS members");
+    cr_assert_eq(pad_sorted_size(m, PAD_MAX_MEMBERS + 1), 0, "one more is refused");
+    /* in declaration order the same 32 members need padding */
+    size_t offsets[PAD_MAX_MEMBERS + 1], align = 0;
+    cr_assert_eq(pad_compute_layout(m, PAD_MAX_MEMBERS + 1, offsets, &align), 136,
+                 "33 members: pad_compute_layout has no limit (8 groups of 16 bytes, a char)");
+    cr_assert_eq(offsets[PAD_MAX_MEMBERS], 128, "the 33rd member (a char) at 128");
+    cr_assert_eq(align, 8);
+
+    /* pad_members_of writes at most max members and returns how many there are. */
+    const pad_layout *bad = pad_find_layout("struct pad_bad");
+    cr_assert_not_null(bad);
+    for (size_t max = bad->nfields - 1; max <= bad->nfields + 1; max++) {
+        pad_member out[8];
+        for (size_t i = 0; i < 8; i++)
+            out[i] = (pad_member){99, 99};
+        cr_assert_eq(pad_members_of(bad, out, max), bad->nfields, "max %zu", max);
+        size_t written = max < bad->nfields ? max : bad->nfields;
+        for (size_t i = 0; i < 8; i++) {
+            if (i < written)
+                cr_assert(out[i].size == bad->fields[i].size && out[i].align == bad->fields[i].align,
+                          "max %zu: member %zu", max, i);
+            else
+                cr_assert(out[i].size == 99 && out[i].align == 99,
+                          "max %zu: out[%zu], past what fits, was written", max, i);
+        }
+        if (written == bad->nfields)
+            cr_assert_eq(pad_compute_layout(out, written, NULL, NULL), 32);
+    }
+}
+
+Test(padding, align_up_at_the_top_of_size_t)
+{
+    /* The header allows n up to SIZE_MAX - align + 1: the result is then the
+     * largest multiple of align, and no intermediate value may overflow or
+     * lose precision (a double cannot hold SIZE_MAX - 7). */
+    cr_assert_eq(pad_align_up(SIZE_MAX - 7, 8), SIZE_MAX - 7);
+    cr_assert_eq(pad_align_up(SIZE_MAX - 8, 8), SIZE_MAX - 7);
+    cr_assert_eq(pad_align_up(SIZE_MAX - 14, 8), SIZE_MAX - 7);
+    cr_assert_eq(pad_align_up(SIZE_MAX - 15, 16), SIZE_MAX - 15);
+    cr_assert_eq(pad_align_up(SIZE_MAX - 30, 16), SIZE_MAX - 15);
+    cr_assert_eq(pad_align_up(SIZE_MAX, 1), SIZE_MAX);
+    size_t half = (SIZE_MAX >> 1) + 1; /* the largest power of two */
+    cr_assert_eq(pad_align_up(half, half), half);
+    cr_assert_eq(pad_align_up(3, half), half);
+}

@@ -5,12 +5,18 @@
  * Each test checks values through the public API only, and each can fail
  * against an unfinished function (the starter kit's stubs fail them all).
  * Lists are freed with ptr_list_free() so `make memcheck` sees no leak.
+ *
+ * The test allocator (alloc_fail.h) makes allocations fail on demand and
+ * knows the size of every block, so the tests also check what happens when
+ * malloc fails (NULL or -ENOMEM, the list unchanged, nothing leaked) and
+ * that a string copy asked for room for its NUL, without a sanitizer.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "alloc_fail.h"
 #include "pointers.h"
 
 Test(pointers, swap_int)
@@ -186,4 +192,113 @@ Test(pointers, list_remove_head_middle_tail)
     cr_assert_null(head);
     cr_assert_eq(ptr_list_remove(&head, 2), -ENOENT);
     ptr_list_free(&head);
+}
+
+Test(pointers, strlcpy_every_size_boundary)
+{
+    /* Every buffer size from 1 to 10 with sources of every length up to
+     * size + 1: in particular size - 1 (fits exactly), size (the NUL would
+     * land one byte past the end) and size + 1. The buffer sits at the start
+     * of a larger array filled with '#': nothing past dstsize may change. */
+    const char *alphabet = "abcdefghijklmnop";
+    for (size_t size = 1; size <= 10; size++) {
+        for (size_t len = 0; len <= size + 1; len++) {
+            char src[32], buf[32];
+            memcpy(src, alphabet, len);
+            src[len] = '\0';
+            memset(buf, '#', sizeof buf);
+            size_t r = ptr_strlcpy(buf, src, size);
+            cr_assert_eq(r, len, "size %zu, source of %zu bytes: returned %zu", size, len, r);
+            size_t kept = len < size ? len : size - 1;
+            cr_assert(memcmp(buf, src, kept) == 0 && buf[kept] == '\0',
+                      "size %zu, source of %zu bytes: want the first %zu bytes and a NUL", size,
+                      len, kept);
+            for (size_t i = size; i < sizeof buf; i++)
+                cr_assert_eq(buf[i], '#',
+                             "size %zu, source of %zu bytes: byte %zu, past the buffer, written",
+                             size, len, i);
+        }
+    }
+}
+
+/* ptr_strdup_upper under the failure loop: NULL and nothing leaked, or the copy. */
+static int strdup_body(void *arg, uint64_t n)
+{
+    (void)n;
+    size_t live = af_live();
+    char *u = ptr_strdup_upper(arg);
+    bool hit = af_hit();
+    if (u) {
+        free(u);
+        return hit ? 1 : 0; /* a copy, although an allocation failed */
+    }
+    if (!hit)
+        return 2; /* NULL, although no allocation failed */
+    return af_live() != live ? 3 : 0;
+}
+
+Test(pointers, strdup_upper_block_size_and_failure)
+{
+    /* The copy needs strlen + 1 bytes: the test allocator knows how many
+     * were asked for, so a missing byte for the NUL is caught even where
+     * no sanitizer watches the heap. */
+    char longer[100];
+    memset(longer, 'q', sizeof longer - 1);
+    longer[sizeof longer - 1] = '\0';
+    const char *cases[] = {"", "a", "Hello, kv 42!", longer};
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        size_t len = strlen(cases[i]);
+        char *u = ptr_strdup_upper(cases[i]);
+        cr_assert_not_null(u, "copy of a %zu-byte string", len);
+        size_t block = af_size_of(u);
+        cr_assert_neq(block, SIZE_MAX, "the copy is a block from malloc");
+        cr_assert_geq(block, len + 1, "a %zu-byte block for a %zu-byte string and its NUL", block,
+                      len);
+        cr_assert_eq(strlen(u), len);
+        free(u);
+    }
+    uint64_t runs = 0;
+    int rc = af_fail_loop(strdup_body, "Mixed Case", 10, &runs);
+    cr_assert_eq(rc, 0, "allocation failure: %s",
+                 rc == 1   ? "a copy returned although malloc failed"
+                 : rc == 2 ? "NULL returned although no allocation failed"
+                           : "a block leaked");
+    cr_assert_geq(runs, 2, "ptr_strdup_upper allocated nothing?");
+    AF_NO_LEAKS();
+}
+
+/* One push under the failure loop: -ENOMEM with the list unchanged, or the new head. */
+static int push_body(void *arg, uint64_t n)
+{
+    (void)n;
+    struct ptr_node **head = arg, *before = *head;
+    size_t len = ptr_list_len(before), live = af_live();
+    int rc = ptr_list_push_front(head, (int)len);
+    bool hit = af_hit();
+    if (rc == 0)
+        return hit ? 1 : (*head && (*head)->value == (int)len && (*head)->next == before ? 0 : 5);
+    if (rc != -ENOMEM || !hit)
+        return 2;
+    if (*head != before || ptr_list_len(*head) != len)
+        return 3;
+    return af_live() != live ? 4 : 0;
+}
+
+Test(pointers, list_push_front_allocation_failure)
+{
+    static const char *const why[] = {
+        "", "success although malloc failed", "not -ENOMEM, or no allocation failed",
+        "a failed push changed the list", "a failed push leaked", "the new node is not the head"};
+    struct ptr_node *head = NULL;
+    size_t live = af_live();
+    for (int i = 0; i < 4; i++) {
+        uint64_t runs = 0;
+        int rc = af_fail_loop(push_body, &head, 10, &runs);
+        cr_assert_eq(rc, 0, "push onto a list of %d: %s", i, why[rc < 6 && rc > 0 ? rc : 0]);
+        cr_assert_geq(runs, 2, "the push allocated nothing?");
+        cr_assert_eq(ptr_list_len(head), (size_t)i + 1);
+    }
+    ptr_list_free(&head);
+    cr_assert_eq(af_live(), live, "ptr_list_free left %zu blocks", af_live() - live);
+    AF_NO_LEAKS();
 }

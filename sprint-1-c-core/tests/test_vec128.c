@@ -6,6 +6,13 @@
  * alignment of every element of allocated arrays, union punning, and the
  * arithmetic. The float values are small integers and halves, so every
  * sum is exact and compared with ==.
+ *
+ * The allocation tests use the test allocator (alloc_fail.h): a count whose
+ * byte size overflows must be refused (EINVAL) before any allocation, and
+ * an aligned_alloc that fails must give NULL with errno ENOMEM and leak
+ * nothing. A failure is armed even where the right code allocates nothing,
+ * so wrong code that asks for a wrapped-around size gets NULL instead of a
+ * block too small for what it was asked.
  */
 #include <criterion/criterion.h>
 #include <errno.h>
@@ -13,6 +20,7 @@
 #include <stdint.h>
 #include <string.h>
 
+#include "alloc_fail.h"
 #include "vec128.h"
 
 _Static_assert(alignof(v128f) == 16, "v128f is 16-byte aligned");
@@ -196,4 +204,119 @@ Test(vec128, dot_f32_with_tail_and_alignment_check)
     cr_assert_eq(v128_dot_f32(a + 4, b + 4, count, &got), 0, "16 bytes further is aligned");
     v128_free(a);
     v128_free(b);
+}
+
+/* The three allocators behind one signature. */
+static void *alloc_vectors(size_t n)
+{
+    return v128_alloc(n);
+}
+static void *alloc_floats(size_t n)
+{
+    return v128_alloc_f32(n);
+}
+static void *alloc_bytes(size_t n)
+{
+    return v128_alloc_bytes(n, NULL);
+}
+
+/* Call fn(n) with the first allocation armed to fail. want_errno EINVAL:
+ * refused before any allocation; ENOMEM: the request reached aligned_alloc
+ * with want_bytes bytes (and failed there). */
+static void armed_alloc(void *(*fn)(size_t), const char *what, size_t n, int want_errno,
+                        size_t want_bytes)
+{
+    uint64_t before = af_count();
+    af_fail_at(1);
+    errno = 0;
+    void *p = fn(n);
+    int err = errno;
+    bool hit = af_hit();
+    af_fail_at(0);
+    if (p)
+        v128_free(p);
+    cr_assert_null(p, "%s(%zu): a block although the size does not fit", what, n);
+    cr_assert_eq(err, want_errno, "%s(%zu): errno %d, want %d (%s)", what, n, err, want_errno,
+                 want_errno == EINVAL ? "the byte count overflows" : "the allocation failed");
+    if (want_errno == EINVAL) {
+        cr_assert_eq(af_count(), before,
+                     "%s(%zu): the overflow reached the allocator, asking for %zu bytes", what, n,
+                     af_last_size());
+    } else {
+        cr_assert(hit, "%s(%zu): no allocation was attempted", what, n);
+        cr_assert_eq(af_last_size(), want_bytes, "%s(%zu): asked for %zu bytes, want %zu", what,
+                     n, af_last_size(), want_bytes);
+    }
+}
+
+Test(vec128, alloc_count_overflow_at_every_boundary)
+{
+    const size_t top = SIZE_MAX - 15; /* the largest multiple of 16 */
+    /* v128_alloc: 16 bytes a vector; n * 16 wraps to 16, to 0, or fits exactly. */
+    armed_alloc(alloc_vectors, "v128_alloc", SIZE_MAX / 16 + 2, EINVAL, 0);
+    armed_alloc(alloc_vectors, "v128_alloc", SIZE_MAX / 16 + 1, EINVAL, 0);
+    armed_alloc(alloc_vectors, "v128_alloc", SIZE_MAX, EINVAL, 0);
+    armed_alloc(alloc_vectors, "v128_alloc", SIZE_MAX / 16, ENOMEM, top);
+    /* v128_alloc_f32: 4 bytes a float, then rounded up to 16. */
+    armed_alloc(alloc_floats, "v128_alloc_f32", SIZE_MAX / 4 + 5, EINVAL, 0);
+    armed_alloc(alloc_floats, "v128_alloc_f32", SIZE_MAX / 4 + 1, EINVAL, 0);
+    armed_alloc(alloc_floats, "v128_alloc_f32", top / 4 + 1, EINVAL, 0);
+    armed_alloc(alloc_floats, "v128_alloc_f32", top / 4, ENOMEM, top);
+    armed_alloc(alloc_floats, "v128_alloc_f32", top / 4 - 1, ENOMEM, top);
+    /* v128_alloc_bytes: the rounding itself overflows past top. */
+    armed_alloc(alloc_bytes, "v128_alloc_bytes", top + 1, EINVAL, 0);
+    armed_alloc(alloc_bytes, "v128_alloc_bytes", top, ENOMEM, top);
+    armed_alloc(alloc_bytes, "v128_alloc_bytes", top - 1, ENOMEM, top);
+}
+
+struct alloc_case {
+    void *(*fn)(size_t);
+    size_t n;
+};
+
+/* One allocation under the failure loop: NULL with ENOMEM and no leak, or a block. */
+static int alloc_body(void *arg, uint64_t n)
+{
+    (void)n;
+    struct alloc_case *c = arg;
+    size_t live = af_live();
+    errno = 0;
+    void *p = c->fn(c->n);
+    int err = errno;
+    bool hit = af_hit();
+    if (p) {
+        bool aligned = v128_is_aligned(p);
+        v128_free(p);
+        return hit ? 1 : aligned ? 0 : 5;
+    }
+    if (!hit)
+        return 2;
+    if (err != ENOMEM)
+        return 3;
+    return af_live() != live ? 4 : 0;
+}
+
+Test(vec128, alloc_failure_gives_null_and_enomem)
+{
+    static const char *const why[] = {"", "a block although the allocation failed",
+                                      "NULL although no allocation failed", "errno is not ENOMEM",
+                                      "a block leaked", "a misaligned block"};
+    struct {
+        const char *name;
+        struct alloc_case c;
+    } cases[] = {
+        {"v128_alloc_bytes(20)", {alloc_bytes, 20}},
+        {"v128_alloc(3)", {alloc_vectors, 3}},
+        {"v128_alloc_f32(5)", {alloc_floats, 5}},
+    };
+    size_t live = af_live();
+    for (size_t i = 0; i < sizeof cases / sizeof cases[0]; i++) {
+        uint64_t runs = 0;
+        int rc = af_fail_loop(alloc_body, &cases[i].c, 10, &runs);
+        cr_assert_eq(rc, 0, "%s with its allocation failing: %s", cases[i].name,
+                     why[rc > 0 && rc < 6 ? rc : 0]);
+        cr_assert_geq(runs, 2, "%s allocated nothing?", cases[i].name);
+    }
+    cr_assert_eq(af_live(), live);
+    AF_NO_LEAKS();
 }
