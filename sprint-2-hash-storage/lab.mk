@@ -44,8 +44,8 @@ STUDENT_FILES    := ht_chaining.c ht_linear.c ht_robinhood.c ht_swiss.c \
 #   XXH3 and key loops, and the dispatch), 30-37 in the shared-memory
 #   store's free lists and index; 38 (a read error taken for a torn tail
 #   at open), 39-40 (Robin Hood deletes in a run that wraps past the end of
-#   the array, during a migration and after) close gaps buggy submissions
-#   slipped through.
+#   the array, during a migration and after), 41 (the longest key refused
+#   by the record decoder) close gaps buggy submissions slipped through.
 # Script sub-cases: the scripts of GRADE_SCRIPT_CASES print one line
 #   `CASE <sub>: PASS|FAIL` per independent check and are graded case by case
 #   (`<script>/<sub>`, 1 point each, listed by `<script> --list`): the qemu
