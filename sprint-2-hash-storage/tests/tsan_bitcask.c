@@ -82,6 +82,11 @@ static void *writer(void *arg)
         int rc = kv_put(db, k, key_of(id, k), v, val_of(id, ver, v));
         if (rc != KV_OK)
             fail("put of key %u failed: %llu", id, (unsigned long long)-rc);
+        /* every 500 puts, wait for a merge and some gets since: they interleave,
+           however the threads are scheduled */
+        while (ver % 500 == 0 && atomic_load(&bad_reads) == 0 &&
+               (atomic_load(&merges_done) < ver / 500 || atomic_load(&gets_done) < ver / 50))
+            sched_yield();
     }
     atomic_store(&writing, false);
     return NULL;
