@@ -239,6 +239,16 @@ static void big_check(kv_db *db, const char *what)
 
 Test(bitcask_openio, merged_store_with_hint_files)
 {
+    kv_env *env = merged_store();
+    kv_db *db = bt_open(env, "max_file_size=1K");
+    bc_info info;
+
+    BT_OK(bc_info_get(db, &info));
+    cr_assert(info.hint_files > 0 && info.scanned_files > 0,
+              "the store loads %llu files from hint files and scans %llu: want both",
+              (unsigned long long)info.hint_files, (unsigned long long)info.scanned_files);
+    BT_OK(kv_close(db));
+    kv_env_free(env);
     every_read_fails("bitcask", "max_file_size=1K", merged_store, KV_OK, merged_check);
 }
 
