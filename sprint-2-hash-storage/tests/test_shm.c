@@ -490,4 +490,18 @@ Test(shm, limits_at_max_minus_one_max_and_max_plus_one)
     cr_assert_null(db);
     db = tu_open_at(tu_path(1, "v0"), "max_value=64M");
     TU_OK(kv_close(db));
+    /* the lock stripes: KVSHM_MAX_SHARDS of them work, one more is refused */
+    db = NULL;
+    TU_RC(kv_open("shm", tu_path(1, "s1"), "shards=257", &db), KV_EINVAL);
+    db = tu_open_at(tu_path(1, "s0"), "shards=256,max_key=4,max_value=4");
+    for (unsigned i = 0; i < 2000; i++) { /* every stripe gets keys */
+        unsigned char k[4] = {(unsigned char)i, (unsigned char)(i >> 8), 7, 9};
+        TU_OK(kv_put(db, k, 4, k, 4));
+    }
+    lc_limits(db, 4, 4, false, "shards=256");
+    for (unsigned i = 0; i < 2000; i++) {
+        unsigned char k[4] = {(unsigned char)i, (unsigned char)(i >> 8), 7, 9};
+        lc_expect(db, k, 4, k, 4, "shards=256");
+    }
+    TU_OK(kv_close(db));
 }
