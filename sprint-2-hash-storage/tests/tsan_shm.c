@@ -30,6 +30,7 @@
  * TSAN_SHM_OPS sets each thread's operations (default 20000). Prints one
  * line per check and "N passed, N failed".
  */
+#include <dirent.h>
 #include <errno.h>
 #include <pthread.h>
 #include <stdatomic.h>
@@ -165,6 +166,29 @@ static unsigned churn(unsigned first, unsigned n)
     return atomic_load(&bad);
 }
 
+/* Remove @p path and everything below it (the store is a directory). */
+static void rmrf(const char *path)
+{
+    struct stat st;
+    DIR *d;
+    struct dirent *e;
+
+    if (lstat(path, &st) != 0)
+        return;
+    if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
+        while ((e = readdir(d)) != NULL) {
+            char sub[600];
+            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
+                snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) < (int)sizeof(sub))
+                rmrf(sub);
+        }
+        closedir(d);
+        rmdir(path);
+    } else {
+        unlink(path);
+    }
+}
+
 static int passed, failed;
 
 static void check(int ok, const char *what)
@@ -255,8 +279,7 @@ int main(void)
         check(0, "reopen the segment");
     }
 out_rmdir:
-    unlink(seg);
-    rmdir(dir);
+    rmrf(dir);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }
