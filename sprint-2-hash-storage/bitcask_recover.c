@@ -27,6 +27,11 @@
  * (and merge removes whole files, whose ids are never reused), so the
  * record stays true after the store is reopened and written; it is
  * ignored when damaged or when its file is gone.
+ *
+ * **Read errors.** A read that fails is neither a bad record nor a missing
+ * clean-close record: open fails with its status (KV_EIO) before it cuts
+ * or changes anything, and a later open with a working disk sees the whole
+ * store (tests/test_bitcask_openio.c fails every read of open in turn).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -38,18 +43,21 @@
 
 /* ---- the clean-close record ------------------------------------------------ */
 
-bool bc_clean_read(bc_db *db, uint32_t *id, uint64_t *len)
+int bc_clean_read(bc_db *db, uint32_t *id, uint64_t *len)
 {
     unsigned char r[BC_CLEAN_SIZE];
     size_t got = 0;
+    int rc = kv_file_pread(db->lock, r, sizeof(r), 0, &got);
 
-    if (kv_file_pread(db->lock, r, sizeof(r), 0, &got) != KV_OK || got != sizeof(r))
-        return false;
+    if (rc != KV_OK) /* not "no record": a torn tail cut on that guess could be acknowledged data */
+        return kv_fail(rc, "bitcask: cannot read the clean-close record: %s", kv_strerror(rc));
+    if (got != sizeof(r))
+        return KV_ENOTFOUND;
     if (kv_load_le32(r) != BC_CLEAN_MAGIC || kv_load_le32(r + 16) != kv_crc32c(0, r, 16))
-        return false;
+        return KV_ENOTFOUND;
     *id = kv_load_le32(r + 4);
     *len = kv_load_le64(r + 8);
-    return true;
+    return KV_OK;
 }
 
 int bc_clean_write(bc_db *db)
@@ -149,7 +157,10 @@ static int bad_record(bc_db *db, bc_scan *s, bc_file *bf, uint64_t bad, bool new
     if (!newest)
         return kv_fail(KV_ECORRUPT, "bitcask: bad record at offset %llu of immutable file %u",
                        (unsigned long long)bad, bf->id);
-    if (bc_clean_read(db, &cid, &clen) && cid == bf->id && bad < clen)
+    rc = bc_clean_read(db, &cid, &clen);
+    if (rc != KV_OK && rc != KV_ENOTFOUND)
+        return rc;
+    if (rc == KV_OK && cid == bf->id && bad < clen)
         return kv_fail(KV_ECORRUPT, "bitcask: bad record at offset %llu of file %u, "
                        "below its length %llu at the last clean close",
                        (unsigned long long)bad, bf->id, (unsigned long long)clen);

@@ -42,11 +42,24 @@ STUDENT_FILES    := ht_chaining.c ht_linear.c ht_robinhood.c ht_swiss.c \
 #   mutants/ holds the bugs of `make grade-tests`: 01-08 in the four
 #   collision strategies, 09-16 in the SIMD hash paths (the x86-64 CRC32C,
 #   XXH3 and key loops, and the dispatch), 30-37 in the shared-memory
-#   store's free lists and index.
+#   store's free lists and index; 38 (a read error taken for a torn tail
+#   at open), 39-40 (Robin Hood deletes in a run that wraps past the end of
+#   the array, during a migration and after), 41 (the longest key refused
+#   by the record decoder) close gaps buggy submissions slipped through.
+# Script sub-cases: the scripts of GRADE_SCRIPT_CASES print one line
+#   `CASE <sub>: PASS|FAIL` per independent check and are graded case by case
+#   (`<script>/<sub>`, 1 point each, listed by `<script> --list`): the qemu
+#   runs per ISA level and function (qemu_simd.sh/x86_64-sse42/crc32c, ...)
+#   and per group-match path and strategy (swiss_group_qemu.sh/neon/swiss,
+#   ...), the TSan runs per store (tsan_storage.sh/bitcask, .../shm). So a
+#   SIMD path that is wrong on one CPU costs that CPU's cases of that
+#   function, in proportion, not 1 point for all of them. The group-match
+#   cases check the port's given code: worth 0, like group/*.
 # Points: 1 for every test, except the tests an untouched starter kit passes
 #   (they check code the course gives: the front end's argument and option
 #   checks, the port's group match, the size-class arithmetic, the
-#   freestanding build of the stubs): they run and are reported, worth 0, so
+#   freestanding build of the stubs, the model engine's log under read
+#   errors): they run and are reported, worth 0, so
 #   the starter scores 0 and every point is earned by the student's code.
 #   `make grade-check` fails if a new test of this kind is left worth a point.
 GRADE_POINTS          := default:1 \
@@ -64,7 +77,9 @@ GRADE_POINTS          := default:1 \
     shm/path_rules:0 shm/size_classes:0 simd/env_portable_forces_the_portable_table:0 \
     simd/vectors_header_matches_libxxhash:0 \
     shm/segment_mode_follows_option:0 \
-    bitcask/second_open_is_busy_here_and_in_another_process:0 freestanding_check.sh:0
+    bitcask/second_open_is_busy_here_and_in_another_process:0 freestanding_check.sh:0 \
+    swiss_group_qemu.sh/*/group_match:0 bitcask_openio/model_log:0
+GRADE_SCRIPT_CASES    := qemu_simd.sh swiss_group_qemu.sh tsan_storage.sh
 GRADE_TIMEOUT         := 30
 GRADE_SCRIPT_TIMEOUT  := 600
 GRADE_MEMCHECK_POINTS := 20

@@ -15,15 +15,32 @@ The cases of a lab, and their names (the names GRADE_POINTS patterns match):
     conformance(CONFIG)/suite/test   a conformance test on one LAB_CONF_CONFIGS entry
     NAME                             a LAB_PLAIN_TESTS program (tests/NAME.c)
     NAME.sh                          a LAB_SCRIPT_TESTS script
+    NAME.sh/SUB                      a sub-case of a script of GRADE_SCRIPT_CASES
 
 A plain program or a script is one case: it passes when its closing line
 says `N passed, 0 failed` with N > 0 and it exits 0 (no partial credit: a
 starter kit's gdb script passes some checks by accident).
 
+Scripts with sub-cases. A script that checks many independent things (the
+qemu runs: each ISA level times each hash function) would make one point
+of all of them. A script named in the manifest's GRADE_SCRIPT_CASES is
+graded case by case instead:
+  - `sh SCRIPT --list` prints one line `CASE <sub>` per sub-case and runs
+    nothing; discovery reads the reference's list (a script that lists no
+    case stays one case, judged as above);
+  - a run prints `CASE <sub>: PASS` or `CASE <sub>: FAIL` for each;
+  - the grader runs the script once and judges each sub-case `NAME.sh/<sub>`
+    by its own line (the last one, at the start of a line): PASS passes;
+    FAIL, no line at all (the script crashed or stopped early), a timeout or
+    a sanitizer report fails it. The script's exit status and summary line
+    do not matter then: they sum up every sub-case.
+
 Interface
 ---------
-    discover(mani, bindir, run)          -> [Case]   (Criterion names from --list)
-    case.argv(bindir, labdir, root)      the command of the case in one build
+    discover(mani, bindir, run, labdir)  -> [Case]   (Criterion names and script
+                                                     sub-cases from --list)
+    case.argv(bindir, labdir)            the command of the case in one build
+    case.run_key()                       cases with the same key share one run
     judge_case(case, result)             -> (passed, reason)
     run_runner(box, argv, env, limits)   a whole Criterion binary with --json:
                                          -> ({name: PASSED|FAILED|ERRORED}, result)
@@ -53,13 +70,18 @@ CRIT_ARGS = ["--jobs", "1", "--color=never", "-S"]
 class Case:
     """One gradable test."""
 
-    def __init__(self, name, kind, binary, filt=None, config=None, script=None):
+    def __init__(self, name, kind, binary, filt=None, config=None, script=None, sub=None):
         self.name = name        # the name in results and GRADE_POINTS
         self.kind = kind        # "criterion", "plain" or "script"
         self.binary = binary    # file name in the build's bin dir (criterion, plain)
         self.filter = filt      # suite/test (criterion)
         self.config = config    # KV_CONF_ENGINE value (conformance)
         self.script = script    # path relative to the lab (script)
+        self.sub = sub          # the sub-case's name in the script's CASE lines (script)
+
+    def run_key(self):
+        """The sub-cases of one script share one run: its key; None for the rest."""
+        return ("script", self.script) if self.kind == "script" and self.sub else None
 
     def argv(self, bindir, labdir):
         if self.kind == "criterion":
@@ -117,8 +139,19 @@ def criterion_binaries(mani):
     return [os.path.splitext(os.path.basename(t))[0] for t in mani.get("LAB_TESTS", "").split()]
 
 
-def discover(mani, bindir, run):
-    """The cases of a lab; run(argv) -> output lists one binary's tests."""
+def script_cases(mani, script, run, labdir):
+    """The sub-case names a GRADE_SCRIPT_CASES script lists (`sh SCRIPT --list`),
+    [] for any other script."""
+    listed = mani.get("GRADE_SCRIPT_CASES", "").split()
+    if labdir is None or not (script in listed or os.path.basename(script) in listed):
+        return []
+    out = run(["sh", os.path.join(labdir, script), "--list"])
+    return re.findall(r"^CASE (\S+)\s*$", out, re.M)
+
+
+def discover(mani, bindir, run, labdir=None):
+    """The cases of a lab; run(argv) -> output lists one binary's tests (and,
+    with labdir, the sub-cases of the scripts of GRADE_SCRIPT_CASES)."""
     cases = []
     for b in criterion_binaries(mani):
         for n in parse_list(run([os.path.join(bindir, b), "--list"])):
@@ -134,7 +167,12 @@ def discover(mani, bindir, run):
         b = os.path.splitext(os.path.basename(t))[0]
         cases.append(Case(b, "plain", b))
     for s in mani.get("LAB_SCRIPT_TESTS", "").split():
-        cases.append(Case(os.path.basename(s), "script", None, script=s))
+        subs = script_cases(mani, s, run, labdir)
+        if not subs:
+            cases.append(Case(os.path.basename(s), "script", None, script=s))
+        for sub in subs:
+            cases.append(Case("%s/%s" % (os.path.basename(s), sub), "script", None, script=s,
+                              sub=sub))
     return cases
 
 
@@ -158,6 +196,8 @@ def judge_case(case, res):
     if res.timed_out:
         return False, "timed out after %.0f s" % res.elapsed
     san = len(SANITIZER.findall(res.output))
+    if case.kind == "script" and getattr(case, "sub", None):
+        return judge_sub_case(case, res, san)
     if case.kind == "criterion":
         m = None
         for m in SYNTH.finditer(res.output):
@@ -185,6 +225,21 @@ def judge_case(case, res):
         return False, sanitizer_reason(res.output)
     if res.rc != 0:
         return False, "%s with no failure reported" % res.describe()
+    return True, "passed"
+
+
+def judge_sub_case(case, res, san):
+    """(passed, reason) for one sub-case of a script run (see the top)."""
+    m = None
+    for m in re.finditer(r"^CASE %s: (PASS|FAIL)\b" % re.escape(case.sub), res.output, re.M):
+        pass
+    if m is None:
+        return False, "the script printed no 'CASE %s: PASS|FAIL' line (%s)" % (
+            case.sub, res.describe())
+    if m.group(1) != "PASS":
+        return False, "CASE %s: FAIL" % case.sub
+    if san:
+        return False, sanitizer_reason(res.output)
     return True, "passed"
 
 

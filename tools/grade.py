@@ -96,6 +96,7 @@ class Grader:
         self.timeout = float(self.cfg["GRADE_TIMEOUT"])
         self.mem = int(self.cfg["GRADE_MEM_MB"])
         self.times = []     # (phase, seconds) for the summary
+        self.shared_runs = {}  # Case.run_key() -> (Result, Limits): a script's sub-cases
         self._t = time.monotonic()
 
     def lap(self, phase):
@@ -157,7 +158,8 @@ class Grader:
         run = lambda argv: subprocess.run(argv, capture_output=True, text=True,
                                           env=dict(self.env, LANG="C")).stdout
         Sandbox.share(self.work)
-        cases = self.applicable(ctests.discover(self.mani, bindir, run), bindir)
+        cases = self.applicable(ctests.discover(self.mani, bindir, run,
+                                                os.path.join(ref, self.lab)), bindir)
         info = {"cases": ctests.to_json(cases), "bench": None}
         if self.cfg["GRADE_BENCH"]:
             prog = self.bench_argv(bdir)[0]
@@ -236,6 +238,18 @@ class Grader:
 
     # ---- tests ----------------------------------------------------------------
     def run_case(self, case, bindir, labdir, tree):
+        key = case.run_key()  # the sub-cases of a script: one run, judged case by case
+        if key is not None and key in self.shared_runs:
+            res, lim = self.shared_runs[key]
+        else:
+            res, lim = self.run_one(case, bindir, labdir, tree)
+            if key is not None:
+                self.shared_runs[key] = (res, lim)
+        passed, reason = ctests.judge_case(case, res)
+        return self._item(case, res, lim, passed, reason)
+
+    def run_one(self, case, bindir, labdir, tree):
+        """Run a case's command in the sandbox: (Result, Limits)."""
         t = self.timeout
         if case.kind != "criterion":
             t = float(self.cfg["GRADE_SCRIPT_TIMEOUT"] or 6 * self.timeout)
@@ -259,7 +273,9 @@ class Grader:
                                writable=[own] if own else ())
         if own:
             shutil.rmtree(own, ignore_errors=True)
-        passed, reason = ctests.judge_case(case, res)
+        return res, lim
+
+    def _item(self, case, res, lim, passed, reason):
         pts = kvlab.points_for(case.name, self.cfg["GRADE_POINTS"])
         text = reason + (" (%.2f s)" % res.elapsed)
         if res.truncated:

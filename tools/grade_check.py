@@ -25,7 +25,8 @@ mutants/ folder (or the labs named on the command line):
    of the tests that catch it — and the points lost on test items add up
    to those tests' GRADE_POINTS. A difference means that a test passes or
    fails depending on the tests run before it in the same process tree,
-   which is worth knowing. Script tests (which the grader also runs) and
+   which is worth knowing. Script tests and their sub-cases (which the
+   grader also runs, and grade-tests does not) and
    the memcheck and performance items are reported, not checked: a mutant
    may also cost them (memcheck scales with the test points earned).
 
@@ -70,9 +71,15 @@ def full_grade(root, lab, sub, jobs):
         shutil.rmtree(work, ignore_errors=True)
 
 
+def is_criterion(name):
+    """A Criterion test's name (suite/test, conformance(C)/suite/test), not a
+    script's sub-case (SCRIPT.sh/sub), a plain program's or an extra item's."""
+    return "/" in name and not name.split("/", 1)[0].endswith(".sh")
+
+
 def test_items(res):
     """{name: item} of the Criterion test items of a results dict."""
-    return {i["name"]: i for i in res["tests"] if "/" in i["name"]}
+    return {i["name"]: i for i in res["tests"] if is_criterion(i["name"])}
 
 
 def check_lab(root, lab, jobs, c, only=None):
@@ -106,7 +113,7 @@ def check_lab(root, lab, jobs, c, only=None):
         c.check(res["score"] == 0, "%s: the untouched starter scores 0 (%g)" % (lab, res["score"]))
         # A test worth 0 points checks given code (GRADE_POINTS): it may pass.
         unclean = ["%s: %s" % (i["name"], i["output"].split("\n")[0]) for i in res["tests"]
-                   if "/" in i["name"] and not i["output"].startswith(("failed", "memory leak"))
+                   if is_criterion(i["name"]) and not i["output"].startswith(("failed", "memory leak"))
                    and not (i["max_score"] == 0 and i["output"].startswith("passed"))]
         c.check(not unclean, "%s: every starter test fails by an assertion, none crashes"
                 % lab, "\n".join(unclean[:40]))
@@ -119,7 +126,7 @@ def check_lab(root, lab, jobs, c, only=None):
             lost = sum(i["max_score"] - i["score"] for i in items.values())
             want = sum(kvlab.points_for(n, cfg["GRADE_POINTS"]) for n in failed)
             others = ["%s %g/%g" % (i["name"].split(" ")[0], i["score"], i["max_score"])
-                      for i in res["tests"] if "/" not in i["name"]
+                      for i in res["tests"] if i["name"] not in items
                       and i["score"] < i["max_score"]]
             c.check(failed == expect and abs(lost - want) < 1e-9,
                     "%s: grading %s loses %g points, those of the %d tests that catch it "

@@ -459,9 +459,12 @@ int bc_recover(bc_db *db);
  * @param[in]  db   the store.
  * @param[out] id   the active file's id at the last clean close.
  * @param[out] len  its length then.
- * @return whether a valid record was found.
+ * @return KV_OK: a valid record was found; KV_ENOTFOUND: none (an empty,
+ *         short or damaged LOCK file: the store was not closed cleanly);
+ *         the read's error (KV_EIO, ...) when the LOCK file could not be
+ *         read: then nothing is known, and the caller must not guess.
  */
-bool bc_clean_read(bc_db *db, uint32_t *id, uint64_t *len);
+int bc_clean_read(bc_db *db, uint32_t *id, uint64_t *len);
 /**
  * @brief Write the clean-close record (after a successful sync).
  * @param[in] db  the store.

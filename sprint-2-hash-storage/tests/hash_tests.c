@@ -22,6 +22,7 @@
 #include "ht_test.h"
 #include "kvlabs/kv.h"
 #include "kvlabs/rng.h"
+#include "limits_check.h"
 
 TestSuite(core, .timeout = 60);
 TestSuite(engine, .timeout = 60);
@@ -392,5 +393,24 @@ Test(engine, stats_extra_counters)
     cr_assert_gt(extra(&st, "probe_len_0"), 20000 * 0.3, "most keys at or near home");
     cr_assert_float_eq(extra(&st, "bytes_per_key"), (double)st.mem_bytes / 20000, 1e-6);
     cr_assert_gt(st.mem_bytes, st.bytes, "memory covers at least the bytes stored");
+    cr_assert_eq(kv_close(db), KV_OK);
+}
+
+/* Every limit at max - 1, max and max + 1 (tests/limits_check.h), and the options' bounds. */
+Test(engine, limits_at_max_minus_one_max_and_max_plus_one)
+{
+    kv_db *db = NULL;
+
+    cr_assert_eq(kv_open("hash", NULL, "max_value=100", &db), KV_OK);
+    lc_limits(db, 1024, 100, false, "the default max_key");
+    cr_assert_eq(kv_close(db), KV_OK);
+    cr_assert_eq(kv_open("hash", NULL, "max_key=65535,max_value=1", &db), KV_OK);
+    lc_limits(db, HT_MAX_KEY, 1, false, "max_key=65535 (the core's HT_MAX_KEY)");
+    cr_assert_eq(kv_close(db), KV_OK);
+    db = NULL;
+    cr_assert_eq(kv_open("hash", NULL, "max_key=65536", &db), KV_EINVAL);
+    cr_assert_eq(kv_open("hash", NULL, "max_value=1073741825", &db), KV_EINVAL);
+    cr_assert_null(db);
+    cr_assert_eq(kv_open("hash", NULL, "max_value=1G", &db), KV_OK, "HT_MAX_VALUE itself");
     cr_assert_eq(kv_close(db), KV_OK);
 }

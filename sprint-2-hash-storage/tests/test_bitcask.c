@@ -10,6 +10,7 @@
 #include <time.h>
 
 #include "kvlabs/alloc.h"
+#include "limits_check.h"
 #include "test_bitcask_util.h"
 
 TestSuite(bitcask, .timeout = 60);
@@ -462,4 +463,54 @@ Test(bitcask, stats_count_live_and_dead)
     BT_RC(bc_merge(NULL), KV_EINVAL);
     BT_OK(kv_close(db));
     kv_env_free(env);
+}
+
+/*
+ * Every limit at max - 1, max and max + 1 (tests/limits_check.h): through
+ * the engine, after a reopen (recovery decodes the longest key) and after
+ * a merge (its hint file holds it); the options' bounds; the codec.
+ */
+Test(bitcask, limits_at_max_minus_one_max_and_max_plus_one)
+{
+    kv_env *env = kv_env_fault_new(61);
+    kv_db *db = bt_open(env, "max_key=65535,max_value=100");
+    unsigned char rec[BC_HDR + 1];
+    bc_rec h;
+
+    lc_limits(db, BC_MAX_KEY, 100, false, "max_key=65535 (the format's limit)");
+    BT_OK(kv_close(db));
+    db = bt_open(env, "max_key=65535,max_value=100");
+    lc_limits(db, BC_MAX_KEY, 100, true, "after a reopen");
+    BT_OK(bc_merge(db));
+    lc_limits(db, BC_MAX_KEY, 100, true, "after a merge");
+    BT_OK(kv_close(db));
+    db = bt_open(env, "max_key=65535,max_value=100");
+    lc_limits(db, BC_MAX_KEY, 100, true, "after a merge and a reopen");
+    BT_OK(kv_close(db));
+    kv_env_free(env);
+
+    env = kv_env_fault_new(62);
+    db = bt_open(env, "max_value=1");
+    lc_limits(db, 1024, 1, false, "the default max_key");
+    BT_OK(kv_close(db));
+    db = NULL;
+    BT_RC(kv_open_env("bitcask", "/k1", "max_key=65536", env, &db), KV_EINVAL);
+    BT_RC(kv_open_env("bitcask", "/v1", "max_value=1073741825", env, &db), KV_EINVAL);
+    cr_assert_null(db);
+    BT_OK(kv_open_env("bitcask", "/v0", "max_value=1G", env, &db));
+    BT_OK(kv_close(db));
+    kv_env_free(env);
+
+    /* the codec: the largest sizes a record may declare, and one more */
+    bc_rec_encode(rec, 7, "k", 1, NULL, 0);
+    for (uint32_t d = 0; d < 3; d++) {
+        bc_put32(rec + 12, BC_MAX_KEY - 1 + d);
+        bc_put32(rec + 16, 0);
+        BT_RC(bc_rec_decode(rec, &h), d < 2 ? KV_OK : KV_ECORRUPT);
+        cr_assert(d == 2 || h.ksize == BC_MAX_KEY - 1 + d);
+        bc_put32(rec + 12, 1);
+        bc_put32(rec + 16, BC_MAX_VALUE - 1 + d);
+        BT_RC(bc_rec_decode(rec, &h), d < 2 ? KV_OK : KV_ECORRUPT);
+        cr_assert(d == 2 || h.vsize == BC_MAX_VALUE - 1 + d);
+    }
 }

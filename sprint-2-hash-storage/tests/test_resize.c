@@ -9,8 +9,15 @@
  * overwrites and deletes of keys still in the old array, inserts — and
  * checks every key and every invariant after each step, until the
  * migration ends.
+ *
+ * The wrapped-run case builds, with a hash function the test controls, a
+ * probe run that wraps past the end of the array and straddles the
+ * migration cursor, and deletes each of its keys in turn mid-migration:
+ * a deterministic test of what only a leak report in a stress run would
+ * otherwise notice.
  */
 #include <criterion/criterion.h>
+#include <stdio.h>
 #include <stdlib.h>
 
 #include "ht_test.h"
@@ -201,5 +208,117 @@ Test(resize, deleted_space_is_reused)
             cr_assert_eq(tt_expect(t, i, 1), 0);
         assert_check(t, "after churn in a drained table");
         ht_destroy(t);
+    }
+}
+
+/* ---- a probe run that wraps past the end of the array, mid-migration -------------------- */
+
+/*
+ * Keys whose hash the test chooses: the first 8 bytes of the key are its
+ * hash (host order), then a 4-byte id keeps keys of one hash distinct.
+ */
+static uint64_t th_given(const void *p, size_t n)
+{
+    uint64_t h;
+
+    (void)n;
+    memcpy(&h, p, sizeof(h));
+    return h;
+}
+
+static size_t wk_key(uint64_t hash, uint32_t id, unsigned char *k)
+{
+    memcpy(k, &hash, 8);
+    memcpy(k + 8, &id, 4);
+    return 12;
+}
+
+enum { WRAP_OLD = 64, WRAP_HOME = 60, WRAP_RUN = 21 };
+
+/* Key i of the wrap cases: 0..WRAP_RUN-1 the run, then the singles, then the trigger. */
+static size_t wk(uint32_t i, unsigned char *k)
+{
+    /* the run: home slot 60 of 64 (and 124 of the 128-slot array it moves to: it wraps
+       there too); singles: home 17, 18, ... right after the run's wrapped end */
+    uint64_t home = i < WRAP_RUN ? 124 : 17 + (i - WRAP_RUN);
+    return wk_key(home | (uint64_t)(i + 1) << 8, i, k);
+}
+
+static void wk_expect_all(ht_table *t, uint32_t n, uint32_t gone, const char *when)
+{
+    unsigned char k[12], v[16];
+    size_t vlen;
+
+    for (uint32_t i = 0; i < n; i++) {
+        int rc = ht_get_copy(t, k, wk(i, k), v, sizeof(v), &vlen);
+        if (i == gone)
+            cr_assert_eq(rc, HT_ENOTFOUND, "%s: deleted key %u is still found", when, i);
+        else
+            cr_assert(rc == HT_OK && vlen == 4 && memcmp(v, &i, 4) == 0,
+                      "%s: key %u (of the run: %s) lost: %d", when, i,
+                      i < WRAP_RUN ? "yes" : "no", rc);
+    }
+    cr_assert_eq(tt_stats(t).keys, n - (gone < n), "%s: key count", when);
+    assert_check(t, when);
+}
+
+/*
+ * One shard of 64 slots holding, at its load limit, a run of 21 keys of
+ * home slot 60: slots 60..63 then 0..16, past the end of the array, and
+ * single keys at home from slot 17 on. One more key starts a resize; the
+ * next write (the delete) first migrates slots 0..15, so the wrapped part
+ * of the run is in the new array and its last key (slot 16), and its
+ * start (60..63), still in the old one. Deleting any key of the run must
+ * then leave every other key findable, through the rest of the migration
+ * and after. A backward shift in the old array would move the key of
+ * slot 16 to slot 15, behind the migration cursor: never migrated, lost
+ * (and leaked) when the old array is freed.
+ */
+Test(resize, delete_in_a_wrapped_run_mid_migration)
+{
+    static const ht_strategy strat[] = {HT_ROBINHOOD, HT_LINEAR};
+
+    for (int s = 0; s < 2; s++) {
+        uint32_t limit = WRAP_OLD * ht_default_max_load(strat[s]) / 1000, n = limit + 1;
+
+        for (uint32_t victim = 0; victim < WRAP_RUN; victim++) {
+            ht_table *t = tt_new(strat[s], WRAP_OLD, 1, HT_RESIZE_INCREMENTAL, th_given);
+            unsigned char k[12];
+            char when[96];
+            ht_stats st;
+
+            cr_assert_not_null(t);
+            for (uint32_t i = 0; i < limit; i++)
+                cr_assert_eq(ht_put(t, k, wk(i, k), &i, 4), HT_OK);
+            st = tt_stats(t);
+            cr_assert(st.capacity == WRAP_OLD && !st.migrating, "%s: %llu slots before the last "
+                      "key", ht_strategy_name(strat[s]), (unsigned long long)st.capacity);
+            cr_assert_eq(ht_put(t, k, wk(limit, k), &limit, 4), HT_OK); /* starts the resize */
+            st = tt_stats(t);
+            cr_assert(st.migrating == 1 && st.old_capacity == WRAP_OLD,
+                      "%s: the key past the limit did not start an incremental resize",
+                      ht_strategy_name(strat[s]));
+
+            snprintf(when, sizeof(when), "%s: run key %u deleted mid-migration",
+                     ht_strategy_name(strat[s]), victim);
+            cr_assert_eq(ht_delete(t, k, wk(victim, k)), HT_OK, "%s", when);
+            cr_assert_eq(tt_stats(t).migrating, 1, "%s: the migration is still running", when);
+            wk_expect_all(t, n, victim, when);
+
+            while (tt_stats(t).migrating) /* writes that find nothing move the cursor on */
+                cr_assert_eq(ht_delete(t, k, wk_key(5 | 999ull << 8, 999, k)), HT_ENOTFOUND);
+            snprintf(when, sizeof(when), "%s: run key %u deleted, migration over",
+                     ht_strategy_name(strat[s]), victim);
+            wk_expect_all(t, n, victim, when);
+
+            /* and in the new array, where the run wraps too (slots 124..127, 0..) */
+            uint32_t next = victim ? 0 : 1;
+            cr_assert_eq(ht_delete(t, k, wk(next, k)), HT_OK);
+            cr_assert_eq(ht_put(t, k, wk(victim, k), &victim, 4), HT_OK);
+            snprintf(when, sizeof(when), "%s: then run key %u deleted from the new array",
+                     ht_strategy_name(strat[s]), next);
+            wk_expect_all(t, n, next, when);
+            ht_destroy(t);
+        }
     }
 }

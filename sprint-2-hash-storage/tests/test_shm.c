@@ -10,6 +10,7 @@
  * the live structures in test_shm_corrupt.c.
  */
 #define _DEFAULT_SOURCE
+#include "limits_check.h"
 #include "shm_test_util.h"
 
 #include <fcntl.h>
@@ -518,4 +519,42 @@ Test(shm, threads_share_a_handle)
     cr_assert_eq(in.keys, 4 * 2000);
     tu_check(thr_db);
     TU_OK(kv_close(thr_db));
+}
+
+/* Every limit at max - 1, max and max + 1 (tests/limits_check.h), stored limits after a reopen. */
+Test(shm, limits_at_max_minus_one_max_and_max_plus_one)
+{
+    kv_db *db = tu_open("max_key=64K,max_value=100");
+
+    lc_limits(db, KVSHM_LIMIT_KEY, 100, false, "max_key=64K (the largest)");
+    TU_OK(kv_close(db));
+    db = tu_open(NULL); /* the stored limits, the stored pairs */
+    lc_limits(db, KVSHM_LIMIT_KEY, 100, true, "after a reopen");
+    TU_OK(kv_close(db));
+    db = tu_open_at(tu_path(1, "defkey"), "max_value=1");
+    lc_limits(db, KVSHM_DEFAULT_KEY, 1, false, "the default max_key");
+    TU_OK(kv_close(db));
+    db = tu_open_at(tu_path(1, "defval"), "max_key=2");
+    lc_limits(db, 2, KVSHM_DEFAULT_VALUE, false, "the default max_value");
+    TU_OK(kv_close(db));
+    db = NULL;
+    TU_RC(kv_open("shm", tu_path(1, "k1"), "max_key=65537", &db), KV_EINVAL);
+    TU_RC(kv_open("shm", tu_path(1, "v1"), "max_value=67108865", &db), KV_EINVAL);
+    cr_assert_null(db);
+    db = tu_open_at(tu_path(1, "v0"), "max_value=64M");
+    TU_OK(kv_close(db));
+    /* the lock stripes: KVSHM_MAX_SHARDS of them work, one more is refused */
+    db = NULL;
+    TU_RC(kv_open("shm", tu_path(1, "s1"), "shards=257", &db), KV_EINVAL);
+    db = tu_open_at(tu_path(1, "s0"), "shards=256,max_key=4,max_value=4");
+    for (unsigned i = 0; i < 2000; i++) { /* every stripe gets keys */
+        unsigned char k[4] = {(unsigned char)i, (unsigned char)(i >> 8), 7, 9};
+        TU_OK(kv_put(db, k, 4, k, 4));
+    }
+    lc_limits(db, 4, 4, false, "shards=256");
+    for (unsigned i = 0; i < 2000; i++) {
+        unsigned char k[4] = {(unsigned char)i, (unsigned char)(i >> 8), 7, 9};
+        lc_expect(db, k, 4, k, 4, "shards=256");
+    }
+    TU_OK(kv_close(db));
 }
