@@ -24,6 +24,7 @@ libleveldb-dev librocksdb-dev liblmdb-dev libsqlite3-dev
 gnuplot-nox
 libglib2.0-dev
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
+bubblewrap
 "
 
 missing=""

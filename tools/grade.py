@@ -15,18 +15,23 @@ Gradescope image (tools/grader/). It grades what the lab's manifest
 
 Pipeline
 --------
-1. The reference: a kit of the lab (tools/kvlab.py) built once to list its
-   tests (`--list`: the grader trusts the reference for what to run, not
+1. The reference: a kit of the lab (tools/kvlab.py), in the grader's
+   private folder (root-only, 0700: see "Isolation" below), built once to
+   list its tests (`--list`: the grader trusts the reference for what to run, not
    the submission; the tests the reference skips at run time, such as a
    durability case on an in-memory configuration, are left out) and to
    count the benchmark's instructions. Both are cached in
-   build/grade/cache/<lab>/, keyed by a hash of the kit's files, the
-   compiler and the benchmark command.
-2. The tree: a fresh kit of the reference; each of the lab's STUDENT_FILES
-   is replaced by the submission's (found at SUBMISSION/<file>,
-   SUBMISSION/<lab>/<file>, or anywhere below SUBMISSION by its path's
-   end). Nothing else of the submission is used. A missing file gets the
-   starter kit's stub, and the summary says so. Symlinks are refused.
+   build/grade/cache/<lab>/ (0700), keyed by a hash of the kit's files,
+   the compiler and the benchmark command. The reference runs as the
+   grader, never in the submission's sandbox.
+2. The tree: the lab's *starter kit* (stubs in every STUDENT_FILE, no
+   SOLUTION_ONLY file: the tree never holds the reference of a graded
+   file); each of the lab's STUDENT_FILES is replaced by the submission's
+   (found at SUBMISSION/<file>, SUBMISSION/<lab>/<file>, or anywhere below
+   SUBMISSION by its path's end). Nothing else of the submission is used.
+   A missing file keeps the starter kit's stub, and the summary says so.
+   Symlinks are refused. (Grader.solved_parts() is where a kit whose
+   lower parts ship solved, issue #12, will put them.)
 3. Build in the asan variant (ASan+UBSan, -Werror as in every build). A
    failed build scores 0: every test is listed as not run and the
    compiler's output is in results.json.
@@ -46,12 +51,28 @@ Pipeline
 6. performance: the release variant, see tools/perf.py.
 7. OUT/results.json (Gradescope: score, execution_time, output, tests[]
    with name, score, max_score, status, output, visibility; a leaderboard
-   entry with the instruction count) and OUT/summary.md.
+   entry with the instruction count; extra_data.sandbox) and OUT/summary.md.
 
-The grader's own failures (a broken manifest, no reference) exit 2; a bad
-submission is a score, and the exit status is 0.
+Isolation
+---------
+The work folder (0711) holds private/ (0700, root's: the reference kit,
+its builds, the grader's own runs) and box/ (the graded tree, its builds,
+the commands' work dirs). Every command of the submission runs in the
+sandbox (tools/sandbox.py: bubblewrap, which mounts only box/; else a
+fresh uid, which cannot enter private/ or the 0700 cache), as the
+sandbox's user, with its own cwd and HOME. With the uid fallback, files
+readable by others stay visible: when the lab's reference in the
+repository is, grading is refused (the Docker image keeps its copy
+root-only) unless --no-isolation / GRADE_ALLOW_UNISOLATED=1 allows it, and
+the summary then says that the grade cannot be trusted.
+
+The grader's own failures (a broken manifest, no reference, no sandbox)
+exit 2; a bad submission is a score, and the exit status is 0.
 
 Usage: grade.py --lab LAB --submission DIR [--out DIR] [--jobs N] [--keep]
+                [--only GLOB...] [--no-isolation]
+--only grades only the tests whose names match (no memcheck, no
+performance): the grader's own tests use it to stay short.
 """
 import argparse
 import concurrent.futures as cf
@@ -69,7 +90,8 @@ import time
 import ctests
 import kvlab
 import perf
-from sandbox import Limits, Sandbox, clip, install_stop_handlers
+from sandbox import Limits, Sandbox, Unisolated, allow_unisolated_env, clip, \
+    install_stop_handlers
 
 VALGRIND = ["valgrind", "--trace-children=yes", "--leak-check=full",
             "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
@@ -86,12 +108,80 @@ def base_env():
     return e
 
 
+def private_dir(path):
+    """Create path (and its missing parents) readable by its owner only."""
+    os.makedirs(path, exist_ok=True)
+    os.chmod(path, 0o700)
+    return path
+
+
+def others_can_read(path):
+    """Whether a user other than the owner (and not in its group) can read
+    path: every folder above it searchable by others, the file readable."""
+    path = os.path.abspath(path)
+    try:
+        if not os.stat(path).st_mode & 0o004:
+            return False
+        d = os.path.dirname(path)
+        while True:
+            if not os.stat(d).st_mode & 0o001:
+                return False
+            if d == "/":
+                return True
+            d = os.path.dirname(d)
+    except OSError:
+        return False
+
+
+def reference_exposure(root, lab):
+    """The reference files of root/lab's STUDENT_FILES that others can read."""
+    return [os.path.join(root, lab, rel) for rel in
+            kvlab.manifest(root, lab).get("STUDENT_FILES", "").split()
+            if others_can_read(os.path.join(root, lab, rel))]
+
+
+def layout(work):
+    """(private, box) folders of a work folder: see "Isolation" above."""
+    os.chmod(work, 0o711)
+    box = os.path.join(work, "box")
+    os.makedirs(box, exist_ok=True)
+    os.chmod(box, 0o755)
+    return private_dir(os.path.join(work, "private")), box
+
+
+def make_sandboxes(root, lab, work, jobs, allow_unisolated):
+    """(private, boxdir, box, trusted, notes): the untrusted and the trusted
+    sandbox of a grading run, or Unisolated when isolation is impossible."""
+    allow = allow_unisolated or allow_unisolated_env()
+    private, boxdir = layout(work)
+    box = Sandbox(tmp=os.path.join(boxdir, "run"), jobs=jobs, visible=[boxdir],
+                  allow_unisolated=allow)
+    trusted = Sandbox(tmp=os.path.join(private, "run"), jobs=jobs, kind="trusted")
+    notes = []
+    if box.kind == "uid":
+        exposed = reference_exposure(root, lab)
+        if exposed and not allow:
+            raise Unisolated(
+                "the uid sandbox cannot hide the reference: %s is readable by other users "
+                "(make the repository root-only, e.g. chmod 700 it, or use bubblewrap); "
+                "--no-isolation (GRADE_ALLOW_UNISOLATED=1) grades anyway" % exposed[0])
+        if exposed:
+            notes.append("**Not isolated**: the reference (%s) is readable by the sandbox's "
+                         "user; this grade cannot be trusted." % exposed[0])
+    if box.kind == "none":
+        notes.append("**Not isolated**: graded without a sandbox (--no-isolation); the "
+                     "submission could read the reference; this grade cannot be trusted.")
+    return private, boxdir, box, trusted, notes
+
+
 class Grader:
-    def __init__(self, root, lab, work, jobs):
+    def __init__(self, root, lab, work, jobs, allow_unisolated=False, only=None):
         self.root, self.lab, self.work, self.jobs = root, lab, work, jobs
+        self.only = only  # None, or globs of the test names to grade (no memcheck/performance)
         self.mani = kvlab.manifest(root, lab)
         self.cfg = kvlab.grading_config(self.mani)
-        self.box = Sandbox(tmp=os.path.join(work, "run"), jobs=jobs)
+        (self.private, self.boxdir, self.box, self.trusted,
+         self.iso_notes) = make_sandboxes(root, lab, work, jobs, allow_unisolated)
         self.env = base_env()
         self.timeout = float(self.cfg["GRADE_TIMEOUT"])
         self.mem = int(self.cfg["GRADE_MEM_MB"])
@@ -106,6 +196,8 @@ class Grader:
 
     # ---- building -----------------------------------------------------------
     def build(self, tree, bdir, variant, targets, sandboxed=True):
+        """Build targets of the lab in tree: in the sandbox (the submission),
+        or as the grader (sandboxed=False: the reference, in private/)."""
         argv = kvlab.make_cmd(tree, self.lab, bdir, variant, self.jobs, targets)
         lim = Limits(timeout=900, nproc=512, mem_mb=4096, fsize_mb=1024, mode="plain",
                      cap=48 * 1024, tail=16 * 1024)
@@ -130,7 +222,7 @@ class Grader:
 
     # ---- the reference, cached ----------------------------------------------
     def reference(self):
-        ref = os.path.join(self.work, "ref")
+        ref = os.path.join(self.private, "ref")
         kvlab.make_kit(self.root, self.lab, ref)
         h = hashlib.sha256()
         for d, dirs, files in sorted(os.walk(ref)):
@@ -143,21 +235,22 @@ class Grader:
         cc = subprocess.run([self.env.get("CC", "cc"), "--version"], capture_output=True,
                             text=True).stdout
         h.update(cc.encode() + self.cfg["GRADE_BENCH"].encode() + CACHE_FORMAT)
-        cache = os.path.join(self.root, "build", "grade", "cache", self.lab,
+        cdir = os.path.join(self.root, "build", "grade", "cache")
+        private_dir(cdir)  # the reference's results are the grader's alone
+        cache = os.path.join(private_dir(os.path.join(cdir, self.lab)),
                              h.hexdigest()[:24] + ".json")
         try:
             with open(cache) as f:
                 return json.load(f)
         except (OSError, ValueError):
             pass
-        bdir = os.path.join(self.work, "ref-build")
+        bdir = os.path.join(self.private, "ref-build")
         ok, out = self.build(ref, bdir, "debug", ["build-tests"], sandboxed=False)
         if not ok:
             raise SystemExit("grade: the reference of %s does not build:\n%s" % (self.lab, out))
         bindir = kvlab.bin_dir(bdir, "debug", self.lab)
         run = lambda argv: subprocess.run(argv, capture_output=True, text=True,
                                           env=dict(self.env, LANG="C")).stdout
-        Sandbox.share(self.work)
         cases = self.applicable(ctests.discover(self.mani, bindir, run,
                                                 os.path.join(ref, self.lab)), bindir)
         info = {"cases": ctests.to_json(cases), "bench": None}
@@ -166,15 +259,16 @@ class Grader:
             ok, out = self.build(ref, bdir, "release", [prog], sandboxed=False)
             if not ok:
                 raise SystemExit("grade: the reference benchmark does not build:\n" + out)
-            Sandbox.share(self.work)
-            m = perf.measure(self.box, self.bench_argv(bdir), self.env, self.bench_limits())
+            m = perf.measure(self.trusted, self.bench_argv(bdir), self.env,
+                             self.bench_limits())
             if not m["ok"]:
                 raise SystemExit("grade: the reference benchmark failed: " + m["reason"])
             info["bench"] = m
         try:
             os.makedirs(os.path.dirname(cache), exist_ok=True)
             tmp = "%s.tmp.%d" % (cache, os.getpid())  # concurrent graders: one each
-            with open(tmp, "w") as f:
+            with os.fdopen(os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600),
+                           "w") as f:
                 json.dump(info, f)
             os.replace(tmp, cache)
         except OSError:
@@ -195,7 +289,8 @@ class Grader:
             env = dict(self.env, **({"KV_CONF_ENGINE": config} if config else {}))
             lim = Limits(timeout=max(300, 10 * self.timeout * len(group)), nproc=256,
                          mem_mb=4 * self.mem, mode="plain")
-            st, res = ctests.run_runner(self.box, [os.path.join(bindir, binary)], env, lim)
+            st, res = ctests.run_runner(self.trusted, [os.path.join(bindir, binary)], env,
+                                        lim)
             if st is None:
                 raise SystemExit("grade: the reference's %s (%s) did not run: %s\n%s" % (
                     binary, config, res.describe(), clip(res.output, 4000)))
@@ -203,6 +298,13 @@ class Grader:
         return [c for c in cases if (c.binary, c.config, c.filter) not in skipped]
 
     # ---- the submission -------------------------------------------------------
+    def solved_parts(self, tree):
+        """Hook for issue #12: where the starter kit ships the parts below the
+        graded part solved, they go into the tree here (never the graded
+        files themselves). No lab has such parts yet: the tree keeps the
+        starter's stubs. Returns notes for the summary."""
+        return []
+
     def place(self, tree, sub):
         """Copy the submission's student files over the tree; return notes."""
         notes, labdir = [], os.path.join(tree, self.lab)
@@ -261,7 +363,7 @@ class Grader:
             # A script may build programs beside the lab's (BIN_DIR/...,
             # another variant): it gets a private, writable copy of the build,
             # so that nothing it runs can change what later tests run.
-            own = tempfile.mkdtemp(prefix="script.", dir=self.work)
+            own = tempfile.mkdtemp(prefix="script.", dir=self.boxdir)
             subprocess.run(["cp", "-a", self.bdir, os.path.join(own, "build")], check=True)
             bindir = bindir.replace(self.bdir, os.path.join(own, "build"))
             Sandbox.share(own)
@@ -416,11 +518,19 @@ class Grader:
         ref = self.reference()
         self.lap("reference (cached after the first run)")
         cases = ctests.from_json(ref["cases"])
-        tree = os.path.join(self.work, "tree")
-        kvlab.make_kit(self.root, self.lab, tree)
-        notes = self.place(tree, sub)
-        Sandbox.share(self.work)
-        bdir = self.bdir = os.path.join(self.work, "build")
+        notes = list(self.iso_notes)
+        if self.only is not None:
+            cases = [c for c in cases if any(fnmatch.fnmatchcase(c.name, p) for p in self.only)]
+            notes.append("Only the tests matching `%s` were graded (--only): no memcheck, "
+                         "no performance." % " ".join(self.only))
+        # The graded tree: the starter kit (never the reference of a graded
+        # file), the solved lower parts (#12), the submission's files.
+        tree = os.path.join(self.boxdir, "tree")
+        kvlab.make_kit(self.root, self.lab, tree, stub=True)
+        notes += self.solved_parts(tree)
+        notes += self.place(tree, sub)
+        Sandbox.share(self.boxdir)
+        bdir = self.bdir = os.path.join(self.boxdir, "build")
         labdir = os.path.join(tree, self.lab)
         ok, build_out = self.build(tree, bdir, "asan", ["build-tests"])
         self.lap("build (asan)")
@@ -438,7 +548,7 @@ class Grader:
             self.lap("tests")
         earned = sum(i["score"] for i in items)
         possible = sum(i["max_score"] for i in items)
-        mc_pts = float(self.cfg["GRADE_MEMCHECK_POINTS"])
+        mc_pts = float(self.cfg["GRADE_MEMCHECK_POINTS"]) if self.only is None else 0
         if mc_pts:
             if ok:
                 frac, text = self.memcheck(cases, items, tree, bdir)
@@ -450,7 +560,7 @@ class Grader:
                               round(mc_pts * frac, 2), mc_pts,
                               "passed" if frac > 0 else "failed", text))
         instr = None
-        bench_pts = float(self.cfg["GRADE_BENCH_WEIGHT"])
+        bench_pts = float(self.cfg["GRADE_BENCH_WEIGHT"]) if self.only is None else 0
         if self.cfg["GRADE_BENCH"] and bench_pts:
             if ok:
                 frac, instr, text = self.performance(tree, bdir, ref)
@@ -473,7 +583,8 @@ class Grader:
             lines.append("**The build failed**: nothing ran. See the `build` item.")
         lines += ["- %s" % n for n in notes]
         lines += ["", "%d of %d items passed; graded in %.0f s." % (
-            npass, sum(1 for i in items if i["max_score"] > 0), elapsed), ""]
+            npass, sum(1 for i in items if i["max_score"] > 0), elapsed), "",
+            "Sandbox: %s." % self.box.describe(), ""]
         lines += ["| item | score | max | result |", "|---|---:|---:|---|"]
         for i in items:
             first = i["output"].split("\n")[0].replace("|", "\\|")
@@ -486,7 +597,7 @@ class Grader:
         summary = "\n".join(lines) + "\n"
         res = {"score": score, "execution_time": int(round(elapsed)), "output": summary,
                "output_format": "md", "visibility": "visible", "stdout_visibility": "hidden",
-               "tests": items}
+               "tests": items, "extra_data": {"sandbox": self.box.kind}}
         if instr is not None and ref.get("bench"):
             res["leaderboard"] = [{"name": "instructions (x reference)",
                                    "value": round(instr / ref["bench"]["instructions"], 4),
@@ -508,6 +619,12 @@ def main():
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2") or 2))
     ap.add_argument("--timeout", type=float, help="override GRADE_TIMEOUT (seconds per test)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
+    ap.add_argument("--only", nargs="+", metavar="GLOB",
+                    help="grade only the tests whose names match (no memcheck, no performance)")
+    ap.add_argument("--no-isolation", action="store_true",
+                    help="grade even when no sandbox can isolate the submission (not root and "
+                         "no bubblewrap; or the uid sandbox with a world-readable reference); "
+                         "the results say so. Also GRADE_ALLOW_UNISOLATED=1")
     a = ap.parse_args()
     install_stop_handlers()
     root = os.path.abspath(a.root)
@@ -520,7 +637,11 @@ def main():
     out = os.path.abspath(a.out or os.path.join(root, "build", "grade", a.lab))
     work = tempfile.mkdtemp(prefix="kvlabs-grade-")
     try:
-        g = Grader(root, a.lab, work, a.jobs)
+        try:
+            g = Grader(root, a.lab, work, a.jobs, a.no_isolation, a.only)
+        except Unisolated as e:
+            print("grade: refused: %s" % e, file=sys.stderr)
+            return 2
         if a.timeout:
             g.timeout = a.timeout
         res, summary = g.grade(os.path.abspath(a.submission))

@@ -20,15 +20,25 @@ a missing bounds check — with two header lines before the diff:
 The score is the number of mutants the student's tests catch:
 
 1. The student's Criterion files are built against the reference solution
-   (as tests/student_<name>.c of a kit of the lab, tools/kvlab.py; the
-   lab's own tests, scripts and programs are left out) and must all pass
-   there: a test that fails on correct code proves nothing, so any failure
-   on the reference scores 0 and the report lists the failing tests.
-2. For each mutant: a copy of that tree (and of its build, so only the
-   patched file recompiles), the patch, a build, a run. The mutant is
-   caught when some test fails, crashes, or the run dies or hangs (each
-   binary runs whole, under the sandbox's limits and a wall-clock
-   deadline, tools/sandbox.py).
+   and must all pass there: a test that fails on correct code proves
+   nothing, so any failure on the reference scores 0 and the report lists
+   the failing tests. The reference is there as *objects only*: its
+   libraries (lib<lab>.a, the labs it uses, common's) are built by the
+   grader in its private folder (root-only, 0700) from a kit of the lab
+   (tools/kvlab.py), and copied into the build of a sandbox tree that is
+   the lab's *starter kit* plus the student's files as
+   tests/student_<n>_<name>.c; that build (make LAB_SRCS=: no library
+   source is compiled, the copied .a are up to date) and every run happen
+   in the sandbox (tools/sandbox.py, as in tools/grade.py: "Isolation").
+   No reference source is readable by the student's code. The lab's own
+   tests, scripts and programs are left out.
+2. For each mutant: the grader copies its private reference tree and
+   build, applies the patch and rebuilds the library (only the patched
+   file recompiles); the sandbox copies the student's build, takes the
+   mutant's library in place of the reference's, relinks and runs. The
+   mutant is caught when some test fails, crashes, or the run dies or
+   hangs (each binary runs whole, under the sandbox's limits and a
+   wall-clock deadline).
 3. OUT/results.json (Gradescope's format: one item per mutant, worth 1),
    OUT/report.md (the missed mutants with their hints) and OUT/mutants.json
    ({mutant: {"caught": bool, "by": [tests that failed]}}).
@@ -44,6 +54,7 @@ asan grades with ASan+UBSan instead.
 
 Usage: grade_tests.py --lab LAB (--tests FILE... | --own) [--out DIR]
                       [--jobs N] [--variant debug|asan] [--timeout S] [--keep]
+                      [--mutants GLOB...] [--no-isolation]
 Exit status: 0 when graded (whatever the score), 2 when the grader itself
 failed (a mutant that does not apply or does not build is such a failure).
 """
@@ -62,8 +73,12 @@ import time
 
 import ctests
 import kvlab
-from grade import base_env
-from sandbox import Limits, Sandbox, clip, install_stop_handlers
+from grade import base_env, make_sandboxes
+from sandbox import Limits, Sandbox, Unisolated, clip, install_stop_handlers
+
+# What the grader builds privately and the sandbox gets as objects: the
+# lab's library, those of the labs it uses, common's (rules.mk targets).
+LIB_TARGETS = ["lib", "used-libs", "common-lib"]
 
 
 def read_mutants(labdir):
@@ -88,7 +103,8 @@ def read_mutants_full(labdir):
 
 
 class TestGrader:
-    def __init__(self, root, lab, work, jobs, variant, timeout, quick=False, only=None):
+    def __init__(self, root, lab, work, jobs, variant, timeout, quick=False, only=None,
+                 allow_unisolated=False):
         self.root, self.lab, self.work, self.jobs = root, lab, work, jobs
         self.quick = quick
         self.only = only  # None, or a list of globs: grade only the mutants they name
@@ -97,14 +113,38 @@ class TestGrader:
         cfg = kvlab.grading_config(self.mani)
         self.timeout = timeout or 5 * float(cfg["GRADE_TIMEOUT"])
         self.mem = int(cfg["GRADE_MEM_MB"])
-        self.box = Sandbox(tmp=os.path.join(work, "run"), jobs=jobs)
+        (self.private, self.boxdir, self.box, self.trusted,
+         self.iso_notes) = make_sandboxes(root, lab, work, jobs, allow_unisolated)
         self.env = base_env()
 
     def make_vars(self, tests, own):
+        # LAB_SRCS= (and LAB_GEN_SRCS=): the sandbox build compiles no
+        # library source; it links the reference's (or a mutant's) .a.
+        objs_only = ["LAB_SRCS=", "LAB_GEN_SRCS="]
         if own:
-            return ["LAB_PLAIN_TESTS=", "LAB_SCRIPT_TESTS=", "LAB_PROGS="]
+            return ["LAB_PLAIN_TESTS=", "LAB_SCRIPT_TESTS=", "LAB_PROGS="] + objs_only
         return ["LAB_TESTS=" + " ".join(tests), "LAB_PLAIN_TESTS=", "LAB_SCRIPT_TESTS=",
-                "LAB_PROGS=", "LAB_CONF_CONFIGS="]
+                "LAB_PROGS=", "LAB_CONF_CONFIGS="] + objs_only
+
+    def build_libs(self, tree, bdir, targets=LIB_TARGETS):
+        """Build the libraries of a private tree (the reference, a mutant) as
+        the grader; SystemExit when they do not build (a grader failure)."""
+        argv = kvlab.make_cmd(tree, self.lab, bdir, self.variant, self.jobs, targets)
+        p = subprocess.run(argv, env=self.env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
+                           text=True, errors="replace")
+        if p.returncode != 0:
+            raise SystemExit("grade-tests: the libraries of %s do not build:\n%s" % (
+                tree, clip(p.stdout, 4000)))
+
+    def install_libs(self, src_build, dst_build, only=None):
+        """Copy the .a files of a private build into a sandbox build (fresh
+        mtimes: what links them relinks)."""
+        src = os.path.join(src_build, self.variant, "lib")
+        dst = os.path.join(dst_build, self.variant, "lib")
+        os.makedirs(dst, exist_ok=True)
+        for n in sorted(os.listdir(src)):
+            if n.endswith(".a") and (only is None or n == only):
+                shutil.copyfile(os.path.join(src, n), os.path.join(dst, n))
 
     def build(self, tree, bdir, extra, targets=("build-tests",)):
         argv = kvlab.make_cmd(tree, self.lab, bdir, self.variant, self.jobs, targets, extra)
@@ -153,8 +193,15 @@ class TestGrader:
                    if self.only is None or any(fnmatch.fnmatch(m[0], g) for g in self.only)]
         if not mutants:
             raise SystemExit("grade-tests: %s has no mutants/*.patch" % self.lab)
-        ref = os.path.join(self.work, "ref")
+        # The reference, built as libraries in the grader's private folder.
+        ref = os.path.join(self.private, "ref")
         kvlab.make_kit(self.root, self.lab, ref)
+        rlibs = os.path.join(self.private, "ref-build")
+        self.build_libs(ref, rlibs)
+        # The sandbox tree: the starter kit and the tests; its build starts
+        # with the reference's libraries.
+        tree = os.path.join(self.boxdir, "tree")
+        kvlab.make_kit(self.root, self.lab, tree, stub=True)
         names = []
         if own:
             names = self.mani["LAB_TESTS"].split()
@@ -162,11 +209,12 @@ class TestGrader:
             for i, t in enumerate(tests):
                 base = re.sub(r"[^A-Za-z0-9_]", "_", os.path.splitext(os.path.basename(t))[0])
                 rel = "tests/student_%d_%s.c" % (i + 1, base)
-                shutil.copyfile(t, os.path.join(ref, self.lab, rel))
+                shutil.copyfile(t, os.path.join(tree, self.lab, rel))
                 names.append(rel)
-        Sandbox.share(self.work)
         extra = self.make_vars(names, own)
-        rbuild = os.path.join(self.work, "ref-build")
+        rbuild = os.path.join(self.boxdir, "build")
+        self.install_libs(rlibs, rbuild)
+        Sandbox.share(self.boxdir)
         runs = self.runners(names, own)
         targets = ["build-tests"]
         named = {r for m in mutants for r in m[4]}
@@ -176,11 +224,11 @@ class TestGrader:
             runs = [r for r in runs if r[0] in named]
             bindir = kvlab.bin_dir(rbuild, self.variant, self.lab)
             targets = sorted({os.path.join(bindir, r[1]) for r in runs})
-        ok, out = self.build(ref, rbuild, extra, targets)
+        ok, out = self.build(tree, rbuild, extra, targets)
         if not ok:
             return self.report(mutants, None, "Your tests do not build against the reference "
                                "(warnings are errors):\n\n```\n%s\n```" % clip(out, 32768), t0)
-        statuses, problems = self.run_all(ref, rbuild, runs)
+        statuses, problems = self.run_all(tree, rbuild, runs)
         failing = sorted(n for n, s in statuses.items() if s != "PASSED")
         if failing or problems or not statuses:
             why = "\n".join(["- `%s`: %s" % (n, statuses[n]) for n in failing] +
@@ -198,27 +246,38 @@ class TestGrader:
                     return name, {"error": "its Tests: line names runners this lab does not "
                                            "have: %s" % " ".join(
                                                set(named) - {r[0] for r in runs})}
-            wdir = os.path.join(self.work, "m-" + name)
-            tree, bdir = os.path.join(wdir, "tree"), os.path.join(wdir, "build")
-            os.makedirs(wdir)
-            subprocess.run(["cp", "-a", ref, tree], check=True)
-            subprocess.run(["cp", "-a", rbuild, bdir], check=True)
+            # The mutant's library, built privately from the patched reference.
+            pdir = os.path.join(self.private, "m-" + name)
+            mtree, mlibs = os.path.join(pdir, "tree"), os.path.join(pdir, "build")
+            os.makedirs(pdir)
+            subprocess.run(["cp", "-a", ref, mtree], check=True)
+            subprocess.run(["cp", "-a", rlibs, mlibs], check=True)
             p = subprocess.run(["patch", "-s", "-p1", "--batch", "--forward",
                                 "--no-backup-if-mismatch", "-r", "-", "-d",
-                                os.path.join(tree, self.lab), "-i", patch],
+                                os.path.join(mtree, self.lab), "-i", patch],
                                capture_output=True, text=True)
             if p.returncode != 0:
                 return name, {"error": "the patch does not apply: " + p.stdout + p.stderr}
+            try:
+                self.build_libs(mtree, mlibs, ["lib"])
+            except SystemExit as e:
+                return name, {"error": "the mutant does not build:\n" + str(e)}
+            # The student's build, relinked in the sandbox with it.
+            wdir = tempfile.mkdtemp(prefix="m-%s." % name, dir=self.boxdir)
+            bdir = os.path.join(wdir, "build")
+            subprocess.run(["cp", "-a", rbuild, bdir], check=True)
+            self.install_libs(mlibs, bdir, only="lib%s.a" % self.lab)
             Sandbox.share(wdir)
             ok_, bout = self.build(tree, bdir, extra,
                                    [t.replace(rbuild, bdir) for t in targets])
             if not ok_:
-                return name, {"error": "the mutant does not build:\n" + clip(bout, 4000)}
+                return name, {"error": "the mutant does not link:\n" + clip(bout, 4000)}
             st, probs = self.run_all(tree, bdir, mruns)
             by = sorted(n for n, s in st.items() if s != "PASSED")
             missing = [] if mruns is not runs else sorted(set(statuses) - set(st))
             caught = bool(by or probs or missing)
             shutil.rmtree(wdir, ignore_errors=True)
+            shutil.rmtree(pdir, ignore_errors=True)
             return name, {"caught": caught, "by": by, "problems": probs + [
                 "%s did not run" % n for n in missing]}
 
@@ -249,6 +308,8 @@ class TestGrader:
                           "output": text, "visibility": "visible"})
         elapsed = time.monotonic() - t0
         lines = ["# %s: your tests catch %d of %d mutants" % (self.lab, caught, len(mutants)), ""]
+        lines += ["- %s" % n for n in self.iso_notes]
+        lines += ["Sandbox: %s." % self.box.describe(), ""]
         if failure:
             lines += [failure, ""]
         else:
@@ -265,7 +326,7 @@ class TestGrader:
         summary = "\n".join(lines) + "\n"
         res = {"score": float(caught), "execution_time": int(round(elapsed)),
                "output": summary, "output_format": "md", "visibility": "visible",
-               "tests": items}
+               "tests": items, "extra_data": {"sandbox": self.box.kind}}
         return res, summary, outcome or {}
 
 
@@ -283,6 +344,11 @@ def main():
     ap.add_argument("--quick", action="store_true",
                     help="with --own: run against each mutant only the runners its Tests: "
                          "line names (enough to prove it is caught)")
+    ap.add_argument("--mutants", nargs="+", metavar="GLOB",
+                    help="grade only the mutants whose names match")
+    ap.add_argument("--no-isolation", action="store_true",
+                    help="grade even when no sandbox can isolate the tests (see grade.py); "
+                         "also GRADE_ALLOW_UNISOLATED=1")
     a = ap.parse_args()
     install_stop_handlers()
     root = os.path.abspath(a.root)
@@ -299,7 +365,12 @@ def main():
     out = os.path.abspath(a.out or os.path.join(root, "build", "grade-tests", a.lab))
     work = tempfile.mkdtemp(prefix="kvlabs-grade-tests-")
     try:
-        g = TestGrader(root, a.lab, work, a.jobs, a.variant, a.timeout, a.quick)
+        try:
+            g = TestGrader(root, a.lab, work, a.jobs, a.variant, a.timeout, a.quick,
+                           a.mutants, a.no_isolation)
+        except Unisolated as e:
+            print("grade-tests: refused: %s" % e, file=sys.stderr)
+            return 2
         res, summary, outcome = g.grade([os.path.abspath(t) for t in a.tests], a.own)
     finally:
         if a.keep:

@@ -21,6 +21,32 @@ Every command gets a fresh, empty work dir (its cwd, HOME and TMPDIR), and
 the tree it runs from must be readable by others (Sandbox.share()).
 run() is safe to call from several threads at once.
 
+Isolation: which sandbox runs
+-----------------------------
+`Sandbox(kind=None)` picks the strongest isolation the machine allows
+(`detect()`; KVLABS_SANDBOX=bwrap|uid|none forces one), and `box.kind`
+says which one it is, for the results:
+
+- "bwrap": bubblewrap (Debian's `bubblewrap`) gives each command its own
+  mount, pid, ipc, uts and network namespaces. It sees the system's
+  /usr, /etc (and the /bin, /lib symlinks) read-only, a fresh /tmp,
+  /dev/shm, /dev and /proc, the trees of `visible` (Sandbox(visible=...))
+  read-only, and its work dir and `writable` trees read-write; nothing
+  else: not the repository, not /work, not /root, no network. As root the
+  command also runs under its own fresh uid (setpriv inside the sandbox);
+  as an ordinary user bubblewrap uses a user namespace.
+- "uid": as root without a usable bubblewrap (a container without user
+  namespaces, as on Gradescope), the fresh uid alone: the command sees
+  every file that "others" may read, so what the grader keeps must be
+  0700 root (grade.py's private/ folder, the reference cache) and the
+  repository itself must not be readable by others (tools/grader/
+  Dockerfile makes /autograder/source 0700).
+- "none": not root and no bubblewrap: no isolation at all. Sandbox()
+  refuses it (Unisolated) unless allow_unisolated=True (the graders'
+  --no-isolation flag, or GRADE_ALLOW_UNISOLATED=1), and the results say so.
+- "trusted": the grader's own commands (the reference's tests and
+  benchmark): limits and timeouts only, as the grader's user.
+
 How it works
 ------------
 - Limits are set by util-linux's `prlimit` on itself before it executes the
@@ -71,6 +97,25 @@ _STOP = threading.Event()
 # Bytes of output kept from the start and from the end of a command's output.
 OUTPUT_CAP = 64 * 1024
 OUTPUT_TAIL = 8 * 1024
+
+# What a bubblewrap sandbox sees read-only of the system (/bin, /lib, ...
+# are symlinks into /usr on a merged-/usr system, and bound as such).
+SYSTEM_DIRS = ("/usr", "/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32", "/etc")
+KINDS = ("bwrap", "uid", "none", "trusted")
+DESCRIPTIONS = {
+    "bwrap": "bubblewrap (own mount, pid and network namespaces; only the graded tree "
+             "visible; a fresh uid when root)",
+    "uid": "a fresh unprivileged uid per command (setpriv); no mount isolation: files "
+           "readable by others are visible",
+    "none": "NO ISOLATION (not root and no bubblewrap; allowed by --no-isolation / "
+            "GRADE_ALLOW_UNISOLATED=1): the submission could read the reference",
+    "trusted": "the grader's own commands (no isolation)",
+}
+
+
+class Unisolated(RuntimeError):
+    """No sandbox can isolate the submission here, and nobody allowed that."""
+
 
 # Run as a command's uid after it: stop, then kill, every process of the uid
 # (dash's kill builtin; kill(-1) spares only the caller itself).
@@ -207,12 +252,95 @@ def _chown_tree(top, uid):
             os.lchown(os.path.join(d, n), uid, uid)
 
 
-class Sandbox:
-    """Runs untrusted commands; as root each command under a fresh uid."""
+def _bwrap_system_args():
+    argv = []
+    for d in SYSTEM_DIRS:
+        if os.path.islink(d):
+            argv += ["--symlink", os.readlink(d), d]
+        elif os.path.isdir(d):
+            argv += ["--ro-bind", d, d]
+    return argv
 
-    def __init__(self, tmp=None, jobs=2):
+
+def _bwrap_works(root):
+    """Whether bubblewrap can start a sandbox here (as Sandbox would)."""
+    if not shutil.which("bwrap"):
+        return False
+    argv = _bwrap_prefix(root, "/", (), ()) + ["true"]
+    try:
+        return subprocess.run(argv, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                              timeout=30).returncode == 0
+    except (OSError, subprocess.TimeoutExpired):
+        return False
+
+
+def _bwrap_prefix(root, cwd, visible, writable):
+    # As root: no user namespace (the fresh uid is set inside by setpriv,
+    # which needs root's capabilities); otherwise a user namespace is what
+    # lets an ordinary user build the sandbox at all.
+    ns = ["--unshare-ipc", "--unshare-pid", "--unshare-net", "--unshare-uts",
+          "--unshare-cgroup-try"] if root else ["--unshare-all"]
+    argv = ["bwrap", "--die-with-parent", "--new-session"] + ns + _bwrap_system_args()
+    argv += ["--proc", "/proc", "--dev", "/dev", "--perms", "1777", "--tmpfs", "/tmp",
+             "--perms", "1777", "--tmpfs", "/dev/shm", "--dir", "/var/tmp"]
+    # The folders above the bound trees: bubblewrap would create them
+    # root-only (0700), which the fresh uid could not cross.
+    trees = [os.path.abspath(t) for t in tuple(visible) + tuple(writable)]
+    above = set()
+    for t in trees:
+        d = os.path.dirname(t)
+        while d not in ("/", "/tmp") and not any(d == u or d.startswith(u + "/") for u in trees):
+            above.add(d)
+            d = os.path.dirname(d)
+    for d in sorted(above, key=lambda x: x.count("/")):
+        argv += ["--perms", "0755", "--dir", d]
+    for t in visible:
+        argv += ["--ro-bind", t, t]
+    for t in writable:
+        argv += ["--bind", t, t]
+    return argv + ["--chdir", cwd, "--"]
+
+
+def detect(allow_unisolated=False):
+    """The strongest sandbox kind this machine allows: "bwrap", "uid", or
+    "none" (only with allow_unisolated; else Unisolated is raised).
+    KVLABS_SANDBOX=bwrap|uid|none forces a kind (to test the fallbacks)."""
+    root = os.geteuid() == 0
+    want = os.environ.get("KVLABS_SANDBOX", "")
+    if want and want not in KINDS[:3]:
+        raise RuntimeError("sandbox: KVLABS_SANDBOX=%s: use bwrap, uid or none" % want)
+    if want == "bwrap" or (not want and _bwrap_works(root)):
+        if want and not _bwrap_works(root):
+            raise RuntimeError("sandbox: KVLABS_SANDBOX=bwrap, but bubblewrap cannot start "
+                               "a sandbox here")
+        return "bwrap"
+    if want == "uid" or (not want and root):
+        if not root:
+            raise RuntimeError("sandbox: KVLABS_SANDBOX=uid needs root")
+        return "uid"
+    if allow_unisolated:
+        return "none"
+    raise Unisolated("no sandbox is available: not root and bubblewrap cannot run here "
+                     "(install `bubblewrap`, or allow user namespaces). Refusing to run "
+                     "untrusted code without isolation; --no-isolation (or "
+                     "GRADE_ALLOW_UNISOLATED=1) grades anyway, and the results say so.")
+
+
+def allow_unisolated_env():
+    return os.environ.get("GRADE_ALLOW_UNISOLATED", "") not in ("", "0")
+
+
+class Sandbox:
+    """Runs untrusted commands (see "Isolation" above for the kinds)."""
+
+    def __init__(self, tmp=None, jobs=2, kind=None, visible=(), allow_unisolated=False):
         self.root = os.geteuid() == 0
-        for tool in ("prlimit",) + (("setpriv",) if self.root else ()):
+        self.kind = kind or detect(allow_unisolated)
+        if self.kind not in KINDS:
+            raise RuntimeError("sandbox: unknown kind %r" % self.kind)
+        self.visible = tuple(visible)
+        self.uses_uids = self.root and self.kind in ("bwrap", "uid")
+        for tool in ("prlimit",) + (("setpriv",) if self.uses_uids else ()):
             if not shutil.which(tool):
                 raise RuntimeError("sandbox: %s (util-linux) is required" % tool)
         self.tmp = tmp or tempfile.gettempdir()
@@ -225,8 +353,12 @@ class Sandbox:
         self._lock = threading.Lock()
         self.base_tasks = 0 if self.root else _user_tasks(os.getuid())
 
+    def describe(self):
+        """One line for the results: which sandbox ran the commands."""
+        return "%s: %s" % (self.kind, DESCRIPTIONS[self.kind])
+
     def _next_uid(self):
-        if not self.root:
+        if not self.uses_uids:
             return None
         with self._lock:
             return self.uid_base + next(self._uids) % 10000
@@ -245,7 +377,7 @@ class Sandbox:
                 if not os.path.islink(p):
                     os.chmod(p, os.stat(p).st_mode | 0o444)
 
-    def _argv(self, cmd, lim, uid):
+    def _argv(self, cmd, lim, uid, cwd=None, writable=()):
         nproc = lim.nproc if uid is not None else self.base_tasks + lim.nproc * (self.jobs + 1)
         argv = ["prlimit", "--nproc=%d" % nproc, "--cpu=%d" % (int(lim.timeout) + 5),
                 "--core=0", "--fsize=%d" % (lim.fsize_mb << 20)]
@@ -254,6 +386,8 @@ class Sandbox:
         elif lim.mode == "valgrind":
             argv.append("--as=%d" % ((3 * lim.mem_mb + 1024) << 20))
         argv.append("--")
+        if self.kind == "bwrap":
+            argv += _bwrap_prefix(self.root, cwd, self.visible, writable)
         if uid is not None:
             argv += ["setpriv", "--reuid=%d" % uid, "--regid=%d" % uid, "--clear-groups", "--"]
         return argv + list(cmd)
@@ -303,7 +437,8 @@ class Sandbox:
             for top in (workdir,) + tuple(writable):
                 _chown_tree(top, uid)
         try:
-            self._run(cmd, env, lim, uid, cwd or workdir, workdir, res)
+            self._run(cmd, env, lim, uid, cwd or workdir, workdir, res,
+                      (workdir,) + tuple(writable))
         finally:
             if keep:
                 res.workdir = workdir
@@ -311,11 +446,11 @@ class Sandbox:
                 shutil.rmtree(workdir, ignore_errors=True)
         return res
 
-    def _run(self, cmd, env, lim, uid, cwd, workdir, res):
+    def _run(self, cmd, env, lim, uid, cwd, workdir, res, writable):
         head, tail = bytearray(), bytearray()
         start = time.monotonic()
         try:
-            proc = subprocess.Popen(self._argv(cmd, lim, uid), cwd=cwd,
+            proc = subprocess.Popen(self._argv(cmd, lim, uid, cwd, writable), cwd=cwd,
                                     env=self._env(env, lim, workdir), stdin=subprocess.DEVNULL,
                                     stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
                                     start_new_session=True)

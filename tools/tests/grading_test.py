@@ -19,13 +19,29 @@ with a patch applied (kvlab.patched_submission(), as for the mutants):
                 end, one eats memory, one prints 4 MB: each fails (the output
                 flood passes, cut), every other test passes, and no process of
                 the sandbox is left behind;
-- hang.patch:   one test spins forever: it times out, the others pass.
+- hang.patch:   one test spins forever: it times out, the others pass;
+
+and the cheats of tools/tests/fixtures/<lab>/cheats/ (their README.md),
+submissions that try to score with the reference instead of solving:
+included by absolute path or by a relative path out of the tree, the
+reference's test binary exec'd at run time, reference files and the
+grader's cache printed into the output, the cache appended to, files
+written outside the tree. Each scores 0 on the tests it cheats, in `make
+grade` (graded with --only on the Criterion tests: no memcheck, no
+performance, no script) and in `make grade-tests` (against the first three
+mutants of dynarray.c), nothing leaks into the results, the cache and the
+folders outside are unchanged. The uid fallback refuses to grade while the
+repository's reference is readable by others (here it is), and so does a
+machine with no sandbox at all, unless --no-isolation says otherwise.
 
 Every results.json is checked against Gradescope's format
 (checklib.gradescope_errors()). The fixtures run with a 4-second test
 timeout to keep `make test` short.
 """
+import glob
+import hashlib
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -39,12 +55,14 @@ import kvlab
 LAST_GRADER_PID = [0]
 
 
-def grade(lab, sub, out, timeout=None):
+def grade(lab, sub, out, timeout=None, only=None):
     """Run tools/grade.py; return (results dict or None, elapsed seconds)."""
     argv = [sys.executable, os.path.join(TOOLS, "grade.py"), "--lab", lab, "--submission", sub,
             "--out", out, "--jobs", "2"]
     if timeout:
         argv += ["--timeout", str(timeout)]
+    if only:
+        argv += ["--only"] + only
     t0 = time.monotonic()
     p = subprocess.Popen(argv, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     p.stdout, p.stderr = p.communicate()
@@ -156,14 +174,178 @@ def fixtures(lab, tmp):
         check(elapsed < 180, "hang: graded within 180 s (%.0f s)" % elapsed)
 
 
+CHEAT_MARKS = ("CHEAT-EXEC", "CHEAT-DUMP", "CHEAT-CACHE-READ", "CHEAT-CACHE-WRITTEN",
+               "CHEAT-WRITE", "BEGIN SOLUTION")
+
+
+def cheat_text(lab, name, outside):
+    with open(os.path.join(FIXTURES, lab, "cheats", name)) as f:
+        text = f.read()
+    return text.replace("@REF@", os.path.join(ROOT, lab)).replace("@ROOT@", ROOT) \
+        .replace("@OUTSIDE@", outside)
+
+
+def cheat_submission(lab, dest, files, outside):
+    """A submission: the reference's STUDENT_FILES, with files = {student
+    file: fixture}; a *.payload.c fixture is appended to the file's starter
+    stub, any other replaces the file."""
+    os.makedirs(dest)
+    for rel in kvlab.manifest(ROOT, lab)["STUDENT_FILES"].split():
+        p = os.path.join(dest, rel)
+        shutil.copyfile(os.path.join(ROOT, lab, rel), p)
+        if rel in files:
+            text = cheat_text(lab, files[rel], outside)
+            if files[rel].endswith(".payload.c"):
+                kvlab.stub_file(p)
+                with open(p) as f:
+                    text = f.read() + text
+            with open(p, "w") as f:
+                f.write(text)
+    return dest
+
+
+def cache_state(lab):
+    """{file: sha256} of the lab's cached reference results."""
+    out = {}
+    for p in glob.glob(os.path.join(ROOT, "build", "grade", "cache", lab, "*")):
+        with open(p, "rb") as f:
+            out[p] = hashlib.sha256(f.read()).hexdigest()
+    return out
+
+
+def traces(lab, outside):
+    """What the cheats left outside the graded tree."""
+    found = sorted(os.listdir(outside))
+    for p in (os.path.join(ROOT, "build", "grade", "pwned"), os.path.join(ROOT, lab, "pwned"),
+              os.path.join(ROOT, "build", "grade", "pwned-by-tests"),
+              os.path.join(ROOT, lab, "pwned-by-tests")):
+        if os.path.lexists(p):
+            found.append(p)
+    return found
+
+
+def leaks(path):
+    with open(path, errors="replace") as f:
+        text = f.read()
+    return [m for m in CHEAT_MARKS if m in text]
+
+
+def grade_tests(lab, tests, out):
+    """tools/grade_tests.py on tests, against the first 3 mutants of
+    dynarray.c: (results or None, report text)."""
+    from grade_tests import read_mutants
+    picked = [n for n, p, _h, _b in read_mutants(os.path.join(ROOT, lab))
+              if "+++ b/dynarray.c" in open(p).read()][:3]
+    argv = [sys.executable, os.path.join(TOOLS, "grade_tests.py"), "--lab", lab, "--out", out,
+            "--jobs", "2", "--tests"] + tests + ["--mutants"] + picked
+    p = subprocess.run(argv, capture_output=True, text=True)
+    res, errs = load_results(os.path.join(out, "results.json"))
+    check(p.returncode == 0 and not errs and len(picked) == 3,
+          "grade-tests %s ran (mutants %s), valid results.json" % (
+              " ".join(os.path.basename(t) for t in tests), " ".join(picked)),
+          p.stdout[-2000:] + p.stderr[-3000:] + "\n".join(errs))
+    report = ""
+    if os.path.exists(os.path.join(out, "report.md")):
+        with open(os.path.join(out, "report.md")) as f:
+            report = f.read()
+    return (res if not errs else None), report
+
+
+def cheats(lab, tmp):
+    """The cheat fixtures: 0 on what they cheat, nothing leaked or written."""
+    os.makedirs(tmp)
+    os.chmod(tmp, 0o711)
+    outside = os.path.join(tmp, "outside")  # writable by anyone: only isolation keeps it empty
+    os.makedirs(outside)
+    os.chmod(outside, 0o777)
+    cache0 = cache_state(lab)
+    check(cache0, "cheats: the reference cache of %s exists (%d files)" % (lab, len(cache0)))
+    crit = ["*/*"]  # the Criterion tests only: no memcheck, performance or script
+
+    sub = cheat_submission(lab, os.path.join(tmp, "include"), {
+        "dynarray.c": "include_abs.c", "pointers.c": "include_rel.c"}, outside)
+    res, _t = grade(lab, sub, os.path.join(tmp, "include.out"), only=crit)
+    if res:
+        it = items(res)
+        won = ["%s: %g" % (n, t["score"]) for n, t in it.items()
+               if n.startswith(("dynarray/", "pointers/")) and t["score"] > 0]
+        check(any(n.startswith("dynarray/") for n in it) and not won and "build" in it,
+              "cheat include_abs/include_rel: the reference, #included by absolute or "
+              "relative path, is not there: the build fails, 0 points", "\n".join(won))
+        check(res.get("extra_data", {}).get("sandbox") in ("bwrap", "uid") and
+              "Sandbox: " in res["output"],
+              "cheats: results.json says which sandbox ran (%s)" % res.get("extra_data"))
+
+    sub = cheat_submission(lab, os.path.join(tmp, "runtime"), {
+        "dynarray.c": "exec_ref.payload.c", "padding.c": "dump.payload.c",
+        "vec128.c": "cache.payload.c", "dispatch.c": "write.payload.c"}, outside)
+    out = os.path.join(tmp, "runtime.out")
+    res, _t = grade(lab, sub, out, only=crit)
+    if res:
+        it = items(res)
+        won = ["%s: %g" % (n, t["score"]) for n, t in it.items()
+               if n.startswith(("dynarray/", "padding/", "vec128/", "dispatch/")) and t["score"]]
+        control = [t for n, t in it.items() if n.startswith("pointers/")]
+        check(not won and any(n.startswith("dynarray/") for n in it),
+              "cheat exec_ref: the reference's test binaries cannot be run: 0 points on "
+              "dynarray (and on the stubbed padding, vec128, dispatch)", "\n".join(won))
+        check(control and all(t["status"] == "passed" for t in control),
+              "cheats: the honest pointers.c of the same submission passes (%d tests)"
+              % len(control))
+        leaked = leaks(os.path.join(out, "results.json"))
+        check(not leaked, "cheat dump/cache: no reference file, cache or outside file in "
+              "results.json", " ".join(leaked))
+    check(cache_state(lab) == cache0, "cheat cache: the cached reference results are unchanged")
+    left = traces(lab, outside)
+    check(not left, "cheat write: nothing written outside the graded tree", "\n".join(left))
+
+    tdir = os.path.join(tmp, "tests")
+    os.makedirs(tdir)
+    for name in ("oracle_abs_test.c", "oracle_tree_test.c", "runtime_test.c"):
+        with open(os.path.join(tdir, name), "w") as f:
+            f.write(cheat_text(lab, name, outside))
+        res, report = grade_tests(lab, [os.path.join(tdir, name)],
+                                  os.path.join(tmp, name + ".out"))
+        if res:
+            check(res["score"] == 0, "grade-tests cheat %s: catches no mutant (%g)"
+                  % (name, res["score"]), report[:3000])
+            leaked = leaks(os.path.join(tmp, name + ".out", "results.json"))
+            check(not leaked, "grade-tests cheat %s: nothing leaked into the results" % name,
+                  " ".join(leaked))
+    check(cache_state(lab) == cache0 and not traces(lab, outside),
+          "grade-tests cheats: the cache is unchanged, nothing written outside the tree",
+          "\n".join(traces(lab, outside)))
+
+
+def refusals(lab, tmp):
+    """Without a sandbox that can hide the reference, the grader refuses."""
+    sub = os.path.join(ROOT, lab)
+    argv = [sys.executable, os.path.join(TOOLS, "grade.py"), "--lab", lab, "--submission", sub,
+            "--out", os.path.join(tmp, "refused")]
+    env = {k: v for k, v in os.environ.items() if k != "GRADE_ALLOW_UNISOLATED"}
+    exposed = os.stat(os.path.join(ROOT, lab, "dynarray.c")).st_mode & 0o004
+    kinds = ["none"] + (["uid"] if os.geteuid() == 0 and exposed else [])
+    for kind in kinds:
+        p = subprocess.run(argv, capture_output=True, text=True,
+                           env=dict(env, KVLABS_SANDBOX=kind))
+        check(p.returncode == 2 and "refused" in p.stderr and
+              not os.path.exists(os.path.join(tmp, "refused", "results.json")),
+              "KVLABS_SANDBOX=%s: the grader refuses to grade without isolation" % kind,
+              p.stderr[-2000:])
+
+
 def main():
     labs = sampled_labs()
     check(labs, "labs graded end to end: %s" % " ".join(labs))
     with tempfile.TemporaryDirectory(prefix="kvlabs-grading-test-") as tmp:
+        os.chmod(tmp, 0o711)  # the cheats' outside/ folder must be reachable by any uid
         for lab in labs:
             reference_and_starter(lab, os.path.join(tmp, lab))
             if os.path.isdir(os.path.join(FIXTURES, lab)):
                 fixtures(lab, os.path.join(tmp, lab))
+            if os.path.isdir(os.path.join(FIXTURES, lab, "cheats")):
+                cheats(lab, os.path.join(tmp, lab, "cheats"))
+                refusals(lab, os.path.join(tmp, lab))
     finish()
 
 
