@@ -57,6 +57,8 @@ typedef struct raft_sim_config {
     unsigned max_delay_ms;   /**< delivery delay drawn in [0, max_delay_ms] (default 27) */
     uint64_t snapshot_every; /**< a node snapshots every this many applied entries (0: never) */
     size_t snapshot_chunk;   /**< InstallSnapshot chunk size (0: the core's default) */
+    size_t max_batch;        /**< entries per APPEND (0: the core's default); 1 makes a
+                                  leader replicate old-term entries without its own */
 } raft_sim_config;
 
 /** @brief Counters of what the network carried. */

@@ -221,6 +221,8 @@ static void node_config(const raft_sim *s, uint32_t i, raft_config *rc)
     raft_config_default(rc, i, s->cfg.n, s->cfg.seed * 1000003u + s->restarts[i]);
     if (s->cfg.snapshot_chunk)
         rc->snapshot_chunk = s->cfg.snapshot_chunk;
+    if (s->cfg.max_batch)
+        rc->max_batch = s->cfg.max_batch;
 }
 
 static void sm_reset(sim_sm *sm)

@@ -45,10 +45,11 @@ typedef struct T {
             return;                                                                                \
     } while (0)
 
-static void setup(T *t, uint32_t n, uint64_t seed, bool unreliable, uint64_t snap_every)
+static void setup(T *t, uint32_t n, uint64_t seed, bool unreliable, uint64_t snap_every,
+                  size_t max_batch)
 {
     raft_sim_config c = { .n = n, .seed = seed, .snapshot_every = snap_every,
-                          .snapshot_chunk = snap_every ? 64 : 0 };
+                          .snapshot_chunk = snap_every ? 64 : 0, .max_batch = max_batch };
     t->s = raft_sim_new(&c);
     t->n = n;
     t->agreements = 0;
@@ -833,42 +834,46 @@ typedef struct scenario {
     uint32_t n;
     bool unreliable;
     uint64_t snap_every;
-    unsigned seeds; /* in `make test` */
+    unsigned seeds;   /* in `make test` */
+    size_t max_batch; /* 0: the default */
 } scenario;
 
 static const scenario table[] = {
-    { "InitialElection", initial_election, 3, false, 0, 4 },
-    { "ReElection", re_election, 3, false, 0, 4 },
-    { "ManyElections", many_elections, 7, false, 0, 2 },
-    { "PreVoteRejoin", prevote_rejoin, 3, false, 0, 4 },
-    { "CheckQuorum", check_quorum, 3, false, 0, 4 },
-    { "BasicAgree", basic_agree, 3, false, 0, 4 },
-    { "RPCBytes", rpc_bytes, 3, false, 0, 3 },
-    { "FollowerFailure", follower_failure, 3, false, 0, 4 },
-    { "LeaderFailure", leader_failure, 3, false, 0, 4 },
-    { "FailAgree", fail_agree, 3, false, 0, 4 },
-    { "FailNoAgree", fail_no_agree, 5, false, 0, 4 },
-    { "ConcurrentStarts", concurrent_starts, 3, false, 0, 4 },
-    { "Rejoin", rejoin, 3, false, 0, 4 },
-    { "Backup", backup, 5, false, 0, 2 },
-    { "Count", count, 3, false, 0, 4 },
-    { "Persist1", persist1, 3, false, 0, 4 },
-    { "Persist2", persist2, 5, false, 0, 2 },
-    { "Persist3", persist3, 3, false, 0, 4 },
-    { "Figure8", figure8, 5, false, 0, 2 },
-    { "UnreliableAgree", unreliable_agree, 5, true, 0, 2 },
-    { "Figure8Unreliable", figure8_unreliable, 5, true, 0, 2 },
-    { "ReliableChurn", churn, 5, false, 0, 2 },
-    { "UnreliableChurn", churn, 5, true, 0, 2 },
-    { "LeaderTransfer", transfer, 3, false, 0, 4 },
-    { "SlowDisk", slow_disk, 3, false, 0, 2 },
-    { "SnapshotBasic", snapshot_basic, 3, false, 10, 3 },
-    { "SnapshotInstall", snapshot_install, 3, false, 10, 2 },
-    { "SnapshotInstallUnreliable", snapshot_install, 3, true, 10, 2 },
-    { "SnapshotInstallCrash", snapshot_install_crash, 3, false, 10, 2 },
-    { "SnapshotInstallUnCrash", snapshot_install_crash, 3, true, 10, 2 },
-    { "SnapshotAllCrash", snapshot_all_crash, 3, false, 10, 2 },
-    { "SnapshotInit", snapshot_init, 3, false, 10, 2 },
+    { "InitialElection", initial_election, 3, false, 0, 20, 0 },
+    { "ReElection", re_election, 3, false, 0, 20, 0 },
+    { "ManyElections", many_elections, 7, false, 0, 20, 0 },
+    { "PreVoteRejoin", prevote_rejoin, 3, false, 0, 20, 0 },
+    { "CheckQuorum", check_quorum, 3, false, 0, 20, 0 },
+    { "BasicAgree", basic_agree, 3, false, 0, 20, 0 },
+    { "RPCBytes", rpc_bytes, 3, false, 0, 20, 0 },
+    { "FollowerFailure", follower_failure, 3, false, 0, 20, 0 },
+    { "LeaderFailure", leader_failure, 3, false, 0, 20, 0 },
+    { "FailAgree", fail_agree, 3, false, 0, 20, 0 },
+    { "FailNoAgree", fail_no_agree, 5, false, 0, 20, 0 },
+    { "ConcurrentStarts", concurrent_starts, 3, false, 0, 20, 0 },
+    { "Rejoin", rejoin, 3, false, 0, 20, 0 },
+    { "Backup", backup, 5, false, 0, 20, 0 },
+    { "Count", count, 3, false, 0, 20, 0 },
+    { "Persist1", persist1, 3, false, 0, 20, 0 },
+    { "Persist2", persist2, 5, false, 0, 20, 0 },
+    { "Persist3", persist3, 3, false, 0, 20, 0 },
+    { "Figure8", figure8, 5, false, 0, 60, 0 },
+    { "Figure8OneByOne", figure8, 5, false, 0, 60, 1 },
+    { "UnreliableAgree", unreliable_agree, 5, true, 0, 20, 0 },
+    { "Figure8Unreliable", figure8_unreliable, 5, true, 0, 60, 0 },
+    { "Figure8UnreliableOneByOne", figure8_unreliable, 5, true, 0, 60, 1 },
+    { "ReliableChurn", churn, 5, false, 0, 20, 0 },
+    { "UnreliableChurn", churn, 5, true, 0, 20, 0 },
+    { "UnreliableChurnOneByOne", churn, 5, true, 0, 20, 1 },
+    { "LeaderTransfer", transfer, 3, false, 0, 20, 0 },
+    { "SlowDisk", slow_disk, 3, false, 0, 20, 0 },
+    { "SnapshotBasic", snapshot_basic, 3, false, 10, 20, 0 },
+    { "SnapshotInstall", snapshot_install, 3, false, 10, 20, 0 },
+    { "SnapshotInstallUnreliable", snapshot_install, 3, true, 10, 20, 0 },
+    { "SnapshotInstallCrash", snapshot_install_crash, 3, false, 10, 20, 0 },
+    { "SnapshotInstallUnCrash", snapshot_install_crash, 3, true, 10, 20, 0 },
+    { "SnapshotAllCrash", snapshot_all_crash, 3, false, 10, 20, 0 },
+    { "SnapshotInit", snapshot_init, 3, false, 10, 20, 0 },
 };
 
 int main(int argc, char **argv)
@@ -909,7 +914,7 @@ int main(int argc, char **argv)
         clock_t t0 = clock();
         for (long long s = lo; s < lo + cnt; s++) {
             T t;
-            setup(&t, sc->n, (uint64_t)s, sc->unreliable, sc->snap_every);
+            setup(&t, sc->n, (uint64_t)s, sc->unreliable, sc->snap_every, sc->max_batch);
             sc->fn(&t);
             const char *f = raft_sim_failure(t.s);
             sim_s += raft_sim_now(t.s) / 1000.0;
