@@ -101,7 +101,8 @@ typedef enum raft_msg_type {
 /** @brief A message between two nodes. Fields unused by a type are 0. */
 typedef struct raft_msg {
     uint8_t type;          /**< a raft_msg_type */
-    uint32_t from, to;     /**< node ids */
+    uint32_t from;         /**< sender's node id */
+    uint32_t to;           /**< receiver's node id */
     uint64_t term;         /**< the sender's term (for PREVOTE: the term it would campaign at) */
     uint64_t index;        /**< see raft_msg_type */
     uint64_t log_term;     /**< see raft_msg_type */
@@ -208,22 +209,27 @@ void raft_config_default(raft_config *cfg, uint32_t id, uint32_t n_nodes, uint64
  */
 raft *raft_new(const raft_config *cfg, const raft_boot *boot);
 
-/** @brief Free a core and everything it owns. NULL is allowed. */
+/** @brief Free a core and everything it owns.
+ *  @param[in] r  the core, or NULL. */
 void raft_free(raft *r);
 
-/** @brief One tick of logical time passed. */
+/** @brief One tick of logical time passed.
+ *  @param[in,out] r  the core. */
 void raft_tick(raft *r);
 
 /**
  * @brief Deliver a message. Messages with a bad type or sender are ignored
  *        (they come from the network and are not trusted).
+ * @param[in,out] r  the core.
  * @param[in] m  the message (not kept: the core copies what it needs).
  */
 void raft_step(raft *r, const raft_msg *m);
 
 /**
  * @brief Append a command to the leader's log.
- * @param[in]  data, len  the command (copied).
+ * @param[in,out] r  the core.
+ * @param[in]  data  the command (copied).
+ * @param[in]  len   its length.
  * @param[out] index      its log index (may be NULL).
  * @param[out] term       its term (may be NULL).
  * @return 0, or -1 when this node is not the leader or a transfer is under way.
@@ -234,6 +240,7 @@ int raft_propose(raft *r, const void *data, uint32_t len, uint64_t *index, uint6
  * @brief Ask for a linearizable read (ReadIndex). The leader records its
  *        commit index and confirms with a heartbeat round that it is still
  *        leader; a raft_read_state with @p ctx then appears in a ready.
+ * @param[in,out] r  the core.
  * @param[in] ctx  the caller's request id (non-zero).
  * @return 0, or -1 when not leader (the caller retries elsewhere).
  */
@@ -243,6 +250,8 @@ int raft_read_index(raft *r, uint64_t ctx);
  * @brief Hand leadership to @p target: stop accepting proposals, bring the
  *        target up to date, then send it TIMEOUT_NOW. Abandoned after an
  *        election timeout.
+ * @param[in,out] r  the core.
+ * @param[in] target  the node to hand leadership to.
  * @return 0, or -1 when not leader or the target is not a peer.
  */
 int raft_transfer_leader(raft *r, uint32_t target);
@@ -251,40 +260,57 @@ int raft_transfer_leader(raft *r, uint32_t target);
  * @brief The application took a snapshot of its state machine covering the
  *        log up to @p index (which it has applied): the core keeps the
  *        snapshot (to send to slow followers) and drops the log up to index.
- * @param[in] index       an applied index above the current snapshot's.
- * @param[in] data, len   the serialized state machine (copied).
+ * @param[in,out] r  the core.
+ * @param[in] index  an applied index above the current snapshot's.
+ * @param[in] data   the serialized state machine (copied).
+ * @param[in] len    its length.
  * @return 0, or -1 when index is not applied or not above the snapshot.
  */
 int raft_compact(raft *r, uint64_t index, const void *data, size_t len);
 
-/** @brief True when raft_ready() has something to hand over. */
+/** @brief Whether raft_ready_get() has something to hand over.
+ *  @param[in] r  the core.
+ *  @return true when there is work for the caller. */
 bool raft_has_ready(const raft *r);
 
 /**
  * @brief Take the pending work. Pointers stay valid until raft_advance().
+ * @param[in,out] r  the core.
  * @param[out] rd  the work.
  */
 void raft_ready_get(raft *r, raft_ready *rd);
 
 /**
  * @brief The caller did everything @p rd asked (persist, send, apply).
+ * @param[in,out] r  the core.
  * @param[in] rd  the ready of the last raft_ready_get() call.
  */
 void raft_advance(raft *r, const raft_ready *rd);
 
 /** @name Observers (for the simulator's checker, tests and statistics)
+ *  Each takes the core and returns what its name says.
  * @{ */
-raft_role raft_get_role(const raft *r);                 /**< @brief the role */
-uint64_t raft_get_term(const raft *r);                  /**< @brief the current term */
-uint32_t raft_get_leader(const raft *r);                /**< @brief known leader or RAFT_NONE */
-uint32_t raft_get_id(const raft *r);                    /**< @brief this node's id */
-uint64_t raft_get_commit(const raft *r);                /**< @brief commit index */
-uint64_t raft_get_last_index(const raft *r);            /**< @brief last log index */
-uint64_t raft_get_snap_index(const raft *r);            /**< @brief snapshot index (0: none) */
-/** @brief The term of entry @p index: 0 if it is absent or compacted
- *         (the snapshot's index gives the snapshot's term). */
+/** @brief The role. @param[in] r the core. @return its role. */
+raft_role raft_get_role(const raft *r);
+/** @brief The current term. @param[in] r the core. @return the term. */
+uint64_t raft_get_term(const raft *r);
+/** @brief The known leader. @param[in] r the core. @return its id, or RAFT_NONE. */
+uint32_t raft_get_leader(const raft *r);
+/** @brief This node's id. @param[in] r the core. @return the id. */
+uint32_t raft_get_id(const raft *r);
+/** @brief The commit index. @param[in] r the core. @return the index. */
+uint64_t raft_get_commit(const raft *r);
+/** @brief The last log index. @param[in] r the core. @return the index. */
+uint64_t raft_get_last_index(const raft *r);
+/** @brief The snapshot's index. @param[in] r the core. @return the index (0: none). */
+uint64_t raft_get_snap_index(const raft *r);
+/** @brief The term of an entry.
+ *  @param[in] r the core. @param[in] index the entry.
+ *  @return its term; the snapshot's term at the snapshot index; 0 when absent or compacted. */
 uint64_t raft_get_term_at(const raft *r, uint64_t index);
-/** @brief Entry @p index, or NULL when absent or compacted. */
+/** @brief An entry of the log.
+ *  @param[in] r the core. @param[in] index the entry.
+ *  @return the entry (valid until the core changes), or NULL when absent or compacted. */
 const raft_entry *raft_get_entry(const raft *r, uint64_t index);
 /** @} */
 
@@ -295,13 +321,18 @@ const raft_entry *raft_get_entry(const raft *r, uint64_t index);
  */
 void raft_msg_copy(raft_msg *dst, const raft_msg *src);
 
-/** @brief Free what raft_msg_copy() allocated inside @p m. */
+/** @brief Free what raft_msg_copy() allocated inside a message.
+ *  @param[in,out] m  the copy. */
 void raft_msg_free(raft_msg *m);
 
-/** @brief Size of a message on a wire (header plus payload bytes): what RPCBytes counts. */
+/** @brief Size of a message on a wire (header plus payload bytes): what RPCBytes counts.
+ *  @param[in] m  the message.
+ *  @return its size in bytes. */
 size_t raft_msg_size(const raft_msg *m);
 
-/** @brief The name of a message type ("APPEND"), for traces. */
+/** @brief The name of a message type, for traces.
+ *  @param[in] type  a raft_msg_type.
+ *  @return its name ("APPEND"), or "?". */
 const char *raft_msg_type_name(unsigned type);
 
 #ifdef __cplusplus

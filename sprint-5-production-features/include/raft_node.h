@@ -52,11 +52,14 @@ typedef struct raft_storage raft_storage;
  */
 int raft_storage_open(const kv_env *env, const char *dir, raft_storage **out, raft_boot *boot);
 
-/** @brief Free what raft_storage_open() put in @p boot. */
+/** @brief Free what raft_storage_open() put in a boot.
+ *  @param[in,out] boot  the boot. */
 void raft_boot_free(raft_boot *boot);
 
 /**
  * @brief Persist the hard state (write a slot, fsync).
+ * @param[in,out] st  the storage.
+ * @param[in] hs  the hard state.
  * @return KV_OK or an env error.
  */
 int raft_storage_save_hs(raft_storage *st, const raft_hard_state *hs);
@@ -64,6 +67,9 @@ int raft_storage_save_hs(raft_storage *st, const raft_hard_state *hs);
 /**
  * @brief Persist entries (consecutive): every stored entry from
  *        entries[0].index on is replaced; then fsync.
+ * @param[in,out] st  the storage.
+ * @param[in] entries  the entries.
+ * @param[in] n  their number.
  * @return KV_OK; KV_EINVAL (entries[0].index leaves a gap); an env error.
  */
 int raft_storage_append(raft_storage *st, const raft_entry *entries, size_t n);
@@ -71,12 +77,17 @@ int raft_storage_append(raft_storage *st, const raft_entry *entries, size_t n);
 /**
  * @brief Persist a snapshot, then rewrite the log to hold only @p rest (the
  *        entries after the snapshot that are already persisted).
+ * @param[in,out] st  the storage.
+ * @param[in] snap  the snapshot.
+ * @param[in] rest  the entries that stay.
+ * @param[in] n_rest  their number.
  * @return KV_OK or an env error (the old snapshot stays valid on failure).
  */
 int raft_storage_save_snapshot(raft_storage *st, const raft_snapshot *snap,
                                const raft_entry *rest, size_t n_rest);
 
-/** @brief Close the files and free the storage. NULL is allowed. */
+/** @brief Close the files and free the storage.
+ *  @param[in] st  the storage, or NULL. */
 void raft_storage_close(raft_storage *st);
 
 /** @brief The replicated state machine, as callbacks. */
@@ -105,7 +116,8 @@ typedef struct raft_node raft_node;
  * @param[in]  env            the env of its files.
  * @param[in]  dir            its directory.
  * @param[in]  cfg            the core's configuration.
- * @param[in]  sm_ops, sm     the state machine (empty: the node restores it).
+ * @param[in]  sm_ops         the state machine's callbacks.
+ * @param[in]  sm             the state machine (empty: the node restores it).
  * @param[in]  snapshot_every take a snapshot every this many applied
  *                            entries (0: never).
  * @param[out] out            the node.
@@ -117,19 +129,26 @@ int raft_node_open(const kv_env *env, const char *dir, const raft_config *cfg,
 
 /**
  * @brief Run ready loops until the core has nothing pending.
- * @param[in] send, ctx  where messages go.
+ * @param[in,out] n  the node.
+ * @param[in] send  where messages go.
+ * @param[in] ctx   passed to send.
  * @return KV_OK, or the env error of a failed persist (the node must then be
  *         closed: a node that cannot persist must not send or apply).
  */
 int raft_node_process(raft_node *n, raft_send_fn send, void *ctx);
 
-/** @brief The node's core, to tick, step and propose. */
+/** @brief The node's core, to tick, step and propose.
+ *  @param[in] n  the node.
+ *  @return its core. */
 raft *raft_node_core(raft_node *n);
 
-/** @brief Number of fsyncs and persisted ready rounds (statistics). */
+/** @brief Number of persist steps (hard state, entries, snapshot) so far.
+ *  @param[in] n  the node.
+ *  @return the count. */
 uint64_t raft_node_persists(const raft_node *n);
 
-/** @brief Free the node (the state machine is the caller's). NULL is allowed. */
+/** @brief Free the node (the state machine is the caller's).
+ *  @param[in] n  the node, or NULL. */
 void raft_node_close(raft_node *n);
 
 #ifdef __cplusplus

@@ -73,65 +73,82 @@ typedef struct raft_sim_stats {
 /** @brief A simulated cluster (opaque). */
 typedef struct raft_sim raft_sim;
 
-/** @brief Create a cluster of fresh nodes, all connected, network reliable. */
+/** @brief Create a cluster of fresh nodes, all connected, network reliable.
+ *  @param[in] cfg  the settings. @return the cluster (out of memory aborts). */
 raft_sim *raft_sim_new(const raft_sim_config *cfg);
-/** @brief Free the cluster. */
+/** @brief Free the cluster. @param[in] s  the cluster, or NULL. */
 void raft_sim_free(raft_sim *s);
 
-/** @brief Run for @p ms simulated milliseconds. */
+/** @brief Run for a while. @param[in,out] s the cluster. @param[in] ms simulated milliseconds. */
 void raft_sim_run(raft_sim *s, uint64_t ms);
-/** @brief Simulated time in ms since the start. */
+/** @brief Simulated time. @param[in] s the cluster. @return ms since the start. */
 uint64_t raft_sim_now(const raft_sim *s);
 
-/** @brief Unreliable network: drops and duplicates on/off. */
+/** @brief Drops and duplicates on or off. @param[in,out] s the cluster. @param[in] on on. */
 void raft_sim_set_unreliable(raft_sim *s, bool on);
-/** @brief Long reordering on/off. */
+/** @brief Long reordering on or off. @param[in,out] s the cluster. @param[in] on on. */
 void raft_sim_set_long_reordering(raft_sim *s, bool on);
-/** @brief Reconnect node @p i (its links to every connected node). */
+/** @brief Reconnect a node (its links to every connected node).
+ *  @param[in,out] s the cluster. @param[in] i the node. */
 void raft_sim_connect(raft_sim *s, uint32_t i);
-/** @brief Disconnect node @p i from everyone. */
+/** @brief Disconnect a node from everyone. @param[in,out] s the cluster. @param[in] i the node. */
 void raft_sim_disconnect(raft_sim *s, uint32_t i);
-/** @brief Whether node @p i is connected. */
+/** @brief Whether a node is connected. @param[in] s the cluster. @param[in] i the node.
+ *  @return true when connected. */
 bool raft_sim_connected(const raft_sim *s, uint32_t i);
-/** @brief Cut (up=false) or restore the one direction from → to. */
+/** @brief Cut or restore one direction of a link.
+ *  @param[in,out] s the cluster. @param[in] from sender. @param[in] to receiver.
+ *  @param[in] up false cuts, true restores. */
 void raft_sim_link(raft_sim *s, uint32_t from, uint32_t to, bool up);
-/** @brief Delay of node @p i's disk in ms (0: fast). */
+/** @brief A node's disk delay. @param[in,out] s the cluster. @param[in] i the node.
+ *  @param[in] ms the delay (0: fast). */
 void raft_sim_set_disk_delay(raft_sim *s, uint32_t i, unsigned ms);
 
-/** @brief Crash node @p i: its unsynced writes are lost (mode as env.h). */
+/** @brief Crash a node: its unsynced writes are lost (mode as env.h).
+ *  @param[in,out] s the cluster. @param[in] i the node. @param[in] mode drop or tear. */
 void raft_sim_crash(raft_sim *s, uint32_t i, kv_crash_mode mode);
 /**
  * @brief Restart a crashed node from its disk.
+ * @param[in,out] s the cluster. @param[in] i the node.
  * @return KV_OK, or the error of opening its storage (the checker records it).
  */
 int raft_sim_restart(raft_sim *s, uint32_t i);
-/** @brief Whether node @p i is running. */
+/** @brief Whether a node runs. @param[in] s the cluster. @param[in] i the node.
+ *  @return true when up. */
 bool raft_sim_up(const raft_sim *s, uint32_t i);
 
 /**
- * @brief Propose a command at node @p i.
+ * @brief Propose a command at a node.
+ * @param[in,out] s the cluster. @param[in] i the node. @param[in] cmd the command.
+ * @param[in] len its length. @param[out] index its index. @param[out] term its term.
  * @return 0 with its index and term, or -1 (down, or not the leader).
  */
 int raft_sim_propose(raft_sim *s, uint32_t i, const void *cmd, uint32_t len,
                      uint64_t *index, uint64_t *term);
-/** @brief The digest a command is applied as. */
+/** @brief The digest a command is applied as. @param[in] cmd the command.
+ *  @param[in] len its length. @return its digest (never RAFT_SIM_NOOP). */
 uint64_t raft_sim_digest(const void *cmd, uint32_t len);
 
 /**
- * @brief How many nodes have applied @p index; *digest gets the command's
- *        digest when at least one has (a disagreement is a checker failure).
+ * @brief How many nodes have applied an index.
+ * @param[in,out] s the cluster. @param[in] index the index.
+ * @param[out] digest the command's digest, when at least one has.
+ * @return the number of nodes (a disagreement is a checker failure).
  */
 unsigned raft_sim_n_committed(raft_sim *s, uint64_t index, uint64_t *digest);
 
-/** @brief The core of node @p i, or NULL when it is down. */
+/** @brief A node's core. @param[in] s the cluster. @param[in] i the node.
+ *  @return the core, or NULL when the node is down. */
 raft *raft_sim_core(raft_sim *s, uint32_t i);
-/** @brief Highest index node @p i has applied (0 when down). */
+/** @brief A node's applied index. @param[in] s the cluster. @param[in] i the node.
+ *  @return the highest index it applied (0 when down). */
 uint64_t raft_sim_applied(const raft_sim *s, uint32_t i);
-/** @brief The network counters. */
+/** @brief The network counters. @param[in] s the cluster. @return the counters. */
 const raft_sim_stats *raft_sim_get_stats(const raft_sim *s);
-/** @brief The first safety violation seen, or NULL. */
+/** @brief The first safety violation. @param[in] s the cluster. @return its text, or NULL. */
 const char *raft_sim_failure(const raft_sim *s);
-/** @brief Record a failure found by a scenario (kept if it is the first). */
+/** @brief Record a failure found by a scenario (kept if it is the first).
+ *  @param[in,out] s the cluster. @param[in] fmt printf format, then its arguments. */
 void raft_sim_fail(raft_sim *s, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 
 #ifdef __cplusplus
