@@ -527,6 +527,43 @@ static void count(T *t)
              (unsigned long long)(total3 - total2));
 }
 
+/* Steady state: one command at a time, each waited for. 6.5840's one()
+ * waits for every follower to apply it, so followers learn the commit
+ * index from the next APPEND or heartbeat; the cost is one APPEND per
+ * entry per follower, plus heartbeats. At most 3 requests per committed
+ * entry per follower. Bursts of 10 commands at once show the batching. */
+static double steady_per_entry, burst_per_entry;
+
+static void steady_state(T *t)
+{
+    one(t, 1, t->n, true);
+    CHECK(t);
+    uint64_t r0 = raft_sim_get_stats(t->s)->rpcs;
+    for (int i = 0; i < 100 && !BAD(t); i++)
+        one(t, rnd(t), t->n, false);
+    CHECK(t);
+    double per = (double)(raft_sim_get_stats(t->s)->rpcs - r0) / (100.0 * (t->n - 1));
+    steady_per_entry = per;
+    if (per > 3)
+        FAIL(t, "%.2f RPCs per committed entry per follower (at most 3)", per);
+    int l = one_leader(t);
+    CHECK(t);
+    r0 = raft_sim_get_stats(t->s)->rpcs;
+    uint64_t last = 0, d;
+    for (int b = 0; b < 20; b++) {
+        for (int i = 0; i < 10; i++)
+            last = start(t, l, rnd(t));
+        run(t, 10);
+    }
+    uint64_t t0 = raft_sim_now(t->s);
+    while (raft_sim_n_committed(t->s, last, &d) < t->n && raft_sim_now(t->s) - t0 < 5000)
+        run(t, 10);
+    if (raft_sim_n_committed(t->s, last, &d) < t->n)
+        FAIL(t, "bursts were not all committed");
+    burst_per_entry = (double)(raft_sim_get_stats(t->s)->rpcs - r0) / (200.0 * (t->n - 1));
+    t->agreements += 200;
+}
+
 /* ---- 3C: persistence ------------------------------------------------------------- */
 
 static void persist1(T *t)
@@ -865,6 +902,7 @@ static const scenario table[] = {
     { "ReliableChurn", churn, 5, false, 0, 20, 0 },
     { "UnreliableChurn", churn, 5, true, 0, 20, 0 },
     { "UnreliableChurnOneByOne", churn, 5, true, 0, 20, 1 },
+    { "SteadyState", steady_state, 3, false, 0, 20, 0 },
     { "LeaderTransfer", transfer, 3, false, 0, 20, 0 },
     { "SlowDisk", slow_disk, 3, false, 0, 20, 0 },
     { "SnapshotBasic", snapshot_basic, 3, false, 10, 20, 0 },
@@ -946,6 +984,9 @@ int main(int argc, char **argv)
         return 2;
     }
     double wall = (double)(clock() - c0) / CLOCKS_PER_SEC;
+    if (steady_per_entry > 0)
+        printf("steady state (last seed): %.2f RPCs per committed entry per follower one at a "
+               "time, %.2f in bursts of 10\n", steady_per_entry, burst_per_entry);
     printf("total: %.1f s simulated in %.2f s CPU (%.0fx real time)\n", sim_total, wall,
            wall > 0 ? sim_total / wall : 0.0);
     printf("%u passed, %u failed\n", passed, failed);
