@@ -163,6 +163,21 @@ Test(election, one_vote_per_term)
     raft_free(r);
 }
 
+Test(election, vote_in_the_current_term_is_persisted)
+{
+    raft *r = mk(0, 3, 4, NULL, 0, 0); /* already at term 4: the vote alone changes */
+    box b = { 0 };
+    raft_msg m = vote_req(RAFT_MSG_VOTE, 2, 0, 4, 0, 0);
+    raft_step(r, &m);
+    drain(r, &b);
+    cr_assert(!find(&b, RAFT_MSG_VOTE_RESP, 2)->reject);
+    cr_assert(b.hs_changed, "a vote granted in the current term was not persisted");
+    cr_assert_eq(b.hs.vote, 2);
+    cr_assert_eq(b.hs.term, 4);
+    clear(&b);
+    raft_free(r);
+}
+
 Test(election, prevote_leaves_terms_alone)
 {
     raft *r = mk(0, 3, 5, NULL, 0, 0);
