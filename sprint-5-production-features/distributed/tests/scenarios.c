@@ -23,7 +23,9 @@
 #include <string.h>
 #include <time.h>
 
+#include "kvlabs/kv.h"
 #include "kvlabs/rng.h"
+#include "raft_lincheck.h"
 #include "raft_sim.h"
 
 typedef struct T {
@@ -564,6 +566,142 @@ static void steady_state(T *t)
     t->agreements += 200;
 }
 
+/* Client histories. Five clients issue puts, gets and deletes on three
+ * keys through the log while the network is unreliable and servers are
+ * disconnected, crashed and restarted. An operation is invoked when it is
+ * proposed and returns when its client sees it applied at its index (a
+ * different command there: it never happened, the client moves on; no
+ * answer in 2 s: its outcome is unknown). Results come from running the
+ * committed log in order; the history is then checked for
+ * linearizability (raft_lincheck.h): real-time order must agree with the
+ * log's. */
+typedef struct kv_op {
+    uint8_t cmd[18]; /* kind, key, value (8), unique id (8) */
+    uint64_t digest, index, call, ret, val;
+    int result;
+    bool done, lost;
+} kv_op;
+
+static void kv_history(T *t)
+{
+    enum { CLIENTS = 5, MAXOPS = 600 };
+    static kv_op ops[MAXOPS];
+    static char keys[3][2] = { "a", "b", "c" };
+    size_t n = 0;
+    int cur[CLIENTS];
+    for (int c = 0; c < CLIENTS; c++)
+        cur[c] = -1;
+    uint64_t end = raft_sim_now(t->s) + 4000;
+    while (raft_sim_now(t->s) < end && !BAD(t)) {
+        for (int c = 0; c < CLIENTS; c++) {
+            uint64_t d;
+            if (cur[c] >= 0) {
+                kv_op *o = &ops[cur[c]];
+                if (raft_sim_n_committed(t->s, o->index, &d) > 0) {
+                    if (d == o->digest) {
+                        o->done = true;
+                        o->ret = raft_sim_now(t->s);
+                    } else {
+                        o->lost = true;
+                    }
+                    cur[c] = -1;
+                } else if (raft_sim_now(t->s) - o->call > 2000) {
+                    o->ret = RAFT_LC_UNKNOWN;
+                    cur[c] = -1;
+                }
+            }
+            if (cur[c] < 0 && n < MAXOPS) {
+                kv_op *o = &ops[n];
+                memset(o, 0, sizeof *o);
+                o->cmd[0] = (uint8_t)below(t, 3);
+                o->cmd[1] = (uint8_t)below(t, 3);
+                o->val = n + 1;
+                memcpy(o->cmd + 2, &o->val, 8);
+                uint64_t id = rnd(t);
+                memcpy(o->cmd + 10, &id, 8);
+                o->digest = raft_sim_digest(o->cmd, sizeof o->cmd);
+                for (uint32_t k = 0; k < t->n; k++) {
+                    uint32_t i = (uint32_t)below(t, t->n);
+                    if (usable(t, i) &&
+                        raft_sim_propose(t->s, i, o->cmd, sizeof o->cmd, &o->index, NULL) == 0) {
+                        o->call = raft_sim_now(t->s);
+                        cur[c] = (int)n++;
+                        break;
+                    }
+                }
+            }
+        }
+        uint64_t r = below(t, 1000);
+        uint32_t i = below(t, t->n);
+        if (r < 10)
+            raft_sim_disconnect(t->s, i);
+        else if (r < 80)
+            raft_sim_connect(t->s, i);
+        else if (r < 85 && raft_sim_up(t->s, i))
+            crash(t, i);
+        else if (r < 150 && !raft_sim_up(t->s, i)) {
+            raft_sim_restart(t->s, i);
+            raft_sim_connect(t->s, i);
+        }
+        run(t, 1 + below(t, 20));
+    }
+    for (uint32_t i = 0; i < t->n; i++) {
+        if (!raft_sim_up(t->s, i))
+            raft_sim_restart(t->s, i);
+        raft_sim_connect(t->s, i);
+    }
+    raft_sim_set_unreliable(t->s, false);
+    uint64_t last = one(t, rnd(t), t->n, true);
+    CHECK(t);
+    for (int c = 0; c < CLIENTS; c++)
+        if (cur[c] >= 0)
+            ops[cur[c]].ret = RAFT_LC_UNKNOWN;
+    /* Run the committed log in order to get each operation's result. */
+    bool present[3] = { false, false, false };
+    uint64_t value[3] = { 0, 0, 0 };
+    size_t completed = 0;
+    for (uint64_t idx = 1; idx <= last; idx++) {
+        uint64_t d;
+        if (raft_sim_n_committed(t->s, idx, &d) == 0)
+            FAIL(t, "index %llu never applied", (unsigned long long)idx);
+        for (size_t k = 0; k < n; k++) {
+            kv_op *o = &ops[k];
+            if (o->digest != d || o->lost)
+                continue;
+            int key = o->cmd[1];
+            if (o->cmd[0] == RAFT_LC_PUT) {
+                present[key] = true;
+                value[key] = o->val;
+            } else if (o->cmd[0] == RAFT_LC_GET) {
+                o->result = present[key] ? 0 : KV_ENOTFOUND;
+                o->val = value[key];
+            } else {
+                o->result = present[key] ? 0 : KV_ENOTFOUND;
+                present[key] = false;
+            }
+            completed += o->done;
+            break;
+        }
+    }
+    static raft_lc_op h[MAXOPS];
+    size_t m = 0;
+    for (size_t k = 0; k < n; k++) {
+        kv_op *o = &ops[k];
+        if (o->lost || (!o->done && o->ret != RAFT_LC_UNKNOWN))
+            continue;
+        h[m++] = (raft_lc_op){ .kind = o->cmd[0], .key = keys[o->cmd[1]], .klen = 1,
+                               .val = &o->val, .vlen = 8, .result = o->result,
+                               .call = o->call, .ret = o->ret };
+    }
+    raft_lc_result res;
+    if (raft_lincheck(h, m, 0, &res) != 0 || !res.linearizable)
+        FAIL(t, "client history of %zu operations is not linearizable%s", m,
+             res.exhausted ? " (search budget exhausted)" : "");
+    if (completed < 10)
+        FAIL(t, "only %zu operations completed: the check saw too little", completed);
+    t->agreements += completed;
+}
+
 /* ---- 3C: persistence ------------------------------------------------------------- */
 
 static void persist1(T *t)
@@ -903,6 +1041,8 @@ static const scenario table[] = {
     { "UnreliableChurn", churn, 5, true, 0, 20, 0 },
     { "UnreliableChurnOneByOne", churn, 5, true, 0, 20, 1 },
     { "SteadyState", steady_state, 3, false, 0, 20, 0 },
+    { "KVHistory", kv_history, 5, true, 0, 20, 0 },
+    { "KVHistorySnapshots", kv_history, 3, true, 10, 20, 0 },
     { "LeaderTransfer", transfer, 3, false, 0, 20, 0 },
     { "SlowDisk", slow_disk, 3, false, 0, 20, 0 },
     { "SnapshotBasic", snapshot_basic, 3, false, 10, 20, 0 },
