@@ -6,7 +6,7 @@
 #   LAB              := sprint-1-c-core   # the lab's name (its folder's name)
 #   LAB_SRCS         := a.c b.c           # the lab library (engines, helpers)
 #   LAB_PROGS        := demo              # programs: demo.c with main()
-#   LAB_TESTS        := tests/test_a.c    # one Criterion test binary each
+#   LAB_TESTS        := tests/test_a.c    # one Criterion test binary each (or part/tests/test_a.c)
 #   LAB_PLAIN_TESTS  := tests/plain_b.c   # plain test programs printing "N passed, N failed"
 #   LAB_SCRIPT_TESTS := tests/x.sh        # scripts printing "N passed, N failed" (env: BIN_DIR, LAB_DIR)
 #   LAB_GDB_PROG     := demo              # the program `make gdb` starts
@@ -83,8 +83,11 @@ LDLIBS_ALL  = $(LAB_LIB) $(USED_LIBS) $(if $(filter yes,$(LAB_LINK_COMMON)),$(CO
 obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
 LAB_OBJS   := $(call obj,$(LAB_SRCS)) $(patsubst %.c,$(OBJDIR)/gen/%.o,$(LAB_GEN_SRCS))
 PROG_BINS  := $(addprefix $(BINDIR)/,$(LAB_PROGS))
-TEST_BINS  := $(patsubst tests/%.c,$(BINDIR)/%,$(LAB_TESTS))
-PLAIN_BINS := $(patsubst tests/%.c,$(BINDIR)/%,$(LAB_PLAIN_TESTS))
+# A test is tests/x.c or, in a lab made of parts, <part>/tests/x.c: either
+# way its binary is $(BINDIR)/x (so test names stay unique across parts).
+test_bin   = $(addprefix $(BINDIR)/,$(notdir $(basename $(1))))
+TEST_BINS  := $(call test_bin,$(LAB_TESTS))
+PLAIN_BINS := $(call test_bin,$(LAB_PLAIN_TESTS))
 CONF_SRCS  := $(if $(LAB_CONF_CONFIGS),$(wildcard $(ROOT)/common/tests/conformance/*.c))
 CONF_BIN   := $(if $(LAB_CONF_CONFIGS),$(BINDIR)/conformance)
 REGISTRY_C := $(GENDIR)/registry_$(LAB).c
@@ -158,14 +161,16 @@ $(PROG_BINS): $(BINDIR)/%: $(OBJDIR)/%.o $(LINK_DEPS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $(subst $(BDIR)/,,$@)")
 	$(Q)$(CC) $(LDFLAGS_ALL) $< $(REG_OBJ) $(LDLIBS_ALL) -o $@
-$(TEST_BINS): $(BINDIR)/%: $(OBJDIR)/tests/%.o $(LINK_DEPS)
+$(foreach t,$(LAB_TESTS) $(LAB_PLAIN_TESTS),$(eval $(call test_bin,$(t)): TEST_OBJ := $(call obj,$(t)))\
+  $(eval $(call test_bin,$(t)): $(call obj,$(t))))
+$(TEST_BINS): $(LINK_DEPS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $(subst $(BDIR)/,,$@)")
-	$(Q)$(CC) $(LDFLAGS_ALL) $< $(REG_OBJ) $(LDLIBS_ALL) -lcriterion -o $@
-$(PLAIN_BINS): $(BINDIR)/%: $(OBJDIR)/tests/%.o $(LINK_DEPS)
+	$(Q)$(CC) $(LDFLAGS_ALL) $(TEST_OBJ) $(REG_OBJ) $(LDLIBS_ALL) -lcriterion -o $@
+$(PLAIN_BINS): $(LINK_DEPS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $(subst $(BDIR)/,,$@)")
-	$(Q)$(CC) $(LDFLAGS_ALL) $< $(REG_OBJ) $(LDLIBS_ALL) -o $@
+	$(Q)$(CC) $(LDFLAGS_ALL) $(TEST_OBJ) $(REG_OBJ) $(LDLIBS_ALL) -o $@
 ifneq ($(CONF_BIN),)
 CONF_OBJS := $(patsubst $(ROOT)/common/tests/conformance/%.c,$(OBJDIR)/conformance/%.o,$(CONF_SRCS))
 $(CONF_BIN): $(CONF_OBJS) $(LINK_DEPS)

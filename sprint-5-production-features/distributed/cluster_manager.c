@@ -1,0 +1,162 @@
+/*
+ * cluster_manager.c — a Raft node: the core driven through its ready loop,
+ * with its storage and its state machine (raft_node.h).
+ *
+ * This is the only place that knows the order raft.h demands:
+ *
+ *   persist snapshot → persist hard state → persist entries (each fsynced)
+ *   → send messages → restore snapshot into the state machine → apply
+ *   committed entries → answer reads → raft_advance()
+ *
+ * and the only place that takes snapshots: after a round in which the
+ * applied index has moved snapshot_every entries past the last snapshot, it
+ * asks the state machine to serialize itself, persists the snapshot (the
+ * storage rewrites the log without the covered entries) and then tells the
+ * core (raft_compact()), which drops those entries from memory.
+ *
+ * The same node runs in the simulator (distributed/sim/), in the raftsim
+ * engine and, later, in real processes: only the send callback and the env
+ * differ. A node whose persist fails returns the error and must be closed:
+ * it may not send what it could not make durable.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvlabs/alloc.h"
+#include "kvlabs/error.h"
+#include "raft_node.h"
+
+struct raft_node {
+    raft *core;
+    raft_storage *st;
+    const raft_sm_ops *ops;
+    void *sm;
+    uint64_t snapshot_every;
+    uint64_t applied;
+    uint64_t persists;
+};
+
+int raft_node_open(const kv_env *env, const char *dir, const raft_config *cfg,
+                   const raft_sm_ops *sm_ops, void *sm, uint64_t snapshot_every,
+                   raft_node **out)
+{
+    *out = NULL;
+    raft_node *n = kv_calloc(1, sizeof *n);
+    if (n == NULL)
+        return KV_ENOMEM;
+    raft_boot boot;
+    int rc = raft_storage_open(env, dir, &n->st, &boot);
+    if (rc)
+        goto out_free_node;
+    if (boot.snap.index &&
+        sm_ops->restore(sm, boot.snap.data, boot.snap.len, boot.snap.index) != 0) {
+        rc = kv_fail(KV_ECORRUPT, "raft node: the state machine refused the snapshot");
+        goto out_close_storage;
+    }
+    n->applied = boot.snap.index;
+    n->core = raft_new(cfg, &boot);
+    raft_boot_free(&boot);
+    n->ops = sm_ops;
+    n->sm = sm;
+    n->snapshot_every = snapshot_every;
+    *out = n;
+    return KV_OK;
+out_close_storage:
+    raft_boot_free(&boot);
+    raft_storage_close(n->st);
+out_free_node:
+    kv_free(n);
+    return rc;
+}
+
+static int maybe_snapshot(raft_node *n)
+{
+    raft *r = n->core;
+    uint64_t si = raft_get_snap_index(r);
+    if (n->snapshot_every == 0 || n->applied < si + n->snapshot_every)
+        return KV_OK;
+    uint8_t *data = NULL;
+    size_t len = 0;
+    if (n->ops->snapshot(n->sm, &data, &len) != 0)
+        return KV_OK;
+    raft_snapshot snap = { .index = n->applied, .term = raft_get_term_at(r, n->applied),
+                           .len = len, .data = data };
+    /* The persisted entries after the snapshot stay in the rewritten log. */
+    uint64_t last = raft_get_last_index(r);
+    size_t n_rest = (size_t)(last - n->applied);
+    raft_entry *rest = n_rest ? kv_calloc(n_rest, sizeof *rest) : NULL;
+    int rc = KV_ENOMEM;
+    if (n_rest && rest == NULL)
+        goto out_free_data;
+    for (size_t i = 0; i < n_rest; i++)
+        rest[i] = *raft_get_entry(r, n->applied + 1 + i);
+    rc = raft_storage_save_snapshot(n->st, &snap, rest, n_rest);
+    if (rc == KV_OK)
+        raft_compact(r, n->applied, data, len);
+    kv_free(rest);
+out_free_data:
+    kv_free(data);
+    return rc;
+}
+
+int raft_node_process(raft_node *n, raft_send_fn send, void *ctx)
+{
+    raft *r = n->core;
+    while (raft_has_ready(r)) {
+        raft_ready rd;
+        raft_ready_get(r, &rd);
+        int rc;
+        if (rd.snap) {
+            if ((rc = raft_storage_save_snapshot(n->st, rd.snap, NULL, 0)))
+                return rc;
+            n->persists++;
+        }
+        if (rd.hs_changed) {
+            if ((rc = raft_storage_save_hs(n->st, &rd.hs)))
+                return rc;
+            n->persists++;
+        }
+        if (rd.n_entries) {
+            if ((rc = raft_storage_append(n->st, rd.entries, rd.n_entries)))
+                return rc;
+            n->persists++;
+        }
+        for (size_t i = 0; i < rd.n_msgs; i++)
+            send(ctx, &rd.msgs[i]);
+        if (rd.snap) {
+            if (n->ops->restore(n->sm, rd.snap->data, rd.snap->len, rd.snap->index) != 0)
+                return kv_fail(KV_ECORRUPT, "raft node: the state machine refused a snapshot");
+            n->applied = rd.snap->index;
+        }
+        for (size_t i = 0; i < rd.n_committed; i++) {
+            n->ops->apply(n->sm, &rd.committed[i]);
+            n->applied = rd.committed[i].index;
+        }
+        if (n->ops->read_ready)
+            for (size_t i = 0; i < rd.n_reads; i++)
+                n->ops->read_ready(n->sm, rd.reads[i].ctx, rd.reads[i].index);
+        raft_advance(r, &rd);
+        if ((rc = maybe_snapshot(n)))
+            return rc;
+    }
+    return KV_OK;
+}
+
+raft *raft_node_core(raft_node *n)
+{
+    return n->core;
+}
+
+uint64_t raft_node_persists(const raft_node *n)
+{
+    return n->persists;
+}
+
+void raft_node_close(raft_node *n)
+{
+    if (n == NULL)
+        return;
+    raft_free(n->core);
+    raft_storage_close(n->st);
+    kv_free(n);
+}

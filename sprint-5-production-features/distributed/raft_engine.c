@@ -1,0 +1,565 @@
+/*
+ * raft_engine.c — engine "raftsim": an in-process simulated Raft cluster
+ * behind kv.h, so the conformance suite and kvbench run on replication.
+ *
+ *   kv_open("raftsim", DIR, "nodes=3,seed=N", &db)
+ *
+ * DIR holds one directory per node (DIR/n0, DIR/n1, ...), each a Raft
+ * node's storage (raft_node.h) through the env the engine was opened with;
+ * a fresh DIR is a fresh cluster and reopening DIR restarts every node from
+ * its disk (DIR/LOCK makes a second opener KV_EBUSY). Each node's state
+ * machine is an in-memory instance of an iterable engine (option sm=,
+ * default model) rebuilt at open from the node's snapshot and log; the
+ * snapshots are taken through that engine's iterator (every snapshot_every
+ * applied entries).
+ *
+ * How an operation runs. The whole cluster lives under one mutex: the
+ * network is a FIFO queue of copied messages, delivered until empty (a
+ * reliable network with no delay), and time advances by ticking every node
+ * when the caller has to wait (an election). A put or delete becomes a log
+ * entry [client u64][seq u64][op u8][klen u32][key][value] proposed at the
+ * leader; the caller's result is the one the state machine recorded for
+ * (client, seq) in its session table when it applied the entry, so a
+ * retried command (the entry was lost with a leader change) is applied
+ * exactly once. A get is a ReadIndex read: the leader confirms its
+ * leadership with a heartbeat round, then reads its own state machine once
+ * it has applied the read index. Every ready is fsynced before its
+ * messages are sent (sync= is accepted and ignored: writes are durable
+ * when they return, as with sync=always); kv_sync has nothing left to do.
+ *
+ * The client id is (term << 20 | last log index) of the leader at open:
+ * the term rises at each open (a new election), so ids never repeat.
+ */
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "kvlabs/alloc.h"
+#include "kvlabs/engine.h"
+#include "kvlabs/error.h"
+#include "raft_node.h"
+
+#define RS_PUT 1
+#define RS_DEL 2
+#define RS_MAX_WAIT_TICKS 3000 /* 30 s of simulated time */
+
+typedef struct rs_session {
+    uint64_t client, seq;
+    int result;
+} rs_session;
+
+typedef struct rs_sm {
+    kv_db *db;
+    const char *engine;
+    rs_session *sess;
+    size_t n_sess, cap_sess;
+    uint64_t applied;
+    uint64_t read_ctx, read_index; /* the last read confirmed */
+} rs_sm;
+
+typedef struct rs_db {
+    kv_db base;
+    pthread_mutex_t mu;
+    uint32_t n;
+    raft_node *nodes[RAFT_MAX_NODES];
+    rs_sm sm[RAFT_MAX_NODES];
+    raft_msg *q;
+    size_t q_head, q_n, q_cap;
+    uint64_t client, seq, read_ctx;
+    kv_file *lock;
+    char sm_engine[64];
+    int broken; /* a node failed to persist: every call fails with it */
+} rs_db;
+
+typedef struct rs_iter {
+    kv_iter base;
+    kv_iter *inner;
+} rs_iter;
+
+static void put32(uint8_t *p, uint32_t v) { memcpy(p, &v, 4); }
+static void put64(uint8_t *p, uint64_t v) { memcpy(p, &v, 8); }
+static uint32_t get32(const uint8_t *p) { uint32_t v; memcpy(&v, p, 4); return v; }
+static uint64_t get64(const uint8_t *p) { uint64_t v; memcpy(&v, p, 8); return v; }
+
+/* ---- the state machine ---------------------------------------------------- */
+
+static rs_session *session(rs_sm *sm, uint64_t client, bool create)
+{
+    for (size_t i = 0; i < sm->n_sess; i++)
+        if (sm->sess[i].client == client)
+            return &sm->sess[i];
+    if (!create)
+        return NULL;
+    if (sm->n_sess == sm->cap_sess) {
+        size_t cap = sm->cap_sess ? 2 * sm->cap_sess : 8;
+        rs_session *s = kv_realloc(sm->sess, cap * sizeof *s);
+        if (s == NULL)
+            abort();
+        sm->sess = s;
+        sm->cap_sess = cap;
+    }
+    sm->sess[sm->n_sess] = (rs_session){ .client = client };
+    return &sm->sess[sm->n_sess++];
+}
+
+static void sm_apply(void *p, const raft_entry *e)
+{
+    rs_sm *sm = p;
+    sm->applied = e->index;
+    if (e->type != RAFT_ENTRY_NORMAL || e->len < 21)
+        return;
+    uint64_t client = get64(e->data), seq = get64(e->data + 8);
+    uint8_t op = e->data[16];
+    uint32_t klen = get32(e->data + 17);
+    if (klen > e->len - 21)
+        return;
+    rs_session *s = session(sm, client, true);
+    if (seq <= s->seq)
+        return; /* a duplicate: applied once already */
+    const uint8_t *key = e->data + 21;
+    int rc;
+    if (op == RS_PUT)
+        rc = kv_put(sm->db, key, klen, key + klen, e->len - 21 - klen);
+    else
+        rc = kv_delete(sm->db, key, klen);
+    s->seq = seq;
+    s->result = rc;
+}
+
+/* Snapshot: [u32 n_sessions]{client, seq, i32 result}* then {u32 klen,
+ * u32 vlen, key, value}* through the state machine's iterator. */
+static int sm_snapshot(void *p, uint8_t **data, size_t *len)
+{
+    rs_sm *sm = p;
+    size_t cap = 4 + sm->n_sess * 20 + 256, n = 0;
+    uint8_t *b = kv_malloc(cap);
+    kv_iter *it = NULL;
+    if (b == NULL || kv_iter_open(sm->db, &it) != KV_OK)
+        goto out_fail;
+    put32(b, (uint32_t)sm->n_sess);
+    n = 4;
+    for (size_t i = 0; i < sm->n_sess; i++) {
+        put64(b + n, sm->sess[i].client);
+        put64(b + n + 8, sm->sess[i].seq);
+        put32(b + n + 16, (uint32_t)sm->sess[i].result);
+        n += 20;
+    }
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
+        const void *k, *v;
+        size_t kl, vl;
+        kv_iter_key(it, &k, &kl);
+        kv_iter_value(it, &v, &vl);
+        if (n + 8 + kl + vl > cap) {
+            cap = 2 * (n + 8 + kl + vl);
+            uint8_t *nb = kv_realloc(b, cap);
+            if (nb == NULL)
+                goto out_fail;
+            b = nb;
+        }
+        put32(b + n, (uint32_t)kl);
+        put32(b + n + 4, (uint32_t)vl);
+        memcpy(b + n + 8, k, kl);
+        if (vl)
+            memcpy(b + n + 8 + kl, v, vl);
+        n += 8 + kl + vl;
+    }
+    if (kv_iter_status(it) != KV_OK)
+        goto out_fail;
+    kv_iter_close(it);
+    *data = b;
+    *len = n;
+    return 0;
+out_fail:
+    if (it)
+        kv_iter_close(it);
+    kv_free(b);
+    return -1;
+}
+
+static int sm_restore(void *p, const uint8_t *data, size_t len, uint64_t index)
+{
+    rs_sm *sm = p;
+    kv_db *fresh;
+    if (len < 4 || kv_open(sm->engine, NULL, NULL, &fresh) != KV_OK)
+        return -1;
+    size_t ns = get32(data), off = 4;
+    if (ns > (len - 4) / 20)
+        goto out_bad;
+    sm->n_sess = 0;
+    for (size_t i = 0; i < ns; i++, off += 20) {
+        rs_session *s = session(sm, get64(data + off), true);
+        s->seq = get64(data + off + 8);
+        s->result = (int)get32(data + off + 16);
+    }
+    while (off < len) {
+        if (len - off < 8)
+            goto out_bad;
+        uint32_t kl = get32(data + off), vl = get32(data + off + 4);
+        if (kl > len - off - 8 || vl > len - off - 8 - kl)
+            goto out_bad;
+        if (kv_put(fresh, data + off + 8, kl, data + off + 8 + kl, vl) != KV_OK)
+            goto out_bad;
+        off += 8 + (size_t)kl + vl;
+    }
+    kv_close(sm->db);
+    sm->db = fresh;
+    sm->applied = index;
+    return 0;
+out_bad:
+    kv_close(fresh);
+    return -1;
+}
+
+static void sm_read_ready(void *p, uint64_t ctx, uint64_t index)
+{
+    rs_sm *sm = p;
+    sm->read_ctx = ctx;
+    sm->read_index = index;
+}
+
+static const raft_sm_ops rs_sm_ops = { sm_apply, sm_snapshot, sm_restore, sm_read_ready };
+
+/* ---- the network and time -------------------------------------------------- */
+
+static void rs_send(void *ctx, const raft_msg *m)
+{
+    rs_db *d = ctx;
+    if (d->q_head + d->q_n == d->q_cap) {
+        if (d->q_head) { /* slide down before growing */
+            memmove(d->q, d->q + d->q_head, d->q_n * sizeof *d->q);
+            d->q_head = 0;
+        } else {
+            size_t cap = d->q_cap ? 2 * d->q_cap : 64;
+            raft_msg *q = kv_realloc(d->q, cap * sizeof *q);
+            if (q == NULL)
+                abort();
+            d->q = q;
+            d->q_cap = cap;
+        }
+    }
+    raft_msg_copy(&d->q[d->q_head + d->q_n++], m);
+}
+
+static int process(rs_db *d, uint32_t i)
+{
+    int rc = raft_node_process(d->nodes[i], rs_send, d);
+    if (rc && !d->broken)
+        d->broken = rc;
+    return rc;
+}
+
+static int pump(rs_db *d)
+{
+    while (d->q_n && !d->broken) {
+        raft_msg m = d->q[d->q_head++];
+        d->q_n--;
+        if (d->q_n == 0)
+            d->q_head = 0;
+        if (m.to < d->n) {
+            raft_step(raft_node_core(d->nodes[m.to]), &m);
+            process(d, m.to);
+        }
+        raft_msg_free(&m);
+    }
+    return d->broken;
+}
+
+static int tick(rs_db *d)
+{
+    for (uint32_t i = 0; i < d->n && !d->broken; i++) {
+        raft_tick(raft_node_core(d->nodes[i]));
+        process(d, i);
+    }
+    return pump(d);
+}
+
+static int leader(rs_db *d)
+{
+    for (uint32_t i = 0; i < d->n; i++)
+        if (raft_get_role(raft_node_core(d->nodes[i])) == RAFT_LEADER)
+            return (int)i;
+    return -1;
+}
+
+/* Wait for a leader that may serve reads; returns its id or an error. */
+static int read_barrier(rs_db *d, int *who)
+{
+    uint64_t ctx = ++d->read_ctx;
+    for (int t = 0; t < RS_MAX_WAIT_TICKS; t++) {
+        int l = leader(d);
+        if (l >= 0 && raft_read_index(raft_node_core(d->nodes[l]), ctx) == 0) {
+            process(d, (uint32_t)l);
+            int rc = pump(d);
+            if (rc)
+                return rc;
+            rs_sm *sm = &d->sm[l];
+            if (sm->read_ctx == ctx && sm->applied >= sm->read_index &&
+                leader(d) == l) {
+                *who = l;
+                return KV_OK;
+            }
+        }
+        int rc = tick(d);
+        if (rc)
+            return rc;
+    }
+    return kv_fail(KV_EIO, "raftsim: no leader could serve a read");
+}
+
+static int submit(rs_db *d, uint8_t op, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    if (d->broken)
+        return kv_fail(d->broken, "raftsim: a node failed to persist earlier");
+    size_t len = 21 + klen + vlen;
+    if (len > UINT32_MAX)
+        return kv_fail(KV_ETOOBIG, "raftsim: command too large");
+    uint8_t *cmd = kv_malloc(len);
+    if (cmd == NULL)
+        return kv_fail(KV_ENOMEM, "raftsim: out of memory");
+    uint64_t seq = ++d->seq;
+    put64(cmd, d->client);
+    put64(cmd + 8, seq);
+    cmd[16] = op;
+    put32(cmd + 17, (uint32_t)klen);
+    memcpy(cmd + 21, key, klen);
+    if (vlen)
+        memcpy(cmd + 21 + klen, val, vlen);
+    int rc = KV_EIO;
+    uint64_t index = 0;
+    int at = -1;
+    for (int t = 0; t < RS_MAX_WAIT_TICKS; t++) {
+        if (index == 0) {
+            at = leader(d);
+            if (at >= 0 && raft_propose(raft_node_core(d->nodes[at]), cmd, (uint32_t)len,
+                                        &index, NULL) == 0) {
+                process(d, (uint32_t)at);
+            } else {
+                index = 0;
+            }
+        }
+        if ((rc = pump(d)))
+            goto out_free_cmd;
+        if (index) {
+            rs_session *s = session(&d->sm[at], d->client, false);
+            if (s && s->seq >= seq) {
+                rc = s->result;
+                goto out_free_cmd;
+            }
+            if (d->sm[at].applied >= index)
+                index = 0; /* another entry took its place: propose again */
+        }
+        if ((rc = tick(d)))
+            goto out_free_cmd;
+    }
+    rc = kv_fail(KV_EIO, "raftsim: the command was not committed in time");
+out_free_cmd:
+    kv_free(cmd);
+    return rc;
+}
+
+/* ---- the engine ------------------------------------------------------------ */
+
+static const kv_opt_spec rs_options[] = {
+    { "nodes", KV_OPT_UINT, "3", NULL, 1, RAFT_MAX_NODES, "cluster size" },
+    { "seed", KV_OPT_UINT, "1", NULL, 0, 0, "seed of the election timeouts" },
+    { "sm", KV_OPT_STRING, "model", NULL, 0, 0,
+      "state machine: any engine that iterates (opened in memory)" },
+    { "snapshot_every", KV_OPT_UINT, "1000", NULL, 0, 0,
+      "snapshot every this many applied entries (0: never)" },
+    { 0 },
+};
+
+static void rs_free(rs_db *d)
+{
+    for (uint32_t i = 0; i < d->n; i++) {
+        raft_node_close(d->nodes[i]);
+        if (d->sm[i].db)
+            kv_close(d->sm[i].db);
+        kv_free(d->sm[i].sess);
+    }
+    for (size_t i = 0; i < d->q_n; i++)
+        raft_msg_free(&d->q[d->q_head + i]);
+    kv_free(d->q);
+    if (d->lock)
+        kv_file_close(d->lock);
+    pthread_mutex_destroy(&d->mu);
+    kv_free(d);
+}
+
+static int rs_open(const kv_open_args *a, kv_db **out)
+{
+    if (a->path == NULL)
+        return kv_fail(KV_EINVAL, "raftsim: needs a directory");
+    rs_db *d = kv_calloc(1, sizeof *d);
+    if (d == NULL)
+        return kv_fail(KV_ENOMEM, "raftsim: out of memory");
+    pthread_mutex_init(&d->mu, NULL);
+    d->n = (uint32_t)kv_opts_u64(a->opts, "nodes");
+    snprintf(d->sm_engine, sizeof d->sm_engine, "%s", kv_opts_str(a->opts, "sm"));
+    uint64_t seed = kv_opts_u64(a->opts, "seed"), every = kv_opts_u64(a->opts, "snapshot_every");
+    char p[4200];
+    int rc = kv_env_mkdir_durable(a->env, a->path);
+    if (rc)
+        goto out_free;
+    snprintf(p, sizeof p, "%s/LOCK", a->path);
+    if ((rc = kv_env_open(a->env, p, KV_O_RDWR | KV_O_CREAT, &d->lock)))
+        goto out_free;
+    if ((rc = kv_file_lock(d->lock)))
+        goto out_free;
+    for (uint32_t i = 0; i < d->n; i++) {
+        rs_sm *sm = &d->sm[i];
+        sm->engine = d->sm_engine;
+        if ((rc = kv_open(d->sm_engine, NULL, NULL, &sm->db)))
+            goto out_free;
+        if (i == 0 && !(kv_caps(sm->db) & KV_CAP_ORDERED)) {
+            rc = kv_fail(KV_EINVAL, "raftsim: state machine %s cannot be iterated", d->sm_engine);
+            goto out_free;
+        }
+        raft_config c;
+        raft_config_default(&c, i, d->n, seed);
+        snprintf(p, sizeof p, "%s/n%u", a->path, i);
+        if ((rc = raft_node_open(a->env, p, &c, &rs_sm_ops, sm, every, &d->nodes[i]))) {
+            d->n = i;
+            goto out_free;
+        }
+    }
+    for (uint32_t i = 0; i < d->n; i++)
+        if ((rc = process(d, i)))
+            goto out_free;
+    int l;
+    if ((rc = read_barrier(d, &l)))
+        goto out_free;
+    raft *lr = raft_node_core(d->nodes[l]);
+    d->client = raft_get_term(lr) << 20 | (raft_get_last_index(lr) & 0xfffff);
+    d->base.caps = KV_CAP_DURABLE | (kv_caps(d->sm[0].db) & KV_CAP_ORDERED);
+    *out = &d->base;
+    return KV_OK;
+out_free:
+    rs_free(d);
+    return rc;
+}
+
+static int rs_close(kv_db *db)
+{
+    rs_db *d = (rs_db *)db;
+    int rc = d->broken;
+    rs_free(d);
+    return rc ? KV_EIO : KV_OK;
+}
+
+static int rs_put(kv_db *db, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    rs_db *d = (rs_db *)db;
+    pthread_mutex_lock(&d->mu);
+    int rc = submit(d, RS_PUT, key, klen, val, vlen);
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+static int rs_del(kv_db *db, const void *key, size_t klen)
+{
+    rs_db *d = (rs_db *)db;
+    pthread_mutex_lock(&d->mu);
+    int rc = submit(d, RS_DEL, key, klen, NULL, 0);
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+static int rs_get(kv_db *db, const void *key, size_t klen, kv_buf *val)
+{
+    rs_db *d = (rs_db *)db;
+    pthread_mutex_lock(&d->mu);
+    int l, rc = d->broken ? kv_fail(KV_EIO, "raftsim: a node failed to persist earlier")
+                          : read_barrier(d, &l);
+    if (rc == KV_OK)
+        rc = kv_get(d->sm[l].db, key, klen, val);
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+static int rs_sync(kv_db *db)
+{
+    rs_db *d = (rs_db *)db;
+    return d->broken ? kv_fail(KV_EIO, "raftsim: a node failed to persist") : KV_OK;
+}
+
+static int rs_stats(kv_db *db, kv_stats *out)
+{
+    rs_db *d = (rs_db *)db;
+    pthread_mutex_lock(&d->mu);
+    int l, rc = read_barrier(d, &l);
+    if (rc == KV_OK) {
+        kv_stats s;
+        memset(&s, 0, sizeof s);
+        rc = kv_db_stats(d->sm[l].db, &s);
+        out->keys = s.keys;
+        out->bytes = s.bytes;
+        out->mem_bytes = s.mem_bytes * d->n;
+        kv_stats_add_extra(out, "nodes", d->n);
+        kv_stats_add_extra(out, "term", (double)raft_get_term(raft_node_core(d->nodes[l])));
+        kv_stats_add_extra(out, "commit", (double)raft_get_commit(raft_node_core(d->nodes[l])));
+    }
+    pthread_mutex_unlock(&d->mu);
+    return rc;
+}
+
+static int rs_iter_open(kv_db *db, kv_iter **out)
+{
+    rs_db *d = (rs_db *)db;
+    rs_iter *it = kv_calloc(1, sizeof *it);
+    if (it == NULL)
+        return kv_fail(KV_ENOMEM, "raftsim: out of memory");
+    pthread_mutex_lock(&d->mu);
+    int l, rc = read_barrier(d, &l);
+    if (rc == KV_OK)
+        rc = kv_iter_open(d->sm[l].db, &it->inner);
+    pthread_mutex_unlock(&d->mu);
+    if (rc) {
+        kv_free(it);
+        return rc;
+    }
+    *out = &it->base;
+    return KV_OK;
+}
+
+static void rs_iter_first(kv_iter *it) { kv_iter_first(((rs_iter *)it)->inner); }
+static void rs_iter_seek(kv_iter *it, const void *k, size_t n) { kv_iter_seek(((rs_iter *)it)->inner, k, n); }
+static bool rs_iter_valid(const kv_iter *it) { return kv_iter_valid(((const rs_iter *)it)->inner); }
+static void rs_iter_next(kv_iter *it) { kv_iter_next(((rs_iter *)it)->inner); }
+static void rs_iter_key(const kv_iter *it, const void **k, size_t *n) { kv_iter_key(((const rs_iter *)it)->inner, k, n); }
+static void rs_iter_value(const kv_iter *it, const void **v, size_t *n) { kv_iter_value(((const rs_iter *)it)->inner, v, n); }
+static int rs_iter_status(const kv_iter *it) { return kv_iter_status(((const rs_iter *)it)->inner); }
+
+static void rs_iter_close(kv_iter *it)
+{
+    kv_iter_close(((rs_iter *)it)->inner);
+    kv_free(it);
+}
+
+const kv_engine_ops kv_engine_raftsim = {
+    .name = "raftsim",
+    .summary = "an in-process simulated Raft cluster (nodes=, seed=) replicating an engine",
+    .caps = KV_CAP_ORDERED | KV_CAP_DURABLE,
+    .options = rs_options,
+    .default_max_key = 65536,
+    .limit_max_key = 1u << 20,
+    .default_max_value = 1u << 20,
+    .limit_max_value = 16u << 20,
+    .open = rs_open,
+    .close = rs_close,
+    .put = rs_put,
+    .get = rs_get,
+    .del = rs_del,
+    .sync = rs_sync,
+    .stats = rs_stats,
+    .iter_open = rs_iter_open,
+    .iter_first = rs_iter_first,
+    .iter_seek = rs_iter_seek,
+    .iter_valid = rs_iter_valid,
+    .iter_next = rs_iter_next,
+    .iter_key = rs_iter_key,
+    .iter_value = rs_iter_value,
+    .iter_status = rs_iter_status,
+    .iter_close = rs_iter_close,
+};

@@ -1,0 +1,495 @@
+/*
+ * test_raft.c — the Raft core driven by hand, message by message: each test
+ * targets one rule a student could get wrong (the vote's log check, one
+ * vote per term, the hard state persisted with the vote, PreVote leaving
+ * terms alone, the CheckQuorum lease, Figure 8, the conflict hints and
+ * their use, conflict-only truncation, commit bounds, the leader counting
+ * itself only once persisted, snapshots keeping their term, ReadIndex,
+ * leadership transfer).
+ */
+#include <criterion/criterion.h>
+#include <string.h>
+
+#include "kvlabs/alloc.h"
+#include "raft.h"
+
+#define MAXM 256
+
+typedef struct box {
+    raft_msg m[MAXM];
+    size_t n;
+    raft_hard_state hs;
+    bool hs_changed;
+    size_t persisted;  /* entries in the last ready */
+    size_t applied;    /* committed entries handed over so far */
+    uint64_t last_applied;
+    bool snap;
+    uint64_t snap_index, snap_term;
+    raft_read_state reads[8];
+    size_t n_reads;
+} box;
+
+static raft *mk(uint32_t id, uint32_t n, uint64_t term, const uint64_t *terms, size_t nent,
+                size_t max_batch)
+{
+    raft_config c;
+    raft_config_default(&c, id, n, 42);
+    c.max_batch = max_batch ? max_batch : 64;
+    raft_boot b;
+    memset(&b, 0, sizeof b);
+    b.hs.term = term;
+    b.hs.vote = RAFT_NONE;
+    raft_entry e[32];
+    static uint8_t x = 'x';
+    for (size_t i = 0; i < nent; i++)
+        e[i] = (raft_entry){ .term = terms[i], .index = i + 1, .type = RAFT_ENTRY_NORMAL,
+                             .len = 1, .data = &x };
+    b.entries = e;
+    b.n_entries = nent;
+    return raft_new(&c, &b);
+}
+
+/* One ready: record what it asked, copy its messages, advance. */
+static void drain(raft *r, box *b)
+{
+    while (raft_has_ready(r)) {
+        raft_ready rd;
+        raft_ready_get(r, &rd);
+        if (rd.hs_changed) {
+            b->hs_changed = true;
+            b->hs = rd.hs;
+        }
+        b->persisted += rd.n_entries;
+        if (rd.snap) {
+            b->snap = true;
+            b->snap_index = rd.snap->index;
+            b->snap_term = rd.snap->term;
+        }
+        for (size_t i = 0; i < rd.n_msgs; i++) {
+            cr_assert_lt(b->n, MAXM);
+            raft_msg_copy(&b->m[b->n++], &rd.msgs[i]);
+        }
+        b->applied += rd.n_committed;
+        if (rd.n_committed)
+            b->last_applied = rd.committed[rd.n_committed - 1].index;
+        for (size_t i = 0; i < rd.n_reads && b->n_reads < 8; i++)
+            b->reads[b->n_reads++] = rd.reads[i];
+        raft_advance(r, &rd);
+    }
+}
+
+static void clear(box *b)
+{
+    for (size_t i = 0; i < b->n; i++)
+        raft_msg_free(&b->m[i]);
+    memset(b, 0, sizeof *b);
+}
+
+static const raft_msg *find(const box *b, unsigned type, uint32_t to)
+{
+    for (size_t i = 0; i < b->n; i++)
+        if (b->m[i].type == type && b->m[i].to == to)
+            return &b->m[i];
+    return NULL;
+}
+
+static raft_msg vote_req(unsigned type, uint32_t from, uint32_t to, uint64_t term,
+                         uint64_t last_index, uint64_t last_term)
+{
+    return (raft_msg){ .type = (uint8_t)type, .from = from, .to = to, .term = term,
+                       .index = last_index, .log_term = last_term };
+}
+
+/* Elect node 0 of n by ticking it and granting every request. */
+static void elect(raft *r, uint32_t n, box *b)
+{
+    for (int i = 0; i < 100 && raft_get_role(r) == RAFT_FOLLOWER; i++)
+        raft_tick(r);
+    drain(r, b);
+    for (int round = 0; round < 2 && raft_get_role(r) != RAFT_LEADER; round++) {
+        raft_role role = raft_get_role(r);
+        unsigned type = role == RAFT_PRECANDIDATE ? RAFT_MSG_PREVOTE_RESP : RAFT_MSG_VOTE_RESP;
+        uint64_t term = role == RAFT_PRECANDIDATE ? raft_get_term(r) + 1 : raft_get_term(r);
+        for (uint32_t p = 1; p < n; p++) {
+            raft_msg m = { .type = (uint8_t)type, .from = p, .to = 0, .term = term };
+            raft_step(r, &m);
+        }
+        drain(r, b);
+    }
+    cr_assert_eq(raft_get_role(r), RAFT_LEADER);
+}
+
+Test(election, vote_needs_an_up_to_date_log)
+{
+    uint64_t t[] = { 1, 1 };
+    raft *r = mk(0, 3, 1, t, 2, 0);
+    box b = { 0 };
+    raft_msg m = vote_req(RAFT_MSG_VOTE, 1, 0, 2, 1, 1); /* shorter log, same last term */
+    raft_step(r, &m);
+    drain(r, &b);
+    const raft_msg *resp = find(&b, RAFT_MSG_VOTE_RESP, 1);
+    cr_assert(resp && resp->reject, "granted a vote to a candidate with a shorter log");
+    clear(&b);
+    m = vote_req(RAFT_MSG_VOTE, 2, 0, 2, 1, 0); /* older last term, any length */
+    m.index = 9;
+    raft_step(r, &m);
+    drain(r, &b);
+    resp = find(&b, RAFT_MSG_VOTE_RESP, 2);
+    cr_assert(resp && resp->reject, "granted a vote to a candidate with an older last term");
+    clear(&b);
+    m = vote_req(RAFT_MSG_VOTE, 1, 0, 2, 2, 1);
+    raft_step(r, &m);
+    drain(r, &b);
+    resp = find(&b, RAFT_MSG_VOTE_RESP, 1);
+    cr_assert(resp && !resp->reject);
+    cr_assert(b.hs_changed && b.hs.vote == 1 && b.hs.term == 2,
+              "the vote must be in the hard state of the ready that sends it");
+    clear(&b);
+    raft_free(r);
+}
+
+Test(election, one_vote_per_term)
+{
+    raft *r = mk(0, 3, 1, NULL, 0, 0);
+    box b = { 0 };
+    raft_msg m = vote_req(RAFT_MSG_VOTE, 1, 0, 2, 0, 0);
+    raft_step(r, &m);
+    m = vote_req(RAFT_MSG_VOTE, 2, 0, 2, 0, 0);
+    raft_step(r, &m);
+    drain(r, &b);
+    cr_assert(!find(&b, RAFT_MSG_VOTE_RESP, 1)->reject);
+    cr_assert(find(&b, RAFT_MSG_VOTE_RESP, 2)->reject, "voted twice in term 2");
+    clear(&b);
+    raft_free(r);
+}
+
+Test(election, vote_in_the_current_term_is_persisted)
+{
+    raft *r = mk(0, 3, 4, NULL, 0, 0); /* already at term 4: the vote alone changes */
+    box b = { 0 };
+    raft_msg m = vote_req(RAFT_MSG_VOTE, 2, 0, 4, 0, 0);
+    raft_step(r, &m);
+    drain(r, &b);
+    cr_assert(!find(&b, RAFT_MSG_VOTE_RESP, 2)->reject);
+    cr_assert(b.hs_changed, "a vote granted in the current term was not persisted");
+    cr_assert_eq(b.hs.vote, 2);
+    cr_assert_eq(b.hs.term, 4);
+    clear(&b);
+    raft_free(r);
+}
+
+Test(election, prevote_leaves_terms_alone)
+{
+    raft *r = mk(0, 3, 5, NULL, 0, 0);
+    box b = { 0 };
+    for (int i = 0; i < 100 && raft_get_role(r) == RAFT_FOLLOWER; i++)
+        raft_tick(r);
+    drain(r, &b);
+    cr_assert_eq(raft_get_role(r), RAFT_PRECANDIDATE);
+    cr_assert_eq(raft_get_term(r), 5, "a pre-candidate raised its term");
+    const raft_msg *pv = find(&b, RAFT_MSG_PREVOTE, 1);
+    cr_assert(pv && pv->term == 6);
+    clear(&b);
+    raft *v = mk(1, 3, 5, NULL, 0, 0);
+    raft_msg m = vote_req(RAFT_MSG_PREVOTE, 0, 1, 6, 0, 0);
+    raft_step(v, &m);
+    drain(v, &b);
+    cr_assert_eq(raft_get_term(v), 5, "a pre-vote changed the voter's term");
+    cr_assert(!find(&b, RAFT_MSG_PREVOTE_RESP, 0)->reject);
+    clear(&b);
+    raft_free(v);
+    raft_free(r);
+}
+
+Test(election, lease_ignores_vote_requests)
+{
+    raft *r = mk(1, 3, 2, NULL, 0, 0);
+    box b = { 0 };
+    raft_msg hb = { .type = RAFT_MSG_HEARTBEAT, .from = 0, .to = 1, .term = 2 };
+    raft_step(r, &hb);
+    drain(r, &b);
+    clear(&b);
+    raft_msg m = vote_req(RAFT_MSG_VOTE, 2, 1, 3, 5, 2);
+    raft_step(r, &m);
+    drain(r, &b);
+    cr_assert_eq(raft_get_term(r), 2, "a vote request within the lease raised the term");
+    cr_assert_null(find(&b, RAFT_MSG_VOTE_RESP, 2));
+    m.force = true; /* leadership transfer overrides the lease */
+    raft_step(r, &m);
+    drain(r, &b);
+    cr_assert_eq(raft_get_term(r), 3);
+    clear(&b);
+    raft_free(r);
+}
+
+Test(election, isolated_leader_steps_down)
+{
+    raft *r = mk(0, 3, 1, NULL, 0, 0);
+    box b = { 0 };
+    elect(r, 3, &b);
+    for (int i = 0; i < 70; i++)
+        raft_tick(r);
+    drain(r, &b);
+    cr_assert_neq(raft_get_role(r), RAFT_LEADER, "CheckQuorum: no answers, still leader");
+    clear(&b);
+    raft_free(r);
+}
+
+/* Figure 8: a leader of term 3 holding an entry of term 2 that it
+ * replicates to a majority must not commit it by counting. */
+Test(replication, figure8_old_term_not_committed_by_counting)
+{
+    uint64_t t[] = { 1, 2 };
+    raft *r = mk(0, 3, 2, t, 2, 1); /* one entry per APPEND */
+    box b = { 0 };
+    elect(r, 3, &b);
+    uint64_t term = raft_get_term(r);
+    cr_assert_eq(raft_get_last_index(r), 3, "the new leader appends its empty entry");
+    clear(&b);
+    /* Both followers hold entry 1 only: they acknowledge 2, then 3. */
+    for (uint32_t p = 1; p < 3; p++) {
+        raft_msg a = { .type = RAFT_MSG_APPEND_RESP, .from = p, .to = 0, .term = term, .index = 2 };
+        raft_step(r, &a);
+        drain(r, &b);
+    }
+    cr_assert_lt(raft_get_commit(r), 2, "committed an entry of an older term by counting");
+    raft_msg a = { .type = RAFT_MSG_APPEND_RESP, .from = 1, .to = 0, .term = term, .index = 3 };
+    raft_step(r, &a);
+    drain(r, &b);
+    cr_assert_eq(raft_get_commit(r), 3, "the current term's entry commits, and 2 with it");
+    cr_assert_eq(b.last_applied, 3);
+    clear(&b);
+    raft_free(r);
+}
+
+Test(replication, leader_counts_itself_only_when_persisted)
+{
+    raft *r = mk(0, 1, 0, NULL, 0, 0);
+    box b = { 0 };
+    for (int i = 0; i < 100 && raft_get_role(r) != RAFT_LEADER; i++)
+        raft_tick(r);
+    cr_assert_eq(raft_get_role(r), RAFT_LEADER);
+    cr_assert_eq(raft_get_commit(r), 0, "committed before the entry was persisted");
+    raft_ready rd;
+    raft_ready_get(r, &rd);
+    cr_assert_eq(rd.n_entries, 1);
+    cr_assert_eq(rd.n_committed, 0);
+    raft_advance(r, &rd);
+    cr_assert_eq(raft_get_commit(r), 1);
+    drain(r, &b);
+    cr_assert_eq(b.last_applied, 1);
+    clear(&b);
+    raft_free(r);
+}
+
+Test(replication, reject_carries_conflict_hints)
+{
+    uint64_t t[] = { 1, 1, 2, 2, 2 };
+    raft *r = mk(1, 3, 3, t, 5, 0);
+    box b = { 0 };
+    raft_msg m = { .type = RAFT_MSG_APPEND, .from = 0, .to = 1, .term = 3, .index = 5, .log_term = 3 };
+    raft_step(r, &m);
+    drain(r, &b);
+    const raft_msg *resp = find(&b, RAFT_MSG_APPEND_RESP, 0);
+    cr_assert(resp && resp->reject);
+    cr_assert_eq(resp->hint_term, 2);
+    cr_assert_eq(resp->hint_index, 3, "first index of the conflicting term");
+    clear(&b);
+    m.index = 9;
+    raft_step(r, &m);
+    drain(r, &b);
+    resp = find(&b, RAFT_MSG_APPEND_RESP, 0);
+    cr_assert(resp && resp->reject);
+    cr_assert_eq(resp->hint_term, 0);
+    cr_assert_eq(resp->hint_index, 6, "log too short: its length + 1");
+    clear(&b);
+    raft_free(r);
+}
+
+Test(replication, leader_skips_a_term_per_round_trip)
+{
+    uint64_t t[] = { 1, 1, 1, 3, 3, 4, 4 };
+    raft *r = mk(0, 3, 4, t, 7, 0);
+    box b = { 0 };
+    elect(r, 3, &b); /* term 5; log 1 1 1 3 3 4 4 5: first probes at prev 7 */
+    uint64_t term = raft_get_term(r);
+    clear(&b);
+    /* Follower 1 has 1 1 2 2 2 2 2: term 2 from index 3. */
+    raft_msg rej = { .type = RAFT_MSG_APPEND_RESP, .from = 1, .to = 0, .term = term, .index = 7,
+                     .reject = true, .hint_term = 2, .hint_index = 3 };
+    raft_step(r, &rej);
+    drain(r, &b);
+    const raft_msg *ap = find(&b, RAFT_MSG_APPEND, 1);
+    cr_assert(ap);
+    cr_assert_eq(ap->index, 2, "leader has no term 2: retry from the hint index");
+    clear(&b);
+    /* Follower 2 has 1 1 1 3 3 3 3 (an old term-3 tail): the leader holds
+     * term 3 up to 5, so it retries right after its own last term-3 entry. */
+    raft_msg rej2 = { .type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 0, .term = term, .index = 7,
+                      .reject = true, .hint_term = 3, .hint_index = 4 };
+    raft_step(r, &rej2);
+    drain(r, &b);
+    ap = find(&b, RAFT_MSG_APPEND, 2);
+    cr_assert(ap);
+    cr_assert_eq(ap->index, 5);
+    clear(&b);
+    raft_free(r);
+}
+
+Test(replication, only_a_conflict_truncates)
+{
+    uint64_t t[] = { 1, 1, 1 };
+    raft *r = mk(1, 3, 1, t, 3, 0);
+    box b = { 0 };
+    static uint8_t x = 'x';
+    raft_entry e = { .term = 1, .index = 2, .len = 1, .data = &x };
+    raft_msg m = { .type = RAFT_MSG_APPEND, .from = 0, .to = 1, .term = 1, .index = 1,
+                   .log_term = 1, .n_entries = 1, .entries = &e };
+    raft_step(r, &m); /* a stale, delayed APPEND */
+    drain(r, &b);
+    cr_assert_eq(raft_get_last_index(r), 3, "a matching stale APPEND truncated the log");
+    clear(&b);
+    e.term = 2;
+    m.term = 2;
+    raft_step(r, &m);
+    drain(r, &b);
+    cr_assert_eq(raft_get_last_index(r), 2);
+    cr_assert_eq(raft_get_term_at(r, 2), 2);
+    cr_assert_eq(b.persisted, 1, "the replaced entry goes to disk");
+    clear(&b);
+    raft_free(r);
+}
+
+Test(replication, follower_commit_bounded_by_last_new_entry)
+{
+    uint64_t t[] = { 1, 1, 1, 1 };
+    raft *r = mk(1, 3, 1, t, 4, 0);
+    box b = { 0 };
+    raft_msg m = { .type = RAFT_MSG_APPEND, .from = 0, .to = 1, .term = 1, .index = 2,
+                   .log_term = 1, .commit = 10 };
+    raft_step(r, &m);
+    drain(r, &b);
+    cr_assert_eq(raft_get_commit(r), 2, "entries 3-4 were not confirmed by this APPEND");
+    clear(&b);
+    raft_free(r);
+}
+
+Test(snapshot, compaction_keeps_the_last_term_and_is_sent)
+{
+    uint64_t t[] = { 1, 1, 2 };
+    raft *r = mk(0, 5, 2, t, 3, 0);
+    box b = { 0 };
+    elect(r, 5, &b);
+    uint64_t term = raft_get_term(r);
+    clear(&b);
+    for (uint32_t p = 1; p < 3; p++) {
+        raft_msg a = { .type = RAFT_MSG_APPEND_RESP, .from = p, .to = 0, .term = term, .index = 4 };
+        raft_step(r, &a);
+    }
+    drain(r, &b);
+    cr_assert_eq(raft_get_commit(r), 4);
+    cr_assert_eq(raft_compact(r, 3, "SNAP", 4), 0);
+    cr_assert_eq(raft_get_snap_index(r), 3);
+    cr_assert_eq(raft_get_term_at(r, 3), 2, "the snapshot forgot its last included term");
+    cr_assert_eq(raft_compact(r, 3, "SNAP", 4), -1);
+    clear(&b);
+    /* Follower 3, which holds entry 1 only, needs entry 2: it gets the snapshot. */
+    raft_msg rej = { .type = RAFT_MSG_APPEND_RESP, .from = 3, .to = 0, .term = term, .index = 3,
+                     .reject = true, .hint_term = 0, .hint_index = 2 };
+    raft_step(r, &rej);
+    drain(r, &b);
+    const raft_msg *s = find(&b, RAFT_MSG_SNAPSHOT, 3);
+    cr_assert(s);
+    cr_assert_eq(s->index, 3);
+    cr_assert_eq(s->log_term, 2);
+    /* The follower installs it. */
+    raft *f = mk(3, 5, 1, t, 1, 0);
+    box fb = { 0 };
+    raft_step(f, s);
+    drain(f, &fb);
+    cr_assert(fb.snap);
+    cr_assert_eq(fb.snap_index, 3);
+    cr_assert_eq(fb.snap_term, 2);
+    cr_assert_eq(raft_get_term_at(f, 3), 2);
+    cr_assert_eq(raft_get_last_index(f), 3);
+    const raft_msg *ack = find(&fb, RAFT_MSG_SNAPSHOT_RESP, 0);
+    cr_assert(ack && ack->snap_offset == 4 && ack->index == 3);
+    clear(&fb);
+    clear(&b);
+    raft_free(f);
+    raft_free(r);
+}
+
+Test(reads, read_index_waits_for_a_quorum)
+{
+    raft *r = mk(0, 3, 1, NULL, 0, 0);
+    box b = { 0 };
+    elect(r, 3, &b);
+    uint64_t term = raft_get_term(r);
+    cr_assert_eq(raft_read_index(r, 7), -1, "nothing of this term committed yet");
+    raft_msg a = { .type = RAFT_MSG_APPEND_RESP, .from = 1, .to = 0, .term = term, .index = 1 };
+    raft_step(r, &a);
+    drain(r, &b);
+    clear(&b);
+    cr_assert_eq(raft_read_index(r, 7), 0);
+    drain(r, &b);
+    cr_assert_eq(b.n_reads, 0, "served before a quorum confirmed the leadership");
+    const raft_msg *hb = find(&b, RAFT_MSG_HEARTBEAT, 2);
+    cr_assert(hb && hb->ctx);
+    raft_msg resp = { .type = RAFT_MSG_HEARTBEAT_RESP, .from = 2, .to = 0, .term = term,
+                      .ctx = hb->ctx };
+    clear(&b);
+    raft_step(r, &resp);
+    drain(r, &b);
+    cr_assert_eq(b.n_reads, 1);
+    cr_assert_eq(b.reads[0].ctx, 7);
+    cr_assert_eq(b.reads[0].index, 1);
+    clear(&b);
+    raft_free(r);
+}
+
+Test(transfer, caught_up_target_gets_timeout_now)
+{
+    raft *r = mk(0, 3, 1, NULL, 0, 0);
+    box b = { 0 };
+    elect(r, 3, &b);
+    uint64_t term = raft_get_term(r);
+    clear(&b);
+    cr_assert_eq(raft_transfer_leader(r, 2), 0);
+    drain(r, &b);
+    cr_assert_null(find(&b, RAFT_MSG_TIMEOUT_NOW, 2), "target not caught up yet");
+    cr_assert_eq(raft_propose(r, "x", 1, NULL, NULL), -1, "proposals stop during a transfer");
+    clear(&b);
+    raft_msg a = { .type = RAFT_MSG_APPEND_RESP, .from = 2, .to = 0, .term = term, .index = 1 };
+    raft_step(r, &a);
+    drain(r, &b);
+    cr_assert(find(&b, RAFT_MSG_TIMEOUT_NOW, 2));
+    clear(&b);
+    raft *t2 = mk(2, 3, term, NULL, 0, 0);
+    raft_msg tn = { .type = RAFT_MSG_TIMEOUT_NOW, .from = 0, .to = 2, .term = term };
+    raft_step(t2, &tn);
+    drain(t2, &b);
+    cr_assert_eq(raft_get_role(t2), RAFT_CANDIDATE, "TIMEOUT_NOW skips the pre-vote");
+    const raft_msg *v = find(&b, RAFT_MSG_VOTE, 1);
+    cr_assert(v && v->force);
+    clear(&b);
+    raft_free(t2);
+    raft_free(r);
+}
+
+Test(step, garbage_is_ignored)
+{
+    raft *r = mk(0, 3, 1, NULL, 0, 0);
+    box b = { 0 };
+    raft_msg m = { .type = 99, .from = 1, .to = 0, .term = 5 };
+    raft_step(r, &m);
+    m.type = RAFT_MSG_APPEND;
+    m.from = 7;
+    raft_step(r, &m);
+    m.from = 0;
+    raft_step(r, &m);
+    drain(r, &b);
+    cr_assert_eq(raft_get_term(r), 1);
+    cr_assert_eq(b.n, 0);
+    raft_free(r);
+}

@@ -1,0 +1,178 @@
+/*
+ * test_raftsim.c — engine raftsim through kv.h on the in-memory envs: the
+ * basic operations, iteration in order, reopen restarting every node from
+ * its disk, a crash of the whole cluster keeping every acknowledged write,
+ * snapshots through the state machine's iterator, bad options, and the
+ * history of the operations checked by the linearizability checker.
+ */
+#include <criterion/criterion.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "kvlabs/env.h"
+#include "kvlabs/kv.h"
+#include "raft_lincheck.h"
+
+static kv_db *open_on(kv_env *env, const char *opts)
+{
+    kv_db *db = NULL;
+    int rc = kv_open_env("raftsim", "/c", opts, env, &db);
+    cr_assert_eq(rc, KV_OK, "open: %s", kv_last_error());
+    return db;
+}
+
+Test(raftsim, put_get_delete_iterate)
+{
+    kv_env *env = kv_env_mem_new();
+    kv_db *db = open_on(env, "nodes=3,seed=5");
+    kv_buf v = { 0 };
+    cr_assert_eq(kv_get(db, "a", 1, &v), KV_ENOTFOUND);
+    cr_assert_eq(kv_put(db, "b", 1, "2", 1), KV_OK);
+    cr_assert_eq(kv_put(db, "a", 1, "1", 1), KV_OK);
+    cr_assert_eq(kv_put(db, "a", 1, "one", 3), KV_OK);
+    cr_assert_eq(kv_get(db, "a", 1, &v), KV_OK);
+    cr_assert_eq(v.len, 3);
+    cr_assert_eq(memcmp(v.data, "one", 3), 0);
+    cr_assert_eq(kv_delete(db, "b", 1), KV_OK);
+    cr_assert_eq(kv_delete(db, "b", 1), KV_ENOTFOUND, "the result comes from the state machine");
+    cr_assert_eq(kv_put(db, "c", 1, "", 0), KV_OK);
+    kv_iter *it;
+    cr_assert_eq(kv_iter_open(db, &it), KV_OK);
+    const char *want = "ac";
+    int n = 0;
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it), n++) {
+        const void *k;
+        size_t kl;
+        kv_iter_key(it, &k, &kl);
+        cr_assert_eq(((const char *)k)[0], want[n]);
+    }
+    cr_assert_eq(n, 2);
+    kv_iter_close(it);
+    kv_buf_free(&v);
+    cr_assert_eq(kv_close(db), KV_OK);
+    kv_env_free(env);
+}
+
+Test(raftsim, reopen_restarts_from_disk_and_snapshots)
+{
+    kv_env *env = kv_env_mem_new();
+    kv_db *db = open_on(env, "nodes=5,seed=9,snapshot_every=7");
+    char k[16], val[16];
+    for (int i = 0; i < 50; i++) {
+        snprintf(k, sizeof k, "k%03d", i);
+        snprintf(val, sizeof val, "v%d", i);
+        cr_assert_eq(kv_put(db, k, strlen(k), val, strlen(val)), KV_OK);
+    }
+    cr_assert_eq(kv_delete(db, "k007", 4), KV_OK);
+    cr_assert_eq(kv_close(db), KV_OK);
+    for (int round = 0; round < 2; round++) {
+        db = open_on(env, "nodes=5,seed=9,snapshot_every=7");
+        kv_buf v = { 0 };
+        for (int i = 0; i < 50; i++) {
+            snprintf(k, sizeof k, "k%03d", i);
+            snprintf(val, sizeof val, "v%d", i);
+            int rc = kv_get(db, k, strlen(k), &v);
+            if (i == 7) {
+                cr_assert_eq(rc, KV_ENOTFOUND);
+                continue;
+            }
+            cr_assert_eq(rc, KV_OK, "round %d key %s", round, k);
+            cr_assert_eq(v.len, strlen(val));
+            cr_assert_eq(memcmp(v.data, val, v.len), 0);
+        }
+        kv_buf_free(&v);
+        cr_assert_eq(kv_put(db, "new", 3, "x", 1), KV_OK);
+        cr_assert_eq(kv_close(db), KV_OK);
+    }
+    kv_env_free(env);
+}
+
+Test(raftsim, crash_keeps_acknowledged_writes)
+{
+    kv_env *env = kv_env_fault_new(3);
+    kv_db *db = open_on(env, "seed=2,snapshot_every=5");
+    char k[16];
+    for (int i = 0; i < 20; i++) {
+        snprintf(k, sizeof k, "k%d", i);
+        cr_assert_eq(kv_put(db, k, strlen(k), k, strlen(k)), KV_OK);
+    }
+    kv_env_fault_crash(env, KV_CRASH_TORN);
+    kv_close(db); /* fails: the disk is gone */
+    kv_env_fault_reboot(env);
+    db = open_on(env, "seed=2,snapshot_every=5");
+    kv_buf v = { 0 };
+    for (int i = 0; i < 20; i++) {
+        snprintf(k, sizeof k, "k%d", i);
+        cr_assert_eq(kv_get(db, k, strlen(k), &v), KV_OK, "lost acknowledged %s", k);
+        cr_assert_eq(v.len, strlen(k));
+    }
+    kv_buf_free(&v);
+    cr_assert_eq(kv_close(db), KV_OK);
+    kv_env_free(env);
+}
+
+Test(raftsim, bad_options_and_second_open)
+{
+    kv_env *env = kv_env_mem_new();
+    kv_db *db = NULL;
+    cr_assert_eq(kv_open_env("raftsim", "/c", "nodes=0", env, &db), KV_EINVAL);
+    cr_assert_eq(kv_open_env("raftsim", "/c", "nodes=10", env, &db), KV_EINVAL);
+    cr_assert_eq(kv_open_env("raftsim", "/c", "sm=nosuch", env, &db), KV_EINVAL);
+    cr_assert_eq(kv_open_env("raftsim", NULL, "", env, &db), KV_EINVAL);
+    db = open_on(env, "");
+    kv_db *db2 = NULL;
+    cr_assert_eq(kv_open_env("raftsim", "/c", "", env, &db2), KV_EBUSY);
+    cr_assert_eq(kv_close(db), KV_OK);
+    kv_env_free(env);
+}
+
+/* A client's history through the engine, with logical time: every
+ * operation is linearizable (and a tampered read is caught). */
+Test(raftsim, history_is_linearizable)
+{
+    kv_env *env = kv_env_mem_new();
+    kv_db *db = open_on(env, "seed=4");
+    static char keys[3][2] = { "x", "y", "z" };
+    static char vals[200][16];
+    raft_lc_op h[200];
+    uint64_t clock = 0;
+    kv_buf v = { 0 };
+    for (int i = 0; i < 200; i++) {
+        int k = i % 3, op = (i * 7) % 4;
+        raft_lc_op o = { .key = keys[k], .klen = 1, .call = clock++ };
+        if (op < 2) {
+            snprintf(vals[i], sizeof vals[i], "%d", i);
+            o.kind = RAFT_LC_PUT;
+            o.val = vals[i];
+            o.vlen = strlen(vals[i]);
+            cr_assert_eq(kv_put(db, keys[k], 1, o.val, o.vlen), KV_OK);
+        } else if (op == 2) {
+            o.kind = RAFT_LC_GET;
+            o.result = kv_get(db, keys[k], 1, &v);
+            if (o.result == KV_OK) {
+                memcpy(vals[i], v.data, v.len < 7 ? v.len : 7);
+                o.val = vals[i];
+                o.vlen = v.len < 7 ? v.len : 7;
+            }
+        } else {
+            o.kind = RAFT_LC_DELETE;
+            o.result = kv_delete(db, keys[k], 1);
+        }
+        o.ret = clock++;
+        h[i] = o;
+    }
+    raft_lc_result res;
+    cr_assert_eq(raft_lincheck(h, 200, 0, &res), 0);
+    cr_assert(res.linearizable);
+    for (int i = 0; i < 200; i++)
+        if (h[i].kind == RAFT_LC_GET && h[i].result == KV_OK) {
+            h[i].val = "stale";
+            h[i].vlen = 5;
+            break;
+        }
+    cr_assert_eq(raft_lincheck(h, 200, 0, &res), 0);
+    cr_assert_not(res.linearizable);
+    kv_buf_free(&v);
+    cr_assert_eq(kv_close(db), KV_OK);
+    kv_env_free(env);
+}
