@@ -337,6 +337,14 @@ def refusals(lab, tmp):
 def main():
     labs = sampled_labs()
     check(labs, "labs graded end to end: %s" % " ".join(labs))
+    import sandbox
+    kind = sandbox.detect(allow_unisolated=True)
+    if kind == "none":
+        # Not root and no bubblewrap (a CI runner that forbids user
+        # namespaces): the grader refuses to grade by default; the ordinary
+        # gradings run unisolated, the cheats cannot be tested here.
+        os.environ["GRADE_ALLOW_UNISOLATED"] = "1"
+    print("     (sandbox here: %s)" % kind, flush=True)
     with tempfile.TemporaryDirectory(prefix="kvlabs-grading-test-") as tmp:
         os.chmod(tmp, 0o711)  # the cheats' outside/ folder must be reachable by any uid
         for lab in labs:
@@ -344,7 +352,11 @@ def main():
             if os.path.isdir(os.path.join(FIXTURES, lab)):
                 fixtures(lab, os.path.join(tmp, lab))
             if os.path.isdir(os.path.join(FIXTURES, lab, "cheats")):
-                cheats(lab, os.path.join(tmp, lab, "cheats"))
+                if kind == "none":
+                    print("     cheats not run: no sandbox on this machine (not root, no "
+                          "usable bubblewrap)", flush=True)
+                else:
+                    cheats(lab, os.path.join(tmp, lab, "cheats"))
                 refusals(lab, os.path.join(tmp, lab))
     finish()
 

@@ -44,6 +44,11 @@ def grade_tests(lab, out, tests=None):
 
 
 def main():
+    import sandbox
+    if sandbox.detect(allow_unisolated=True) == "none":
+        # Not root and no bubblewrap: grade-tests refuses by default. This
+        # test is about the mutants, not isolation (grading_test.py is).
+        os.environ["GRADE_ALLOW_UNISOLATED"] = "1"
     labs = tooled_labs()
     check(labs, "labs with complete tooling: %s" % " ".join(labs))
     with tempfile.TemporaryDirectory(prefix="kvlabs-mutants-test-") as tmp:
