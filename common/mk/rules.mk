@@ -6,7 +6,8 @@
 #   LAB              := sprint-1-c-core   # the lab's name (its folder's name)
 #   LAB_SRCS         := a.c b.c           # the lab library (engines, helpers)
 #   LAB_PROGS        := demo              # programs: demo.c with main()
-#   LAB_TESTS        := tests/test_a.c    # one Criterion test binary each
+#   LAB_TESTS        := tests/test_a.c    # one Criterion test binary each (a part's own tests:
+#                                         # part/tests/test_c.c; the binary is named test_c)
 #   LAB_PLAIN_TESTS  := tests/plain_b.c   # plain test programs printing "N passed, N failed"
 #   LAB_SCRIPT_TESTS := tests/x.sh        # scripts printing "N passed, N failed" (env: BIN_DIR, LAB_DIR)
 #   LAB_GDB_PROG     := demo              # the program `make gdb` starts
@@ -83,8 +84,11 @@ LDLIBS_ALL  = $(LAB_LIB) $(USED_LIBS) $(if $(filter yes,$(LAB_LINK_COMMON)),$(CO
 obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
 LAB_OBJS   := $(call obj,$(LAB_SRCS)) $(patsubst %.c,$(OBJDIR)/gen/%.o,$(LAB_GEN_SRCS))
 PROG_BINS  := $(addprefix $(BINDIR)/,$(LAB_PROGS))
-TEST_BINS  := $(patsubst tests/%.c,$(BINDIR)/%,$(LAB_TESTS))
-PLAIN_BINS := $(patsubst tests/%.c,$(BINDIR)/%,$(LAB_PLAIN_TESTS))
+# A test source's binary is named after its file, wherever it lives: the
+# lab's tests/x.c or a part's <part>/tests/x.c both become $(BINDIR)/x.
+bin_of     = $(addprefix $(BINDIR)/,$(basename $(notdir $(1))))
+TEST_BINS  := $(call bin_of,$(LAB_TESTS))
+PLAIN_BINS := $(call bin_of,$(LAB_PLAIN_TESTS))
 CONF_SRCS  := $(if $(LAB_CONF_CONFIGS),$(wildcard $(ROOT)/common/tests/conformance/*.c))
 CONF_BIN   := $(if $(LAB_CONF_CONFIGS),$(BINDIR)/conformance)
 REGISTRY_C := $(GENDIR)/registry_$(LAB).c
@@ -158,14 +162,16 @@ $(PROG_BINS): $(BINDIR)/%: $(OBJDIR)/%.o $(LINK_DEPS)
 	@mkdir -p $(@D)
 	@$(if $(Q),echo "  LD      $(subst $(BDIR)/,,$@)")
 	$(Q)$(CC) $(LDFLAGS_ALL) $< $(REG_OBJ) $(LDLIBS_ALL) -o $@
-$(TEST_BINS): $(BINDIR)/%: $(OBJDIR)/tests/%.o $(LINK_DEPS)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  LD      $(subst $(BDIR)/,,$@)")
-	$(Q)$(CC) $(LDFLAGS_ALL) $< $(REG_OBJ) $(LDLIBS_ALL) -lcriterion -o $@
-$(PLAIN_BINS): $(BINDIR)/%: $(OBJDIR)/tests/%.o $(LINK_DEPS)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  LD      $(subst $(BDIR)/,,$@)")
-	$(Q)$(CC) $(LDFLAGS_ALL) $< $(REG_OBJ) $(LDLIBS_ALL) -o $@
+# One link rule per test source (its object is $(OBJDIR)/<its path>.o);
+# $(2) is -lcriterion for Criterion binaries, empty for plain programs.
+define test_link_rule
+$(call bin_of,$(1)): $(call obj,$(1)) $$(LINK_DEPS)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$(subst $$(BDIR)/,,$$@)")
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) $$< $$(REG_OBJ) $$(LDLIBS_ALL) $(2) -o $$@
+endef
+$(foreach t,$(LAB_TESTS),$(eval $(call test_link_rule,$(t),-lcriterion)))
+$(foreach t,$(LAB_PLAIN_TESTS),$(eval $(call test_link_rule,$(t),)))
 ifneq ($(CONF_BIN),)
 CONF_OBJS := $(patsubst $(ROOT)/common/tests/conformance/%.c,$(OBJDIR)/conformance/%.o,$(CONF_SRCS))
 $(CONF_BIN): $(CONF_OBJS) $(LINK_DEPS)
