@@ -5,7 +5,7 @@
 #   KVLABS_ROOT ?= ..                     # where the repository root is (relocatable)
 #   LAB              := sprint-1-c-core   # the lab's name (its folder's name)
 #   LAB_SRCS         := a.c b.c           # the lab library (engines, helpers)
-#   LAB_PROGS        := demo              # programs: demo.c with main()
+#   LAB_PROGS        := demo              # programs: demo.c with main() (a part's: part/demo)
 #   LAB_TESTS        := tests/test_a.c    # one Criterion test binary each (a part's own tests:
 #                                         # part/tests/test_c.c; the binary is named test_c)
 #   LAB_PLAIN_TESTS  := tests/plain_b.c   # plain test programs printing "N passed, N failed"
@@ -83,7 +83,8 @@ LDLIBS_ALL  = $(LAB_LIB) $(USED_LIBS) $(if $(filter yes,$(LAB_LINK_COMMON)),$(CO
 # ---- objects ---------------------------------------------------------------
 obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
 LAB_OBJS   := $(call obj,$(LAB_SRCS)) $(patsubst %.c,$(OBJDIR)/gen/%.o,$(LAB_GEN_SRCS))
-PROG_BINS  := $(addprefix $(BINDIR)/,$(LAB_PROGS))
+# a program is named after its file too: demo (demo.c) or part/demo (part/demo.c)
+PROG_BINS  := $(addprefix $(BINDIR)/,$(notdir $(LAB_PROGS)))
 # A test source's binary is named after its file, wherever it lives: the
 # lab's tests/x.c or a part's <part>/tests/x.c both become $(BINDIR)/x.
 bin_of     = $(addprefix $(BINDIR)/,$(basename $(notdir $(1))))
@@ -158,10 +159,13 @@ endif
 
 LINK_DEPS = $(LAB_LIB) $(USED_LIBS) $(if $(filter yes,$(LAB_LINK_COMMON)),$(COMMON_LIB)) $(REG_OBJ)
 
-$(PROG_BINS): $(BINDIR)/%: $(OBJDIR)/%.o $(LINK_DEPS)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  LD      $(subst $(BDIR)/,,$@)")
-	$(Q)$(CC) $(LDFLAGS_ALL) $< $(REG_OBJ) $(LDLIBS_ALL) -o $@
+define prog_link_rule
+$(BINDIR)/$(notdir $(1)): $(OBJDIR)/$(1).o $$(LINK_DEPS)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$(subst $$(BDIR)/,,$$@)")
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) $$< $$(REG_OBJ) $$(LDLIBS_ALL) -o $$@
+endef
+$(foreach p,$(LAB_PROGS),$(eval $(call prog_link_rule,$(p))))
 # One link rule per test source (its object is $(OBJDIR)/<its path>.o);
 # $(2) is -lcriterion for Criterion binaries, empty for plain programs.
 define test_link_rule
