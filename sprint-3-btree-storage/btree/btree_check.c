@@ -58,6 +58,8 @@ static int in_bounds(const uint8_t *k, size_t kl, const uint8_t *lo, size_t lol,
 static int walk(struct walk *w, bpt_node *n, unsigned level, const uint8_t *lo, size_t lol,
                 const uint8_t *hi, size_t hil)
 {
+    /* STUB: (void)w; (void)n; (void)level; (void)lo; (void)lol; (void)hi; (void)hil; (void)in_bounds; (void)bad; return BPT_OK; */
+    /* BEGIN SOLUTION */
     bpt_tree *t = w->t;
     bool root = level == 0;
     const uint8_t *pk = NULL;
@@ -135,6 +137,7 @@ static int walk(struct walk *w, bpt_node *n, unsigned level, const uint8_t *lo, 
     }
     w->pos[level]++;
     return BPT_OK;
+    /* END SOLUTION */
 }
 
 int bpt_check(bpt_tree *t, bpt_check_report *rep)

@@ -311,10 +311,18 @@ int bpt_scan(bpt_tree *t, const void *key, size_t klen, bool exclusive, bpt_visi
         l = (bpt_leaf *)n;
     }
     while (l) {
+        /* records live wherever the heap put them: ask for a few ahead so
+         * their cache misses overlap instead of coming one at a time */
+        for (unsigned j = i; j < l->h.n && j < i + 4; j++)
+            bpt_prefetch(l->rec[j]);
+        if (l->next)
+            bpt_prefetch(l->next);
         for (; i < l->h.n; i++) {
             const uint8_t *rk, *rv;
             size_t rl, vl;
             int r;
+            if (i + 4 < l->h.n)
+                bpt_prefetch(l->rec[i + 4]);
             rec_get(l->rec[i], &rk, &rl, &rv, &vl);
             r = fn(arg, rk, rl, rv, vl);
             if (r) {

@@ -89,6 +89,8 @@ static void leaf_insert_at(bpt_tree *t, bpt_leaf *l, unsigned i, uint8_t *rec, u
 /* move slots [from, n) of leaf l to the empty leaf r, linking r after l */
 static void leaf_split(bpt_tree *t, bpt_leaf *l, bpt_leaf *r, unsigned from)
 {
+    /* STUB: (void)t; (void)l; (void)r; (void)from; */
+    /* BEGIN SOLUTION */
     unsigned cnt = l->h.n - from;
     bpt_memcpy(r->rec, &l->rec[from], cnt * sizeof(l->rec[0]));
     bpt_memcpy(leaf_tags(t, r), leaf_tags(t, l) + from, cnt);
@@ -100,6 +102,7 @@ static void leaf_split(bpt_tree *t, bpt_leaf *l, bpt_leaf *r, unsigned from)
     r->prev = l;
     l->next = r;
     t->splits++;
+    /* END SOLUTION */
 }
 
 /* put separator sep at key slot i and child c at child slot i+1 of n */
@@ -119,6 +122,8 @@ static void inner_insert_at(bpt_tree *t, bpt_inner *n, unsigned i, uint8_t *sep,
  * empty node r; returns the median separator, which leaves both */
 static uint8_t *inner_split(bpt_tree *t, bpt_inner *n, bpt_inner *r)
 {
+    /* STUB: (void)t; (void)n; (void)r; return NULL; */
+    /* BEGIN SOLUTION */
     unsigned left_children = (t->order + 2) / 2;  /* ceil((order+1)/2) */
     unsigned mid = left_children - 1;             /* the separator that goes up */
     unsigned rkeys = n->h.n - mid - 1;
@@ -131,6 +136,7 @@ static uint8_t *inner_split(bpt_tree *t, bpt_inner *n, bpt_inner *r)
     n->h.n = (uint16_t)mid;
     t->splits++;
     return median;
+    /* END SOLUTION */
 }
 
 int bpt_put(bpt_tree *t, const void *key, size_t klen, const void *val, size_t vlen)
@@ -263,6 +269,8 @@ static void leaf_remove_at(bpt_tree *t, bpt_leaf *l, unsigned i)
 /* merge child li+1 of p into child li (separator li between them) */
 static void merge_children(bpt_tree *t, bpt_inner *p, unsigned li)
 {
+    /* STUB: (void)t; (void)p; (void)li; (void)inner_remove_at; */
+    /* BEGIN SOLUTION */
     bpt_node *a = p->child[li], *b = p->child[li + 1];
     uint8_t *sep = inner_keys(t, p)[li];
 
@@ -287,11 +295,14 @@ static void merge_children(bpt_tree *t, bpt_inner *p, unsigned li)
     inner_remove_at(t, p, li);
     bpt_node_free(t, b);
     t->merges++;
+    /* END SOLUTION */
 }
 
 /* inner node c (child idx of p) takes the last child of its left sibling */
 static void inner_borrow_left(bpt_tree *t, bpt_inner *p, unsigned idx)
 {
+    /* STUB: (void)t; (void)p; (void)idx; */
+    /* BEGIN SOLUTION */
     bpt_inner *c = (bpt_inner *)p->child[idx], *s = (bpt_inner *)p->child[idx - 1];
     uint8_t **ck = inner_keys(t, c);
     uint64_t *cp = inner_pfx(t, c);
@@ -306,11 +317,14 @@ static void inner_borrow_left(bpt_tree *t, bpt_inner *p, unsigned idx)
     bpt_inner_set_key(t, p, idx - 1, inner_keys(t, s)[sn - 1]);
     s->h.n--;
     t->borrows++;
+    /* END SOLUTION */
 }
 
 /* inner node c (child idx of p) takes the first child of its right sibling */
 static void inner_borrow_right(bpt_tree *t, bpt_inner *p, unsigned idx)
 {
+    /* STUB: (void)t; (void)p; (void)idx; */
+    /* BEGIN SOLUTION */
     bpt_inner *c = (bpt_inner *)p->child[idx], *s = (bpt_inner *)p->child[idx + 1];
     uint8_t **sk = inner_keys(t, s);
     uint64_t *sp = inner_pfx(t, s);
@@ -324,6 +338,7 @@ static void inner_borrow_right(bpt_tree *t, bpt_inner *p, unsigned idx)
     bpt_memmove(&s->child[0], &s->child[1], s->h.n * sizeof(s->child[0]));
     s->h.n--;
     t->borrows++;
+    /* END SOLUTION */
 }
 
 int bpt_delete(bpt_tree *t, const void *key, size_t klen)

@@ -44,6 +44,8 @@ extern "C" {
 #define bpt_memmove(d, s, n) __builtin_memmove((d), (s), (n))
 /** @brief memcmp(); may compile to a call of the environment's memcmp. */
 #define bpt_memcmp(a, b, n) __builtin_memcmp((a), (b), (n))
+/** @brief Start loading the cache line at @p p (a hint: never faults, may do nothing). */
+#define bpt_prefetch(p) __builtin_prefetch((p))
 /** @brief Tell the compiler @p x is usually false. */
 #define bpt_unlikely(x) __builtin_expect(!!(x), 0)
 
