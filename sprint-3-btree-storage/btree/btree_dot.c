@@ -4,19 +4,22 @@
  * Output, for `dot -Tsvg`:
  *
  *   digraph bpt {
- *     node [shape=record, fontname="monospace", fontsize=10];
- *     n0_0 [label="<c0>|k3|<c1>|k6|<c2>"];          an inner node: child ports between keys
- *     n1_0 [label="k1|k2", style=filled, fillcolor="#e8f0ff"];   a leaf
+ *     node [shape=plaintext, fontname="monospace", fontsize=10];
+ *     n0_0 [label=<<table ...><tr><td port="c0"> </td><td><b>k3</b></td>
+ *                  <td port="c1"> </td></tr></table>>];   an inner node: child ports between keys
+ *     n1_0 [label=<<table ... bgcolor="#e8f0ff"><tr><td>k1</td><td>k2</td></tr></table>>];
  *     n0_0:c0 -> n1_0;                              a child pointer
  *     n1_0 -> n1_1 [style=dashed, constraint=false]; a leaf's next link
- *     { rank=same; n1_0; n1_1; ... }                 leaves on one row
  *   }
+ *
+ * Labels are HTML-like tables, not `shape=record`: dot cannot lay out an
+ * edge between two record nodes of the same rank (the leaf links), it
+ * drops them with "lost edge" errors.
  *
  * Node names are positions, n<level>_<index from the left>, so a tree
  * prints the same text whatever its addresses: the handout's diagrams are
  * regenerated and diffed. Keys are shown with printable ASCII as it is
- * (the record syntax's special characters escaped with a backslash) and
- * other bytes as \xHH; a key longer than 12 bytes is cut with "...". Values
+ * (HTML's special characters as entities) and other bytes as \xHH; a key longer than 12 bytes is cut with "...". Values
  * are not shown.
  *
  * How: a recursive walk under the read lock keeps a counter per level;
@@ -71,20 +74,23 @@ static void key(struct dot *d, const uint8_t *k, size_t kl)
     for (size_t i = 0; i < n; i++) {
         uint8_t c = k[i];
         char b[4];
-        if (c >= 0x20 && c < 0x7f) {
-            if (c == '"' || c == '\\' || c == '{' || c == '}' || c == '|' || c == '<' ||
-                c == '>' || c == ' ')
-                out(d, "\\", 1);
+        if (c == '&')
+            outs(d, "&amp;");
+        else if (c == '<')
+            outs(d, "&lt;");
+        else if (c == '>')
+            outs(d, "&gt;");
+        else if (c == '"')
+            outs(d, "&quot;");
+        else if (c >= 0x20 && c < 0x7f) {
             b[0] = (char)c;
             out(d, b, 1);
         } else {
             b[0] = '\\';
-            b[1] = '\\'; /* dot turns "\\" into one backslash */
-            out(d, b, 2);
-            b[0] = 'x';
-            b[1] = hex[c >> 4];
-            b[2] = hex[c & 15];
-            out(d, b, 3);
+            b[1] = 'x';
+            b[2] = hex[c >> 4];
+            b[3] = hex[c & 15];
+            out(d, b, 4);
         }
     }
     if (kl > DOT_KEY_MAX)
@@ -97,19 +103,20 @@ static void node(struct dot *d, bpt_node *n, unsigned level)
     uint64_t me = d->pos[level]++;
 
     name(d, level, me);
-    outs(d, " [label=\"");
     if (n->leaf) {
         bpt_leaf *l = (bpt_leaf *)n;
+        outs(d, " [label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\" "
+                "bgcolor=\"#e8f0ff\"><tr>");
         for (unsigned i = 0; i < n->n; i++) {
             size_t kl;
             const uint8_t *k = rec_key(l->rec[i], &kl);
-            if (i)
-                outs(d, "|");
+            outs(d, "<td>");
             key(d, k, kl);
+            outs(d, "</td>");
         }
         if (!n->n)
-            outs(d, "(empty)");
-        outs(d, "\", style=filled, fillcolor=\"#e8f0ff\"];\n");
+            outs(d, "<td>(empty)</td>");
+        outs(d, "</tr></table>>];\n");
         if (me > 0) { /* the previous leaf's next link points here */
             name(d, level, me - 1);
             outs(d, " -> ");
@@ -120,19 +127,20 @@ static void node(struct dot *d, bpt_node *n, unsigned level)
     }
     {
         bpt_inner *in = (bpt_inner *)n;
+        outs(d, " [label=<<table border=\"0\" cellborder=\"1\" cellspacing=\"0\"><tr>");
         for (unsigned i = 0; i <= n->n; i++) {
-            outs(d, "<c");
+            outs(d, "<td port=\"c");
             outu(d, i);
-            outs(d, ">");
+            outs(d, "\"> </td>");
             if (i < n->n) {
                 size_t kl;
                 const uint8_t *k = blk_key(inner_keys(t, in)[i], &kl);
-                outs(d, "|");
+                outs(d, "<td><b>");
                 key(d, k, kl);
-                outs(d, "|");
+                outs(d, "</b></td>");
             }
         }
-        outs(d, "\"];\n");
+        outs(d, "</tr></table>>];\n");
         for (unsigned i = 0; i <= n->n; i++) {
             uint64_t child = d->pos[level + 1];
             node(d, in->child[i], level + 1);
@@ -151,7 +159,7 @@ int bpt_dot(bpt_tree *t, const char *title, bpt_write_fn w, void *arg)
     struct dot d = {.t = t, .w = w, .arg = arg};
 
     bpt_port_read_lock(t->lock);
-    outs(&d, "digraph bpt {\n  node [shape=record, fontname=\"monospace\", fontsize=10];\n"
+    outs(&d, "digraph bpt {\n  node [shape=plaintext, fontname=\"monospace\", fontsize=10];\n"
              "  edge [arrowsize=0.7];\n");
     if (title) {
         outs(&d, "  label=\"");
@@ -163,15 +171,6 @@ int bpt_dot(bpt_tree *t, const char *title, bpt_write_fn w, void *arg)
         outs(&d, "\"; labelloc=t;\n");
     }
     node(&d, t->root, 0);
-    if (t->height > 1 && d.pos[t->height - 1] > 1) {
-        outs(&d, "  { rank=same;");
-        for (uint64_t i = 0; i < d.pos[t->height - 1]; i++) {
-            outs(&d, " ");
-            name(&d, t->height - 1, i);
-            outs(&d, ";");
-        }
-        outs(&d, " }\n");
-    }
     outs(&d, "}\n");
     bpt_port_read_unlock(t->lock);
     return d.err ? BPT_EINVAL : BPT_OK;

@@ -228,9 +228,10 @@ int bpt_check(bpt_tree *t, bpt_check_report *rep);
 typedef int (*bpt_write_fn)(void *arg, const char *s, size_t n);
 
 /**
- * @brief Print the tree as a Graphviz digraph (dot): one record-shaped node
- *        per tree node, showing its keys (printable bytes as they are,
- *        others as \\xHH, long keys cut to 12 bytes and "..."), an edge
+ * @brief Print the tree as a Graphviz digraph (dot): one node per tree
+ *        node, an HTML-like table of its keys (printable bytes as they are,
+ *        HTML's special characters as entities, other bytes as \\xHH, long
+ *        keys cut to 12 bytes and "..."), an edge
  *        per child pointer and a dashed edge per leaf `next` link. Node
  *        names are positions (n<level>_<index>), so the same tree always
  *        prints the same text. Runs under the read lock.
