@@ -88,4 +88,4 @@ GRADE_POINTS          := \
 GRADE_TIMEOUT         := 60
 GRADE_SCRIPT_TIMEOUT  := 600
 GRADE_MEMCHECK_POINTS := 10
-GRADE_MEMCHECK_TESTS  := core/* split/* delete/* scan/* bulk/shapes check/* dot/*
+GRADE_MEMCHECK_TESTS  := core/* split/* delete/* scan/* check/* dot/*
