@@ -163,6 +163,12 @@ check "--procs 2 on lmdb and sqlite is accepted (exit 0)" rc_is 0
 [ "$rc" = 0 ] || sed 's/^/# /' "$T/err" | tail -n 20
 check "and records procs 2" sh -c "grep -q '\"procs\": 2' '$T/p/lmdb.readrandom.r0.json' && grep -q '\"procs\": 2' '$T/p/sqlite.ycsb-d.r0.json'"
 check "with every operation done" grep -q '"ops": 300,' "$T/p/sqlite.readrandom.r0.json"
+run -n 1000 --ops 200 --repeats 1 --scan-len 7 --engines btree --workloads scan --out "$T/sl"
+check "--scan-len 7: 20 scans read 7 keys each, recorded as scan_len" sh -c "[ $rc = 0 ] &&
+    grep -q '\"keys_scanned\", *\"value\": 140[,}]\|\"keys_scanned\": 140[,}]' '$T/sl/btree.scan.r0.json' &&
+    grep -q 'scan_len' '$T/sl/btree.scan.r0.json'"
+run -n 300 --scan-len 0 --out "$T/b"
+check "--scan-len 0 is exit 2" rc_is 2
 run -n 300 --repeats 1 --engines model:bogus=1 --out "$T/b"
 check "a bad engine option is a usage error (exit 2)" rc_is 2
 check "naming the option" sh -c "grep -q \"engine 'model'\" '$T/err' && grep -q bogus '$T/err'"
