@@ -78,9 +78,12 @@ check "one result file per engine and workload (70)" [ "$missing" = 0 ]
 check "micro-benchmark results (engine micro)" sh -c "[ -s '$S/micro.crc32c_4k.r0.json' ] && [ -s '$S/micro.xxh3_4k.r0.json' ]"
 check "run.json and summary.json written" sh -c "[ -s '$S/run.json' ] && [ -s '$S/summary.json' ]"
 check "the data directory was removed" sh -c "! ls -d '$S'/.kvbench-data.* >/dev/null 2>&1"
+check "the labs' micro-benchmarks ran too (sprint 3's btree_*)" sh -c "[ -s '$S/micro.btree_get_1m.r0.json' ] && [ -s '$S/micro.btree_scan1000_1m.r0.json' ] && [ -s '$S/micro.btree_bulk_load_10k.r0.json' ]"
+# 70 engine results plus one per linked micro-benchmark
+NFILES=$((70 + $(ls "$S"/micro.*.r0.json 2>/dev/null | wc -l)))
 "$KVB" validate "$S"/*.r0.json >"$T/val" 2>&1
 vrc=$?
-check "kvbench validate accepts all 72 files" sh -c "[ $vrc = 0 ] && [ \$(grep -c '^ok ' '$T/val') = 72 ]"
+check "kvbench validate accepts all $NFILES files" sh -c "[ $vrc = 0 ] && [ \$(grep -c '^ok ' '$T/val') = $NFILES ]"
 check "a smoke result counts 300 operations without errors" \
     sh -c "grep -q '\"ops\": 300,' '$S/lmdb.readrandom.r0.json' && grep -q '\"errors\": 0' '$S/lmdb.readrandom.r0.json'"
 check "readrandom found every key" grep -q '"found": 300' "$S/sqlite.readrandom.r0.json"
@@ -96,7 +99,7 @@ check "kvbench validate refuses a bad file (exit 1, names the field)" sh -c "[ $
 # ---- the regression gate ---------------------------------------------------------
 run compare "$S" "$S"
 check "compare of a result set with itself exits 0" rc_is 0
-check "compare prints a table with every match" has "$T/out" "compare: 72 matched, 0 regressions"
+check "compare prints a table with every match" has "$T/out" "compare: $NFILES matched, 0 regressions"
 mkdir -p "$T/cut" "$T/slow" "$T/small"
 cp "$S"/*.r0.json "$T/cut/"; cp "$S"/*.r0.json "$T/slow/"; cp "$S"/*.r0.json "$T/small/"
 jset "$T/cut/lmdb.readrandom.r0.json" 'd["result"]["ops_per_sec"] *= 0.90'
