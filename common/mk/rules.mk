@@ -225,7 +225,7 @@ coverage:
 	@$(MAKE) --no-print-directory VARIANT=cov test CRITERION_ARGS="--jobs 1" || true
 	@mkdir -p $(BUILD)/coverage/$(LAB)
 	@gcovr --root $(ROOT) $(BUILD)/cov/obj/$(LAB) $(COV_EXTRA_OBJS) \
-	  --filter '$(LAB_DIR)/' --exclude '$(LAB_DIR)/tests/' $(COV_FILTERS) \
+	  --filter '$(LAB_DIR)/' --exclude '$(LAB_DIR)/(.*/)?tests/' $(COV_FILTERS) \
 	  --html-details $(BUILD)/coverage/$(LAB)/index.html --print-summary \
 	  | tee $(BUILD)/coverage/$(LAB)/summary.txt
 	@echo "coverage report: $(BUILD)/coverage/$(LAB)/index.html"
