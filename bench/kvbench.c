@@ -21,6 +21,7 @@
  *                       scan and ycsb-e run ops/10 scans)
  *   --key-size B        bytes per key (default 16, 6..1024)
  *   --value-size B      bytes per value (default 100)
+ *   --scan-len K        keys read by each `scan` operation (default 100)
  *   --threads T         client threads sharing one handle (default 1)
  *   --procs P           client processes sharing one path (KV_CAP_MULTIPROC engines)
  *   --engines LIST      name[:options] separated by ';' or repeated flags (see
@@ -128,7 +129,7 @@ static void help(void)
          "Run flags (counts accept 200000, 200K, 2M, 1e6):\n"
          "  -n N  --ops N  --key-size B  --value-size B  --threads T  --procs P\n"
          "  --engines 'name[:opts];name2'  --workloads LIST|all|none  --micros LIST|all|none\n"
-         "  --repeats R  --warmup-ops N  --warmup-ns NS  --sample-every K  --seed S\n"
+         "  --scan-len K  --repeats R  --warmup-ops N  --warmup-ns NS  --sample-every K  --seed S\n"
          "  --out DIR  --dir DIR  --keep  --cache SIZE  --no-isolate  --quiet\n\n"
          "See bench/README.md for the workloads, the result files and the gate.");
 }
@@ -138,7 +139,7 @@ static void help(void)
 enum {
     O_OPS = 256, O_KEY, O_VALUE, O_THREADS, O_PROCS, O_ENGINES, O_WORKLOADS, O_MICROS,
     O_REPEATS, O_WOPS, O_WNS, O_SAMPLE, O_SEED, O_OUT, O_DIR, O_KEEP, O_CACHE, O_NOISO, O_QUIET,
-    O_LIST
+    O_LIST, O_SCANLEN
 };
 
 static const struct option run_opts[] = {
@@ -151,7 +152,8 @@ static const struct option run_opts[] = {
     {"seed", required_argument, 0, O_SEED}, {"out", required_argument, 0, O_OUT},
     {"dir", required_argument, 0, O_DIR}, {"keep", no_argument, 0, O_KEEP},
     {"cache", required_argument, 0, O_CACHE}, {"no-isolate", no_argument, 0, O_NOISO},
-    {"quiet", no_argument, 0, O_QUIET}, {"list", no_argument, 0, O_LIST}, {0, 0, 0, 0},
+    {"quiet", no_argument, 0, O_QUIET}, {"list", no_argument, 0, O_LIST},
+    {"scan-len", required_argument, 0, O_SCANLEN}, {0, 0, 0, 0},
 };
 
 static int select_workloads(kvb_config *cfg, const char *list)
@@ -255,6 +257,10 @@ static int parse_run(int argc, char **argv, kvb_config *cfg, bool *list)
         case O_NOISO: cfg->isolate = false; break;
         case O_QUIET: cfg->quiet = true; break;
         case O_LIST: *list = true; break;
+        case O_SCANLEN:
+            bad = parse_uint(optarg, "--scan-len", 1, 1000000, &v);
+            cfg->scan_len = (unsigned)v;
+            break;
         default: return KVB_EXIT_USAGE;
         }
         if (bad)
@@ -429,7 +435,7 @@ static bool any_workload(const kvb_config *cfg)
 
 static int cmd_run(int argc, char **argv)
 {
-    kvb_config cfg = {.n = 100000, .key_size = 16, .value_size = 100, .threads = 1, .procs = 1,
+    kvb_config cfg = {.n = 100000, .key_size = 16, .value_size = 100, .scan_len = 100, .threads = 1, .procs = 1,
                       .repeats = 3, .seed = 1, .out_dir = "kvbench-results", .isolate = true};
     char data[4096];
     bool list = false;

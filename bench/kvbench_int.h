@@ -164,6 +164,7 @@ typedef struct kvb_store {
     kv_zipf zipf;               /* YCSB's zipfian over n, theta 0.99 */
     kvb_perm perm;              /* the order of fillrandom, the load and deleterandom */
     unsigned key_size;
+    unsigned scan_len;          /* keys per `scan` operation (--scan-len, default 100) */
     const kvb_values *values;
 } kvb_store;
 int kvb_store_init(kvb_store *s, uint64_t n, unsigned key_size, const kvb_values *values,
@@ -245,6 +246,7 @@ typedef struct kvb_config {
     uint64_t n;            /* keys loaded (-n) */
     uint64_t ops;          /* operations of the random-access workloads (0: n) */
     unsigned key_size, value_size;
+    unsigned scan_len;     /* keys per `scan` operation (--scan-len) */
     unsigned threads, procs, repeats;
     uint64_t seed;
     uint64_t warmup_ops, warmup_ns;

@@ -220,6 +220,8 @@ static int record(struct erun *er, const kvb_workload *wl, const kvb_tally *t, b
     add_extra(x, &nx, "found", (double)t->c.found);
     add_extra(x, &nx, "not_found", (double)t->c.not_found);
     add_extra(x, &nx, "keys_scanned", (double)t->c.scanned);
+    if (wl->id == KVB_SCAN)
+        add_extra(x, &nx, "scan_len", (double)er->store.scan_len);
     add_extra(x, &nx, "inserts", (double)t->c.inserts);
     add_extra(x, &nx, "records", (double)kvb_store_records(&er->store));
     add_extra(x, &nx, "io_syncs", (double)t->io_syncs);
@@ -395,6 +397,8 @@ int kvb_suite_stage(const kvb_config *cfg, const kvb_engine *e, unsigned repeat,
         kv_free(t);
         return KVB_EXIT_FAIL;
     }
+    if (cfg->scan_len)
+        er.store.scan_len = cfg->scan_len;
     safe_name(safe, sizeof safe, e->spec);
     snprintf(base, sizeof base, "%s/%s.r%u", cfg->data_dir, safe, repeat);
     if (kvb_stage_wanted(cfg, stage)) {

@@ -45,7 +45,7 @@
 
 #include "kvbench_int.h"
 
-#define SCAN_KEYS 100    /* keys per `scan` operation */
+#define SCAN_KEYS 100    /* keys per `scan` operation, unless --scan-len says otherwise */
 #define YCSB_E_MAX 100   /* ycsb-e scans 1..100 keys */
 
 const kvb_workload kvb_workloads[KVB_N_WORKLOADS + 1] = {
@@ -116,6 +116,7 @@ int kvb_store_init(kvb_store *s, uint64_t n, unsigned key_size, const kvb_values
     atomic_init(&s->ins_slots, 0);
     s->ins_stride = 1;
     s->key_size = key_size;
+    s->scan_len = SCAN_KEYS;
     s->values = values;
     kvb_perm_init(&s->perm, n, seed);
     return kv_zipf_init(&s->zipf, n ? n : 1, KV_ZIPF_THETA);
@@ -315,7 +316,7 @@ void kvb_op(kvb_worker *w, uint64_t i)
         op_seq_step(w);
         break;
     case KVB_SCAN:
-        op_scan(w, kv_rng_below(&w->rng, s->n), SCAN_KEYS);
+        op_scan(w, kv_rng_below(&w->rng, s->n), s->scan_len);
         break;
     case KVB_DELETERANDOM:
         op_delete(w, kvb_perm_at(&s->perm, i));

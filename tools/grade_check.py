@@ -44,7 +44,7 @@ import tempfile
 
 import kvlab
 from grade import Grader
-from grade_tests import TestGrader, read_mutants
+from grade_tests import TestGrader, mutant_patches, read_mutants
 from sandbox import install_stop_handlers
 
 
@@ -150,7 +150,7 @@ def main():
     install_stop_handlers()
     root = os.path.abspath(a.root)
     labs = a.labs or [l for l in kvlab.student_labs(root)
-                      if os.path.isdir(os.path.join(root, l, "mutants"))]
+                      if mutant_patches(os.path.join(root, l))]
     c = Checks()
     for lab in labs:
         check_lab(root, lab, a.jobs, c, a.mutants.split(",") if a.mutants else None)

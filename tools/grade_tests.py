@@ -86,10 +86,19 @@ def read_mutants(labdir):
     return [m[:4] for m in read_mutants_full(labdir)]
 
 
+def mutant_patches(labdir):
+    """A lab's mutant patches, in file-name order: <lab>/mutants/*.patch and,
+    in a lab laid out in parts, <lab>/<part>/mutants/*.patch (every patch
+    applies with -p1 in the lab folder; names are unique across the lab)."""
+    found = glob.glob(os.path.join(labdir, "mutants", "*.patch")) + \
+        glob.glob(os.path.join(labdir, "*", "mutants", "*.patch"))
+    return sorted(found, key=os.path.basename)
+
+
 def read_mutants_full(labdir):
     """[(name, path, hint, bug, runners)]: runners from the optional `Tests:` line."""
     out = []
-    for p in sorted(glob.glob(os.path.join(labdir, "mutants", "*.patch"))):
+    for p in mutant_patches(labdir):
         with open(p, encoding="utf-8") as f:
             head = f.read().split("\n--- ", 1)[0]
         hint = re.search(r"^Hint:\s*(.*)$", head, re.M)

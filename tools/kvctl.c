@@ -44,6 +44,14 @@
  *                     stay loaded (and are synced).
  *   stats             every kv_stats counter, name<TAB>value per line,
  *                     the engine's extra counters included
+ *   dot [--title T] [FILE]
+ *                     engine btree only: load FILE first if given (lines
+ *                     like load's; "-": stdin), then print the tree as a
+ *                     Graphviz digraph (`kvctl -e btree:order=4 dot k.tsv |
+ *                     dot -Tsvg > tree.svg`): nodes with their keys, child
+ *                     edges, dashed leaf links. The tree lives in memory,
+ *                     so the file is what gives it its keys. Another
+ *                     engine is an engine error (KV_ENOTSUP, exit 3).
  *   engines           every engine linked into kvctl: summary,
  *                     capabilities, limits, and options (type, default, help)
  *   help              this summary
@@ -82,6 +90,7 @@
 #include <sys/types.h>
 #include <unistd.h>
 
+#include "btree.h"
 #include "kvlabs/engine.h"
 #include "kvlabs/kv.h"
 #include "kvlabs/opts.h"
@@ -674,6 +683,61 @@ static int cmd_engines(const struct ctx *c, int argc, char **argv)
     return KVCTL_OK;
 }
 
+/* ---- dot (engine btree) --------------------------------------------------- */
+
+static int dot_write(void *arg, const char *s, size_t n)
+{
+    return fwrite(s, 1, n, arg) == n ? 0 : 1;
+}
+
+static int cmd_dot(const struct ctx *c, int argc, char **argv)
+{
+    const char *title = NULL, *file = NULL, *name = NULL;
+    size_t count = 0;
+    FILE *f = NULL;
+    bpt_tree *t;
+    kv_db *db;
+    int st;
+
+    for (int i = 0; i < argc; i++) {
+        if (!strcmp(argv[i], "--title") && i + 1 < argc)
+            title = argv[++i];
+        else if (argv[i][0] == '-' && argv[i][1])
+            return usage_error("dot: unknown argument '%s'", argv[i]);
+        else if (!file)
+            file = argv[i];
+        else
+            return usage_error("dot: expected at most one FILE");
+    }
+    if (file) {
+        name = strcmp(file, "-") ? file : "stdin";
+        f = strcmp(file, "-") ? fopen(file, "rb") : stdin;
+        if (!f) {
+            fprintf(stderr, "kvctl: cannot open '%s': %s\n", file, strerror(errno));
+            return KVCTL_FILE;
+        }
+    }
+    st = open_db(c, &db);
+    if (st == KVCTL_OK) {
+        t = btree_engine_tree(db);
+        if (!t) {
+            fprintf(stderr, "kvctl: %s: dot draws engine btree only, not '%s'\n",
+                    kv_strerror(KV_ENOTSUP), c->engine);
+            st = KVCTL_ENGINE;
+        } else if (f) {
+            st = load_lines(c, db, f, name, &count);
+        }
+        if (st == KVCTL_OK && bpt_dot(t, title, dot_write, stdout) != BPT_OK) {
+            fprintf(stderr, "kvctl: cannot write standard output: %s\n", strerror(errno));
+            st = KVCTL_FILE;
+        }
+        st = finish(db, false, st);
+    }
+    if (f && f != stdin)
+        fclose(f);
+    return st;
+}
+
 /* ---- help and dispatch -------------------------------------------------- */
 
 static int cmd_help(const struct ctx *c, int argc, char **argv)
@@ -696,6 +760,8 @@ static int cmd_help(const struct ctx *c, int argc, char **argv)
            "                    key<TAB>value lines in key order (ordered engines only)\n"
            "  load FILE         put each key<TAB>value line of FILE (- for stdin)\n"
            "  stats             the engine's counters, name<TAB>value\n"
+           "  dot [--title T] [FILE]\n"
+           "                    btree only: load FILE, print the tree as Graphviz dot\n"
            "  engines           the linked engines, their capabilities and options\n"
            "  help              this text\n\n"
            "scan escapes and load decodes \\t \\n \\\\ and \\xNN (other non-printable bytes);\n"
@@ -715,6 +781,7 @@ static const struct {
 } commands[] = {
     {"put", cmd_put},   {"get", cmd_get},     {"del", cmd_del},         {"scan", cmd_scan},
     {"load", cmd_load}, {"stats", cmd_stats}, {"engines", cmd_engines}, {"help", cmd_help},
+    {"dot", cmd_dot},
 };
 
 static const char *env_or(const char *name, const char *def)

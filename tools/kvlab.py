@@ -13,7 +13,8 @@ grading of students' tests) starts from the same two things:
 - a **kit**: a self-contained copy of one lab with what it needs to build
   alone — the lab folder, common/ (the shared rules and library), scripts/
   (registry generator, test runner), bench/results.schema.json (compiled
-  into common), .clang-format, the earlier labs whose libraries it links
+  into common), bench/kvbench.h (the micro-benchmark interface a lab's
+  benchmarks implement), .clang-format, the earlier labs whose libraries it links
   (LAB_USES, as the reference: the kit needs their code to link), and any
   folder the lab lists in KIT_EXTRA. A lab's Makefile finds the rest
   through KVLABS_ROOT, so `make -C KIT/LAB test KVLABS_ROOT=KIT` builds it
@@ -40,7 +41,7 @@ import subprocess
 import check_fences
 
 # What a kit holds besides the lab, relative to the repository root.
-SUPPORT = ["common", "scripts", "bench/results.schema.json", ".clang-format"]
+SUPPORT = ["common", "scripts", "bench/results.schema.json", "bench/kvbench.h", ".clang-format"]
 # Never copied into a kit.
 SKIP_DIRS = {"build", ".git", "mutants", "__pycache__"}
 

@@ -82,9 +82,12 @@ check "one result file per engine and workload (70)" [ "$missing" = 0 ]
 check "micro-benchmark results (engine micro)" sh -c "[ -s '$S/micro.crc32c_4k.r0.json' ] && [ -s '$S/micro.xxh3_4k.r0.json' ]"
 check "run.json and summary.json written" sh -c "[ -s '$S/run.json' ] && [ -s '$S/summary.json' ]"
 check "the data directory was removed" sh -c "! ls -d '$S'/.kvbench-data.* >/dev/null 2>&1"
+check "the labs' micro-benchmarks ran too (sprint 3's btree_*)" sh -c "[ -s '$S/micro.btree_get_1m.r0.json' ] && [ -s '$S/micro.btree_scan1000_1m.r0.json' ] && [ -s '$S/micro.btree_bulk_load_10k.r0.json' ]"
+# 70 engine results plus one per linked micro-benchmark
+NFILES=$((70 + $(ls "$S"/micro.*.r0.json 2>/dev/null | wc -l)))
 "$KVB" validate "$S"/*.r0.json >"$T/val" 2>&1
 vrc=$?
-check "kvbench validate accepts all 72 files" sh -c "[ $vrc = 0 ] && [ \$(grep -c '^ok ' '$T/val') = 72 ]"
+check "kvbench validate accepts all $NFILES files" sh -c "[ $vrc = 0 ] && [ \$(grep -c '^ok ' '$T/val') = $NFILES ]"
 check "a smoke result counts 300 operations without errors" \
     sh -c "grep -q '\"ops\": 300,' '$S/lmdb.readrandom.r0.json' && grep -q '\"errors\": 0' '$S/lmdb.readrandom.r0.json'"
 check "readrandom found every key" grep -q '"found": 300' "$S/sqlite.readrandom.r0.json"
@@ -108,7 +111,7 @@ check "kvbench validate refuses a bad file (exit 1, names the field)" sh -c "[ $
 # ---- the regression gate ---------------------------------------------------------
 run compare "$S" "$S"
 check "compare of a result set with itself exits 0" rc_is 0
-check "compare prints a table with every match" has "$T/out" "compare: 72 matched, 0 regressions"
+check "compare prints a table with every match" has "$T/out" "compare: $NFILES matched, 0 regressions"
 mkdir -p "$T/cut" "$T/slow" "$T/small"
 cp "$S"/*.r0.json "$T/cut/"; cp "$S"/*.r0.json "$T/slow/"; cp "$S"/*.r0.json "$T/small/"
 jset "$T/cut/lmdb.readrandom.r0.json" 'd["result"]["ops_per_sec"] *= 0.90'
@@ -175,6 +178,12 @@ check "--procs 2 on lmdb and sqlite is accepted (exit 0)" rc_is 0
 [ "$rc" = 0 ] || sed 's/^/# /' "$T/err" | tail -n 20
 check "and records procs 2" sh -c "grep -q '\"procs\": 2' '$T/p/lmdb.readrandom.r0.json' && grep -q '\"procs\": 2' '$T/p/sqlite.ycsb-d.r0.json'"
 check "with every operation done" grep -q '"ops": 300,' "$T/p/sqlite.readrandom.r0.json"
+run -n 1000 --ops 200 --repeats 1 --scan-len 7 --engines btree --workloads scan --out "$T/sl"
+check "--scan-len 7: 20 scans read 7 keys each, recorded as scan_len" sh -c "[ $rc = 0 ] &&
+    grep -q '\"keys_scanned\", *\"value\": 140[,}]\|\"keys_scanned\": 140[,}]' '$T/sl/btree.scan.r0.json' &&
+    grep -q 'scan_len' '$T/sl/btree.scan.r0.json'"
+run -n 300 --scan-len 0 --out "$T/b"
+check "--scan-len 0 is exit 2" rc_is 2
 run -n 300 --repeats 1 --engines model:bogus=1 --out "$T/b"
 check "a bad engine option is a usage error (exit 2)" rc_is 2
 check "naming the option" sh -c "grep -q \"engine 'model'\" '$T/err' && grep -q bogus '$T/err'"

@@ -5,8 +5,9 @@
 #   KVLABS_ROOT ?= ..                     # where the repository root is (relocatable)
 #   LAB              := sprint-1-c-core   # the lab's name (its folder's name)
 #   LAB_SRCS         := a.c b.c           # the lab library (engines, helpers)
-#   LAB_PROGS        := demo              # programs: demo.c with main()
-#   LAB_TESTS        := tests/test_a.c    # one Criterion test binary each (or part/tests/test_a.c)
+#   LAB_PROGS        := demo              # programs: demo.c with main() (a part's: part/demo)
+#   LAB_TESTS        := tests/test_a.c    # one Criterion test binary each (a part's own tests:
+#                                         # part/tests/test_c.c; the binary is named test_c)
 #   LAB_PLAIN_TESTS  := tests/plain_b.c   # plain test programs printing "N passed, N failed"
 #   LAB_SCRIPT_TESTS := tests/x.sh        # scripts printing "N passed, N failed" (env: BIN_DIR, LAB_DIR)
 #   LAB_GDB_PROG     := demo              # the program `make gdb` starts
@@ -82,12 +83,13 @@ LDLIBS_ALL  = $(LAB_LIB) $(USED_LIBS) $(if $(filter yes,$(LAB_LINK_COMMON)),$(CO
 # ---- objects ---------------------------------------------------------------
 obj = $(patsubst %.c,$(OBJDIR)/%.o,$(1))
 LAB_OBJS   := $(call obj,$(LAB_SRCS)) $(patsubst %.c,$(OBJDIR)/gen/%.o,$(LAB_GEN_SRCS))
-PROG_BINS  := $(addprefix $(BINDIR)/,$(LAB_PROGS))
-# A test is tests/x.c or, in a lab made of parts, <part>/tests/x.c: either
-# way its binary is $(BINDIR)/x (so test names stay unique across parts).
-test_bin   = $(addprefix $(BINDIR)/,$(notdir $(basename $(1))))
-TEST_BINS  := $(call test_bin,$(LAB_TESTS))
-PLAIN_BINS := $(call test_bin,$(LAB_PLAIN_TESTS))
+# a program is named after its file too: demo (demo.c) or part/demo (part/demo.c)
+PROG_BINS  := $(addprefix $(BINDIR)/,$(notdir $(LAB_PROGS)))
+# A test source's binary is named after its file, wherever it lives: the
+# lab's tests/x.c or a part's <part>/tests/x.c both become $(BINDIR)/x.
+bin_of     = $(addprefix $(BINDIR)/,$(basename $(notdir $(1))))
+TEST_BINS  := $(call bin_of,$(LAB_TESTS))
+PLAIN_BINS := $(call bin_of,$(LAB_PLAIN_TESTS))
 CONF_SRCS  := $(if $(LAB_CONF_CONFIGS),$(wildcard $(ROOT)/common/tests/conformance/*.c))
 CONF_BIN   := $(if $(LAB_CONF_CONFIGS),$(BINDIR)/conformance)
 REGISTRY_C := $(GENDIR)/registry_$(LAB).c
@@ -157,20 +159,23 @@ endif
 
 LINK_DEPS = $(LAB_LIB) $(USED_LIBS) $(if $(filter yes,$(LAB_LINK_COMMON)),$(COMMON_LIB)) $(REG_OBJ)
 
-$(PROG_BINS): $(BINDIR)/%: $(OBJDIR)/%.o $(LINK_DEPS)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  LD      $(subst $(BDIR)/,,$@)")
-	$(Q)$(CC) $(LDFLAGS_ALL) $< $(REG_OBJ) $(LDLIBS_ALL) -o $@
-$(foreach t,$(LAB_TESTS) $(LAB_PLAIN_TESTS),$(eval $(call test_bin,$(t)): TEST_OBJ := $(call obj,$(t)))\
-  $(eval $(call test_bin,$(t)): $(call obj,$(t))))
-$(TEST_BINS): $(LINK_DEPS)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  LD      $(subst $(BDIR)/,,$@)")
-	$(Q)$(CC) $(LDFLAGS_ALL) $(TEST_OBJ) $(REG_OBJ) $(LDLIBS_ALL) -lcriterion -o $@
-$(PLAIN_BINS): $(LINK_DEPS)
-	@mkdir -p $(@D)
-	@$(if $(Q),echo "  LD      $(subst $(BDIR)/,,$@)")
-	$(Q)$(CC) $(LDFLAGS_ALL) $(TEST_OBJ) $(REG_OBJ) $(LDLIBS_ALL) -o $@
+define prog_link_rule
+$(BINDIR)/$(notdir $(1)): $(OBJDIR)/$(1).o $$(LINK_DEPS)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$(subst $$(BDIR)/,,$$@)")
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) $$< $$(REG_OBJ) $$(LDLIBS_ALL) -o $$@
+endef
+$(foreach p,$(LAB_PROGS),$(eval $(call prog_link_rule,$(p))))
+# One link rule per test source (its object is $(OBJDIR)/<its path>.o);
+# $(2) is -lcriterion for Criterion binaries, empty for plain programs.
+define test_link_rule
+$(call bin_of,$(1)): $(call obj,$(1)) $$(LINK_DEPS)
+	@mkdir -p $$(@D)
+	@$$(if $$(Q),echo "  LD      $$(subst $$(BDIR)/,,$$@)")
+	$$(Q)$$(CC) $$(LDFLAGS_ALL) $$< $$(REG_OBJ) $$(LDLIBS_ALL) $(2) -o $$@
+endef
+$(foreach t,$(LAB_TESTS),$(eval $(call test_link_rule,$(t),-lcriterion)))
+$(foreach t,$(LAB_PLAIN_TESTS),$(eval $(call test_link_rule,$(t),)))
 ifneq ($(CONF_BIN),)
 CONF_OBJS := $(patsubst $(ROOT)/common/tests/conformance/%.c,$(OBJDIR)/conformance/%.o,$(CONF_SRCS))
 $(CONF_BIN): $(CONF_OBJS) $(LINK_DEPS)
@@ -220,7 +225,7 @@ coverage:
 	@$(MAKE) --no-print-directory VARIANT=cov test CRITERION_ARGS="--jobs 1" || true
 	@mkdir -p $(BUILD)/coverage/$(LAB)
 	@gcovr --root $(ROOT) $(BUILD)/cov/obj/$(LAB) $(COV_EXTRA_OBJS) \
-	  --filter '$(LAB_DIR)/' --exclude '$(LAB_DIR)/tests/' $(COV_FILTERS) \
+	  --filter '$(LAB_DIR)/' --exclude '$(LAB_DIR)/(.*/)?tests/' $(COV_FILTERS) \
 	  --html-details $(BUILD)/coverage/$(LAB)/index.html --print-summary \
 	  | tee $(BUILD)/coverage/$(LAB)/summary.txt
 	@echo "coverage report: $(BUILD)/coverage/$(LAB)/index.html"

@@ -44,8 +44,9 @@ def finish():
 
 def tooled_labs():
     """Labs whose course tooling is complete: STUDENT_FILES and a mutants/ folder."""
+    from grade_tests import mutant_patches  # noqa: E402 (tools/ is on the path)
     return [lab for lab in kvlab.student_labs(ROOT)
-            if os.path.isdir(os.path.join(ROOT, lab, "mutants"))]
+            if mutant_patches(os.path.join(ROOT, lab))]
 
 
 def sampled_labs():

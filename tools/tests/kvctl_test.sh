@@ -213,5 +213,21 @@ check "stats with an argument: exit 2" rc_is 2
 run -d u put k
 check "a usage error opens no engine (creates no data directory)" test ! -e u
 
+# ---- dot (engine btree) ------------------------------------------------------
+printf 'a\t1\nb\t2\nc\t3\n' >"$T/abc.tsv"
+run -e btree:order=3 dot "$T/abc.tsv"
+check "dot on btree exits 0" rc_is 0
+check "dot prints a digraph with the root's separator and both leaves" \
+    sh -c "grep -q '^digraph bpt {' '$T/out' && grep -q '^n0_0 .*<td><b>c</b></td>' '$T/out' &&
+           grep -q '^n1_0 .*<td>a</td><td>b</td></tr>' '$T/out' && grep -q '^n1_1 .*<td>c</td></tr>' '$T/out'"
+check "dot draws the leaf link dashed" has "$T/out" 'n1_0 -> n1_1 \[style=dashed'
+run -e btree dot --title 'empty tree'
+check "dot of an empty btree is one empty leaf" has "$T/out" '(empty)'
+check "dot --title labels the graph" has "$T/out" 'label="empty tree"'
+run -d m dot
+check "dot on another engine is an engine error (exit 3)" rc_is 3
+run -e btree dot a b
+check "dot with two files: exit 2" rc_is 2
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
