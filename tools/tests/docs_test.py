@@ -31,6 +31,18 @@ def headings(html):
             re.findall(r"<h[123]>\s*<a class=\"anchor\"[^>]*></a>\s*(.*?)</h[123]>", html, re.S)]
 
 
+def part_pages(lab, html):
+    """The generated pages of a lab's parts: <lab>/<part>/README.md files
+    whose title carries a {#anchor}."""
+    pages = []
+    for readme in sorted(glob.glob(os.path.join(ROOT, lab, "*", "README.md"))):
+        with open(readme) as f:
+            m = re.search(r"\{#([A-Za-z0-9_]+)\}", f.readline())
+        if m and os.path.isfile(os.path.join(html, m.group(1) + ".html")):
+            pages.append(os.path.join(html, m.group(1) + ".html"))
+    return pages
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="kvlabs-docs-test-") as tmp:
         p = subprocess.run(["sh", os.path.join(ROOT, "scripts", "build-docs.sh"), tmp],
@@ -55,8 +67,11 @@ def main():
                 continue
             with open(page, errors="replace") as f:
                 text = f.read()
-            hs = headings(text)
             lab = os.path.dirname(rel)
+            for part in part_pages(lab, html):
+                with open(part, errors="replace") as f:
+                    text += f.read()
+            hs = headings(text)
             # A lab with its course tooling (STUDENT_FILES and mutants/) must
             # have every part; for the others (a lab still being written) a
             # missing part is a note, not a failure.
