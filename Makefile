@@ -56,12 +56,21 @@ $(DEPS_STAMP): scripts/install-deps.sh
 # their counts and scripts/test-summary.sh prints the closing line CI reads.
 # KV_TEST_NOFAIL=1 lets a lab whose tests ran report failures through the
 # summary only, so a non-zero make status here means a build broke.
+# The labs build one at a time (later labs link earlier ones), then their test
+# phases run TEST_SLOTS at a time (scripts/run-labs.sh: each lab's output is
+# printed whole when it ends), the slowest labs first. A lab that failed to
+# build is not run; the status file makes that one more failure.
+TEST_SLOTS ?= 2
+TEST_FIRST := $(filter $(LABS),tools sprint-5-production-features sprint-2-hash-storage)
+TEST_ORDER := $(TEST_FIRST) $(filter-out $(TEST_FIRST),$(LABS))
 test: $(DEPS_STAMP)
-	@rm -rf $(BUILD)/test-results/asan; mkdir -p $(BUILD)/test-results
-	@st=0; for l in $(LABS); do \
-	  $(SUB) -j$(JOBS) -C $$l build-tests VARIANT=asan BUILD=$(BUILD) || { st=1; continue; }; \
-	  KV_TEST_NOFAIL=1 $(SUB) -C $$l test VARIANT=asan BUILD=$(BUILD) || st=1; \
-	done; echo $$st > $(BUILD)/test-results/status
+	@rm -rf $(BUILD)/test-results/asan $(BUILD)/test-results/logs; mkdir -p $(BUILD)/test-results
+	@st=0; built=""; for l in $(LABS); do \
+	  if $(SUB) -j$(JOBS) -C $$l build-tests VARIANT=asan BUILD=$(BUILD); then built="$$built $$l"; else st=1; fi; \
+	done; echo $$st > $(BUILD)/test-results/status; \
+	run=""; for l in $(TEST_ORDER); do case " $$built " in *" $$l "*) run="$$run $$l";; esac; done; \
+	bash scripts/run-labs.sh $(BUILD) $(TEST_SLOTS) $(BUILD)/test-results/status $$run
+	@sh scripts/test-times.sh $(BUILD)/test-results/asan 12
 	@sh scripts/test-summary.sh - $(BUILD)/test-results/asan $(BUILD)/test-results/status
 
 memcheck: $(DEPS_STAMP)

@@ -11,7 +11,9 @@
 # closing line at all (it crashed or hung), counts as one failure, so a
 # broken harness can never pass silently. Exit status: 0 when nothing failed.
 #
-# TEST_TIMEOUT (seconds, default 900) bounds the whole runner.
+# TEST_TIMEOUT (seconds, default 900) bounds the whole runner. Its wall and
+# CPU seconds go to RESULT_FILE with .time for .res ("wall cpu name"), which
+# scripts/test-times.sh lists after a top-level `make test`.
 set -u
 kind=$1 res=$2
 shift 2
@@ -19,8 +21,16 @@ name=$(basename "$res" .res)
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
 
+t0=$(date +%s.%N)
 timeout --kill-after=10 "${TEST_TIMEOUT:-900}" "$@" 2>&1 | tee "$log"
 rc=${PIPESTATUS[0]}
+wall=$(echo "$(date +%s.%N) $t0" | awk '{printf "%.1f", $1 - $2}')
+# CPU seconds of everything this runner started (bash's `times`, children line).
+# `times` must run in this shell, not in a $(...) subshell, to see them.
+times >"$log.times"
+cpu=$(tail -n 1 "$log.times" | awk '{ split($1,u,"m"); split($2,s,"m");
+    printf "%.1f", u[1]*60 + u[2] + s[1]*60 + s[2] }')
+rm -f "$log.times"
 
 passed=0 failed=0 skipped=0 found=0
 case $kind in
@@ -66,4 +76,5 @@ elif [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
 fi
 mkdir -p "$(dirname "$res")"
 echo "$passed $failed $skipped $name" >"$res"
+echo "$wall $cpu $name" >"${res%.res}.time"
 [ "$failed" = 0 ]
