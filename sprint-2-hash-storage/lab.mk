@@ -27,10 +27,11 @@ LAB_CONF_CONFIGS := hash:strategy=chaining hash:strategy=linear hash:strategy=ro
                     shm shm:shards=1,buckets=1,initial_size=64K \
                     bitcask bitcask:max_file_size=8K,auto_merge=0.5,auto_merge_min=24K \
                     bitcask:write_buffer=4K,max_file_size=16K
-STUDENT_FILES    := ht_chaining.c ht_linear.c ht_robinhood.c ht_swiss.c \
-                    neon_hash.c neon_hash_x86.c neon_hash_arm.c shm_alloc.c shm_index.c \
-                    bitcask_record.c bitcask_keydir.c bitcask_scan.c bitcask_log.c \
-                    bitcask_merge.c
+STUDENT_FILES    := hashtable/ht_chaining.c hashtable/ht_linear.c hashtable/ht_robinhood.c \
+                    hashtable/ht_swiss.c simd/neon_hash.c simd/neon_hash_x86.c \
+                    simd/neon_hash_arm.c shm/shm_alloc.c shm/shm_index.c \
+                    bitcask/bitcask_record.c bitcask/bitcask_keydir.c bitcask/bitcask_scan.c \
+                    bitcask/bitcask_log.c bitcask/bitcask_merge.c
 # Grading (tools/grade.py; docs/grading.md describes every variable). Every
 #   test is worth one point. Script tests (the qemu runs, the TSan build, the
 #   freestanding check) build and run for minutes: 10 minutes each. Valgrind
@@ -39,7 +40,7 @@ STUDENT_FILES    := ht_chaining.c ht_linear.c ht_robinhood.c ht_swiss.c \
 #   performance item (10 points) counts the instructions of ht_grade_bench
 #   (every strategy through kv.h, then the SIMD hash paths) under callgrind
 #   against the reference's: deterministic, unlike ht_bench's timings.
-#   mutants/ holds the bugs of `make grade-tests`: 01-08 in the four
+#   <part>/mutants/ hold the bugs of `make grade-tests`: 01-08 in the four
 #   collision strategies, 09-16 in the SIMD hash paths (the x86-64 CRC32C,
 #   XXH3 and key loops, and the dispatch), 30-37 in the shared-memory
 #   store's free lists and index; 38 (a read error taken for a torn tail

@@ -218,6 +218,7 @@ class TestGrader:
             for i, t in enumerate(tests):
                 base = re.sub(r"[^A-Za-z0-9_]", "_", os.path.splitext(os.path.basename(t))[0])
                 rel = "tests/student_%d_%s.c" % (i + 1, base)
+                os.makedirs(os.path.join(tree, self.lab, "tests"), exist_ok=True)
                 shutil.copyfile(t, os.path.join(tree, self.lab, rel))
                 names.append(rel)
         extra = self.make_vars(names, own)
