@@ -12,8 +12,13 @@
 #   make starter    starter kits: build/starter/kvlabs-<lab>/ and .tar.gz (LAB=... for one)
 #   make grade      LAB=... SUBMISSION=DIR [OUT=DIR]: grade a submission (Gradescope results.json)
 #   make grade-tests LAB=... TESTS="a.c b.c" [OUT=DIR]: grade a student's tests by the mutants they catch
-#   make grade-check  every mutant through the full grader (slow; make test runs a sample)
+#   make grade-check  every mutant through the full grader, and every part's starter and
+#                     reference (slow; make test runs a sample)
 #                     [LAB=...] [MUTANTS='01-*,2?-*']: one lab, some of its mutants
+#                     [PARTS_ONLY=1]: only the per-part grades
+#   PART=<part> (with LAB=): starter, grade, grade-tests and grade-check work on one part of
+#                   a lab made of parts (docs/grading.md); OWN_LOWER=1 (starter, grade): the
+#                   parts below it are the student's own, not shipped solved
 #   make deps       scripts/install-deps.sh (normally run once, behind a stamp)
 #   make clean      remove build output but keep build/cache/
 #   make distclean  remove build/ entirely
@@ -94,19 +99,22 @@ docs: $(DEPS_STAMP)
 # The fence check runs first: a bad fence would ship a solution in a kit.
 starter: $(DEPS_STAMP)
 	@python3 tools/check_fences.py $(LAB)
-	@python3 tools/starter.py --out $(BUILD)/starter $(LAB)
+	@python3 tools/starter.py --out $(BUILD)/starter $(if $(PART),--part $(PART)) \
+	  $(if $(OWN_LOWER),--own-lower) $(LAB)
 
 grade: $(DEPS_STAMP)
 	@test -n "$(LAB)" -a -n "$(SUBMISSION)" || { echo "usage: make grade LAB=<lab> SUBMISSION=<dir> [OUT=<dir>]"; exit 2; }
 	@python3 tools/grade.py --lab $(LAB) --submission $(SUBMISSION) --jobs $(JOBS) \
-	  $(if $(OUT),--out $(OUT))
+	  $(if $(PART),--part $(PART)) $(if $(OWN_LOWER),--own-lower) $(if $(OUT),--out $(OUT))
 
 grade-tests: $(DEPS_STAMP)
 	@test -n "$(LAB)" -a -n "$(TESTS)" || { echo "usage: make grade-tests LAB=<lab> TESTS=<file.c ...> [OUT=<dir>]"; exit 2; }
-	@python3 tools/grade_tests.py --lab $(LAB) --tests $(TESTS) --jobs $(JOBS) $(if $(OUT),--out $(OUT))
+	@python3 tools/grade_tests.py --lab $(LAB) --tests $(TESTS) --jobs $(JOBS) \
+	  $(if $(PART),--part $(PART)) $(if $(OUT),--out $(OUT))
 
 grade-check: $(DEPS_STAMP)
-	@python3 tools/grade_check.py --jobs $(JOBS) $(if $(MUTANTS),--mutants '$(MUTANTS)') $(LAB)
+	@python3 tools/grade_check.py --jobs $(JOBS) $(if $(MUTANTS),--mutants '$(MUTANTS)') \
+	  $(if $(PART),--part $(PART)) $(if $(PARTS_ONLY),--parts-only) $(LAB)
 
 # ---- archives, pkg-config, install ---------------------------------------------
 # libkvlabs-common.a: common alone (what a single lab links, with its own registry).

@@ -33,7 +33,26 @@
 # Total: 99 (tests) + 10 (memcheck) + 10 (performance) = 119.
 #
 # This lab has no engine, so no conformance configurations.
-STUDENT_FILES := pointers.c dynarray.c padding.c vec128.c dispatch.c
+# The parts (docs/grading.md, "Labs made of parts"): the lab keeps its five
+# exercises flat, but each is a part for grading, in teaching order, with its
+# file (PART_<p>_FILES) and its tests (PART_<p>_TESTS); none builds on
+# another. `make starter|grade|grade-tests LAB=sprint-1-c-core PART=dynarray`
+# and `make -C sprint-1-c-core test PART=dynarray` work on one exercise.
+# The gdb script (it walks a dynarray in gdb_demo) and the performance item
+# (da_bench) belong to dynarray; every part has its memcheck item.
+LAB_PARTS     := pointers dynarray padding vec128 dispatch
+PART_pointers_FILES := pointers.c
+PART_pointers_TESTS := tests/test_pointers.c
+PART_dynarray_FILES := dynarray.c
+PART_dynarray_TESTS := tests/test_dynarray.c tests/gdbinit_test.sh
+PART_padding_FILES  := padding.c
+PART_padding_TESTS  := tests/test_padding.c
+PART_vec128_FILES   := vec128.c
+PART_vec128_TESTS   := tests/test_vec128.c
+PART_dispatch_FILES := dispatch.c
+PART_dispatch_TESTS := tests/test_dispatch.c
+$(foreach p,pointers padding vec128 dispatch,$(eval PART_$(p)_GRADE_BENCH :=))
+STUDENT_FILES := $(foreach p,$(LAB_PARTS),$(PART_$(p)_FILES))
 GRADE_POINTS  := default:1 dynarray/*:2 gdbinit_test.sh:3
 GRADE_TIMEOUT := 10
 GRADE_MEM_MB  := 1024

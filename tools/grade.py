@@ -30,8 +30,16 @@ Pipeline
    (found at SUBMISSION/<file>, SUBMISSION/<lab>/<file>, or anywhere below
    SUBMISSION by its path's end). Nothing else of the submission is used.
    A missing file keeps the starter kit's stub, and the summary says so.
-   Symlinks are refused. (Grader.solved_parts() is where a kit whose
-   lower parts ship solved, issue #12, will put them.)
+   Symlinks are refused.
+   One part (--part P, `make grade ... PART=P`; labs made of parts,
+   kvlab.py "Parts"): only P's tests, conformance configurations and
+   PART_P_GRADE_* settings; the tree is P's starter kit, in which the
+   parts P builds on ship solved (Grader.solved_parts(), as in the kit
+   students get) and every other part keeps its stubs; only P's files are
+   taken from the submission. With --own-lower (OWN_LOWER=1) the lower
+   parts stay stubbed and their files are taken from the submission too.
+   The reference is then P's reference kit (P and its lower parts solved,
+   the rest stubbed), cached apart from the whole lab's.
 3. Build in the asan variant (ASan+UBSan, -Werror as in every build). A
    failed build scores 0: every test is listed as not run and the
    compiler's output is in results.json.
@@ -69,8 +77,8 @@ the summary then says that the grade cannot be trusted.
 The grader's own failures (a broken manifest, no reference, no sandbox)
 exit 2; a bad submission is a score, and the exit status is 0.
 
-Usage: grade.py --lab LAB --submission DIR [--out DIR] [--jobs N] [--keep]
-                [--only GLOB...] [--no-isolation]
+Usage: grade.py --lab LAB --submission DIR [--part P [--own-lower]] [--out DIR]
+                [--jobs N] [--keep] [--only GLOB...] [--no-isolation]
 --only grades only the tests whose names match (no memcheck, no
 performance): the grader's own tests use it to stay short.
 """
@@ -175,14 +183,21 @@ def make_sandboxes(root, lab, work, jobs, allow_unisolated):
 
 
 class Grader:
-    def __init__(self, root, lab, work, jobs, allow_unisolated=False, only=None):
+    def __init__(self, root, lab, work, jobs, allow_unisolated=False, only=None, part=None,
+                 own_lower=False):
         self.root, self.lab, self.work, self.jobs = root, lab, work, jobs
         self.only = only  # None, or globs of the test names to grade (no memcheck/performance)
-        self.mani = kvlab.manifest(root, lab)
-        self.cfg = kvlab.grading_config(self.mani)
+        self.part, self.own_lower = part, own_lower  # one part of the lab (kvlab.py "Parts")
+        if part is not None:
+            kvlab.check_part(kvlab.manifest(root, lab), part)
+        self.mani = kvlab.manifest(root, lab, part)
+        self.cfg = kvlab.grading_config(self.mani, part)
+        self.files = kvlab.graded_files(self.mani, part, own_lower)
         (self.private, self.boxdir, self.box, self.trusted,
          self.iso_notes) = make_sandboxes(root, lab, work, jobs, allow_unisolated)
         self.env = base_env()
+        if part is not None:
+            self.env["PART"] = part  # every make and script sees the part (rules.mk)
         self.timeout = float(self.cfg["GRADE_TIMEOUT"])
         self.mem = int(self.cfg["GRADE_MEM_MB"])
         self.times = []     # (phase, seconds) for the summary
@@ -223,8 +238,8 @@ class Grader:
     # ---- the reference, cached ----------------------------------------------
     def reference(self):
         ref = os.path.join(self.private, "ref")
-        kvlab.make_kit(self.root, self.lab, ref)
-        h = hashlib.sha256()
+        kvlab.make_kit(self.root, self.lab, ref, part=self.part)
+        h = hashlib.sha256(("part=%s\0" % (self.part or "")).encode())
         for d, dirs, files in sorted(os.walk(ref)):
             dirs.sort()
             for f in sorted(files):
@@ -299,11 +314,25 @@ class Grader:
 
     # ---- the submission -------------------------------------------------------
     def solved_parts(self, tree):
-        """Hook for issue #12: where the starter kit ships the parts below the
-        graded part solved, they go into the tree here (never the graded
-        files themselves). No lab has such parts yet: the tree keeps the
-        starter's stubs. Returns notes for the summary."""
-        return []
+        """When one part is graded, the parts it builds on go into the tree
+        solved, as in the kit students get (never a graded file: with
+        --own-lower they are graded, and stay stubs here). Returns notes for
+        the summary."""
+        if self.part is None:
+            return []
+        solved = sorted(kvlab.kit_solved(self.mani, self.part, True, self.own_lower))
+        for rel in solved:
+            dst = os.path.join(tree, self.lab, rel)
+            shutil.copyfile(os.path.join(self.root, self.lab, rel), dst)
+            kvlab._rewrite(dst, kvlab.check_fences.unfence_text)
+        lower = kvlab.lower_parts(self.mani, self.part)
+        if not lower:
+            return ["Part `%s` graded alone." % self.part]
+        if self.own_lower:
+            return ["Part `%s` graded on your own %s (OWN_LOWER): their files were taken "
+                    "from the submission too." % (self.part, ", ".join(lower))]
+        return ["Part `%s` graded on the course's solution of %s (as in the kit)."
+                % (self.part, ", ".join(lower))]
 
     def place(self, tree, sub):
         """Copy the submission's student files over the tree; return notes."""
@@ -312,7 +341,7 @@ class Grader:
         for d, dirs, files in os.walk(sub):
             dirs[:] = sorted(x for x in dirs if not x.startswith("."))
             everything += [os.path.relpath(os.path.join(d, f), sub) for f in sorted(files)]
-        for rel in self.mani["STUDENT_FILES"].split():
+        for rel in self.files:
             cands = [c for c in (rel, os.path.join(self.lab, rel),
                                  os.path.join("kvlabs-" + self.lab, self.lab, rel))
                      if os.path.lexists(os.path.join(sub, c))]
@@ -578,7 +607,8 @@ class Grader:
         score = round(sum(i["score"] for i in items), 2)
         total = round(sum(i["max_score"] for i in items), 2)
         npass = sum(1 for i in items if i["status"] == "passed" and i["max_score"] > 0)
-        lines = ["# %s: %g / %g" % (self.lab, score, total), ""]
+        title = self.lab + (" (part %s)" % self.part if self.part else "")
+        lines = ["# %s: %g / %g" % (title, score, total), ""]
         if not built:
             lines.append("**The build failed**: nothing ran. See the `build` item.")
         lines += ["- %s" % n for n in notes]
@@ -617,6 +647,10 @@ def main():
     ap.add_argument("--out", help="default: ROOT/build/grade/<lab>")
     ap.add_argument("--root", default=kvlab.repo_root())
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2") or 2))
+    ap.add_argument("--part", help="grade one part of the lab (its LAB_PARTS)")
+    ap.add_argument("--own-lower", action="store_true",
+                    help="with --part: the parts below it are the student's too (taken from "
+                         "the submission), not the course's solution")
     ap.add_argument("--timeout", type=float, help="override GRADE_TIMEOUT (seconds per test)")
     ap.add_argument("--keep", action="store_true", help="keep the work directory")
     ap.add_argument("--only", nargs="+", metavar="GLOB",
@@ -634,13 +668,21 @@ def main():
     if not os.path.isdir(a.submission):
         print("grade: submission %s is not a directory" % a.submission, file=sys.stderr)
         return 2
-    out = os.path.abspath(a.out or os.path.join(root, "build", "grade", a.lab))
+    if a.own_lower and not a.part:
+        print("grade: --own-lower needs --part", file=sys.stderr)
+        return 2
+    out = os.path.abspath(a.out or os.path.join(root, "build", "grade", a.lab + (
+        "-" + a.part if a.part else "")))
     work = tempfile.mkdtemp(prefix="kvlabs-grade-")
     try:
         try:
-            g = Grader(root, a.lab, work, a.jobs, a.no_isolation, a.only)
+            g = Grader(root, a.lab, work, a.jobs, a.no_isolation, a.only, a.part,
+                       a.own_lower)
         except Unisolated as e:
             print("grade: refused: %s" % e, file=sys.stderr)
+            return 2
+        except ValueError as e:
+            print("grade: %s" % e, file=sys.stderr)
             return 2
         if a.timeout:
             g.timeout = a.timeout
@@ -656,8 +698,9 @@ def main():
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(summary)
     total = sum(i["max_score"] for i in res["tests"])
-    print("grade: %s: %g / %g in %d s -> %s/results.json" % (
-        a.lab, res["score"], total, res["execution_time"], out))
+    print("grade: %s%s: %g / %g in %d s -> %s/results.json" % (
+        a.lab, " part " + a.part if a.part else "", res["score"], total,
+        res["execution_time"], out))
     return 0
 
 

@@ -30,10 +30,18 @@ mutants/ folder (or the labs named on the command line):
    the memcheck and performance items are reported, not checked: a mutant
    may also cost them (memcheck scales with the test points earned).
 
+5. for a lab made of parts (LAB_PARTS), for every part P: a full grade
+   of P alone (grade.py --part P) of P's reference (full marks) and of P's
+   untouched starter kit, the one `make starter PART=P` writes (0, every
+   test failing by an assertion); a table of the scores and times ends
+   the run.
+
 Prints one `ok`/`FAIL` line per check and a closing `N passed, N failed`;
 exit status 1 when a check failed.
 
-Usage: grade_check.py [--root DIR] [--jobs N] [LAB ...]
+Usage: grade_check.py [--root DIR] [--jobs N] [--mutants GLOBS] [--parts-only]
+                      [--part P] [LAB ...]
+--parts-only runs step 5 alone; --part P only that part's checks (one LAB).
 """
 import argparse
 import fnmatch
@@ -41,6 +49,7 @@ import os
 import shutil
 import sys
 import tempfile
+import time
 
 import kvlab
 from grade import Grader
@@ -62,10 +71,10 @@ class Checks:
                   flush=True)
 
 
-def full_grade(root, lab, sub, jobs):
+def full_grade(root, lab, sub, jobs, part=None):
     work = tempfile.mkdtemp(prefix="kvlabs-grade-check-")
     try:
-        res, _summary = Grader(root, lab, work, jobs).grade(sub)
+        res, _summary = Grader(root, lab, work, jobs, part=part).grade(sub)
         return res
     finally:
         shutil.rmtree(work, ignore_errors=True)
@@ -80,6 +89,52 @@ def is_criterion(name):
 def test_items(res):
     """{name: item} of the Criterion test items of a results dict."""
     return {i["name"]: i for i in res["tests"] if is_criterion(i["name"])}
+
+
+def starter_unclean(res):
+    """The starter's test items that did not fail by an assertion (a test
+    worth 0 points checks given code: it may pass)."""
+    return ["%s: %s" % (i["name"], i["output"].split("\n")[0]) for i in res["tests"]
+            if is_criterion(i["name"]) and not i["output"].startswith(("failed", "memory leak"))
+            and not (i["max_score"] == 0 and i["output"].startswith("passed"))]
+
+
+def check_part(root, lab, part, jobs, c):
+    """Step 5 for one part: (part, starter score, reference score, total, seconds)."""
+    t0 = time.monotonic()
+    res = full_grade(root, lab, os.path.join(root, lab), jobs, part)
+    total = sum(i["max_score"] for i in res["tests"])
+    ref_score = res["score"]
+    c.check(res["score"] == total and total > 0,
+            "%s part %s: the reference scores full marks (%g / %g)"
+            % (lab, part, res["score"], total),
+            "\n".join("%s: %s" % (i["name"], i["output"][:300]) for i in res["tests"]
+                      if i["score"] < i["max_score"]))
+    tmp = tempfile.mkdtemp(prefix="kvlabs-grade-check-")
+    try:
+        kit = kvlab.make_kit(root, lab, os.path.join(tmp, "kit"), stub=True, part=part)
+        res = full_grade(root, lab, kit, jobs, part)
+    finally:
+        shutil.rmtree(tmp, ignore_errors=True)
+    c.check(res["score"] == 0, "%s part %s: its untouched starter scores 0 (%g)"
+            % (lab, part, res["score"]),
+            "\n".join("%s: %g" % (i["name"], i["score"]) for i in res["tests"] if i["score"]))
+    unclean = starter_unclean(res)
+    c.check(not unclean, "%s part %s: every starter test fails by an assertion, none crashes"
+            % (lab, part), "\n".join(unclean[:40]))
+    return part, res["score"], ref_score, total, time.monotonic() - t0
+
+
+def check_parts(root, lab, jobs, c, only_part=None):
+    """Step 5: every part of a lab (or one); prints the table."""
+    mani = kvlab.manifest(root, lab)
+    rows = [check_part(root, lab, p, jobs, c) for p in kvlab.parts(mani)
+            if only_part in (None, p)]
+    if rows:
+        print("\n| %s part | starter | reference | of | time (s) |\n|---|---:|---:|---:|---:|" % lab)
+        for part, st, ref, total, secs in rows:
+            print("| %s | %g | %g | %g | %.0f |" % (part, st, ref, total, secs))
+        print(flush=True)
 
 
 def check_lab(root, lab, jobs, c, only=None):
@@ -112,9 +167,7 @@ def check_lab(root, lab, jobs, c, only=None):
         res = full_grade(root, lab, kit, jobs)
         c.check(res["score"] == 0, "%s: the untouched starter scores 0 (%g)" % (lab, res["score"]))
         # A test worth 0 points checks given code (GRADE_POINTS): it may pass.
-        unclean = ["%s: %s" % (i["name"], i["output"].split("\n")[0]) for i in res["tests"]
-                   if is_criterion(i["name"]) and not i["output"].startswith(("failed", "memory leak"))
-                   and not (i["max_score"] == 0 and i["output"].startswith("passed"))]
+        unclean = starter_unclean(res)
         c.check(not unclean, "%s: every starter test fails by an assertion, none crashes"
                 % lab, "\n".join(unclean[:40]))
         for name, patch, _hint, bug in mutants:
@@ -145,15 +198,24 @@ def main():
     ap.add_argument("--mutants", metavar="GLOB[,GLOB...]",
                     help="only these mutants (names without .patch), e.g. '01-*,2?-*': a "
                          "sample of a large lab; the reference and the starter are always graded")
+    ap.add_argument("--parts-only", action="store_true",
+                    help="only the per-part grades (reference and starter of every part)")
+    ap.add_argument("--part", help="only this part's per-part grades (one LAB)")
     ap.add_argument("labs", nargs="*")
     a = ap.parse_args()
     install_stop_handlers()
     root = os.path.abspath(a.root)
     labs = a.labs or [l for l in kvlab.student_labs(root)
                       if mutant_patches(os.path.join(root, l))]
+    if a.part and len(labs) != 1:
+        ap.error("--part needs exactly one LAB")
     c = Checks()
     for lab in labs:
-        check_lab(root, lab, a.jobs, c, a.mutants.split(",") if a.mutants else None)
+        if a.part:
+            kvlab.check_part(kvlab.manifest(root, lab), a.part)
+        if not (a.parts_only or a.part):
+            check_lab(root, lab, a.jobs, c, a.mutants.split(",") if a.mutants else None)
+        check_parts(root, lab, a.jobs, c, a.part)
     print("%d passed, %d failed" % (c.passed, c.failed))
     return 1 if c.failed else 0
 

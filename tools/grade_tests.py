@@ -52,7 +52,11 @@ Builds use the debug variant by default (-O0, no sanitizer: a mutant must
 be caught by what the tests assert, not only by a sanitizer); --variant
 asan grades with ASan+UBSan instead.
 
-Usage: grade_tests.py --lab LAB (--tests FILE... | --own) [--out DIR]
+With --part P (`make grade-tests ... PART=P`, a lab made of parts) only the
+mutants of P count (those whose patch changes only P's files), and --own
+runs only P's tests (as `make test PART=P`).
+
+Usage: grade_tests.py --lab LAB (--tests FILE... | --own) [--part P] [--out DIR]
                       [--jobs N] [--variant debug|asan] [--timeout S] [--keep]
                       [--mutants GLOB...] [--no-isolation]
 Exit status: 0 when graded (whatever the score), 2 when the grader itself
@@ -95,6 +99,19 @@ def mutant_patches(labdir):
     return sorted(found, key=os.path.basename)
 
 
+def patch_files(path):
+    """The files (relative to the lab) a unified diff changes."""
+    with open(path, encoding="utf-8") as f:
+        return sorted({line[6:].split("\t")[0].strip() for line in f
+                       if line.startswith("+++ b/")})
+
+
+def part_mutants(mutants, mani, part):
+    """The mutants of one part: those whose patch changes only its files."""
+    files = set(kvlab.part_files(mani, part))
+    return [m for m in mutants if set(patch_files(m[1])) <= files]
+
+
 def read_mutants_full(labdir):
     """[(name, path, hint, bug, runners)]: runners from the optional `Tests:` line."""
     out = []
@@ -113,18 +130,23 @@ def read_mutants_full(labdir):
 
 class TestGrader:
     def __init__(self, root, lab, work, jobs, variant, timeout, quick=False, only=None,
-                 allow_unisolated=False):
+                 allow_unisolated=False, part=None):
         self.root, self.lab, self.work, self.jobs = root, lab, work, jobs
         self.quick = quick
         self.only = only  # None, or a list of globs: grade only the mutants they name
         self.variant = variant
-        self.mani = kvlab.manifest(root, lab)
+        self.part = part  # None, or one part of the lab: its mutants, its own tests
+        if part is not None:
+            kvlab.check_part(kvlab.manifest(root, lab), part)
+        self.mani = kvlab.manifest(root, lab, part)
         cfg = kvlab.grading_config(self.mani)
         self.timeout = timeout or 5 * float(cfg["GRADE_TIMEOUT"])
         self.mem = int(cfg["GRADE_MEM_MB"])
         (self.private, self.boxdir, self.box, self.trusted,
          self.iso_notes) = make_sandboxes(root, lab, work, jobs, allow_unisolated)
         self.env = base_env()
+        if part is not None:
+            self.env["PART"] = part
 
     def make_vars(self, tests, own):
         # LAB_SRCS= (and LAB_GEN_SRCS=): the sandbox build compiles no
@@ -200,6 +222,8 @@ class TestGrader:
         t0 = time.monotonic()
         mutants = [m for m in read_mutants_full(os.path.join(self.root, self.lab))
                    if self.only is None or any(fnmatch.fnmatch(m[0], g) for g in self.only)]
+        if self.part is not None:
+            mutants = part_mutants(mutants, self.mani, self.part)
         if not mutants:
             raise SystemExit("grade-tests: %s has no mutants/*.patch" % self.lab)
         # The reference, built as libraries in the grader's private folder.
@@ -218,6 +242,7 @@ class TestGrader:
             for i, t in enumerate(tests):
                 base = re.sub(r"[^A-Za-z0-9_]", "_", os.path.splitext(os.path.basename(t))[0])
                 rel = "tests/student_%d_%s.c" % (i + 1, base)
+                os.makedirs(os.path.join(tree, self.lab, "tests"), exist_ok=True)
                 shutil.copyfile(t, os.path.join(tree, self.lab, rel))
                 names.append(rel)
         extra = self.make_vars(names, own)
@@ -316,7 +341,8 @@ class TestGrader:
                           "max_score": 1.0, "status": "passed" if o and o["caught"] else "failed",
                           "output": text, "visibility": "visible"})
         elapsed = time.monotonic() - t0
-        lines = ["# %s: your tests catch %d of %d mutants" % (self.lab, caught, len(mutants)), ""]
+        title = self.lab + (" (part %s)" % self.part if self.part else "")
+        lines = ["# %s: your tests catch %d of %d mutants" % (title, caught, len(mutants)), ""]
         lines += ["- %s" % n for n in self.iso_notes]
         lines += ["Sandbox: %s." % self.box.describe(), ""]
         if failure:
@@ -347,6 +373,7 @@ def main():
     ap.add_argument("--out", help="default: ROOT/build/grade-tests/<lab>")
     ap.add_argument("--root", default=kvlab.repo_root())
     ap.add_argument("--jobs", type=int, default=int(os.environ.get("JOBS", "2") or 2))
+    ap.add_argument("--part", help="one part of the lab: its mutants (and with --own its tests)")
     ap.add_argument("--variant", default="debug", choices=["debug", "asan", "release"])
     ap.add_argument("--timeout", type=float, help="seconds per test binary")
     ap.add_argument("--keep", action="store_true")
@@ -371,14 +398,18 @@ def main():
         if not os.path.isfile(t):
             print("grade-tests: no such file: " + t, file=sys.stderr)
             return 2
-    out = os.path.abspath(a.out or os.path.join(root, "build", "grade-tests", a.lab))
+    out = os.path.abspath(a.out or os.path.join(root, "build", "grade-tests", a.lab + (
+        "-" + a.part if a.part else "")))
     work = tempfile.mkdtemp(prefix="kvlabs-grade-tests-")
     try:
         try:
             g = TestGrader(root, a.lab, work, a.jobs, a.variant, a.timeout, a.quick,
-                           a.mutants, a.no_isolation)
+                           a.mutants, a.no_isolation, a.part)
         except Unisolated as e:
             print("grade-tests: refused: %s" % e, file=sys.stderr)
+            return 2
+        except ValueError as e:
+            print("grade-tests: %s" % e, file=sys.stderr)
             return 2
         res, summary, outcome = g.grade([os.path.abspath(t) for t in a.tests], a.own)
     finally:

@@ -23,14 +23,33 @@ grading of students' tests) starts from the same two things:
   its stub (check_fences.stub_text()) and leaves out SOLUTION_ONLY files;
   the labs it uses keep their solutions, without the fence markers.
 
+Parts
+-----
+A lab made of parts lists them in lab.mk (LAB_PARTS, in teaching order),
+each with PART_<p>_FILES (its share of STUDENT_FILES), PART_<p>_USES (the
+parts it builds on), PART_<p>_ENGINES and PART_<p>_TESTS (common/mk/rules.mk).
+manifest(root, lab, part) reads the manifest as `make PART=<p>` sees it:
+only that part's tests and conformance configurations. A kit of one part
+(make_kit(part=p)) stubs the STUDENT_FILES of every other part except the
+parts p builds on (PART_<p>_USES, transitively), which ship solved and
+unfenced, so that every failing test of the kit is the student's. With
+own_lower=True those lower parts are stubbed too: students build on their
+own earlier parts (and the grader takes those files from the submission).
+The reference of a part (stub=False, part=p) solves p and its lower parts
+and stubs the rest: what a perfect submission of p builds in the grader.
+Per-part grading settings: PART_<p>_GRADE_X, when set (even empty),
+replaces GRADE_X (grading_config(mani, part)).
+
 Interface
 ---------
     repo_root()                         the repository this file belongs to
-    manifest(root, lab)                 {"STUDENT_FILES": "a.c b.c", ...}
+    manifest(root, lab, part)           {"STUDENT_FILES": "a.c b.c", ...} (as make PART=part sees it)
     labs(root), student_labs(root)      folders with a lab.mk (and STUDENT_FILES)
-    make_kit(root, lab, dest, stub)     write the kit into dest
+    make_kit(root, lab, dest, stub, part, own_lower)   write the kit into dest
+    parts(mani), part_files(mani, p), lower_parts(mani, p)   a lab's parts (lab.mk)
+    kit_solved(mani, part, stub, own_lower)   the STUDENT_FILES a kit ships solved
     make_cmd(tree, lab, build, variant, jobs, targets, extra)   the make argv
-    grading_config(mani)                GRADE_* values with their defaults
+    grading_config(mani, part)          GRADE_* values with their defaults (and the part's)
     points_for(name, patterns)          the points of one test (GRADE_POINTS)
 """
 import fnmatch
@@ -65,15 +84,17 @@ def repo_root():
     return os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 
-def manifest(root, lab):
-    """The manifest variables of root/lab, as a dict of strings."""
-    key = (os.path.abspath(root), lab)
+def manifest(root, lab, part=None):
+    """The manifest variables of root/lab, as a dict of strings; with part,
+    as `make PART=<part>` sees them (only that part's tests)."""
+    key = (os.path.abspath(root), lab, part)
     if key in _manifests:
         return _manifests[key]
     mk = os.path.join(repo_root(), "tools", "manifest.mk")
     p = subprocess.run(["make", "-s", "--no-print-directory", "-C", os.path.join(root, lab),
                         "-f", "Makefile", "-f", mk, "kvlabs-manifest",
-                        "KVLABS_ROOT=" + os.path.abspath(root)],
+                        "KVLABS_ROOT=" + os.path.abspath(root)]
+                       + (["PART=" + part] if part else []),
                        capture_output=True, text=True)
     if p.returncode != 0:
         raise RuntimeError("cannot read the manifest of %s:\n%s" % (lab, p.stderr))
@@ -118,9 +139,66 @@ def used_labs(root, lab, seen=None):
     return seen
 
 
-def make_kit(root, lab, dest, stub=False):
-    """Write the kit of root/lab into dest (created; must not exist)."""
+def parts(mani):
+    """The parts of a lab, in teaching order ([] for a lab without parts)."""
+    return mani.get("LAB_PARTS", "").split()
+
+
+def check_part(mani, part):
+    """Raise ValueError unless part is one of the lab's parts."""
+    if part not in parts(mani):
+        raise ValueError("%s has no part %r (its parts: %s)" % (
+            mani.get("LAB", "?"), part, " ".join(parts(mani)) or "none"))
+
+
+def part_files(mani, part):
+    """The STUDENT_FILES of one part."""
+    return mani.get("PART_%s_FILES" % part, "").split()
+
+
+def lower_parts(mani, part, seen=None):
+    """The parts part builds on (PART_<p>_USES), and theirs, lowest first."""
+    seen = [] if seen is None else seen
+    for u in mani.get("PART_%s_USES" % part, "").split():
+        check_part(mani, u)
+        if u not in seen:
+            lower_parts(mani, u, seen)
+            seen.append(u)
+    return seen
+
+
+def graded_files(mani, part=None, own_lower=False):
+    """The files a grade takes from the submission: every STUDENT_FILE, or
+    the part's (and, with own_lower, those of the parts below it)."""
+    if part is None:
+        return mani.get("STUDENT_FILES", "").split()
+    out = []
+    for p in (lower_parts(mani, part) if own_lower else []) + [part]:
+        out += part_files(mani, p)
+    return out
+
+
+def kit_solved(mani, part=None, stub=True, own_lower=False):
+    """The STUDENT_FILES a kit ships with their solution: all of them in the
+    reference (no part); none in the whole lab's starter; for one part, its
+    lower parts' (unless own_lower), and in its reference its own too."""
+    if part is None:
+        return set() if stub else set(mani.get("STUDENT_FILES", "").split())
+    check_part(mani, part)
+    solved = []
+    if not own_lower or not stub:
+        for p in lower_parts(mani, part):
+            solved += part_files(mani, p)
+    if not stub:
+        solved += part_files(mani, part)
+    return set(solved)
+
+
+def make_kit(root, lab, dest, stub=False, part=None, own_lower=False):
+    """Write the kit of root/lab into dest (created; must not exist); with
+    part, the kit of that part (see "Parts" above)."""
     mani = manifest(root, lab)
+    solved = kit_solved(mani, part, stub, own_lower)
     os.makedirs(dest)
     for s in SUPPORT + used_labs(root, lab) + mani.get("KIT_EXTRA", "").split():
         src = os.path.join(root, s)
@@ -133,9 +211,12 @@ def make_kit(root, lab, dest, stub=False):
     if stub:
         skip = {os.path.normpath(p) for p in mani.get("SOLUTION_ONLY", "").split()}
     _copy_tree(os.path.join(root, lab), os.path.join(dest, lab), skip)
-    if stub:
+    if stub or part:
         for rel in mani.get("STUDENT_FILES", "").split():
-            stub_file(os.path.join(dest, lab, rel))
+            if rel in solved:
+                _rewrite(os.path.join(dest, lab, rel), check_fences.unfence_text)
+            else:
+                stub_file(os.path.join(dest, lab, rel))
         for u in used_labs(root, lab):
             for rel in manifest(root, u).get("STUDENT_FILES", "").split():
                 _rewrite(os.path.join(dest, u, rel), check_fences.unfence_text)
@@ -179,13 +260,23 @@ def bin_dir(build, variant, lab):
     return os.path.join(build, variant, "bin", lab)
 
 
-def grading_config(mani):
-    """The GRADE_* variables of a manifest, defaults filled in."""
+def grading_config(mani, part=None):
+    """The GRADE_* variables of a manifest, defaults filled in; with part,
+    its PART_<part>_GRADE_* settings replace the lab's (even when empty)."""
     cfg = dict(GRADE_DEFAULTS)
     for k in GRADE_DEFAULTS:
         if mani.get(k):
             cfg[k] = mani[k]
-    cfg["GRADE_POINTS"] = parse_points(mani.get("GRADE_POINTS", ""))
+    points = mani.get("GRADE_POINTS", "")
+    if part is not None:
+        for k in list(GRADE_DEFAULTS) + ["GRADE_POINTS"]:
+            pk = "PART_%s_%s" % (part, k)
+            if pk in mani:
+                if k == "GRADE_POINTS":
+                    points = mani[pk]
+                else:
+                    cfg[k] = mani[pk] or GRADE_DEFAULTS[k]
+    cfg["GRADE_POINTS"] = parse_points(points)
     return cfg
 
 

@@ -26,12 +26,18 @@ SOLUTION_ONLY files of lab.mk, and any build output. Before writing
 anything the fences of the lab are checked (check_fences.py); a bad fence
 would ship a solution, so it stops the generator.
 
+One part (`make starter LAB=... PART=P`, --part P; kvlab.py "Parts"):
+build/starter/kvlabs-<lab>-P/, in which only P's files are stubbed and the
+parts P builds on come solved (with OWN_LOWER=1, --own-lower, they are
+stubbed too: students bring their own); every other part keeps its stubs.
+Its Makefile passes PART=P, so `make test` there runs P's tests only.
+
 How it works: kvlab.make_kit() copies the lab and its support files and
 stubs the STUDENT_FILES; this file adds the kit's top-level Makefile and
 README and packs the archive with sorted entries, so two runs over the same
 sources give the same listing.
 
-Usage: starter.py [--root DIR] [--out DIR] [LAB ...]
+Usage: starter.py [--root DIR] [--out DIR] [--part P [--own-lower]] [LAB ...]
 """
 import argparse
 import os
@@ -47,19 +53,19 @@ KIT_MAKEFILE = """\
 # reference by tools/starter.py. The lab's own Makefile is {lab}/Makefile;
 # these targets run it (KVLABS_ROOT is this folder).
 LAB := {lab}
-.PHONY: all test memcheck coverage gdb build-tests clean
+{part_line}.PHONY: all test memcheck coverage gdb build-tests clean
 test all memcheck coverage gdb build-tests clean:
-\t$(MAKE) -C $(LAB) $@
+\t$(MAKE) -C $(LAB) $@{part_arg}
 """
 
 KIT_README = """\
 # kvlabs — starter kit of `{lab}`
 
-The handout is [`{lab}/README.md`]({lab}/README.md). The files you edit are
-listed in `{lab}/lab.mk` as `STUDENT_FILES`:
+The handout is [`{handout}`]({handout}). The files you edit are
+listed in `{lab}/lab.mk` as {which}:
 
 {files}
-
+{lower}
 Each `/* TODO ... */` in them marks code to write; the headers in
 `{lab}/include/` are the specification. Until you fill them in, the tests
 fail (they are meant to).
@@ -76,21 +82,36 @@ Submit the files listed above.
 """
 
 
-def write_kit(root, lab, out):
-    """Write out/kvlabs-<lab>/ and its .tar.gz; return the kit's path."""
+def write_kit(root, lab, out, part=None, own_lower=False):
+    """Write out/kvlabs-<lab>[-<part>]/ and its .tar.gz; return the kit's path."""
     errors, _warnings, _n = check_fences.check(root, [lab])
     if errors:
         raise SystemExit("starter: %s: fence errors, no kit written:\n  %s"
                          % (lab, "\n  ".join(errors)))
-    name = "kvlabs-" + lab
+    mani = kvlab.manifest(root, lab)
+    name = "kvlabs-" + lab + ("-" + part if part else "")
     kit = os.path.join(out, name)
     shutil.rmtree(kit, ignore_errors=True)
-    kvlab.make_kit(root, lab, kit, stub=True)
-    files = kvlab.manifest(root, lab)["STUDENT_FILES"].split()
+    kvlab.make_kit(root, lab, kit, stub=True, part=part, own_lower=own_lower)
+    files = kvlab.graded_files(mani, part, own_lower)
+    handout, which, lower = lab + "/README.md", "`STUDENT_FILES`", ""
+    if part:
+        if os.path.isfile(os.path.join(root, lab, part, "README.md")):
+            handout = "%s/%s/README.md" % (lab, part)
+        which = "`PART_%s_FILES` (part `%s`)" % (part, part)
+        below = kvlab.lower_parts(mani, part)
+        if below and own_lower:
+            which += " and those of the parts it builds on (%s), which you bring" % (
+                ", ".join(below))
+        elif below:
+            lower = ("\nThe parts it builds on (%s) come solved: every failing test is "
+                     "about your part.\n" % ", ".join(below))
     with open(os.path.join(kit, "Makefile"), "w") as f:
-        f.write(KIT_MAKEFILE.format(lab=lab))
+        f.write(KIT_MAKEFILE.format(lab=lab, part_line="PART := %s\n" % part if part else "",
+                                    part_arg=" PART=$(PART)" if part else ""))
     with open(os.path.join(kit, "README.md"), "w") as f:
-        f.write(KIT_README.format(lab=lab, files="\n".join("- `%s`" % x for x in files)))
+        f.write(KIT_README.format(lab=lab, handout=handout, which=which, lower=lower,
+                                  files="\n".join("- `%s`" % x for x in files)))
     leaks = [p for p in _walk(kit) if p.endswith(check_fences.FENCED_EXTS)
              and check_fences.has_fences(open(p, encoding="utf-8", errors="replace").read())]
     if leaks:
@@ -115,11 +136,21 @@ def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--root", default=kvlab.repo_root())
     ap.add_argument("--out", default=None, help="default: ROOT/build/starter")
+    ap.add_argument("--part", help="the kit of one part (one LAB): only its files stubbed")
+    ap.add_argument("--own-lower", action="store_true",
+                    help="with --part: the parts below it are stubbed too (students build on "
+                         "their own)")
     ap.add_argument("labs", nargs="*", help="default: every lab with STUDENT_FILES")
     a = ap.parse_args()
     out = os.path.abspath(a.out or os.path.join(a.root, "build", "starter"))
     os.makedirs(out, exist_ok=True)
     labs = a.labs or kvlab.student_labs(a.root)
+    if a.part and len(labs) != 1:
+        print("starter: PART needs exactly one LAB")
+        return 1
+    if a.own_lower and not a.part:
+        print("starter: OWN_LOWER needs PART")
+        return 1
     if not labs:
         print("starter: no lab has STUDENT_FILES")
         return 1
@@ -127,7 +158,11 @@ def main():
         if not kvlab.manifest(a.root, lab).get("STUDENT_FILES"):
             print("starter: %s has no STUDENT_FILES in its lab.mk" % lab)
             return 1
-        kit = write_kit(a.root, lab, out)
+        try:
+            kit = write_kit(a.root, lab, out, a.part, a.own_lower)
+        except ValueError as e:
+            print("starter: %s" % e)
+            return 1
         print("starter: %s/ and %s.tar.gz" % (os.path.relpath(kit, os.getcwd()),
                                              os.path.relpath(kit, os.getcwd())))
     return 0

@@ -21,6 +21,15 @@
 #   LAB_MICROS       := ht_probe          # micro-benchmarks kv_micro_<name> for kvbench's registry
 #   LAB_CONF_CONFIGS := hash:strategy=linear ...  # conformance suite configurations
 #   STUDENT_FILES    := hash_engine.c     # files a student edits
+#   LAB_PARTS        := hashtable bitcask # the parts a student can be assigned, in teaching
+#                                         # order (docs/grading.md, "Labs made of parts"), each
+#                                         # with PART_<p>_FILES (its STUDENT_FILES),
+#                                         # PART_<p>_USES (the parts it builds on),
+#                                         # PART_<p>_ENGINES (its conformance configurations) and
+#                                         # PART_<p>_TESTS (its test sources; default: those in <p>/)
+#
+# PART=<p> (`make test PART=bitcask`) builds and runs only that part's tests and
+# conformance configurations; without PART, everything.
 #
 # Targets: all (build), test, memcheck, coverage, gdb, clean.
 #
@@ -34,6 +43,21 @@
 # Every test runner's result lands in build/test-results/<variant>/<lab>/*.res
 # ("passed failed skipped" on one line); scripts/test-summary.sh adds them up
 # into the final "N passed, N failed" line.
+
+# One part's tests (PART=<p>): its test sources (PART_<p>_TESTS, else those
+# under <p>/) and the conformance configurations of its engines.
+ifneq ($(PART),)
+ifeq ($(filter $(PART),$(LAB_PARTS)),)
+$(error PART=$(PART): $(LAB) has no such part (its parts: $(or $(LAB_PARTS),none)))
+endif
+PART_RUNNERS     := $(or $(PART_$(PART)_TESTS),$(filter $(PART)/%,$(LAB_TESTS) \
+                    $(LAB_PLAIN_TESTS) $(LAB_SCRIPT_TESTS)))
+LAB_TESTS        := $(filter $(PART_RUNNERS),$(LAB_TESTS))
+LAB_PLAIN_TESTS  := $(filter $(PART_RUNNERS),$(LAB_PLAIN_TESTS))
+LAB_SCRIPT_TESTS := $(filter $(PART_RUNNERS),$(LAB_SCRIPT_TESTS))
+LAB_CONF_CONFIGS := $(foreach c,$(LAB_CONF_CONFIGS),$(if $(filter \
+                    $(PART_$(PART)_ENGINES),$(firstword $(subst :, ,$(c)))),$(c)))
+endif
 
 ROOT      := $(abspath $(KVLABS_ROOT))
 LAB_DIR   := $(abspath $(CURDIR))
@@ -201,7 +225,7 @@ test: build-tests
 	  $(RUN_TEST) plain $(RESDIR)/$$(basename $$t).res $$t || st=1; \
 	done; \
 	for s in $(LAB_SCRIPT_TESTS); do \
-	  BIN_DIR=$(BINDIR) LAB_DIR=$(LAB_DIR) KVLABS_ROOT=$(ROOT) VARIANT=$(VARIANT) \
+	  BIN_DIR=$(BINDIR) LAB_DIR=$(LAB_DIR) KVLABS_ROOT=$(ROOT) VARIANT=$(VARIANT) PART=$(PART) \
 	    $(RUN_TEST) plain $(RESDIR)/$$(basename $$s).res sh $(LAB_DIR)/$$s || st=1; \
 	done; \
 	for c in $(LAB_CONF_CONFIGS); do \

@@ -93,16 +93,16 @@ def main():
     for c in ctests.discover(mani, "/nonexistent", run, os.path.join(ROOT, s2)):
         subs.setdefault(c.script, []).append(c.name)
     cfg = kvlab.grading_config(kvlab.manifest(ROOT, s2))
-    qemu = subs.get("tests/qemu_simd.sh", [])
+    qemu = subs.get("simd/tests/qemu_simd.sh", [])
     check(len(qemu) == 29 and "qemu_simd.sh/x86_64-sse42/crc32c" in qemu
           and "qemu_simd.sh/x86_64-sse2/crc32c" not in qemu,
           "%s: qemu_simd.sh lists one case per CPU run and function (%d)" % (s2, len(qemu)))
-    group = subs.get("tests/swiss_group_qemu.sh", [])
+    group = subs.get("hashtable/tests/swiss_group_qemu.sh", [])
     zero = [n for n in group if kvlab.points_for(n, cfg["GRADE_POINTS"]) == 0]
     check(len(group) >= 10 and zero and all(n.endswith("/group_match") for n in zero),
           "%s: swiss_group_qemu.sh lists its paths and tables; the given group match is worth 0"
           % s2, group)
-    check(subs.get("tests/tsan_storage.sh") == ["tsan_storage.sh/bitcask", "tsan_storage.sh/shm"],
+    check(subs.get("bitcask/tests/tsan_storage.sh") == ["tsan_storage.sh/bitcask", "tsan_storage.sh/shm"],
           "%s: tsan_storage.sh lists one case per store" % s2)
     finish()
 

@@ -1,0 +1,513 @@
+/*
+ * ht_core.c — the hash-table core: shards, locks, entries, and the public
+ * operations of include/ht.h, independent of the collision strategy.
+ *
+ * What this layer is. A table is `nshards` shards; each shard is a lock and
+ * one or two arrays managed by a collision strategy (ht_strategy_ops, one
+ * file per strategy). This file does everything that is the same for every
+ * strategy: validate arguments, hash the key, pick the shard, allocate and
+ * free entries, take the lock, run the strategy's find/insert/replace/
+ * remove on the current array and, during an incremental resize, on the
+ * old one too, keep the byte and memory counters, and gather statistics.
+ * ht_resize.c decides when and how arrays grow.
+ *
+ * How a write goes (ht_put):
+ *
+ *   1. hash the key and build the new entry, OUTSIDE the lock: allocation
+ *      and copying are the slow parts, and a failure here changes nothing;
+ *   2. lock the shard exclusive; if it is migrating, move HT_MIGRATE_STEP
+ *      more slots from old to cur (this is what makes resizing incremental);
+ *   3. find the key in cur, then in old: found → swap the entry pointer
+ *      (the old entry is freed after unlocking); absent → ht_make_room()
+ *      (may start a resize; its allocation failing is HT_ENOMEM with
+ *      nothing changed) and insert into cur;
+ *   4. unlock, free what was replaced.
+ *
+ * Reads (ht_get) lock the shard shared and hand the value to a callback
+ * while the lock is held, so the entry cannot be freed under the reader.
+ *
+ * Callers must not: call into the table from an ht_read_fn (the lock is
+ * held, and locks are not recursive), or use a table after ht_destroy().
+ *
+ * Kernel-portable: includes only the core's own headers (ht_port.h below
+ * them), uses no floating point and no libc.
+ */
+#include "hashtable_int.h"
+
+static const ht_strategy_ops *const strategies[HT_NSTRATEGIES] = {
+    [HT_CHAINING] = &ht_ops_chaining,
+    [HT_LINEAR] = &ht_ops_linear,
+    [HT_ROBINHOOD] = &ht_ops_robinhood,
+    [HT_SWISS] = &ht_ops_swiss,
+};
+
+unsigned ht_default_max_load(ht_strategy s)
+{
+    return (unsigned)s < HT_NSTRATEGIES ? strategies[s]->default_load_pm : 0;
+}
+
+const char *ht_strategy_name(ht_strategy s)
+{
+    return (unsigned)s < HT_NSTRATEGIES ? strategies[s]->name : "?";
+}
+
+/* ---- locks (no-ops for a table created with no_lock) ---------------------- */
+
+static inline void read_lock(const ht_table *t, ht_shard *s)
+{
+    if (t->locked)
+        ht_port_read_lock(s->lock);
+}
+
+static inline void read_unlock(const ht_table *t, ht_shard *s)
+{
+    if (t->locked)
+        ht_port_read_unlock(s->lock);
+}
+
+static inline void write_lock(const ht_table *t, ht_shard *s)
+{
+    if (t->locked)
+        ht_port_write_lock(s->lock);
+}
+
+static inline void write_unlock(const ht_table *t, ht_shard *s)
+{
+    if (t->locked)
+        ht_port_write_unlock(s->lock);
+}
+
+/* ---- entries ---------------------------------------------------------------- */
+
+static size_t entry_size(const ht_table *t, size_t klen, size_t vlen)
+{
+    return t->ops->prefix + sizeof(ht_entry) + klen + vlen;
+}
+
+static void *entry_block(const ht_table *t, ht_entry *e)
+{
+    return (unsigned char *)e - t->ops->prefix;
+}
+
+/* What an entry costs, allocator overhead included. */
+static size_t entry_mem(const ht_table *t, ht_entry *e)
+{
+    return ht_port_alloc_size(entry_block(t, e), entry_size(t, e->klen, e->vlen));
+}
+
+static ht_entry *entry_new(const ht_table *t, uint64_t hash, const void *key, size_t klen,
+                           const void *val, size_t vlen)
+{
+    size_t prefix = t->ops->prefix;
+    unsigned char *block = ht_port_alloc(entry_size(t, klen, vlen));
+    ht_entry *e;
+
+    if (!block)
+        return NULL;
+    if (prefix) {
+        ht_memset(block, 0, prefix - sizeof(hash));
+        ht_memcpy(block + prefix - sizeof(hash), &hash, sizeof(hash));
+    }
+    e = (ht_entry *)(void *)(block + prefix);
+    e->klen = (uint32_t)klen;
+    e->vlen = (uint32_t)vlen;
+    ht_memcpy(e->kv, key, klen);
+    if (vlen)
+        ht_memcpy(e->kv + klen, val, vlen);
+    return e;
+}
+
+static void entry_free(const ht_table *t, ht_entry *e)
+{
+    if (e)
+        ht_port_free(entry_block(t, e));
+}
+
+/* ---- creation and destruction --------------------------------------------- */
+
+static bool is_pow2(size_t x)
+{
+    return x && !(x & (x - 1));
+}
+
+static int check_config(const ht_config *c, const ht_strategy_ops **ops)
+{
+    if (!c->hash || (unsigned)c->strategy >= HT_NSTRATEGIES || (unsigned)c->resize > 2)
+        return HT_EINVAL;
+    *ops = strategies[c->strategy];
+    if (c->max_load_pm && (c->max_load_pm < 50 || c->max_load_pm > (*ops)->max_load_pm))
+        return HT_EINVAL;
+    if (c->shards && (!is_pow2(c->shards) || c->shards > HT_MAX_SHARDS))
+        return HT_EINVAL;
+    if (c->buckets > ((size_t)1 << 40))
+        return HT_EINVAL;
+    return HT_OK;
+}
+
+static void free_entry_cb(void *arg, uint64_t hash, ht_entry *e, size_t probe_len)
+{
+    (void)hash;
+    (void)probe_len;
+    entry_free(arg, e);
+}
+
+void ht_destroy(ht_table *t)
+{
+    if (!t)
+        return;
+    for (unsigned i = 0; i < t->nshards; i++) {
+        ht_shard *s = &t->shards[i];
+        if (s->cur.cap) {
+            t->ops->walk(&s->cur, free_entry_cb, t);
+            t->ops->tab_free(&s->cur);
+        }
+        if (s->old.cap) {
+            t->ops->walk(&s->old, free_entry_cb, t);
+            t->ops->tab_free(&s->old);
+        }
+        ht_port_lock_destroy(s->lock);
+    }
+    ht_port_free(t->shard_block);
+    ht_port_free(t);
+}
+
+/* Per-shard initial capacity: buckets spread over the shards, a power of two. */
+static size_t shard_cap(const ht_strategy_ops *ops, size_t buckets, unsigned nshards)
+{
+    size_t want = (buckets + nshards - 1) / nshards, cap = ops->min_cap;
+
+    while (cap < want)
+        cap *= 2;
+    return cap;
+}
+
+int ht_create(const ht_config *cfg, ht_table **out)
+{
+    const ht_strategy_ops *ops;
+    ht_table *t;
+    size_t cap, lock_mem = 0, bytes;
+    int rc;
+
+    if (!cfg || !out)
+        return HT_EINVAL;
+    rc = check_config(cfg, &ops);
+    if (rc != HT_OK)
+        return rc;
+    t = ht_port_zalloc(sizeof(*t));
+    if (!t)
+        return HT_ENOMEM;
+    t->ops = ops;
+    t->hash = cfg->hash;
+    t->eq = cfg->eq;
+    t->load_pm = cfg->max_load_pm ? cfg->max_load_pm : ops->default_load_pm;
+    t->resize = cfg->resize;
+    t->nshards = cfg->shards ? cfg->shards : HT_DEFAULT_SHARDS;
+    t->locked = !cfg->no_lock;
+    t->fixed_mem = ht_port_alloc_size(t, sizeof(*t));
+    bytes = t->nshards * sizeof(ht_shard) + 63;
+    t->shard_block = ht_port_zalloc(bytes);
+    if (!t->shard_block) {
+        ht_port_free(t);
+        return HT_ENOMEM;
+    }
+    t->fixed_mem += ht_port_alloc_size(t->shard_block, bytes);
+    t->shards = (ht_shard *)(((uintptr_t)t->shard_block + 63) & ~(uintptr_t)63);
+    cap = shard_cap(ops, cfg->buckets ? cfg->buckets : HT_DEFAULT_BUCKETS, t->nshards);
+    for (unsigned i = 0; i < t->nshards; i++) {
+        ht_shard *s = &t->shards[i];
+        s->min_cap = cap;
+        if (t->locked) {
+            s->lock = ht_port_lock_create(&lock_mem);
+            if (!s->lock)
+                goto out_destroy;
+            t->fixed_mem += lock_mem;
+        }
+        if (ops->tab_alloc(&s->cur, cap) != HT_OK)
+            goto out_destroy;
+    }
+    *out = t;
+    return HT_OK;
+
+out_destroy:
+    ht_destroy(t);
+    return HT_ENOMEM;
+}
+
+/* ---- lookups ------------------------------------------------------------- */
+
+static int check_key(const ht_table *t, const void *key, size_t klen)
+{
+    if (!t || !key || klen == 0)
+        return HT_EINVAL;
+    if (klen > HT_MAX_KEY)
+        return HT_ETOOBIG;
+    return HT_OK;
+}
+
+/* Find a key in cur, then in old; *in sets to the array it was found in. */
+static ht_entry *find_any(const ht_table *t, ht_shard *s, uint64_t hash, const void *key,
+                          size_t klen, ht_loc *loc, ht_tab **in)
+{
+    ht_entry *e = t->ops->find(&s->cur, t->eq, hash, key, klen, loc);
+
+    *in = &s->cur;
+    if (!e && ht_unlikely(s->old.cap != 0)) {
+        e = t->ops->find(&s->old, t->eq, hash, key, klen, loc);
+        *in = &s->old;
+    }
+    return e;
+}
+
+int ht_get(ht_table *t, const void *key, size_t klen, ht_read_fn fn, void *arg)
+{
+    int rc = check_key(t, key, klen);
+    uint64_t hash;
+    ht_shard *s;
+    ht_entry *e;
+    ht_loc loc;
+    ht_tab *in;
+
+    if (rc != HT_OK)
+        return rc;
+    hash = t->hash(key, klen);
+    s = ht_shard_of(t, hash);
+    read_lock(t, s);
+    e = find_any(t, s, hash, key, klen, &loc, &in);
+    if (!e)
+        rc = HT_ENOTFOUND;
+    else if (fn)
+        rc = fn(arg, ht_entry_val(e), e->vlen);
+    read_unlock(t, s);
+    return rc;
+}
+
+/* ht_get() with the copy written out: no callback on the hottest path. */
+int ht_get_copy(ht_table *t, const void *key, size_t klen, void *buf, size_t cap, size_t *vlen)
+{
+    int rc = check_key(t, key, klen);
+    uint64_t hash;
+    ht_shard *s;
+    ht_entry *e;
+    ht_loc loc;
+    ht_tab *in;
+
+    if (rc != HT_OK)
+        return rc;
+    hash = t->hash(key, klen);
+    s = ht_shard_of(t, hash);
+    read_lock(t, s);
+    e = find_any(t, s, hash, key, klen, &loc, &in);
+    if (e) {
+        if (buf && cap)
+            ht_memcpy(buf, ht_entry_val(e), e->vlen < cap ? e->vlen : cap);
+        if (vlen)
+            *vlen = e->vlen;
+    }
+    read_unlock(t, s);
+    return e ? HT_OK : HT_ENOTFOUND;
+}
+
+/* ---- writes --------------------------------------------------------------- */
+
+int ht_put(ht_table *t, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    int rc = check_key(t, key, klen);
+    ht_entry *e, *old_e;
+    uint64_t hash;
+    size_t mem;
+    ht_shard *s;
+    ht_loc loc;
+    ht_tab *in;
+
+    if (rc != HT_OK)
+        return rc;
+    if (!val && vlen)
+        return HT_EINVAL;
+    if (vlen > HT_MAX_VALUE)
+        return HT_ETOOBIG;
+    hash = t->hash(key, klen);
+    e = entry_new(t, hash, key, klen, val, vlen);
+    if (!e)
+        return HT_ENOMEM;
+    mem = entry_mem(t, e);
+    s = ht_shard_of(t, hash);
+    write_lock(t, s);
+    if (s->old.cap)
+        ht_migrate_step(t, s, HT_MIGRATE_STEP);
+    old_e = find_any(t, s, hash, key, klen, &loc, &in);
+    if (old_e) {
+        t->ops->replace(in, &loc, e);
+        s->bytes -= old_e->klen + (uint64_t)old_e->vlen;
+        s->entry_mem -= entry_mem(t, old_e);
+    } else {
+        rc = ht_make_room(t, s);
+        if (rc == HT_OK)
+            rc = t->ops->insert(&s->cur, hash, e);
+        if (rc != HT_OK) {
+            write_unlock(t, s);
+            entry_free(t, e);
+            return rc;
+        }
+    }
+    s->bytes += klen + (uint64_t)vlen;
+    s->entry_mem += mem;
+    write_unlock(t, s);
+    entry_free(t, old_e);
+    return HT_OK;
+}
+
+int ht_delete(ht_table *t, const void *key, size_t klen)
+{
+    int rc = check_key(t, key, klen);
+    uint64_t hash;
+    ht_shard *s;
+    ht_entry *e;
+    ht_loc loc;
+    ht_tab *in;
+
+    if (rc != HT_OK)
+        return rc;
+    hash = t->hash(key, klen);
+    s = ht_shard_of(t, hash);
+    write_lock(t, s);
+    if (s->old.cap)
+        ht_migrate_step(t, s, HT_MIGRATE_STEP);
+    e = find_any(t, s, hash, key, klen, &loc, &in);
+    if (e) {
+        t->ops->remove(in, &loc, in == &s->old);
+        s->bytes -= e->klen + (uint64_t)e->vlen;
+        s->entry_mem -= entry_mem(t, e);
+    }
+    write_unlock(t, s);
+    if (!e)
+        return HT_ENOTFOUND;
+    entry_free(t, e);
+    return HT_OK;
+}
+
+/* ---- statistics ----------------------------------------------------------- */
+
+static void probe_cb(void *arg, uint64_t hash, ht_entry *e, size_t probe_len)
+{
+    ht_stats *st = arg;
+
+    (void)hash;
+    (void)e;
+    st->probe_hist[probe_len < HT_PROBE_HIST ? probe_len : HT_PROBE_HIST - 1]++;
+    if (probe_len > st->max_probe)
+        st->max_probe = probe_len;
+}
+
+void ht_get_stats(ht_table *t, ht_stats *out)
+{
+    ht_memset(out, 0, sizeof(*out));
+    out->shards = t->nshards;
+    out->mem_bytes = t->fixed_mem;
+    for (unsigned i = 0; i < t->nshards; i++) {
+        ht_shard *s = &t->shards[i];
+        read_lock(t, s);
+        out->keys += s->cur.live + s->old.live;
+        out->bytes += s->bytes;
+        out->entry_mem += s->entry_mem;
+        out->mem_bytes += s->entry_mem + s->cur.mem + s->old.mem;
+        out->capacity += s->cur.cap;
+        out->old_capacity += s->old.cap;
+        out->tombstones += s->cur.tombs;
+        out->resizes += s->resizes;
+        out->migrating += s->old.cap != 0;
+        t->ops->walk(&s->cur, probe_cb, out);
+        if (s->old.cap)
+            t->ops->walk(&s->old, probe_cb, out);
+        read_unlock(t, s);
+    }
+}
+
+/* ---- invariant checker ---------------------------------------------------- */
+
+struct check_arg {
+    const ht_table *t;
+    const ht_shard *s;
+    const ht_tab *tab;
+    size_t live;
+    uint64_t bytes, mem;
+    const char *what;
+};
+
+static void check_cb(void *arg, uint64_t hash, ht_entry *e, size_t probe_len)
+{
+    struct check_arg *c = arg;
+    const ht_table *t = c->t;
+    ht_tab *in;
+    ht_loc loc;
+
+    (void)probe_len;
+    c->live++;
+    c->bytes += e->klen + (uint64_t)e->vlen;
+    c->mem += entry_mem(t, e);
+    if (c->what)
+        return;
+    if (e->klen == 0 || e->klen > HT_MAX_KEY || e->vlen > HT_MAX_VALUE)
+        c->what = "entry with an impossible length";
+    else if (t->hash(ht_entry_key(e), e->klen) != hash)
+        c->what = "stored hash differs from the hash of the key";
+    else if (t->ops->prefix && ht_entry_hash(e) != hash)
+        c->what = "hash in the entry prefix differs from the index's";
+    else if (ht_shard_of(t, hash) != c->s)
+        c->what = "entry in the wrong shard";
+    else if (find_any(t, (ht_shard *)c->s, hash, ht_entry_key(e), e->klen, &loc, &in) != e)
+        c->what = "lookup of a stored key does not find its entry";
+}
+
+static const char *check_tab(struct check_arg *c, const ht_tab *tab, bool in_old)
+{
+    const char *why;
+
+    if (!tab->cap)
+        return in_old ? NULL : "shard without an array";
+    if (!is_pow2(tab->cap) || tab->mask != tab->cap - 1)
+        return "capacity not a power of two";
+    c->tab = tab;
+    c->live = 0;
+    c->t->ops->walk(tab, check_cb, c);
+    if (c->what)
+        return c->what;
+    if (c->live != tab->live)
+        return "live count differs from the entries found";
+    why = c->t->ops->check(tab, in_old);
+    return why;
+}
+
+int ht_check(ht_table *t, const char **what)
+{
+    const char *why = "";
+
+    for (unsigned i = 0; i < t->nshards; i++) {
+        ht_shard *s = &t->shards[i];
+        struct check_arg c = {.t = t, .s = s};
+        const char *w;
+
+        read_lock(t, s);
+        w = check_tab(&c, &s->cur, false);
+        if (!w)
+            w = check_tab(&c, &s->old, true);
+        if (!w && c.bytes != s->bytes)
+            w = "byte count differs from the entries";
+        if (!w && c.mem != s->entry_mem)
+            w = "entry memory differs from the entries";
+        if (!w && s->cur.live + s->cur.tombs + s->old.live > ht_limit(t, s->cur.cap))
+            w = "load limit exceeded (used slots plus entries to migrate)";
+        if (!w && s->cur.cap < s->min_cap)
+            w = "array below the shard's minimum capacity";
+        if (!w && s->old.cap && s->migrate_pos >= s->old.cap)
+            w = "migration cursor past the old array";
+        read_unlock(t, s);
+        if (w) {
+            if (what)
+                *what = w;
+            return (int)i + 1;
+        }
+    }
+    if (what)
+        *what = why;
+    return 0;
+}
