@@ -45,7 +45,8 @@
 # into the final "N passed, N failed" line.
 
 # One part's tests (PART=<p>): its test sources (PART_<p>_TESTS, else those
-# under <p>/) and the conformance configurations of its engines.
+# under <p>/) and the conformance configurations of its engines. The part is
+# this lab's: the makes of common/ and of LAB_USES get PART= (below).
 ifneq ($(PART),)
 ifeq ($(filter $(PART),$(LAB_PARTS)),)
 $(error PART=$(PART): $(LAB) has no such part (its parts: $(or $(LAB_PARTS),none)))
@@ -168,7 +169,7 @@ ifneq ($(LAB),common)
 # Earlier labs this one builds on are built by their own Makefiles.
 $(USED_LIBS): used-libs
 used-libs:
-	@for l in $(LAB_USES); do $(MAKE) --no-print-directory -C $(ROOT)/$$l lib VARIANT=$(VARIANT) \
+	@for l in $(LAB_USES); do $(MAKE) --no-print-directory -C $(ROOT)/$$l lib VARIANT=$(VARIANT) PART= \
 	  BUILD=$(BUILD) KVLABS_ROOT=$(ROOT) || exit 1; done
 endif
 ifeq ($(LAB),common)
@@ -177,7 +178,7 @@ else
 $(COMMON_LIB): common-lib
 common-lib:
 ifeq ($(LAB_LINK_COMMON),yes)
-	@$(MAKE) --no-print-directory -C $(ROOT)/common lib VARIANT=$(VARIANT) BUILD=$(BUILD) KVLABS_ROOT=$(ROOT)
+	@$(MAKE) --no-print-directory -C $(ROOT)/common lib VARIANT=$(VARIANT) BUILD=$(BUILD) KVLABS_ROOT=$(ROOT) PART=
 endif
 endif
 
