@@ -20,7 +20,7 @@
  *   kvbench_sys.c       RSS, directory sizes, removing trees, JSON files
  *
  * Everything here is internal to kvbench (and its unit tests); the only
- * public interface of this folder is kvbench.h, for micro-benchmarks.
+ * public interface for micro-benchmarks is common/include/kvlabs/micro.h.
  * Names use the `kvb_` prefix.
  */
 #ifndef KVBENCH_INT_H
@@ -32,7 +32,7 @@
 #include <stdint.h>
 #include <stdio.h>
 
-#include "kvbench.h"
+#include "kvlabs/micro.h"
 #include "kvlabs/bench.h"
 #include "kvlabs/hist.h"
 #include "kvlabs/kv.h"

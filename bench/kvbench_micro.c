@@ -2,7 +2,7 @@
  * kvbench_micro.c — micro-benchmarks: the two examples this folder
  * registers, and the loop that runs any registered one.
  *
- * The interface is kvbench.h: a lab defines `kv_micro_<name>` and lists
+ * The interface is kvlabs/micro.h (common/): a lab defines `kv_micro_<name>` and lists
  * the name in its lab.mk's LAB_MICROS; the generated registry puts it in
  * kv_registry_micros[]. This folder's lab.mk registers two, over
  * common/hash.h, so the mechanism is exercised from the first day:

@@ -9,7 +9,7 @@
 #   A lab whose engines need a start-up function (sprint 2's SIMD hash paths)
 #   adds it to LAB_INITS here too.
 # LAB_MICROS: micro-benchmarks (`const struct kv_micro_bench kv_micro_<name>`,
-#   see kvbench.h) listed in kvbench's registry. A lab that defines its own
+#   see kvlabs/micro.h) listed in kvbench's registry. A lab that defines its own
 #   adds their names here and its library to LAB_LIBS, like an engine.
 LAB_ENGINES := hash bitcask btree leveldb shm lmdb rocksdb sqlite
 LAB_INITS   := kv_hash_simd_init

@@ -38,7 +38,7 @@ give a median and a coefficient of variation).
 
 Modules, one job each: this file measures (physical limits, the pilot,
 kvbench); report_data.py loads and checks the files (a result that fails
-to parse or to match bench/results.schema.json stops the report with exit
+to parse or to match common/schema/results.schema.json stops the report with exit
 status 1, naming the file) and holds the figures; report_text.py writes
 the sentences; report_page.py draws the charts and writes the page.
 

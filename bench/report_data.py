@@ -5,7 +5,7 @@ Loading. A report directory holds results/ (one JSON file per engine,
 workload and repeat, plus kvbench's run.json and summary.json), plan.json
 (what report.py decided) and physical.json. Every result file is parsed
 strictly (NaN and Infinity are not JSON) and validated against
-bench/results.schema.json with validate() below, which implements the same
+common/schema/results.schema.json with validate() below, which implements the same
 subset of JSON Schema as common's kv_json_validate (type, enum, const,
 minimum, maximum, minLength, required, properties, additionalProperties,
 items) and refuses any other keyword, so it never promises a check it does
@@ -37,7 +37,7 @@ from pathlib import Path
 PEERS = ["leveldb", "rocksdb", "lmdb", "sqlite"]
 WORKLOADS = ["fillseq", "fillrandom", "overwrite", "readrandom", "readmissing", "readseq",
              "scan", "ycsb-a", "ycsb-b", "ycsb-c", "ycsb-f", "ycsb-d", "ycsb-e", "deleterandom"]
-SCHEMA_PATH = Path(__file__).resolve().parent / "results.schema.json"
+SCHEMA_PATH = Path(__file__).resolve().parent.parent / "common" / "schema" / "results.schema.json"
 RESULT_NAME = re.compile(r"^.+\.r\d+\.json$")
 DURABLE, IN_MEMORY = "durable", "in-memory"
 CLASSES = [DURABLE, IN_MEMORY]
@@ -186,7 +186,7 @@ def load_results(d, schema):
         doc = parse_json(p)
         why = validate(schema, doc)
         if why:
-            raise ReportError(f"{p}: not a valid result (bench/results.schema.json): {why}")
+            raise ReportError(f"{p}: not a valid result (common/schema/results.schema.json): {why}")
         docs.append(doc)
     return docs
 

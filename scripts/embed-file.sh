@@ -2,7 +2,7 @@
 # embed-file.sh — turn a file into a C source defining a NUL-terminated char array.
 #
 # Usage: embed-file.sh INPUT SYMBOL OUT.c
-# Used for bench/results.schema.json, which the result writer validates
+# Used for common/schema/results.schema.json, which the result writer validates
 # against without needing to find the file at run time.
 set -eu
 in=$1 sym=$2 out=$3

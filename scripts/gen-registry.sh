@@ -8,7 +8,7 @@
 # can never drop an engine (no constructor tricks), plus the start-up
 # functions of linked modules (e.g. the SIMD hash paths), which the front
 # end runs once, and the micro-benchmarks (`kv_micro_<name>`, see
-# bench/kvbench.h) that labs register with kvbench. OUT.c is rewritten only when its content changes, so
+# common/include/kvlabs/micro.h) that labs register with kvbench. OUT.c is rewritten only when its content changes, so
 # make does not relink for nothing.
 set -eu
 out=$1 engines=$2 inits=$3 micros=${4:-}

@@ -12,9 +12,9 @@ stub that replaces it in the starter kit sits in a comment just before:
         ... the reference code ...
         /* END SOLUTION */
 
-This module parses those fences (parse(), used by the starter-kit
-generator through stub_text()) and checks them across the repository
-(check(), the command line). The starter kit, the grader and the grading of
+fences.py parses those fences (parse(), used by the starter-kit
+generator through stub_text()); this module checks them across the
+repository (check(), the command line). The starter kit, the grader and the grading of
 students' tests all depend on the fences being right, so `make starter` and
 `make test` run the check and a failure stops them.
 
@@ -44,135 +44,13 @@ the files checked; exit status 1 when an error was found.
 """
 import argparse
 import os
-import re
 import sys
 
 import kvlab
-
-FENCED_EXTS = (".c", ".h", ".S")
-STUB_ONE = re.compile(r"^(\s*)/\* STUB:(.*?)\*/\s*$")
-STUB_OPEN = re.compile(r"^(\s*)/\* STUB:(.*)$")
-BEGIN = re.compile(r"^\s*/\* BEGIN SOLUTION \*/\s*$")
-END = re.compile(r"^\s*/\* END SOLUTION \*/\s*$")
-# Something meant as a marker: a comment opening on it, or a line holding
-# nothing else. Prose that mentions "(BEGIN/END SOLUTION)" is not one.
-MENTION = re.compile(r"(/\*|//)\s*((BEGIN|END)\s+SOLUTION|STUB\s*:)"
-                     r"|^[\s*#/]*(BEGIN|END)\s+SOLUTION[\s*/]*$")
-TODO = "/* TODO: your code here (see the header for the specification) */"
-
-
-class Region:
-    """One fenced region: 0-based line numbers and the stub's text."""
-
-    def __init__(self, stub_first, stub_last, begin, end, indent, stub):
-        self.stub_first, self.stub_last = stub_first, stub_last
-        self.begin, self.end = begin, end
-        self.indent, self.stub = indent, stub
-
-
-def parse(lines):
-    """Parse the fences of a file's lines; return (regions, errors).
-
-    errors is a list of (line number 1-based, message)."""
-    regions, errors = [], []
-    stub = None          # (first, last, indent, text) of a STUB awaiting its BEGIN
-    open_begin = None    # (line, stub) of an unclosed BEGIN
-    i = 0
-    while i < len(lines):
-        line = lines[i]
-        m1, mo = STUB_ONE.match(line), STUB_OPEN.match(line)
-        if m1 or mo:
-            if open_begin is not None:
-                errors.append((i + 1, "STUB inside a solution region (fences do not nest)"))
-            if stub is not None:
-                errors.append((stub[0] + 1, "STUB not followed by BEGIN SOLUTION"))
-            if m1:
-                stub = (i, i, m1.group(1), m1.group(2).strip())
-            else:
-                j = i + 1
-                while j < len(lines) and "*/" not in lines[j]:
-                    j += 1
-                if j == len(lines) or not lines[j].rstrip().endswith("*/"):
-                    errors.append((i + 1, "unterminated STUB comment"))
-                    return regions, errors
-                body = [mo.group(2)] + lines[i + 1:j] + [lines[j].rstrip()[:-2]]
-                stub = (i, j, mo.group(1), "\n".join(b.strip() for b in body if b.strip()))
-                i = j
-        elif BEGIN.match(line):
-            if open_begin is not None:
-                errors.append((i + 1, "BEGIN SOLUTION inside another region (line %d): "
-                               "fences do not nest" % (open_begin[0] + 1)))
-            elif stub is None:
-                errors.append((i + 1, "BEGIN SOLUTION without a STUB comment just before"))
-            open_begin = (i, stub)
-            stub = None
-        elif END.match(line):
-            if open_begin is None:
-                errors.append((i + 1, "END SOLUTION without BEGIN SOLUTION"))
-            else:
-                b, s = open_begin
-                if s is not None:
-                    regions.append(Region(s[0], s[1], b, i, s[2], s[3]))
-                open_begin = None
-        elif MENTION.search(line):
-            errors.append((i + 1, "malformed fence marker (a marker must be alone on its "
-                           "line, exactly as /* BEGIN SOLUTION */, /* END SOLUTION */, "
-                           "/* STUB: ... */): %s" % line.strip()))
-        elif stub is not None and line.strip():
-            errors.append((stub[0] + 1, "STUB not followed by BEGIN SOLUTION"))
-            stub = None
-        i += 1
-    if stub is not None:
-        errors.append((stub[0] + 1, "STUB not followed by BEGIN SOLUTION"))
-    if open_begin is not None:
-        errors.append((open_begin[0] + 1, "BEGIN SOLUTION without END SOLUTION"))
-    return regions, errors
-
-
-def stub_text(text, name="<file>"):
-    """The starter version of a file's text; ValueError when its fences are wrong."""
-    lines = text.split("\n")
-    regions, errors = parse(lines)
-    if errors:
-        raise ValueError("; ".join("%s:%d: %s" % (name, n, m) for n, m in errors))
-    out, i = [], 0
-    for r in regions:
-        out += lines[i:r.stub_first]
-        out.append(r.indent + TODO)
-        for s in r.stub.split("\n") if r.stub else []:
-            out.append(r.indent + s)
-        i = r.end + 1
-    out += lines[i:]
-    return "\n".join(out)
-
-
-def unfence_text(text, name="<file>"):
-    """The text with its fences and STUB comments removed, the solutions kept
-    (an earlier lab shipped inside a later lab's starter kit)."""
-    lines = text.split("\n")
-    regions, errors = parse(lines)
-    if errors:
-        raise ValueError("; ".join("%s:%d: %s" % (name, n, m) for n, m in errors))
-    drop = set()
-    for r in regions:
-        drop.update(range(r.stub_first, r.stub_last + 1))
-        drop.update((r.begin, r.end))
-    return "\n".join(l for i, l in enumerate(lines) if i not in drop)
-
-
-def has_fences(text):
-    """Whether text holds a marker (well-formed or not)."""
-    return any(BEGIN.match(l) or END.match(l) or STUB_OPEN.match(l) or MENTION.search(l)
-               for l in text.split("\n"))
-
-
-def _c_files(top):
-    for d, dirs, files in os.walk(top):
-        dirs[:] = sorted(x for x in dirs if x not in ("build", ".git", "mutants"))
-        for f in sorted(files):
-            if f.endswith(FENCED_EXTS):
-                yield os.path.join(d, f)
-
+# The fence syntax lives one layer down, in fences.py (kvlab.py uses it too);
+# its names are re-exported here for the tools and tests that use them.
+from fences import (BEGIN, END, FENCED_EXTS, MENTION, STUB_ONE, STUB_OPEN, TODO,  # noqa: F401
+                    Region, _c_files, has_fences, parse, stub_text, unfence_text)
 
 def check(root, labs=None):
     """Check the labs (default: every top-level folder); return (errors, warnings, files)."""

@@ -12,15 +12,15 @@ grading of students' tests) starts from the same two things:
   and every include count exactly as in the build;
 - a **kit**: a self-contained copy of one lab with what it needs to build
   alone — the lab folder, common/ (the shared rules and library), scripts/
-  (registry generator, test runner), bench/results.schema.json (compiled
-  into common), bench/kvbench.h (the micro-benchmark interface a lab's
+  (registry generator, test runner; common/ also holds the results schema
+  compiled into it and kvlabs/micro.h, the micro-benchmark interface a lab's
   benchmarks implement), .clang-format, the earlier labs whose libraries it links
   (LAB_USES, as the reference: the kit needs their code to link), and any
   folder the lab lists in KIT_EXTRA. A lab's Makefile finds the rest
   through KVLABS_ROOT, so `make -C KIT/LAB test KVLABS_ROOT=KIT` builds it
   wherever the kit is. A kit never holds build output or mutants/. A starter
   kit (stub=True) has every fenced region of the STUDENT_FILES replaced by
-  its stub (check_fences.stub_text()) and leaves out SOLUTION_ONLY files;
+  its stub (fences.stub_text()) and leaves out SOLUTION_ONLY files;
   the labs it uses keep their solutions, without the fence markers.
 
 Parts
@@ -57,10 +57,10 @@ import os
 import shutil
 import subprocess
 
-import check_fences
+import fences
 
 # What a kit holds besides the lab, relative to the repository root.
-SUPPORT = ["common", "scripts", "bench/results.schema.json", "bench/kvbench.h", ".clang-format"]
+SUPPORT = ["common", "scripts", ".clang-format"]
 # Never copied into a kit.
 SKIP_DIRS = {"build", ".git", "mutants", "__pycache__"}
 
@@ -219,7 +219,7 @@ def make_kit(root, lab, dest, stub=False, part=None, own_lower=False):
                 stub_file(os.path.join(dest, lab, rel))
         for u in used_labs(root, lab):
             for rel in manifest(root, u).get("STUDENT_FILES", "").split():
-                _rewrite(os.path.join(dest, u, rel), check_fences.unfence_text)
+                _rewrite(os.path.join(dest, u, rel), fences.unfence_text)
     return dest
 
 
@@ -246,7 +246,7 @@ def _rewrite(path, fn):
 
 def stub_file(path):
     """Replace a file's fenced regions with their stubs, in place."""
-    _rewrite(path, check_fences.stub_text)
+    _rewrite(path, fences.stub_text)
 
 
 def make_cmd(tree, lab, build, variant, jobs=2, targets=(), extra=()):

@@ -10,7 +10,7 @@ them by default) it writes
     build/starter/kvlabs-<lab>/          the kit, as a student unpacks it
         Makefile, README.md              `make test` etc., forwarded to the lab
         <lab>/                           the lab, every fenced region stubbed
-        common/ scripts/ bench/results.schema.json bench/kvbench.h .clang-format
+        common/ scripts/ .clang-format
     build/starter/kvlabs-<lab>.tar.gz    the same, as one archive
 
 A kit is shipped whole because a lab is not self-contained: its Makefile

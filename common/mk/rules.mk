@@ -99,7 +99,9 @@ ifeq ($(origin CFLAGS_$(VARIANT)),undefined)
 $(error unknown VARIANT '$(VARIANT)': use debug, release, asan, cov or tsan)
 endif
 VFLAGS    := $(CFLAGS_$(VARIANT))
-INCLUDES  := -I$(ROOT)/common/include -I$(LAB_DIR)/include $(LAB_INCLUDES)
+# common/tests/include: kvtest.h, the test kit every lab's tests share
+INCLUDES  := -I$(ROOT)/common/include -I$(LAB_DIR)/include $(LAB_INCLUDES) \
+             -I$(ROOT)/common/tests/include
 ALL_CFLAGS = $(STD) $(WARN) $(VFLAGS) -pthread -MMD -MP $(INCLUDES) $(LAB_CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
 LDFLAGS_ALL = $(VFLAGS) -pthread $(LDFLAGS)
 USED_LIBS   = $(foreach l,$(LAB_USES),$(LIBDIR)/lib$(l).a)

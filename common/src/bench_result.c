@@ -2,7 +2,7 @@
  * bench_result.c - benchmark results as schema-checked JSON files.
  *
  * Every benchmark repeat ends here: the harness fills a kv_bench_result,
- * this file turns it into the JSON document of bench/results.schema.json,
+ * this file turns it into the JSON document of common/schema/results.schema.json,
  * checks the document against that schema, and writes it. Reports, the
  * regression gate and the graders read only such files, so a file that
  * exists is a file that is complete and valid.
@@ -21,7 +21,7 @@
  * before any of this, so a refused result leaves nothing behind.
  *
  * The schema is the text compiled into the program (kv_results_schema_json,
- * generated from bench/results.schema.json), parsed on each use: a few
+ * generated from common/schema/results.schema.json), parsed on each use: a few
  * microseconds, next to a benchmark run, and no shared state between threads.
  */
 #include <errno.h>

@@ -25,9 +25,12 @@
  * kv_env_mkdir_durable) are the _mode calls with the private defaults
  * KV_MODE_FILE (0600) and KV_MODE_DIR (0700).
  *
- * The posix env is a static singleton defined here, over the ops table that
- * env_posix.c exports; the mem and fault envs are made by kv_env_create()
- * from env_mem.c and env_fault.c and freed by kv_env_free().
+ * This file is the lowest layer of the envs: it calls no implementation.
+ * The posix env is a static singleton defined in env_posix.c (marked
+ * is_static, so kv_env_free() leaves it alone); the mem and fault envs are
+ * made by kv_env_create() from env_mem.c and env_fault.c and freed by
+ * kv_env_free(). The implementations call down into this file (the
+ * counters, kv_env_sort_names()), never the other way.
  */
 #include <assert.h>
 #include <stdatomic.h>
@@ -38,20 +41,8 @@
 #include "kvlabs/alloc.h"
 #include "kvlabs/error.h"
 
-struct kv_env {
-    const struct kv_env_ops *ops;
-    void *ctx;
-    _Atomic uint64_t bytes_read;
-    _Atomic uint64_t bytes_written;
-    _Atomic uint64_t reads;
-    _Atomic uint64_t writes;
-    _Atomic uint64_t syncs;
-    _Atomic uint64_t opens;
-};
 
 enum { ALL_FLAGS = KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC | KV_O_EXCL };
-
-static struct kv_env posix_env = {.ops = &kv_env_posix_ops};
 
 /* ---- helpers ---------------------------------------------------------- */
 
@@ -127,11 +118,6 @@ static int check_flags(int flags)
 
 /* ---- construction ----------------------------------------------------- */
 
-const kv_env *kv_env_posix(void)
-{
-    return &posix_env;
-}
-
 kv_env *kv_env_create(const struct kv_env_ops *ops, void *ctx)
 {
     struct kv_env *env = kv_calloc(1, sizeof(*env));
@@ -151,7 +137,7 @@ void *kv_env_ctx(const kv_env *env, const struct kv_env_ops *ops)
 
 void kv_env_free(kv_env *env)
 {
-    if (!env || env == &posix_env)
+    if (!env || env->is_static)
         return;
     env->ops->destroy(env->ctx);
     kv_free(env);

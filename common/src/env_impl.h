@@ -1,9 +1,10 @@
 /*
  * env_impl.h — private: what an env implementation provides to env.c.
  *
- * env.c owns `struct kv_env` (an ops table, the implementation's context
- * and the atomic I/O counters) and every public kv_env_* / kv_file_*
- * function. Those functions check their arguments once, for every
+ * env.c owns the members of `struct kv_env` (an ops table, the
+ * implementation's context and the atomic I/O counters; the layout is here
+ * only so that env_posix.c can define its static singleton) and every
+ * public kv_env_* / kv_file_* function. Those functions check their arguments once, for every
  * implementation, dispatch through the ops table, and count what succeeded.
  * An implementation (env_posix.c, env_mem.c, env_fault.c) therefore only
  * does the work: it never sees a NULL argument, an unknown flag, a write
@@ -27,6 +28,7 @@
 #ifndef KVLABS_ENV_IMPL_H
 #define KVLABS_ENV_IMPL_H
 
+#include <stdatomic.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -62,8 +64,23 @@ struct kv_env_ops {
     int (*list)(void *ctx, const char *dir, char ***names, size_t *n);
 };
 
-/** The POSIX implementation (env_posix.c); its ctx is NULL. */
-extern const struct kv_env_ops kv_env_posix_ops;
+/**
+ * An env: its operations, their context and its I/O counters. Only env.c
+ * reads and updates the members; an implementation defines one only as a
+ * static singleton (env_posix.c's, with is_static set so kv_env_free()
+ * never frees it) or gets one from kv_env_create().
+ */
+struct kv_env {
+    const struct kv_env_ops *ops;
+    void *ctx;
+    bool is_static; /* a singleton: kv_env_free() does nothing */
+    _Atomic uint64_t bytes_read;
+    _Atomic uint64_t bytes_written;
+    _Atomic uint64_t reads;
+    _Atomic uint64_t writes;
+    _Atomic uint64_t syncs;
+    _Atomic uint64_t opens;
+};
 
 /** A new env over @p ops and @p ctx (counters zero), or NULL when out of memory. */
 kv_env *kv_env_create(const struct kv_env_ops *ops, void *ctx);

@@ -59,12 +59,6 @@
 
 /* ---- content ---------------------------------------------------------- */
 
-void kv_mem_dirty_reset(struct kv_mem_node *n)
-{
-    n->dirty_lo = UINT64_MAX;
-    n->dirty_hi = 0;
-}
-
 static void dirty_add(struct kv_mem_node *n, uint64_t lo, uint64_t hi)
 {
     if (lo >= hi)
@@ -73,29 +67,12 @@ static void dirty_add(struct kv_mem_node *n, uint64_t lo, uint64_t hi)
     n->dirty_hi = hi > n->dirty_hi ? hi : n->dirty_hi;
 }
 
-static void torn_clear(struct kv_mem_node *n)
-{
-    kv_free(n->torn.old);
-    memset(&n->torn, 0, sizeof(n->torn));
-}
-
 static void set_len(kv_memfs *fs, struct kv_mem_node *n, size_t len)
 {
     assert(!n->is_dir && len <= n->live.cap);
     assert(fs->bytes >= n->live.len);
     fs->bytes = fs->bytes - n->live.len + len;
     n->live.len = len;
-}
-
-void kv_mem_content_free(kv_memfs *fs, struct kv_mem_node *n)
-{
-    assert(fs->bytes >= n->live.len);
-    fs->bytes -= n->live.len;
-    kv_free(n->live.p);
-    kv_free(n->dur.p);
-    torn_clear(n);
-    memset(&n->live, 0, sizeof(n->live));
-    memset(&n->dur, 0, sizeof(n->dur));
 }
 
 /* Grow both buffers to hold @p len bytes, durable first, so dur.cap >= live.cap always. */
@@ -161,7 +138,7 @@ static void resize(kv_memfs *fs, struct kv_mem_node *n, size_t len)
         dirty_add(n, n->live.len, len);
     }
     set_len(fs, n, len);
-    torn_clear(n);
+    kv_mem_torn_clear(n);
 }
 
 /* Find, or with KV_O_CREAT create, the file an open names. */
@@ -289,7 +266,7 @@ static int torn_record(struct kv_mem_node *node, uint64_t off, size_t n)
         if (!old)
             return KV_ENOMEM;
     }
-    torn_clear(node);
+    kv_mem_torn_clear(node);
     node->torn = (struct kv_mem_torn){.valid = true, .off = off, .len = n,
                                    .old_len = node->live.len, .old = old, .old_n = old_n};
     return KV_OK;
@@ -343,7 +320,7 @@ static void node_sync(struct kv_mem_node *n)
     }
     n->dur.len = n->live.len;
     kv_mem_dirty_reset(n);
-    torn_clear(n);
+    kv_mem_torn_clear(n);
     assert(n->dur.len == 0 || !memcmp(n->dur.p, n->live.p, n->dur.len));
 }
 
@@ -455,7 +432,7 @@ static void freeze_live(struct kv_mem_node *n)
         memcpy(n->dur.p, n->live.p, n->live.len);
     n->dur.len = n->live.len;
     kv_mem_dirty_reset(n);
-    torn_clear(n);
+    kv_mem_torn_clear(n);
 }
 
 void kv_memfs_crash(kv_memfs *fs, bool torn, kv_rng *rng)
@@ -483,7 +460,7 @@ void kv_memfs_reboot(kv_memfs *fs)
             memcpy(n->live.p, n->dur.p, n->dur.len);
         set_len(fs, n, n->dur.len);
         kv_mem_dirty_reset(n);
-        torn_clear(n);
+        kv_mem_torn_clear(n);
         n->locker = NULL;
     }
     fs->life++;

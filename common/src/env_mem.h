@@ -175,9 +175,12 @@ void kv_mem_ent_set(kv_memfs *fs, struct kv_mem_node *dir, size_t idx, struct kv
 /** Reboot the namespace: every entry's live target becomes its durable one; unreachable files are freed. */
 void kv_mem_ns_reboot(kv_memfs *fs);
 
-/** Forget a file's dirty range (env_mem.c). */
+/** Forget a file's dirty range (env_mem_ns.c, below env_mem.c). */
 void kv_mem_dirty_reset(struct kv_mem_node *n);
-/** Release a file node's content (env_mem.c): buffers, torn record, its bytes in fs->bytes. */
+/** Release a file node's content (env_mem_ns.c): buffers, torn record, its bytes in fs->bytes. */
 void kv_mem_content_free(kv_memfs *fs, struct kv_mem_node *n);
+
+/** Forget a node's recorded torn write, freeing the bytes it saved. */
+void kv_mem_torn_clear(struct kv_mem_node *n);
 
 #endif /* KVLABS_ENV_MEM_H */

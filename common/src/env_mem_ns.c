@@ -24,6 +24,11 @@
  * entries, or through durable ones for flip's view of the durable image.
  *
  * Every public function takes fs->mu; the kv_mem_* helpers expect it held.
+ *
+ * Layers: this file is below env_mem.c (files and their content), which
+ * calls it; it never calls env_mem.c. So the helpers that reset or free a
+ * node's content (dirty range, torn write, buffers), which both files
+ * need, live here.
  */
 #include <assert.h>
 #include <string.h>
@@ -31,6 +36,31 @@
 #include "env_mem.h"
 #include "kvlabs/alloc.h"
 #include "kvlabs/error.h"
+
+/* ---- node content (the lowest layer: env_mem.c calls these) ------------ */
+
+void kv_mem_dirty_reset(struct kv_mem_node *n)
+{
+    n->dirty_lo = UINT64_MAX;
+    n->dirty_hi = 0;
+}
+
+void kv_mem_torn_clear(struct kv_mem_node *n)
+{
+    kv_free(n->torn.old);
+    memset(&n->torn, 0, sizeof(n->torn));
+}
+
+void kv_mem_content_free(kv_memfs *fs, struct kv_mem_node *n)
+{
+    assert(fs->bytes >= n->live.len);
+    fs->bytes -= n->live.len;
+    kv_free(n->live.p);
+    kv_free(n->dur.p);
+    kv_mem_torn_clear(n);
+    memset(&n->live, 0, sizeof(n->live));
+    memset(&n->dur, 0, sizeof(n->dur));
+}
 
 /* ---- nodes ------------------------------------------------------------ */
 

@@ -29,7 +29,9 @@
  * failure's detail names the call, the path and the errno text.
  *
  * A file handle keeps a copy of its path only for those error messages.
- * The env has no state of its own (its ctx is NULL) and needs no lock.
+ * The env has no state of its own (its ctx is NULL) and needs no lock; the
+ * singleton kv_env_posix() returns is defined here, at the end, and only
+ * calls down into env.c's helpers.
  */
 #define _DEFAULT_SOURCE /* flock */
 
@@ -413,7 +415,7 @@ static void posix_destroy(void *ctx)
     (void)ctx;
 }
 
-const struct kv_env_ops kv_env_posix_ops = {
+static const struct kv_env_ops posix_ops = {
     .name = "posix",
     .destroy = posix_destroy,
     .open = posix_open,
@@ -434,3 +436,11 @@ const struct kv_env_ops kv_env_posix_ops = {
     .stat = posix_stat,
     .list = posix_list,
 };
+
+/* The one posix env: static, so kv_env_free() of it does nothing. */
+static struct kv_env posix_env = {.ops = &posix_ops, .is_static = true};
+
+const kv_env *kv_env_posix(void)
+{
+    return &posix_env;
+}

@@ -2,7 +2,7 @@
  * json_schema.c - kv_json_validate(): a JSON-Schema subset validator.
  *
  * kvbench refuses to write a result file that does not match
- * bench/results.schema.json, and the report refuses to read one, so a
+ * common/schema/results.schema.json, and the report refuses to read one, so a
  * harness bug (a negative duration, a forgotten field, a typo in a key) is
  * caught where it happens instead of corrupting a comparison weeks later.
  * That needs only a small part of JSON Schema (draft 2020-12): type, enum,

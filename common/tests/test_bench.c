@@ -3,7 +3,7 @@
  * bench_meta.c, bench_result.c).
  *
  * A result written by kv_bench_result_write() must be valid against the
- * compiled-in bench/results.schema.json and read back equal to what was
+ * compiled-in common/schema/results.schema.json and read back equal to what was
  * built; an invalid result (negative count, missing field, NaN, bad
  * thread count, duplicate extra) must be refused with KV_EINVAL naming the
  * field, leaving no file and no temporary file behind. Also: metadata

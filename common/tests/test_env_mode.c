@@ -14,12 +14,10 @@
  * - bits outside 0777 are KV_EINVAL before anything is created;
  * - a node keeps its mode across rename, crash and reboot (fault env).
  * Posix tests work in a mkdtemp directory under /tmp, removed afterwards;
- * every test sets umask(0) (Criterion runs each in its own process).
+ * every test sets umask(0) (Criterion runs each in its own process). The
+ * loop over the envs is the shared fixture's (env_fixture.h, ENV_TEST).
  */
-#define _GNU_SOURCE /* nftw */
-
 #include <criterion/criterion.h>
-#include <ftw.h>
 #include <limits.h>
 #include <stdio.h>
 #include <string.h>
@@ -27,76 +25,14 @@
 
 #include "kvlabs/env.h"
 
-#include "test_util.h"
-
-enum { PATH_LEN = 256 };
-
-static struct {
-    kv_env *owned;     /* mem and fault: freed at fini */
-    const kv_env *env; /* the env under test */
-    char dir[128];     /* the test's directory ("/" on mem and fault) */
-    char root[64];     /* posix: the mkdtemp directory, removed at fini */
-} fx;
-
-static void init_posix(void)
-{
-    umask(0);
-    strcpy(fx.root, "/tmp/kvlabs-mode-XXXXXX");
-    cr_assert_not_null(mkdtemp(fx.root));
-    fx.env = kv_env_posix();
-    snprintf(fx.dir, sizeof(fx.dir), "%s", fx.root);
-}
-
-static void init_owned(kv_env *env)
-{
-    umask(0);
-    cr_assert_not_null(env);
-    fx.owned = env;
-    fx.env = env;
-    strcpy(fx.dir, "");
-}
-
-static void init_mem(void)
-{
-    init_owned(kv_env_mem_new());
-}
-
-static void init_fault(void)
-{
-    init_owned(kv_env_fault_new(7));
-}
-
-static int remove_one(const char *path, const struct stat *st, int flag, struct FTW *ftw)
-{
-    (void)st, (void)flag, (void)ftw;
-    return remove(path);
-}
-
-static void fini_fx(void)
-{
-    kv_env_free(fx.owned);
-    if (fx.root[0])
-        nftw(fx.root, remove_one, 16, FTW_DEPTH | FTW_PHYS);
-    memset(&fx, 0, sizeof(fx));
-}
-
-#define MODE_TEST(name)                                                                          \
-    static void body_##name(void);                                                               \
-    Test(posix, name, .init = init_posix, .fini = fini_fx) { body_##name(); }                    \
-    Test(mem, name, .init = init_mem, .fini = fini_fx) { body_##name(); }                        \
-    Test(fault, name, .init = init_fault, .fini = fini_fx) { body_##name(); }                    \
-    static void body_##name(void)
-
-/* fx.dir/leaf, in one of a few rotating buffers. */
-static const char *P(const char *leaf)
-{
-    static char bufs[8][PATH_LEN];
-    static unsigned next;
-    char *b = bufs[next++ % 8];
-
-    snprintf(b, PATH_LEN, "%s/%s", fx.dir, leaf);
-    return b;
-}
+/* the shared env fixture (env_fixture.h): posix in the mkdtemp root itself,
+ * mem and fault in their root ("/"), umask(0) in every test */
+#define ENV_FX_TAG "kvlabs-mode"
+#define ENV_FX_SUBDIR ""
+#define ENV_FX_UMASK0 1
+#define ENV_FX_SEED 7
+#include "env_fixture.h"
+#include "kvtest.h"
 
 /* The mode of @p path through the env; on posix also checked against stat(2). */
 static unsigned mode_of(const char *path)
@@ -131,7 +67,7 @@ static void create(const char *path, unsigned mode)
 
 /* ---- defaults ------------------------------------------------------------ */
 
-MODE_TEST(defaults_are_private)
+ENV_TEST(defaults_are_private)
 {
     kv_file *f = NULL;
 
@@ -151,7 +87,7 @@ MODE_TEST(defaults_are_private)
 
 /* ---- explicit modes ------------------------------------------------------ */
 
-MODE_TEST(given_modes_are_used)
+ENV_TEST(given_modes_are_used)
 {
     static const unsigned modes[] = {0600, 0640, 0644, 0660, 0666, 0777, 0400, 0};
 
@@ -173,7 +109,7 @@ MODE_TEST(given_modes_are_used)
     }
 }
 
-MODE_TEST(existing_paths_keep_their_mode)
+ENV_TEST(existing_paths_keep_their_mode)
 {
     kv_file *f = NULL;
 
@@ -190,11 +126,11 @@ MODE_TEST(existing_paths_keep_their_mode)
     OK(kv_env_mkdir_durable_mode(fx.env, P("d"), 0711));
     EXPECT_MODE(P("d"), 0750);
     /* A failed exclusive create leaves the existing file as it was. */
-    RC(KV_EBUSY, kv_env_open_mode(fx.env, P("f"), KV_O_RDWR | KV_O_CREAT | KV_O_EXCL, 0600, &f));
+    RC(kv_env_open_mode(fx.env, P("f"), KV_O_RDWR | KV_O_CREAT | KV_O_EXCL, 0600, &f), KV_EBUSY);
     EXPECT_MODE(P("f"), 0640);
 }
 
-MODE_TEST(rename_keeps_the_mode)
+ENV_TEST(rename_keeps_the_mode)
 {
     create(P("a.tmp"), 0644);
     create(P("a"), 0600);
@@ -204,7 +140,7 @@ MODE_TEST(rename_keeps_the_mode)
 
 /* ---- errors --------------------------------------------------------------- */
 
-MODE_TEST(bits_outside_0777_are_einval)
+ENV_TEST(bits_outside_0777_are_einval)
 {
     static const unsigned bad[] = {01000, 02600, 04600, 07777, 010000, 0x10000, UINT_MAX};
     uint64_t size = 0;
@@ -213,36 +149,36 @@ MODE_TEST(bits_outside_0777_are_einval)
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         kv_file *f = (kv_file *)&m;
 
-        RC(KV_EINVAL, kv_env_open_mode(fx.env, P("f"), KV_O_RDWR | KV_O_CREAT, bad[i], &f));
+        RC(kv_env_open_mode(fx.env, P("f"), KV_O_RDWR | KV_O_CREAT, bad[i], &f), KV_EINVAL);
         DETAIL_HAS("bits outside 0777");
         cr_assert_null(f, "*out must be NULL on failure");
-        RC(KV_ENOTFOUND, kv_env_stat(fx.env, P("f"), &size, NULL));
-        RC(KV_EINVAL, kv_env_mkdir_mode(fx.env, P("d"), bad[i]));
+        RC(kv_env_stat(fx.env, P("f"), &size, NULL), KV_ENOTFOUND);
+        RC(kv_env_mkdir_mode(fx.env, P("d"), bad[i]), KV_EINVAL);
         DETAIL_HAS("kv_env_mkdir");
-        RC(KV_EINVAL, kv_env_mkdir_durable_mode(fx.env, P("d"), bad[i]));
+        RC(kv_env_mkdir_durable_mode(fx.env, P("d"), bad[i]), KV_EINVAL);
         DETAIL_HAS("kv_env_mkdir_durable");
-        RC(KV_ENOTFOUND, kv_env_stat(fx.env, P("d"), &size, NULL));
+        RC(kv_env_stat(fx.env, P("d"), &size, NULL), KV_ENOTFOUND);
     }
     /* Checked even when nothing would be created. */
     create(P("e"), 0600);
     kv_file *f = NULL;
-    RC(KV_EINVAL, kv_env_open_mode(fx.env, P("e"), KV_O_RDONLY, 01600, &f));
+    RC(kv_env_open_mode(fx.env, P("e"), KV_O_RDONLY, 01600, &f), KV_EINVAL);
     OK(kv_env_mkdir(fx.env, P("x")));
-    RC(KV_EINVAL, kv_env_mkdir_durable_mode(fx.env, P("x"), 01700));
+    RC(kv_env_mkdir_durable_mode(fx.env, P("x"), 01700), KV_EINVAL);
 }
 
-MODE_TEST(stat_mode_arguments)
+ENV_TEST(stat_mode_arguments)
 {
     unsigned m = 99;
 
-    RC(KV_EINVAL, kv_env_stat_mode(fx.env, P("x"), NULL));
-    RC(KV_EINVAL, kv_env_stat_mode(NULL, P("x"), &m));
+    RC(kv_env_stat_mode(fx.env, P("x"), NULL), KV_EINVAL);
+    RC(kv_env_stat_mode(NULL, P("x"), &m), KV_EINVAL);
     cr_assert_eq(m, 0, "mode not zeroed on failure");
     m = 99;
-    RC(KV_EINVAL, kv_env_stat_mode(fx.env, "", &m));
+    RC(kv_env_stat_mode(fx.env, "", &m), KV_EINVAL);
     cr_assert_eq(m, 0);
     m = 99;
-    RC(KV_ENOTFOUND, kv_env_stat_mode(fx.env, P("missing"), &m));
+    RC(kv_env_stat_mode(fx.env, P("missing"), &m), KV_ENOTFOUND);
     cr_assert_eq(m, 0);
 }
 

@@ -21,6 +21,7 @@
 #include <xxhash.h>
 
 #include "kvlabs/hash.h"
+#include "kvtest.h"
 
 #define MAX_LEN 4096
 #define MAX_OFF 16
@@ -31,11 +32,7 @@ static uint64_t rng_state;
 
 static uint64_t rng(void)
 {
-    uint64_t z = (rng_state += UINT64_C(0x9E3779B97F4A7C15));
-
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
+    return kv_splitmix64(&rng_state);
 }
 
 static void fill_pool(uint64_t seed)
@@ -45,18 +42,8 @@ static void fill_pool(uint64_t seed)
         pool[i] = (unsigned char)rng();
 }
 
-/* Bitwise CRC32C straight from the definition: the independent reference. */
-static uint32_t crc_bitwise(uint32_t crc, const unsigned char *p, size_t n)
-{
-    uint32_t c = ~crc;
-
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
+/* Bitwise CRC32C straight from the definition (kvtest.h): the independent reference. */
+#define crc_bitwise kvt_crc32c_ref
 
 /* ---- byte-order helpers ---------------------------------------------- */
 

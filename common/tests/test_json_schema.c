@@ -6,7 +6,7 @@
  * rejects, and every rejection is checked for the JSON pointer of the
  * violation (RFC 6901 escaping included) and the reason. Schemas using
  * keywords the validator does not implement must be refused, not
- * half-applied. The last test checks that bench/results.schema.json, as
+ * half-applied. The last test checks that common/schema/results.schema.json, as
  * compiled into the program, is itself a schema this validator fully
  * supports.
  */

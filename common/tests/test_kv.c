@@ -8,9 +8,10 @@
  * checks (NULL pointers, empty keys, NULL values), the engine suffix and
  * its join with the option argument, the resolution of max_key/max_value
  * against the engine's limits and their enforcement, kv_buf handling,
- * the counters of kv_db_stats() (operations and the env's I/O since open),
- * the iterator bookkeeping, the open path on a failing env, and the
- * malloc-failure loop over kv_open and over kv_put/kv_get.
+ * and the counters of kv_db_stats() (operations and the env's I/O since
+ * open). The iterator bookkeeping, the engines' optional members and
+ * failures, the open path on a failing env and the malloc-failure loops
+ * are in test_kv_engine.c; the helpers both use are in kv_fixture.h.
  *
  * The program's generated registry lists only model, which is ordered and
  * has every optional member, so the front end's paths for an engine
@@ -30,41 +31,8 @@
 #include "kvlabs/error.h"
 #include "kvlabs/kv.h"
 
-#include "test_util.h"
-
-/* Size of one model log record (engine_model.c's format: 17-byte header). */
-#define REC(klen, vlen) (17 + (klen) + (vlen))
-
-extern const kv_engine_ops kv_engine_model;
-
-/* A pointer that no function may write over on failure. */
-#define SENTINEL ((kv_db *)(uintptr_t)0x5e171e1)
-
-/* A fresh in-memory env (the model makes its directory); freed by the caller. */
-static kv_env *mem_env(void)
-{
-    kv_env *env = kv_env_mem_new();
-
-    cr_assert_not_null(env);
-    return env;
-}
-
-static kv_db *open_mem(kv_env *env, const char *engine, const char *options)
-{
-    kv_db *db = NULL;
-
-    OK(kv_open_env(engine, "/db", options, env, &db));
-    cr_assert_not_null(db);
-    return db;
-}
-
-static void expect_buf(const kv_buf *b, const void *want, size_t n)
-{
-    cr_assert_eq(b->len, n, "len %zu, want %zu", b->len, n);
-    cr_assert_geq(b->cap, n + 1, "cap %zu leaves no room for the NUL", b->cap);
-    cr_assert_eq(memcmp(b->data, want, n), 0, "content differs");
-    cr_assert_eq(((const char *)b->data)[n], '\0', "not NUL-terminated");
-}
+#include "kv_fixture.h"
+#include "kvtest.h"
 
 /* ---- registry --------------------------------------------------------------- */
 
@@ -104,17 +72,17 @@ Test(kv, open_unknown_engine)
 {
     kv_db *db = SENTINEL;
 
-    RC(KV_EINVAL, kv_open("nosuch", NULL, NULL, &db));
+    RC(kv_open("nosuch", NULL, NULL, &db), KV_EINVAL);
     cr_assert_eq(db, SENTINEL, "out written on failure");
     DETAIL_HAS("unknown engine 'nosuch'");
-    RC(KV_EINVAL, kv_open("nosuch:durable=true", NULL, NULL, &db));
+    RC(kv_open("nosuch:durable=true", NULL, NULL, &db), KV_EINVAL);
     cr_assert_str_eq(kv_last_error(), "unknown engine 'nosuch' (see kv_engine_names)");
-    RC(KV_EINVAL, kv_open("", NULL, NULL, &db));
+    RC(kv_open("", NULL, NULL, &db), KV_EINVAL);
     DETAIL_HAS("unknown engine ''");
-    RC(KV_EINVAL, kv_open(":durable=true", NULL, NULL, &db));
+    RC(kv_open(":durable=true", NULL, NULL, &db), KV_EINVAL);
     DETAIL_HAS("unknown engine ''");
-    RC(KV_EINVAL, kv_open("mode", NULL, NULL, &db));
-    RC(KV_EINVAL, kv_open("model ", NULL, NULL, &db));
+    RC(kv_open("mode", NULL, NULL, &db), KV_EINVAL);
+    RC(kv_open("model ", NULL, NULL, &db), KV_EINVAL);
     cr_assert_eq(db, SENTINEL);
 }
 
@@ -123,12 +91,12 @@ Test(kv, open_null_arguments)
     kv_env *env = mem_env();
     kv_db *db = SENTINEL;
 
-    RC(KV_EINVAL, kv_open(NULL, NULL, NULL, &db));
+    RC(kv_open(NULL, NULL, NULL, &db), KV_EINVAL);
     DETAIL_HAS("must not be NULL");
-    RC(KV_EINVAL, kv_open("model", NULL, NULL, NULL));
-    RC(KV_EINVAL, kv_open_env("model", NULL, NULL, NULL, &db));
-    RC(KV_EINVAL, kv_open_env(NULL, NULL, NULL, env, &db));
-    RC(KV_EINVAL, kv_open_env("model", NULL, NULL, env, NULL));
+    RC(kv_open("model", NULL, NULL, NULL), KV_EINVAL);
+    RC(kv_open_env("model", NULL, NULL, NULL, &db), KV_EINVAL);
+    RC(kv_open_env(NULL, NULL, NULL, env, &db), KV_EINVAL);
+    RC(kv_open_env("model", NULL, NULL, env, NULL), KV_EINVAL);
     cr_assert_eq(db, SENTINEL);
     kv_env_free(env);
 }
@@ -184,15 +152,15 @@ Test(kv, suffix_and_argument_duplicate)
     kv_env *env = mem_env();
     kv_db *db = SENTINEL;
 
-    RC(KV_EINVAL, kv_open_env("model:durable=true", "/db", "durable=false", env, &db));
+    RC(kv_open_env("model:durable=true", "/db", "durable=false", env, &db), KV_EINVAL);
     cr_assert_eq(db, SENTINEL);
     cr_assert_str_eq(kv_last_error(), "engine 'model': duplicate option 'durable'");
-    RC(KV_EINVAL, kv_open_env("model:sync=none", "/db", "sync=none", env, &db));
+    RC(kv_open_env("model:sync=none", "/db", "sync=none", env, &db), KV_EINVAL);
     DETAIL_HAS("duplicate option 'sync'");
-    RC(KV_EINVAL, kv_open_env("model:bogus=1", "/db", NULL, env, &db));
+    RC(kv_open_env("model:bogus=1", "/db", NULL, env, &db), KV_EINVAL);
     DETAIL_HAS("engine 'model': unknown option 'bogus'; accepted: durable, sync, sync_ms, cache, "
                "max_key, max_value");
-    RC(KV_EINVAL, kv_open_env("model", "/db", "durable=maybe", env, &db));
+    RC(kv_open_env("model", "/db", "durable=maybe", env, &db), KV_EINVAL);
     DETAIL_HAS("engine 'model': option 'durable': 'maybe' is not a boolean");
     cr_assert_eq(db, SENTINEL);
     kv_env_free(env);
@@ -249,10 +217,10 @@ Test(kv, bad_mode_is_einval_and_creates_nothing)
     kv_db *db = SENTINEL;
 
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
-        RC(KV_EINVAL, kv_open_env("model:durable=true", "/db", bad[i], env, &db));
+        RC(kv_open_env("model:durable=true", "/db", bad[i], env, &db), KV_EINVAL);
         DETAIL_HAS("engine 'model': option 'mode'");
         cr_assert_eq(db, SENTINEL);
-        RC(KV_ENOTFOUND, kv_env_stat(env, "/db", NULL, NULL));
+        RC(kv_env_stat(env, "/db", NULL, NULL), KV_ENOTFOUND);
     }
     /* Engines without files accept and ignore a good mode. */
     OK(kv_open("model", NULL, "mode=0640", &db));
@@ -270,13 +238,13 @@ Test(kv, limits_beyond_engine_are_einval)
     char opt[64];
 
     snprintf(opt, sizeof(opt), "max_key=%zu", kv_engine_model.limit_max_key + 1);
-    RC(KV_EINVAL, kv_open("model", NULL, opt, &db));
+    RC(kv_open("model", NULL, opt, &db), KV_EINVAL);
     DETAIL_HAS("max_key=1073741825 exceeds the engine's limit 1073741824");
     snprintf(opt, sizeof(opt), "max_value=%zu", kv_engine_model.limit_max_value + 1);
-    RC(KV_EINVAL, kv_open("model", NULL, opt, &db));
+    RC(kv_open("model", NULL, opt, &db), KV_EINVAL);
     DETAIL_HAS("max_value=1073741825 exceeds the engine's limit");
-    RC(KV_EINVAL, kv_open("model", NULL, "max_value=2G", &db));
-    RC(KV_EINVAL, kv_open("model:max_key=1G", NULL, "max_value=4G", &db));
+    RC(kv_open("model", NULL, "max_value=2G", &db), KV_EINVAL);
+    RC(kv_open("model:max_key=1G", NULL, "max_value=4G", &db), KV_EINVAL);
     cr_assert_eq(db, SENTINEL);
 
     /* Exactly the engine's limit is accepted (1G = 1 << 30 = model's limit). */
@@ -297,14 +265,14 @@ Test(kv, effective_limits_enforced)
     memset(val, 'v', sizeof(val));
     OK(kv_open("model", NULL, "max_key=8,max_value=16", &db));
     OK(kv_put(db, key, 8, val, 16));
-    RC(KV_ETOOBIG, kv_put(db, key, 9, val, 1));
+    RC(kv_put(db, key, 9, val, 1), KV_ETOOBIG);
     cr_assert_str_eq(kv_last_error(), "key of 9 bytes exceeds max_key=8");
-    RC(KV_ETOOBIG, kv_put(db, key, 1, val, 17));
+    RC(kv_put(db, key, 1, val, 17), KV_ETOOBIG);
     cr_assert_str_eq(kv_last_error(), "value of 17 bytes exceeds max_value=16");
-    RC(KV_ETOOBIG, kv_get(db, key, 9, NULL));
-    RC(KV_ETOOBIG, kv_delete(db, key, 9));
+    RC(kv_get(db, key, 9, NULL), KV_ETOOBIG);
+    RC(kv_delete(db, key, 9), KV_ETOOBIG);
     OK(kv_get(db, key, 8, NULL));
-    RC(KV_ENOTFOUND, kv_get(db, key, 1, NULL)); /* the refused put stored nothing */
+    RC(kv_get(db, key, 1, NULL), KV_ENOTFOUND); /* the refused put stored nothing */
     OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, 1);
     cr_assert_eq(st.puts, 1, "refused puts are not counted");
@@ -316,7 +284,7 @@ Test(kv, effective_limits_enforced)
     cr_assert_not_null(big);
     OK(kv_open("model", NULL, NULL, &db));
     OK(kv_put(db, big, 65536, "", 0));
-    RC(KV_ETOOBIG, kv_put(db, big, 65537, "", 0));
+    RC(kv_put(db, big, 65537, "", 0), KV_ETOOBIG);
     OK(kv_close(db));
     free(big);
 }
@@ -328,10 +296,10 @@ Test(kv, explicit_zero_max_value_admits_only_empty_values)
     OK(kv_open("model", NULL, "max_value=0", &db));
     cr_assert_eq(db->max_value, 0);
     OK(kv_put(db, "k", 1, "", 0));
-    RC(KV_ETOOBIG, kv_put(db, "k", 1, "v", 1));
+    RC(kv_put(db, "k", 1, "v", 1), KV_ETOOBIG);
     cr_assert_str_eq(kv_last_error(), "value of 1 bytes exceeds max_value=0");
     OK(kv_close(db));
-    RC(KV_EINVAL, kv_open("model", NULL, "max_key=0", &db)); /* max_key has a minimum of 1 */
+    RC(kv_open("model", NULL, "max_key=0", &db), KV_EINVAL); /* max_key has a minimum of 1 */
     DETAIL_HAS("below its minimum 1");
 }
 
@@ -345,29 +313,29 @@ Test(kv, operation_argument_checks)
     kv_buf v = {0};
 
     OK(kv_open("model", NULL, NULL, &db));
-    RC(KV_EINVAL, kv_put(NULL, "k", 1, "v", 1));
+    RC(kv_put(NULL, "k", 1, "v", 1), KV_EINVAL);
     DETAIL_HAS("NULL kv_db handle");
-    RC(KV_EINVAL, kv_put(db, NULL, 3, "v", 1));
+    RC(kv_put(db, NULL, 3, "v", 1), KV_EINVAL);
     DETAIL_HAS("NULL key with length 3");
-    RC(KV_EINVAL, kv_put(db, "k", 0, "v", 1));
+    RC(kv_put(db, "k", 0, "v", 1), KV_EINVAL);
     DETAIL_HAS("empty key");
-    RC(KV_EINVAL, kv_put(db, NULL, 0, "v", 1));
+    RC(kv_put(db, NULL, 0, "v", 1), KV_EINVAL);
     DETAIL_HAS("empty key");
-    RC(KV_EINVAL, kv_put(db, "k", 1, NULL, 5));
+    RC(kv_put(db, "k", 1, NULL, 5), KV_EINVAL);
     cr_assert_str_eq(kv_last_error(), "NULL value with length 5");
-    RC(KV_ENOTFOUND, kv_get(db, "k", 1, NULL)); /* refused puts stored nothing */
+    RC(kv_get(db, "k", 1, NULL), KV_ENOTFOUND); /* refused puts stored nothing */
 
-    RC(KV_EINVAL, kv_get(NULL, "k", 1, &v));
-    RC(KV_EINVAL, kv_get(db, NULL, 1, &v));
-    RC(KV_EINVAL, kv_get(db, "k", 0, &v));
-    RC(KV_EINVAL, kv_delete(NULL, "k", 1));
-    RC(KV_EINVAL, kv_delete(db, NULL, 1));
-    RC(KV_EINVAL, kv_delete(db, "k", 0));
-    RC(KV_EINVAL, kv_sync(NULL));
-    RC(KV_EINVAL, kv_db_stats(NULL, &st));
-    RC(KV_EINVAL, kv_db_stats(db, NULL));
-    RC(KV_EINVAL, kv_iter_open(NULL, &it));
-    RC(KV_EINVAL, kv_iter_open(db, NULL));
+    RC(kv_get(NULL, "k", 1, &v), KV_EINVAL);
+    RC(kv_get(db, NULL, 1, &v), KV_EINVAL);
+    RC(kv_get(db, "k", 0, &v), KV_EINVAL);
+    RC(kv_delete(NULL, "k", 1), KV_EINVAL);
+    RC(kv_delete(db, NULL, 1), KV_EINVAL);
+    RC(kv_delete(db, "k", 0), KV_EINVAL);
+    RC(kv_sync(NULL), KV_EINVAL);
+    RC(kv_db_stats(NULL, &st), KV_EINVAL);
+    RC(kv_db_stats(db, NULL), KV_EINVAL);
+    RC(kv_iter_open(NULL, &it), KV_EINVAL);
+    RC(kv_iter_open(db, NULL), KV_EINVAL);
     cr_assert_eq((void *)it, (void *)SENTINEL);
 
     OK(kv_db_stats(db, &st));
@@ -402,7 +370,7 @@ Test(kv, get_null_buf_is_existence_test)
     OK(kv_open("model", NULL, NULL, &db));
     OK(kv_put(db, "here", 4, "value", 5));
     OK(kv_get(db, "here", 4, NULL));
-    RC(KV_ENOTFOUND, kv_get(db, "gone", 4, NULL));
+    RC(kv_get(db, "gone", 4, NULL), KV_ENOTFOUND);
     OK(kv_db_stats(db, &st));
     cr_assert_eq(st.gets, 2, "hits and misses count");
     OK(kv_close(db));
@@ -422,18 +390,18 @@ Test(kv, failure_leaves_len_zero)
     data = v.data;
     cap = v.cap;
 
-    RC(KV_ENOTFOUND, kv_get(db, "x", 1, &v));
+    RC(kv_get(db, "x", 1, &v), KV_ENOTFOUND);
     cr_assert_eq(v.len, 0);
     cr_assert_eq(v.data, data, "the buffer keeps its memory");
     cr_assert_eq(v.cap, cap);
     v.len = 5;
-    RC(KV_EINVAL, kv_get(db, "k", 0, &v));
+    RC(kv_get(db, "k", 0, &v), KV_EINVAL);
     cr_assert_eq(v.len, 0, "argument errors too");
     v.len = 5;
-    RC(KV_EINVAL, kv_get(NULL, "k", 1, &v));
+    RC(kv_get(NULL, "k", 1, &v), KV_EINVAL);
     cr_assert_eq(v.len, 0);
     v.len = 5;
-    RC(KV_ETOOBIG, kv_get(db, "kkkkk", 5, &v));
+    RC(kv_get(db, "kkkkk", 5, &v), KV_ETOOBIG);
     cr_assert_eq(v.len, 0);
     OK(kv_get(db, "k", 1, &v));
     expect_buf(&v, "value", 5);
@@ -505,7 +473,7 @@ Test(kv, buf_set_enomem_keeps_old_data)
     OK(kv_buf_set(&b, "old", 3));
     data = b.data;
     kv_alloc_fail_at(1, false);
-    RC(KV_ENOMEM, kv_buf_set(&b, blob, sizeof(blob)));
+    RC(kv_buf_set(&b, blob, sizeof(blob)), KV_ENOMEM);
     kv_alloc_fail_at(0, false);
     DETAIL_HAS("out of memory growing a buffer to 128 bytes");
     cr_assert_eq(b.len, 0);
@@ -555,12 +523,12 @@ Test(kv, stats_operation_counters)
     OK(kv_put(db, "a", 1, "12345", 5));                 /* 6 bytes */
     OK(kv_put(db, "bb", 2, "", 0));                     /* 2 bytes */
     OK(kv_put(db, "a", 1, "123", 3));                   /* overwrite: 4 bytes */
-    RC(KV_ETOOBIG, kv_put(db, "c", 1, "123456789", 9)); /* refused */
+    RC(kv_put(db, "c", 1, "123456789", 9), KV_ETOOBIG); /* refused */
     OK(kv_get(db, "a", 1, NULL));
-    RC(KV_ENOTFOUND, kv_get(db, "zz", 2, NULL));
-    RC(KV_EINVAL, kv_get(db, "", 0, NULL)); /* not counted */
+    RC(kv_get(db, "zz", 2, NULL), KV_ENOTFOUND);
+    RC(kv_get(db, "", 0, NULL), KV_EINVAL); /* not counted */
     OK(kv_delete(db, "bb", 2));
-    RC(KV_ENOTFOUND, kv_delete(db, "bb", 2)); /* not counted */
+    RC(kv_delete(db, "bb", 2), KV_ENOTFOUND); /* not counted */
 
     OK(kv_db_stats(db, &st));
     cr_assert_eq(st.puts, 3);
@@ -608,349 +576,4 @@ Test(kv, stats_io_counters_on_mem_env)
     cr_assert_eq(st.puts, 0, "operation counters are per handle");
     OK(kv_close(db));
     kv_env_free(env);
-}
-
-/* ---- iterators ---------------------------------------------------------------- */
-
-Test(kv, iter_open_without_ordered_cap_is_enotsup)
-{
-    kv_db *db = NULL;
-    kv_iter *it = (kv_iter *)SENTINEL;
-
-    OK(kv_open("model", NULL, NULL, &db));
-    cr_assert(kv_caps(db) & KV_CAP_ORDERED);
-    db->caps &= ~(unsigned)KV_CAP_ORDERED; /* as an unordered engine would have it */
-    RC(KV_ENOTSUP, kv_iter_open(db, &it));
-    cr_assert_str_eq(kv_last_error(), "engine 'model' has no ordered iterators");
-    cr_assert_eq((void *)it, (void *)SENTINEL);
-    cr_assert_eq(atomic_load(&db->open_iters), 0);
-    db->caps |= KV_CAP_ORDERED;
-    OK(kv_iter_open(db, &it));
-    kv_iter_close(it);
-    OK(kv_close(db));
-}
-
-Test(kv, optional_engine_members_null)
-{
-    kv_engine_ops bare = kv_engine_model;
-    kv_env *env = mem_env();
-    kv_db *db = open_mem(env, "model:durable=true", NULL);
-    kv_iter *it = NULL;
-    kv_stats st;
-    kv_env_counters c0, c1;
-
-    bare.sync = NULL;
-    bare.stats = NULL;
-    bare.iter_open = NULL;
-    bare.iter_status = NULL;
-    db->ops = &bare;
-
-    OK(kv_put(db, "k", 1, "v", 1));
-    kv_env_get_counters(env, &c0);
-    OK(kv_sync(db));
-    kv_env_get_counters(env, &c1);
-    cr_assert_eq(c1.syncs, c0.syncs, "no sync member: kv_sync is a no-op");
-    OK(kv_db_stats(db, &st));
-    cr_assert_eq(st.keys, 0, "no stats member: engine counters stay 0");
-    cr_assert_eq(st.puts, 1, "the front end's counters are filled all the same");
-    cr_assert_eq(st.io_bytes_written, REC(1, 1));
-    RC(KV_ENOTSUP, kv_iter_open(db, &it)); /* ordered, but no iter_open */
-
-    bare.iter_open = kv_engine_model.iter_open;
-    OK(kv_iter_open(db, &it));
-    kv_iter_first(it);
-    cr_assert(kv_iter_valid(it));
-    cr_assert_eq(kv_iter_status(it), KV_OK, "no iter_status member: KV_OK");
-    kv_iter_close(it);
-
-    db->ops = &kv_engine_model;
-    OK(kv_close(db));
-    kv_env_free(env);
-}
-
-/* A sloppy engine: fills the buffer, then fails; or fails a put after doing nothing. */
-static int sloppy_get(kv_db *db, const void *key, size_t klen, kv_buf *val)
-{
-    (void)db, (void)key, (void)klen;
-    if (val)
-        kv_buf_set(val, "junk", 4);
-    return kv_fail(KV_EIO, "sloppy get");
-}
-
-static int failing_put(kv_db *db, const void *key, size_t klen, const void *val, size_t vlen)
-{
-    (void)db, (void)key, (void)klen, (void)val, (void)vlen;
-    return kv_fail(KV_EIO, "failing put");
-}
-
-static int failing_del(kv_db *db, const void *key, size_t klen)
-{
-    (void)db, (void)key, (void)klen;
-    return kv_fail(KV_EIO, "failing delete");
-}
-
-Test(kv, engine_failures_pass_through)
-{
-    kv_engine_ops sloppy = kv_engine_model;
-    kv_db *db = NULL;
-    kv_buf v = {0};
-    kv_stats st;
-
-    OK(kv_open("model", NULL, NULL, &db));
-    OK(kv_put(db, "k", 1, "v", 1));
-    sloppy.get = sloppy_get;
-    sloppy.put = failing_put;
-    sloppy.del = failing_del;
-    db->ops = &sloppy;
-    RC(KV_EIO, kv_get(db, "k", 1, &v));
-    cr_assert_eq(v.len, 0, "the front end zeroes len after an engine's failure");
-    cr_assert_str_eq(kv_last_error(), "sloppy get", "the engine's detail is kept");
-    RC(KV_EIO, kv_get(db, "k", 1, NULL));
-    RC(KV_EIO, kv_put(db, "k", 1, "w", 1));
-    RC(KV_EIO, kv_delete(db, "k", 1));
-    OK(kv_db_stats(db, &st));
-    cr_assert_eq(st.puts, 1, "a failed put is not counted");
-    cr_assert_eq(st.user_bytes_written, 2);
-    cr_assert_eq(st.deletes, 0, "a failed delete is not counted");
-    cr_assert_eq(st.gets, 2, "gets count whatever the outcome");
-    db->ops = &kv_engine_model;
-    kv_buf_free(&v);
-    OK(kv_close(db));
-}
-
-Test(kv, iter_bookkeeping_and_seek)
-{
-    kv_db *db = NULL;
-    kv_iter *a = NULL, *b = NULL;
-    const void *k, *v;
-    size_t kl, vl;
-
-    OK(kv_open("model", NULL, NULL, &db));
-    OK(kv_put(db, "b", 1, "2", 1));
-    OK(kv_put(db, "d", 1, "4", 1));
-    OK(kv_iter_open(db, &a));
-    cr_assert_eq(a->db, db, "the front end sets the iterator's db");
-    cr_assert_eq(atomic_load(&db->open_iters), 1);
-    OK(kv_iter_open(db, &b));
-    cr_assert_eq(atomic_load(&db->open_iters), 2);
-
-    kv_iter_seek(a, NULL, 5); /* NULL key: klen is taken as 0, the first key */
-    cr_assert(kv_iter_valid(a));
-    kv_iter_key(a, &k, &kl);
-    cr_assert_eq(kl, 1);
-    cr_assert_eq(memcmp(k, "b", 1), 0);
-    kv_iter_seek(b, "c", 1);
-    cr_assert(kv_iter_valid(b));
-    kv_iter_key(b, &k, &kl);
-    kv_iter_value(b, &v, &vl);
-    cr_assert_eq(memcmp(k, "d", 1), 0);
-    cr_assert_eq(memcmp(v, "4", 1), 0);
-    kv_iter_next(b);
-    cr_assert_not(kv_iter_valid(b));
-    cr_assert_eq(kv_iter_status(b), KV_OK, "the end is not an error");
-
-    kv_iter_close(a);
-    cr_assert_eq(atomic_load(&db->open_iters), 1);
-    kv_iter_close(b);
-    cr_assert_eq(atomic_load(&db->open_iters), 0);
-    kv_iter_close(NULL);
-    OK(kv_close(db));
-}
-
-/* ---- open on a failing env ---------------------------------------------------- */
-
-Test(kv, open_env_fault_on_log_open)
-{
-    kv_env *env = kv_env_fault_new(1);
-    kv_db *db = SENTINEL;
-
-    cr_assert_not_null(env);
-    kv_env_fault_fail(env, KV_FAULT_OPEN, 1, 1, KV_EIO);
-    RC(KV_EIO, kv_open_env("model:durable=true", "/db", NULL, env, &db));
-    cr_assert_eq(db, SENTINEL);
-    DETAIL_HAS("model.log");
-    /* The fault was one call: the next open works and finds an empty store. */
-    db = NULL;
-    OK(kv_open_env("model:durable=true", "/db", NULL, env, &db));
-    RC(KV_ENOTFOUND, kv_get(db, "k", 1, NULL));
-    OK(kv_close(db));
-    kv_env_free(env);
-    NO_LEAKS();
-}
-
-Test(kv, open_durable_without_path)
-{
-    kv_db *db = SENTINEL;
-
-    RC(KV_EINVAL, kv_open("model:durable=true", NULL, NULL, &db));
-    DETAIL_HAS("needs a directory path");
-    cr_assert_eq(db, SENTINEL);
-    NO_LEAKS();
-}
-
-/* ---- out of memory -------------------------------------------------------------- */
-
-struct open_loop {
-    kv_env *env;
-    uint64_t enomem, ok;
-};
-
-static int open_under_failure(void *arg, uint64_t n)
-{
-    struct open_loop *l = arg;
-    kv_db *db = SENTINEL;
-    kv_buf v = {0};
-    int rc = kv_open_env("model:durable=true", "/db", "sync=none", l->env, &db);
-    bool hit = kv_alloc_fail_hit();
-
-    if (rc == KV_ENOMEM) {
-        cr_assert(kv_alloc_fail_hit(), "run %llu: KV_ENOMEM with no failed allocation",
-                  (unsigned long long)n);
-        cr_assert_eq(db, SENTINEL, "run %llu: out written on failure", (unsigned long long)n);
-        l->enomem++;
-        return 0;
-    }
-    cr_assert_eq(rc, KV_OK, "run %llu: %d (%s): %s", (unsigned long long)n, rc, kv_strerror(rc),
-                 kv_last_error());
-    l->ok++;
-    /* The checks below allocate: when the failure was not reached (the last run), disarm it
-     * (that ends the loop); when it was, it is spent (not sticky). */
-    if (!hit)
-        kv_alloc_fail_at(0, false);
-    for (int i = 0; i < 20; i++) {
-        char key[16];
-        int kl = snprintf(key, sizeof(key), "k%02d", i);
-        cr_assert_eq(kv_get(db, key, (size_t)kl, &v), i % 5 == 4 ? KV_ENOTFOUND : KV_OK,
-                     "run %llu: %s", (unsigned long long)n, key);
-        if (i % 5 != 4)
-            cr_assert(v.len == 3 && !memcmp(v.data, key, 3), "run %llu: %s", (unsigned long long)n,
-                      key);
-    }
-    kv_buf_free(&v);
-    cr_assert_eq(kv_close(db), KV_OK);
-    return 0;
-}
-
-Test(kv, malloc_failure_loop_over_open)
-{
-    struct open_loop l = {.env = mem_env()};
-    kv_db *db = open_mem(l.env, "model:durable=true", NULL);
-    uint64_t runs = 0;
-
-    for (int i = 0; i < 20; i++) { /* a log with puts and deletes to replay */
-        char key[16];
-        int kl = snprintf(key, sizeof(key), "k%02d", i);
-        OK(kv_put(db, key, (size_t)kl, key, 3));
-        if (i % 5 == 4)
-            OK(kv_delete(db, key, (size_t)kl));
-    }
-    OK(kv_close(db));
-
-    cr_assert_eq(kv_alloc_fail_loop(open_under_failure, &l, 0, &runs), 0);
-    cr_assert_geq(l.ok, 1, "the last run succeeds");
-    cr_assert_eq(l.enomem + l.ok, runs);
-    cr_assert_gt(runs, 10, "the replay allocates per record: %llu runs", (unsigned long long)runs);
-    kv_env_free(l.env);
-    NO_LEAKS();
-}
-
-struct op_loop {
-    kv_db *db;
-    kv_buf big; /* pre-grown: checking into it allocates nothing */
-    int enomem;
-};
-
-/* Overwrite "k": done, or KV_ENOMEM with the old value still there. */
-static int put_under_failure(void *arg, uint64_t n)
-{
-    struct op_loop *l = arg;
-    int rc = kv_put(l->db, "k", 1, "a new and longer value", 22);
-    bool hit = kv_alloc_fail_hit();
-
-    if (!hit)
-        kv_alloc_fail_at(0, false); /* the last run: the checks below may allocate */
-    cr_assert(rc == KV_OK || rc == KV_ENOMEM, "run %llu: overwrite -> %d (%s)",
-              (unsigned long long)n, rc, kv_last_error());
-    cr_assert_eq(rc == KV_ENOMEM, hit, "run %llu: rc %d, hit %d", (unsigned long long)n, rc, hit);
-    cr_assert_eq(kv_get(l->db, "k", 1, &l->big), KV_OK);
-    if (rc == KV_OK) {
-        expect_buf(&l->big, "a new and longer value", 22);
-        cr_assert_eq(kv_put(l->db, "k", 1, "old", 3), KV_OK, "restore");
-    } else {
-        expect_buf(&l->big, "old", 3);
-        l->enomem++;
-    }
-    return 0;
-}
-
-static int insert_under_failure(void *arg, uint64_t n)
-{
-    struct op_loop *l = arg;
-    char fresh[24];
-    int fl = snprintf(fresh, sizeof(fresh), "fresh%llu", (unsigned long long)n);
-    int rc = kv_put(l->db, fresh, (size_t)fl, "x", 1);
-    bool hit = kv_alloc_fail_hit();
-
-    cr_assert(rc == KV_OK || rc == KV_ENOMEM, "run %llu: insert -> %d", (unsigned long long)n, rc);
-    cr_assert_eq(rc == KV_ENOMEM, hit, "run %llu: rc %d, hit %d", (unsigned long long)n, rc, hit);
-    cr_assert_eq(kv_get(l->db, fresh, (size_t)fl, NULL), rc == KV_OK ? KV_OK : KV_ENOTFOUND,
-                 "run %llu: a refused insert must stay absent", (unsigned long long)n);
-    if (rc == KV_ENOMEM)
-        l->enomem++;
-    return 0;
-}
-
-static int get_under_failure(void *arg, uint64_t n)
-{
-    struct op_loop *l = arg;
-    kv_buf v = {0};
-    int rc = kv_get(l->db, "k", 1, &v);
-
-    if (rc == KV_ENOMEM) {
-        cr_assert_eq(v.len, 0, "run %llu", (unsigned long long)n);
-        l->enomem++;
-    } else {
-        cr_assert_eq(rc, KV_OK, "run %llu: %d", (unsigned long long)n, rc);
-        expect_buf(&v, "old", 3);
-    }
-    kv_buf_free(&v);
-    return 0;
-}
-
-Test(kv, malloc_failure_loop_over_put_and_get)
-{
-    kv_env *env = mem_env();
-    struct op_loop l = {0};
-    uint64_t runs = 0;
-
-    l.db = open_mem(env, "model:durable=true", NULL);
-    static const char pre[4000];
-    OK(kv_buf_set(&l.big, pre, sizeof(pre))); /* grown once, so later gets allocate nothing */
-    OK(kv_put(l.db, "k", 1, "old", 3));
-
-    cr_assert_eq(kv_alloc_fail_loop(put_under_failure, &l, 0, &runs), 0);
-    cr_assert_geq(l.enomem, 2, "an overwrite allocates the entry and the log record");
-    cr_assert_eq((uint64_t)l.enomem, runs - 1);
-
-    l.enomem = 0;
-    cr_assert_eq(kv_alloc_fail_loop(insert_under_failure, &l, 0, &runs), 0);
-    cr_assert_geq(l.enomem, 2);
-
-    l.enomem = 0;
-    cr_assert_eq(kv_alloc_fail_loop(get_under_failure, &l, 0, &runs), 0);
-    cr_assert_eq(l.enomem, 1, "a get into an empty buffer allocates once");
-    cr_assert_eq(runs, 2);
-
-    /* Everything refused stayed out of the log too. */
-    OK(kv_close(l.db));
-    l.db = open_mem(env, "model:durable=true", NULL);
-    OK(kv_get(l.db, "k", 1, &l.big));
-    expect_buf(&l.big, "old", 3);
-    kv_stats st;
-    OK(kv_db_stats(l.db, &st));
-    cr_assert_eq(st.keys, 2, "k and the insert of the clean run only");
-    kv_buf_free(&l.big);
-    OK(kv_close(l.db));
-    kv_env_free(env);
-    NO_LEAKS();
 }

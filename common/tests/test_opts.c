@@ -20,7 +20,7 @@
 #include "kvlabs/kv.h"
 #include "kvlabs/opts.h"
 
-#include "test_util.h"
+#include "kvtest.h"
 
 /* The detail of the last failure contains @p sub. */
 
@@ -140,9 +140,9 @@ Test(opts, parse_bool_direct)
     cr_assert_not(b);
     OK(kv_parse_bool("true", &b));
     cr_assert(b);
-    RC(KV_EINVAL, kv_parse_bool("", &b));
-    RC(KV_EINVAL, kv_parse_bool(" true", &b));
-    RC(KV_EINVAL, kv_parse_bool("False", &b));
+    RC(kv_parse_bool("", &b), KV_EINVAL);
+    RC(kv_parse_bool(" true", &b), KV_EINVAL);
+    RC(kv_parse_bool("False", &b), KV_EINVAL);
     cr_assert(b, "out untouched on failure");
     DETAIL_HAS("'False' is not a boolean");
 }
@@ -221,14 +221,14 @@ Test(opts, size_values)
     }
     for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
         uint64_t v = 12345;
-        RC(KV_EINVAL, kv_parse_size(bad[i], &v));
+        RC(kv_parse_size(bad[i], &v), KV_EINVAL);
         cr_assert_eq(v, 12345, "out untouched for '%s'", bad[i]);
         cr_assert_neq(kv_last_error()[0], '\0');
     }
     uint64_t v;
-    RC(KV_EINVAL, kv_parse_size("17179869184G", &v));
+    RC(kv_parse_size("17179869184G", &v), KV_EINVAL);
     DETAIL_HAS("overflows");
-    RC(KV_EINVAL, kv_parse_size("1X", &v));
+    RC(kv_parse_size("1X", &v), KV_EINVAL);
     DETAIL_HAS("not a size");
     parse_fails(spec, "size=1Q", KV_EINVAL);
     DETAIL_HAS("option 'size'");
@@ -600,10 +600,10 @@ Test(opts, parse_mode_direct)
     OK(kv_parse_mode("777", &m));
     cr_assert_eq(m, 0777);
     m = 12345;
-    RC(KV_EINVAL, kv_parse_mode("", &m));
-    RC(KV_EINVAL, kv_parse_mode("01777", &m));
-    RC(KV_EINVAL, kv_parse_mode("0477", &m));
-    RC(KV_EINVAL, kv_parse_mode("9", &m));
+    RC(kv_parse_mode("", &m), KV_EINVAL);
+    RC(kv_parse_mode("01777", &m), KV_EINVAL);
+    RC(kv_parse_mode("0477", &m), KV_EINVAL);
+    RC(kv_parse_mode("9", &m), KV_EINVAL);
     cr_assert_eq(m, 12345, "out written on failure");
 }
 
@@ -704,7 +704,7 @@ Test(opts, long_accepted_list_is_cut_cleanly)
 
 Test(opts, null_out_is_einval)
 {
-    RC(KV_EINVAL, kv_opts_parse(spec, "flag=1", NULL));
+    RC(kv_opts_parse(spec, "flag=1", NULL), KV_EINVAL);
     cr_assert(strstr(kv_last_error(), "out is NULL"), "%s", kv_last_error());
 }
 
@@ -761,7 +761,7 @@ Test(opts, malloc_failure_loop)
     /* A sticky failure from the first allocation on, too. */
     kv_alloc_fail_at(1, true);
     o = NULL;
-    RC(KV_ENOMEM, kv_opts_parse(spec, loop_text, &o));
+    RC(kv_opts_parse(spec, loop_text, &o), KV_ENOMEM);
     kv_alloc_fail_at(0, false);
     cr_assert_null(o);
     NO_LEAKS();

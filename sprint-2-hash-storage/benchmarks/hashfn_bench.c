@@ -29,7 +29,7 @@
  * implementations are interleaved inside each repeat, so a frequency
  * change affects all of them alike. With --out DIR each (implementation,
  * workload, repeat) is also written as a kvbench result
- * (bench/results.schema.json): engine "hashfn:<function>-<impl>", ops and
+ * (common/schema/results.schema.json): engine "hashfn:<function>-<impl>", ops and
  * elapsed time of the whole measurement, the per-call latency histogram
  * from the batch averages, and extras gb_per_s and ns_per_op (means) and
  * best_gb_per_s and best_ns_per_op (fastest batch).

@@ -330,3 +330,18 @@ const kv_engine_ops kv_engine_bitcask = {
     .sync = bc_sync,
     .stats = bc_stats,
 };
+
+/* The public merge (bitcask.h): here, at the top, so that bitcask_merge.c
+ * never calls back into the engine (it recognises no kv_db, only a bc_db). */
+int bc_merge(kv_db *kdb)
+{
+    bc_db *db = (bc_db *)kdb;
+    int rc;
+
+    if (!kdb || kdb->ops != &kv_engine_bitcask)
+        return kv_fail(KV_EINVAL, "bc_merge: not a bitcask store");
+    pthread_mutex_lock(&db->wmu);
+    rc = bc_merge_locked(db);
+    pthread_mutex_unlock(&db->wmu);
+    return rc;
+}

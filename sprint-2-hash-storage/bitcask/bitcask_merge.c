@@ -411,16 +411,3 @@ int bc_merge_locked(bc_db *db)
     merge_free(&m);
     return rc;
 }
-
-int bc_merge(kv_db *kdb)
-{
-    bc_db *db = (bc_db *)kdb;
-    int rc;
-
-    if (!kdb || kdb->ops != &kv_engine_bitcask)
-        return kv_fail(KV_EINVAL, "bc_merge: not a bitcask store");
-    pthread_mutex_lock(&db->wmu);
-    rc = bc_merge_locked(db);
-    pthread_mutex_unlock(&db->wmu);
-    return rc;
-}

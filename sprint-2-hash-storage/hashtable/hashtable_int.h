@@ -243,4 +243,35 @@ int ht_make_room(ht_table *t, ht_shard *s);
 /* Migrate up to `budget` slots of s->old into s->cur; frees old when done. */
 void ht_migrate_step(ht_table *t, ht_shard *s, size_t budget);
 
+/* ---- the strategies' table arrays ---------------------------------------------- */
+
+/*
+ * A table whose slot array is @p cap zeroed elements of @p elem bytes (no
+ * control bytes): what chaining, linear probing and Robin Hood allocate (all
+ * zero is their EMPTY). HT_OK, or HT_ENOMEM with @p t untouched.
+ */
+static inline int ht_tab_alloc_zeroed(ht_tab *t, size_t cap, size_t elem)
+{
+    size_t bytes = cap * elem;
+
+    t->arr = ht_port_zalloc(bytes);
+    if (!t->arr)
+        return HT_ENOMEM;
+    t->cap = cap;
+    t->mask = cap - 1;
+    t->live = t->tombs = 0;
+    t->ctrl = NULL;
+    t->mem = ht_port_alloc_size(t->arr, bytes);
+    return HT_OK;
+}
+
+/* Free a table's arrays (control bytes, if any, and slots) and zero it: every
+ * strategy's tab_free (ht_port_free(NULL) does nothing). */
+static inline void ht_tab_free_arrays(ht_tab *t)
+{
+    ht_port_free(t->ctrl);
+    ht_port_free(t->arr);
+    ht_memset(t, 0, sizeof(*t));
+}
+
 #endif /* HT_IMPL_H */

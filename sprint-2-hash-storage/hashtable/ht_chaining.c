@@ -55,23 +55,7 @@ static ht_node **heads(const ht_tab *t)
 
 static int ch_alloc(ht_tab *t, size_t cap)
 {
-    size_t bytes = cap * sizeof(ht_node *);
-
-    t->arr = ht_port_zalloc(bytes);
-    if (!t->arr)
-        return HT_ENOMEM;
-    t->cap = cap;
-    t->mask = cap - 1;
-    t->live = t->tombs = 0;
-    t->ctrl = NULL;
-    t->mem = ht_port_alloc_size(t->arr, bytes);
-    return HT_OK;
-}
-
-static void ch_free(ht_tab *t)
-{
-    ht_port_free(t->arr);
-    ht_memset(t, 0, sizeof(*t));
+    return ht_tab_alloc_zeroed(t, cap, sizeof(ht_node *)); /* all zero: EMPTY */
 }
 
 static ht_entry *ch_find(const ht_tab *t, ht_eq_fn eq, uint64_t hash, const void *key,
@@ -170,7 +154,7 @@ const ht_strategy_ops ht_ops_chaining = {
     .default_load_pm = 1000,
     .max_load_pm = 16000,
     .tab_alloc = ch_alloc,
-    .tab_free = ch_free,
+    .tab_free = ht_tab_free_arrays,
     .find = ch_find,
     .insert = ch_insert,
     .replace = ch_replace,

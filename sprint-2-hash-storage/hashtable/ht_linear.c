@@ -44,23 +44,7 @@ static ht_slot *slots(const ht_tab *t)
 
 static int lin_alloc(ht_tab *t, size_t cap)
 {
-    size_t bytes = cap * sizeof(ht_slot);
-
-    t->arr = ht_port_zalloc(bytes); /* all zero: every e is NULL, i.e. EMPTY */
-    if (!t->arr)
-        return HT_ENOMEM;
-    t->cap = cap;
-    t->mask = cap - 1;
-    t->live = t->tombs = 0;
-    t->ctrl = NULL;
-    t->mem = ht_port_alloc_size(t->arr, bytes);
-    return HT_OK;
-}
-
-static void lin_free(ht_tab *t)
-{
-    ht_port_free(t->arr);
-    ht_memset(t, 0, sizeof(*t));
+    return ht_tab_alloc_zeroed(t, cap, sizeof(ht_slot)); /* all zero: EMPTY */
 }
 
 static ht_entry *lin_find(const ht_tab *t, ht_eq_fn eq, uint64_t hash, const void *key,
@@ -189,7 +173,7 @@ const ht_strategy_ops ht_ops_linear = {
     .default_load_pm = 750,
     .max_load_pm = 990,
     .tab_alloc = lin_alloc,
-    .tab_free = lin_free,
+    .tab_free = ht_tab_free_arrays,
     .find = lin_find,
     .insert = lin_insert,
     .replace = lin_replace,

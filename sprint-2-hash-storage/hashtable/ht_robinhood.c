@@ -55,23 +55,7 @@ static size_t dist(const ht_tab *t, size_t i, uint64_t hash)
 
 static int rh_alloc(ht_tab *t, size_t cap)
 {
-    size_t bytes = cap * sizeof(ht_slot);
-
-    t->arr = ht_port_zalloc(bytes);
-    if (!t->arr)
-        return HT_ENOMEM;
-    t->cap = cap;
-    t->mask = cap - 1;
-    t->live = t->tombs = 0;
-    t->ctrl = NULL;
-    t->mem = ht_port_alloc_size(t->arr, bytes);
-    return HT_OK;
-}
-
-static void rh_free(ht_tab *t)
-{
-    ht_port_free(t->arr);
-    ht_memset(t, 0, sizeof(*t));
+    return ht_tab_alloc_zeroed(t, cap, sizeof(ht_slot)); /* all zero: EMPTY */
 }
 
 static ht_entry *rh_find(const ht_tab *t, ht_eq_fn eq, uint64_t hash, const void *key,
@@ -205,7 +189,7 @@ const ht_strategy_ops ht_ops_robinhood = {
     .default_load_pm = 875,
     .max_load_pm = 990,
     .tab_alloc = rh_alloc,
-    .tab_free = rh_free,
+    .tab_free = ht_tab_free_arrays,
     .find = rh_find,
     .insert = rh_insert,
     .replace = rh_replace,

@@ -92,13 +92,6 @@ static int sw_alloc(ht_tab *t, size_t cap)
     return HT_OK;
 }
 
-static void sw_free(ht_tab *t)
-{
-    ht_port_free(t->ctrl);
-    ht_port_free(t->arr);
-    ht_memset(t, 0, sizeof(*t));
-}
-
 static ht_entry *sw_find(const ht_tab *t, ht_eq_fn eq, uint64_t hash, const void *key,
                          size_t klen, ht_loc *loc)
 {
@@ -256,7 +249,7 @@ const ht_strategy_ops ht_ops_swiss = {
     .default_load_pm = 875,
     .max_load_pm = 990,
     .tab_alloc = sw_alloc,
-    .tab_free = sw_free,
+    .tab_free = ht_tab_free_arrays,
     .find = sw_find,
     .insert = sw_insert,
     .replace = sw_replace,

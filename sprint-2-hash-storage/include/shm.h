@@ -118,6 +118,11 @@ typedef struct kvshm_params {
     bool create;           /**< create the store when it does not exist */
     unsigned file_mode;    /**< permission of the segment file if created (0: KV_MODE_FILE, 0600) */
     unsigned dir_mode;     /**< permission of the directory if created (0: KV_MODE_DIR, 0700) */
+    /** Called by the creator after the header and locks are set up and before
+     *  the magic is written (NULL: nothing): the layers above the segment fill
+     *  the new store here (the engine allocates each shard's first chunk), so
+     *  the segment never calls up into them. A failure fails the creation. */
+    int (*on_create)(kvshm_seg *s);
 } kvshm_params;
 
 /* ======================================================================== */
@@ -152,6 +157,13 @@ int kvshm_seg_open(kvshm_seg *s, const kv_env *env, const char *dir, const kvshm
  * @return KV_OK or the file's close error.
  */
 int kvshm_seg_close(kvshm_seg *s);
+
+/**
+ * @brief The file offset just past the last mapped extent (where growth appends).
+ * @param[in] s  the segment.
+ * @return that offset.
+ */
+uint64_t kvshm_seg_mapped_end(const kvshm_seg *s);
 
 /**
  * @brief Map the extents published since this process last looked.

@@ -24,8 +24,11 @@
  *    larger-class fallback below).
  *  - The bump pointer. When a class's list is empty the block is cut from
  *    the end of the used part of the last extent (hdr->bump_ext,
- *    hdr->bump_off). When that extent is full, kvshm_seg_grow() appends a
+ *    hdr->bump_off). When that extent is full, kvshm_seg_grow() (here, above
+ *    the segment: it calls the segment layer, never the reverse) appends a
  *    new one and carves the old one's tail into free blocks (kvshm_carve).
+ *    The class arithmetic (kvshm_class_size/kvshm_class_of) is the block
+ *    format's, so it lives in the segment layer below, shm_segment.c.
  *  - Full. When growing would pass max_size, a free block of a larger class
  *    is used as it is; only when there is none is the answer KV_EFULL.
  *
@@ -37,38 +40,15 @@
  * to the rebuild).
  *
  * Student code: kvshm_freelist_pop() and kvshm_freelist_push().
+ *
+ * Callers must not call kvshm_seg_grow() without the allocator lock.
  */
 #include <string.h>
 
 #include "kvlabs/error.h"
 #include "shm.h"
 
-uint64_t kvshm_class_size(uint32_t cls)
-{
-    uint32_t g, q;
-
-    if (cls < 16)
-        return 16ull * (cls + 1);
-    g = (cls - 16) / 4;
-    q = (cls - 16) % 4;
-    return (64ull << g) * (5 + q);
-}
-
-uint32_t kvshm_class_of(uint64_t size)
-{
-    uint64_t unit, q;
-    uint32_t g;
-
-    if (size <= 256)
-        return size ? (uint32_t)((size + 15) / 16 - 1) : 0;
-    if (size > kvshm_class_size(KVSHM_NCLASSES - 1))
-        return KVSHM_NCLASSES;
-    /* 256 << g < size <= 512 << g: g is the position of the top bit of (size-1)/256. */
-    g = (uint32_t)(63 - __builtin_clzll((size - 1) / 256));
-    unit = 64ull << g;
-    q = (size + unit - 1) / unit; /* 5..8 */
-    return 16 + 4 * g + (uint32_t)(q - 5);
-}
+#define ALIGN_UP(x, a) (((x) + (a)-1) / (a) * (a))
 
 int kvshm_freelist_pop(kvshm_seg *s, uint32_t cls, kvshm_addr *out)
 {
@@ -130,6 +110,52 @@ uint64_t kvshm_carve(kvshm_seg *s, uint32_t e, uint64_t off, uint64_t end)
         off += kvshm_class_size(cls);
     }
     return off;
+}
+
+/* ---- growth (the allocator's: it carves the old bump extent's tail) ---------- */
+
+int kvshm_seg_grow(kvshm_seg *s, uint64_t need)
+{
+    kvshm_hdr *h = s->hdr;
+    uint32_t n, old = h->bump_ext;
+    uint64_t end, len, carved;
+    int rc = kvshm_seg_refresh(s);
+
+    if (rc != KV_OK)
+        return rc;
+    n = atomic_load(&s->mapped);
+    if (n >= KVSHM_MAX_EXTENTS)
+        return kv_fail(KV_EFULL, "shm: %s: all %u extents are in use", s->path, KVSHM_MAX_EXTENTS);
+    if (old >= n || h->bump_off > s->len[old] || h->bump_off % 16)
+        return kvshm_corrupt(s, "bad bump pointer");
+    end = kvshm_seg_mapped_end(s);
+    len = ALIGN_UP(need, KVSHM_EXT_ALIGN);
+    if (len < s->len[n - 1] * 2)
+        len = s->len[n - 1] * 2 < KVSHM_EXT_CAP ? s->len[n - 1] * 2 : KVSHM_EXT_CAP;
+    if (len < need)
+        len = ALIGN_UP(need, KVSHM_EXT_ALIGN);
+    if (end + len > s->max_size) {
+        len = s->max_size > end ? (s->max_size - end) / KVSHM_EXT_ALIGN * KVSHM_EXT_ALIGN : 0;
+        if (len < need)
+            return kv_fail(KV_EFULL, "shm: %s: segment full (max_size=%llu bytes)", s->path,
+                           (unsigned long long)s->max_size);
+    }
+    rc = kv_file_truncate(s->file, end + len);
+    if (rc != KV_OK)
+        return rc;
+    kvshm_debug_point(KVSHM_HANG_GROW);
+    h->ext[n] = (kvshm_extent){.off = end, .len = len};
+    /* Retire the old bump extent: its tail becomes free blocks. */
+    carved = kvshm_carve(s, old, h->bump_off, s->len[old]);
+    h->bump_off = carved;
+    h->ext[old].used = carved;
+    atomic_store_explicit(&h->n_extents, n + 1, memory_order_release);
+    rc = kvshm_seg_refresh(s);
+    if (rc != KV_OK)
+        return rc;
+    h->bump_ext = n;
+    h->bump_off = 0;
+    return KV_OK;
 }
 
 /* Cut a block of class cls from the bump extent; *out 0 when it does not fit. */

@@ -79,32 +79,17 @@ static const kv_opt_spec shm_options[] = {
     {0},
 };
 
-/* ---- the test hook ------------------------------------------------------------ */
+/* ---- creation ---------------------------------------------------------------- */
 
-static _Atomic int hang_point;
-static _Atomic int hang_fd = -1;
-
-void kvshm_debug_hang_at(int point, int notify_fd)
+/* kvshm_params.on_create: a new store's shards each get their first bucket
+ * chunk (the segment layer calls this before it publishes the magic). */
+static int first_chunks(kvshm_seg *s)
 {
-    atomic_store(&hang_fd, notify_fd);
-    atomic_store(&hang_point, point);
-}
+    int rc = KV_OK;
 
-void kvshm_debug_point(int point)
-{
-    int fd;
-
-    if (atomic_load_explicit(&hang_point, memory_order_relaxed) != point || point == 0)
-        return;
-    fd = atomic_load(&hang_fd);
-    if (fd >= 0) {
-        ssize_t w = write(fd, "!", 1);
-        (void)w;
-    } else {
-        fprintf(stderr, "kvshm: test hook: pid %d stops at point %d\n", (int)getpid(), point);
-    }
-    for (;;)
-        pause();
+    for (uint32_t i = 0; i < s->n_shards && rc == KV_OK; i++)
+        rc = kvshm_chunk_alloc(s, 0, true, &s->shards[i].chunk[0]);
+    return rc;
 }
 
 /* ---- operations ----------------------------------------------------------------- */
@@ -343,6 +328,7 @@ static int shm_open(const kv_open_args *a, kv_db **out)
         .create = kv_opts_bool(a->opts, "create"),
         .file_mode = a->file_mode,
         .dir_mode = a->dir_mode,
+        .on_create = first_chunks,
     };
     if (!a->path || !*a->path) {
         kv_free(db);

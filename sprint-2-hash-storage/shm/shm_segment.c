@@ -7,7 +7,14 @@
  * only one that knows a segment is a file of extents mapped into each
  * process at its own addresses. Its interface is in include/shm.h:
  * kvshm_seg_open()/kvshm_seg_close(), kvshm_ptr() and kvshm_seg_refresh(),
- * kvshm_seg_grow(), kvshm_lock()/kvshm_unlock().
+ * kvshm_lock()/kvshm_unlock(), the size-class arithmetic of its blocks
+ * (kvshm_class_size/kvshm_class_of) and the test hook kvshm_debug_point().
+ *
+ * Layers (lowest first): shm_segment.c, shm_oplog.c, shm_alloc.c,
+ * shm_index.c, shm_recover.c, shm_engine.c, shm_snapshot.c. Each calls
+ * only the files before it; this one calls none of them (the engine fills
+ * a new store through kvshm_params.on_create, and growth, which carves
+ * free blocks, is the allocator's kvshm_seg_grow()).
  *
  * How it works.
  *
@@ -29,8 +36,9 @@
  * the group). An existing segment keeps its mode; `kvshm` warns when it
  * finds one that other users can read or write.
  *
- * Creation. The creator fills the header, initialises the mutexes and
- * allocates each shard's first bucket chunk, and only then writes the magic.
+ * Creation. The creator fills the header, initialises the mutexes, lets
+ * the caller's on_create hook allocate each shard's first bucket chunk,
+ * and only then writes the magic.
  * Creation runs under an flock on a second handle of the file; an opener
  * that finds no magic takes that lock and looks again, so two processes
  * opening a new store at once agree on one creator, and a creator that died
@@ -43,8 +51,7 @@
  * scribbling on the header later cannot make this process index out of
  * bounds: kvshm_ptr() checks against this process's own mapping lengths.
  *
- * Callers must not: use a kvshm_seg after kvshm_seg_close(); call
- * kvshm_seg_grow() without the allocator lock.
+ * Callers must not: use a kvshm_seg after kvshm_seg_close().
  */
 #include <errno.h>
 #include <stdio.h>
@@ -71,6 +78,63 @@ _Static_assert(offsetof(kvshm_hdr, n_extents) == 96 && offsetof(kvshm_hdr, alloc
 
 #define ALIGN_UP(x, a) (((x) + (a)-1) / (a) * (a))
 #define CREATE_WAIT_MS 10000
+
+/* ---- size classes (the block format every layer above uses) ------------------ */
+
+uint64_t kvshm_class_size(uint32_t cls)
+{
+    uint32_t g, q;
+
+    if (cls < 16)
+        return 16ull * (cls + 1);
+    g = (cls - 16) / 4;
+    q = (cls - 16) % 4;
+    return (64ull << g) * (5 + q);
+}
+
+uint32_t kvshm_class_of(uint64_t size)
+{
+    uint64_t unit, q;
+    uint32_t g;
+
+    if (size <= 256)
+        return size ? (uint32_t)((size + 15) / 16 - 1) : 0;
+    if (size > kvshm_class_size(KVSHM_NCLASSES - 1))
+        return KVSHM_NCLASSES;
+    /* 256 << g < size <= 512 << g: g is the position of the top bit of (size-1)/256. */
+    g = (uint32_t)(63 - __builtin_clzll((size - 1) / 256));
+    unit = 64ull << g;
+    q = (size + unit - 1) / unit; /* 5..8 */
+    return 16 + 4 * g + (uint32_t)(q - 5);
+}
+
+/* ---- the test hook ------------------------------------------------------------ */
+
+static _Atomic int hang_point;
+static _Atomic int hang_fd = -1;
+
+void kvshm_debug_hang_at(int point, int notify_fd)
+{
+    atomic_store(&hang_fd, notify_fd);
+    atomic_store(&hang_point, point);
+}
+
+void kvshm_debug_point(int point)
+{
+    int fd;
+
+    if (atomic_load_explicit(&hang_point, memory_order_relaxed) != point || point == 0)
+        return;
+    fd = atomic_load(&hang_fd);
+    if (fd >= 0) {
+        ssize_t w = write(fd, "!", 1);
+        (void)w;
+    } else {
+        fprintf(stderr, "kvshm: test hook: pid %d stops at point %d\n", (int)getpid(), point);
+    }
+    for (;;)
+        pause();
+}
 
 /* ---- locks ---------------------------------------------------------------- */
 
@@ -156,7 +220,7 @@ static int map_extent(kvshm_seg *s, uint32_t i, uint64_t *end)
 }
 
 /* The file offset just past extent mapped-1 (this process's own record). */
-static uint64_t mapped_end(const kvshm_seg *s)
+uint64_t kvshm_seg_mapped_end(const kvshm_seg *s)
 {
     uint32_t n = atomic_load_explicit(&s->mapped, memory_order_acquire);
     uint64_t end = 0;
@@ -177,7 +241,7 @@ int kvshm_seg_refresh(kvshm_seg *s)
     if (n <= atomic_load_explicit(&s->mapped, memory_order_acquire))
         return KV_OK;
     pthread_mutex_lock(&s->map_lock);
-    end = mapped_end(s);
+    end = kvshm_seg_mapped_end(s);
     for (uint32_t i = atomic_load(&s->mapped); i < n && rc == KV_OK; i++)
         rc = map_extent(s, i, &end);
     pthread_mutex_unlock(&s->map_lock);
@@ -212,52 +276,6 @@ int kvshm_seg_extent_range(kvshm_seg *s, uint32_t e, uint64_t *start, uint64_t *
     if (en < st) /* an extent published but never used (a grower died) */
         en = st;
     *end = en;
-    return KV_OK;
-}
-
-/* ---- growth ------------------------------------------------------------------ */
-
-int kvshm_seg_grow(kvshm_seg *s, uint64_t need)
-{
-    kvshm_hdr *h = s->hdr;
-    uint32_t n, old = h->bump_ext;
-    uint64_t end, len, carved;
-    int rc = kvshm_seg_refresh(s);
-
-    if (rc != KV_OK)
-        return rc;
-    n = atomic_load(&s->mapped);
-    if (n >= KVSHM_MAX_EXTENTS)
-        return kv_fail(KV_EFULL, "shm: %s: all %u extents are in use", s->path, KVSHM_MAX_EXTENTS);
-    if (old >= n || h->bump_off > s->len[old] || h->bump_off % 16)
-        return kvshm_corrupt(s, "bad bump pointer");
-    end = mapped_end(s);
-    len = ALIGN_UP(need, KVSHM_EXT_ALIGN);
-    if (len < s->len[n - 1] * 2)
-        len = s->len[n - 1] * 2 < KVSHM_EXT_CAP ? s->len[n - 1] * 2 : KVSHM_EXT_CAP;
-    if (len < need)
-        len = ALIGN_UP(need, KVSHM_EXT_ALIGN);
-    if (end + len > s->max_size) {
-        len = s->max_size > end ? (s->max_size - end) / KVSHM_EXT_ALIGN * KVSHM_EXT_ALIGN : 0;
-        if (len < need)
-            return kv_fail(KV_EFULL, "shm: %s: segment full (max_size=%llu bytes)", s->path,
-                           (unsigned long long)s->max_size);
-    }
-    rc = kv_file_truncate(s->file, end + len);
-    if (rc != KV_OK)
-        return rc;
-    kvshm_debug_point(KVSHM_HANG_GROW);
-    h->ext[n] = (kvshm_extent){.off = end, .len = len};
-    /* Retire the old bump extent: its tail becomes free blocks. */
-    carved = kvshm_carve(s, old, h->bump_off, s->len[old]);
-    h->bump_off = carved;
-    h->ext[old].used = carved;
-    atomic_store_explicit(&h->n_extents, n + 1, memory_order_release);
-    rc = kvshm_seg_refresh(s);
-    if (rc != KV_OK)
-        return rc;
-    h->bump_ext = n;
-    h->bump_off = 0;
     return KV_OK;
 }
 
@@ -372,11 +390,12 @@ static int create(kvshm_seg *s, const kvshm_params *p)
     s->shards = (kvshm_shard *)(void *)((unsigned char *)m + so);
     s->log = p->log_entries ? (kvshm_logrec *)(void *)((unsigned char *)m + lo) : NULL;
     rc = kvshm_lock_init(h->alloc_lock);
-    for (uint32_t i = 0; i < p->n_shards && rc == KV_OK; i++) {
+    for (uint32_t i = 0; i < p->n_shards && rc == KV_OK; i++)
         rc = kvshm_lock_init(s->shards[i].lock);
-        if (rc == KV_OK)
-            rc = kvshm_chunk_alloc(s, 0, true, &s->shards[i].chunk[0]);
-    }
+    /* The layers above fill the store (each shard's first bucket chunk)
+     * through the caller's hook: this layer never calls up into them. */
+    if (rc == KV_OK && p->on_create)
+        rc = p->on_create(s);
     if (rc != KV_OK)
         return rc;
     memcpy(&magic, KVSHM_MAGIC, 8); /* published, after everything else: others may use it */

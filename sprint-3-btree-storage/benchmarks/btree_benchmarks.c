@@ -1,6 +1,6 @@
 /*
  * btree_benchmarks.c — the B+ tree's micro-benchmarks, registered with
- * kvbench (bench/kvbench.h; listed in this lab's LAB_MICROS and linked into
+ * kvbench (common/include/kvlabs/micro.h; listed in this lab's LAB_MICROS and linked into
  * kvbench through bench/lab.mk), so they run with `kvbench --micros ...`,
  * land in kvbench's JSON results (engine "micro") and in the
  * micro-benchmark table of `make report`.
@@ -26,7 +26,7 @@
 
 #include "bench_keys.h"
 #include "bpt.h"
-#include "kvbench.h"
+#include "kvlabs/micro.h"
 #include "kvlabs/kv.h"
 
 #define BIG 1000000u

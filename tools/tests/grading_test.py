@@ -178,11 +178,11 @@ CHEAT_MARKS = ("CHEAT-EXEC", "CHEAT-DUMP", "CHEAT-CACHE-READ", "CHEAT-CACHE-WRIT
                "CHEAT-WRITE", "BEGIN SOLUTION")
 
 
-def cheat_text(lab, name, outside):
+def cheat_text(lab, name, outside, oracle=""):
     with open(os.path.join(FIXTURES, lab, "cheats", name)) as f:
         text = f.read()
-    return text.replace("@REF@", os.path.join(ROOT, lab)).replace("@ROOT@", ROOT) \
-        .replace("@OUTSIDE@", outside)
+    return text.replace("@ORACLE@", oracle).replace("@REF@", os.path.join(ROOT, lab)) \
+        .replace("@ROOT@", ROOT).replace("@OUTSIDE@", outside)
 
 
 def cheat_submission(lab, dest, files, outside):
@@ -301,9 +301,13 @@ def cheats(lab, tmp):
 
     tdir = os.path.join(tmp, "tests")
     os.makedirs(tdir)
-    for name in ("oracle_abs_test.c", "oracle_tree_test.c", "runtime_test.c"):
+    # one oracle fixture, two cheats: the reference by absolute path, and from
+    # the graded tree (where the grader used to put it)
+    for name, fixture, oracle in (("oracle_abs_test.c", "oracle_test.c", '"@REF@/dynarray.c"'),
+                                  ("oracle_tree_test.c", "oracle_test.c", '"../dynarray.c"'),
+                                  ("runtime_test.c", "runtime_test.c", "")):
         with open(os.path.join(tdir, name), "w") as f:
-            f.write(cheat_text(lab, name, outside))
+            f.write(cheat_text(lab, fixture, outside, oracle))
         res, report = grade_tests(lab, [os.path.join(tdir, name)],
                                   os.path.join(tmp, name + ".out"))
         if res:

@@ -31,6 +31,8 @@
 
 #include "kvlabs/env.h"
 #include "kvlabs/kv.h"
+#define KVTEST_PLAIN /* the helpers only: this is a plain program */
+#include "kvtest.h"
 
 static unsigned passed, failed;
 
@@ -54,32 +56,6 @@ static bool check(bool ok, const char *engine, const char *fmt, ...)
     else
         failed++;
     return ok;
-}
-
-static void rmrf(const char *path)
-{
-    struct stat st;
-    DIR *d;
-    struct dirent *e;
-
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        unlink(path);
-        return;
-    }
-    d = opendir(path);
-    if (d) {
-        while ((e = readdir(d)) != NULL) {
-            char sub[1024];
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-            rmrf(sub);
-        }
-        closedir(d);
-    }
-    rmdir(path);
 }
 
 static bool buf_is(const kv_buf *b, const void *p, size_t n)
@@ -640,7 +616,7 @@ int main(int argc, char **argv)
             one_engine(engines[i].name, base, engines[i].bad_value, engines[i].bad_name,
                        engines[i].key_file, engines[i].junk);
     }
-    rmrf(base);
+    kvt_rmrf(base);
     printf("%u passed, %u failed\n", passed, failed);
     return failed ? 1 : 0;
 }

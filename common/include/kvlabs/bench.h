@@ -20,7 +20,7 @@
  *   if (kv_bench_result_write(&r, &meta, path) != KV_OK) fprintf(stderr, "%s\n", kv_last_error());
  * @endcode
  *
- * **The file format** is bench/results.schema.json (JSON Schema): one object
+ * **The file format** is common/schema/results.schema.json (JSON Schema): one object
  * with schema_version, engine, options, workload, repeat, params, result,
  * meta and an optional extra. Every file is validated against that schema
  * before it is written and can be re-checked with
@@ -34,7 +34,7 @@
  * `-DKV_BUILD_CFLAGS="\"-O2 ...\""` and `-DKV_GIT_REV="\"abc1234\""` when
  * compiling bench_meta.c (each is "unknown" otherwise), and generates
  * build/gen/results_schema.c defining kv_results_schema_json from
- * bench/results.schema.json.
+ * common/schema/results.schema.json.
  *
  * **Thread safety.** All functions are thread-safe on distinct arguments.
  * File I/O goes straight to POSIX (not through a kv_env): results are the
@@ -58,11 +58,11 @@ extern "C" {
 #define KVLABS_VERSION "0.1.0"
 #endif
 
-/** @brief The value of "schema_version" this code writes (bench/results.schema.json). */
+/** @brief The value of "schema_version" this code writes (common/schema/results.schema.json). */
 #define KV_BENCH_SCHEMA_VERSION 1
 
 /**
- * @brief The text of bench/results.schema.json, NUL-terminated.
+ * @brief The text of common/schema/results.schema.json, NUL-terminated.
  *
  * Defined by a file the build generates (build/gen/results_schema.c), so the
  * schema compiled into a program is always the one in the source tree.
@@ -162,7 +162,7 @@ typedef struct kv_bench_extra {
 } kv_bench_extra;
 
 /**
- * @brief One benchmark result, mirroring bench/results.schema.json.
+ * @brief One benchmark result, mirroring common/schema/results.schema.json.
  *
  * A NULL string is left out of the document (and then refused by the
  * schema as missing). Fields are signed so that a wrong computation shows

@@ -79,6 +79,7 @@
 #include "kvlabs/env.h"
 #include "kvlabs/kv.h"
 #include "kvlabs/rng.h"
+#include "kvtest.h"
 
 /** Timeout of every case, in seconds (Criterion's .timeout). */
 #define CONF_TIMEOUT 60
@@ -87,18 +88,8 @@
 #define CONF_SUITE(name)                                                                           \
     TestSuite(name, .init = conf_setup, .fini = conf_teardown, .timeout = CONF_TIMEOUT)
 
-/** Assert that @p call returns KV_OK, naming the call, code and detail. */
-#define CONF_OK(call) CONF_RC(call, KV_OK)
-
-/** Assert that @p call returns @p want. */
-#define CONF_RC(call, want)                                                                        \
-    do {                                                                                           \
-        int conf_rc_ = (call);                                                                     \
-        int conf_want_ = (want);                                                                   \
-        cr_assert_eq(conf_rc_, conf_want_, "%s: got %d (%s), want %d (%s); detail: %s", #call,     \
-                     conf_rc_, kv_strerror(conf_rc_), conf_want_, kv_strerror(conf_want_),         \
-                     kv_last_error());                                                             \
-    } while (0)
+/* The status assertions OK(call) and RC(call, want), NO_LEAKS() and
+ * kvt_rmrf() are the shared test kit's (common/tests/include/kvtest.h). */
 
 /* ---- configuration ------------------------------------------------------ */
 
@@ -123,8 +114,6 @@ void conf_teardown(void);
 const char *conf_dir(void);
 /** "<tmp>/<leaf>" in a static buffer of the calling test (one at a time per slot 0..3). */
 const char *conf_path(int slot, const char *leaf);
-/** Remove a path recursively (posix). */
-void conf_rmrf(const char *path);
 
 /** Open the configuration at "<tmp>/db" with extra options; asserts success. */
 kv_db *conf_open(const char *options);

@@ -22,13 +22,13 @@ Test(conf_basic, missing_key_is_enotfound)
     kv_db *db = conf_open(NULL);
     kv_buf v = {0};
 
-    CONF_OK(kv_put(db, "present", 7, "value", 5));
-    CONF_OK(kv_get(db, "present", 7, &v));
+    OK(kv_put(db, "present", 7, "value", 5));
+    OK(kv_get(db, "present", 7, &v));
     cr_assert_eq(v.len, 5);
-    CONF_RC(kv_get(db, "absent", 6, &v), KV_ENOTFOUND);
+    RC(kv_get(db, "absent", 6, &v), KV_ENOTFOUND);
     cr_assert_eq(v.len, 0, "a failed kv_get must leave len 0, got %zu", v.len);
-    CONF_RC(kv_get(db, "presen", 6, &v), KV_ENOTFOUND);
-    CONF_RC(kv_get(db, "presentt", 8, &v), KV_ENOTFOUND);
+    RC(kv_get(db, "presen", 6, &v), KV_ENOTFOUND);
+    RC(kv_get(db, "presentt", 8, &v), KV_ENOTFOUND);
     cr_assert_eq(v.len, 0);
     kv_buf_free(&v);
     conf_close(db);
@@ -39,13 +39,13 @@ Test(conf_basic, put_then_get)
     kv_db *db = conf_open(NULL);
     kv_buf v = {0};
 
-    CONF_OK(kv_put(db, "alpha", 5, "one", 3));
-    CONF_OK(kv_put(db, "beta", 4, "two2", 4));
-    CONF_OK(kv_get(db, "alpha", 5, &v));
+    OK(kv_put(db, "alpha", 5, "one", 3));
+    OK(kv_put(db, "beta", 4, "two2", 4));
+    OK(kv_get(db, "alpha", 5, &v));
     conf_expect_buf(&v, "one", 3, "alpha");
     cr_assert_eq(((char *)v.data)[v.len], '\0', "kv_buf data must be NUL-terminated");
     cr_assert_geq(v.cap, v.len + 1);
-    CONF_OK(kv_get(db, "beta", 4, &v));
+    OK(kv_get(db, "beta", 4, &v));
     conf_expect_buf(&v, "two2", 4, "beta");
     kv_buf_free(&v);
     cr_assert_null(v.data);
@@ -65,13 +65,13 @@ Test(conf_basic, overwrite_longer_and_shorter)
     for (size_t i = 0; i < sizeof(sizes) / sizeof(sizes[0]); i++) {
         for (size_t j = 0; j < sizes[i]; j++)
             val[j] = (unsigned char)(i * 31 + j * 7);
-        CONF_OK(kv_put(db, "key", 3, val, sizes[i]));
-        CONF_OK(kv_get(db, "key", 3, &v));
+        OK(kv_put(db, "key", 3, val, sizes[i]));
+        OK(kv_get(db, "key", 3, &v));
         conf_expect_buf(&v, val, sizes[i], "overwritten value");
     }
     {
         kv_stats st;
-        CONF_OK(kv_db_stats(db, &st));
+        OK(kv_db_stats(db, &st));
         cr_assert_eq(st.keys, 1, "one key overwritten 8 times: stats.keys %llu",
                      (unsigned long long)st.keys);
         cr_assert_eq(st.bytes, 3 + 2);
@@ -86,24 +86,24 @@ Test(conf_basic, delete_semantics)
     kv_db *db = conf_open(NULL);
     kv_buf v = {0};
 
-    CONF_RC(kv_delete(db, "never", 5), KV_ENOTFOUND);
-    CONF_OK(kv_put(db, "a", 1, "1", 1));
-    CONF_OK(kv_put(db, "b", 1, "2", 1));
-    CONF_OK(kv_delete(db, "a", 1));
-    CONF_RC(kv_get(db, "a", 1, &v), KV_ENOTFOUND);
-    CONF_RC(kv_get(db, "a", 1, NULL), KV_ENOTFOUND);
-    CONF_RC(kv_delete(db, "a", 1), KV_ENOTFOUND);
-    CONF_OK(kv_get(db, "b", 1, &v));
+    RC(kv_delete(db, "never", 5), KV_ENOTFOUND);
+    OK(kv_put(db, "a", 1, "1", 1));
+    OK(kv_put(db, "b", 1, "2", 1));
+    OK(kv_delete(db, "a", 1));
+    RC(kv_get(db, "a", 1, &v), KV_ENOTFOUND);
+    RC(kv_get(db, "a", 1, NULL), KV_ENOTFOUND);
+    RC(kv_delete(db, "a", 1), KV_ENOTFOUND);
+    OK(kv_get(db, "b", 1, &v));
     conf_expect_buf(&v, "2", 1, "b survives the delete of a");
     /* re-put after delete */
-    CONF_OK(kv_put(db, "a", 1, "again", 5));
-    CONF_OK(kv_get(db, "a", 1, &v));
+    OK(kv_put(db, "a", 1, "again", 5));
+    OK(kv_get(db, "a", 1, &v));
     conf_expect_buf(&v, "again", 5, "a after re-put");
-    CONF_OK(kv_delete(db, "a", 1));
-    CONF_OK(kv_delete(db, "b", 1));
-    CONF_RC(kv_get(db, "b", 1, &v), KV_ENOTFOUND);
-    CONF_OK(kv_put(db, "a", 1, "", 0));
-    CONF_OK(kv_get(db, "a", 1, &v));
+    OK(kv_delete(db, "a", 1));
+    OK(kv_delete(db, "b", 1));
+    RC(kv_get(db, "b", 1, &v), KV_ENOTFOUND);
+    OK(kv_put(db, "a", 1, "", 0));
+    OK(kv_get(db, "a", 1, &v));
     cr_assert_eq(v.len, 0);
     kv_buf_free(&v);
     conf_close(db);
@@ -113,13 +113,13 @@ Test(conf_basic, null_buffer_is_existence_test)
 {
     kv_db *db = conf_open(NULL);
 
-    CONF_OK(kv_put(db, "here", 4, "x", 1));
-    CONF_OK(kv_put(db, "empty", 5, NULL, 0));
-    CONF_OK(kv_get(db, "here", 4, NULL));
-    CONF_OK(kv_get(db, "empty", 5, NULL));
-    CONF_RC(kv_get(db, "gone", 4, NULL), KV_ENOTFOUND);
-    CONF_OK(kv_delete(db, "here", 4));
-    CONF_RC(kv_get(db, "here", 4, NULL), KV_ENOTFOUND);
+    OK(kv_put(db, "here", 4, "x", 1));
+    OK(kv_put(db, "empty", 5, NULL, 0));
+    OK(kv_get(db, "here", 4, NULL));
+    OK(kv_get(db, "empty", 5, NULL));
+    RC(kv_get(db, "gone", 4, NULL), KV_ENOTFOUND);
+    OK(kv_delete(db, "here", 4));
+    RC(kv_get(db, "here", 4, NULL), KV_ENOTFOUND);
     conf_close(db);
 }
 
@@ -141,7 +141,7 @@ Test(conf_basic, buffer_reused_across_sizes)
         len[i] = i % 7 == 0 ? 0 : (size_t)kv_rng_below(&r, i % 3 ? 300 : 4097);
         for (size_t j = 0; j < len[i]; j++)
             val[j] = (unsigned char)(i + j * 13);
-        CONF_OK(kv_put(db, key, (size_t)kl, val, len[i]));
+        OK(kv_put(db, key, (size_t)kl, val, len[i]));
     }
     for (unsigned round = 0; round < 4 * N; round++) {
         unsigned i = (unsigned)kv_rng_below(&r, N);
@@ -149,11 +149,11 @@ Test(conf_basic, buffer_reused_across_sizes)
         int kl = snprintf(key, sizeof(key), "buf%u", i);
         for (size_t j = 0; j < len[i]; j++)
             val[j] = (unsigned char)(i + j * 13);
-        CONF_OK(kv_get(db, key, (size_t)kl, &v));
+        OK(kv_get(db, key, (size_t)kl, &v));
         conf_expect_buf(&v, val, len[i], key);
         cr_assert_eq(((char *)v.data)[v.len], '\0', "kv_buf must stay NUL-terminated");
         if (round % 5 == 0) {
-            CONF_RC(kv_get(db, "nope", 4, &v), KV_ENOTFOUND);
+            RC(kv_get(db, "nope", 4, &v), KV_ENOTFOUND);
             cr_assert_eq(v.len, 0);
         }
     }
@@ -167,15 +167,15 @@ Test(conf_basic, empty_key_is_einval)
     kv_db *db = conf_open(NULL);
     kv_buf v = {0};
 
-    CONF_RC(kv_put(db, "k", 0, "v", 1), KV_EINVAL);
+    RC(kv_put(db, "k", 0, "v", 1), KV_EINVAL);
     cr_assert_neq(kv_last_error()[0], '\0', "kv_last_error must explain a failure");
-    CONF_RC(kv_put(db, NULL, 0, "v", 1), KV_EINVAL);
-    CONF_RC(kv_get(db, "k", 0, &v), KV_EINVAL);
+    RC(kv_put(db, NULL, 0, "v", 1), KV_EINVAL);
+    RC(kv_get(db, "k", 0, &v), KV_EINVAL);
     cr_assert_eq(v.len, 0);
-    CONF_RC(kv_get(db, "k", 0, NULL), KV_EINVAL);
-    CONF_RC(kv_delete(db, "k", 0), KV_EINVAL);
+    RC(kv_get(db, "k", 0, NULL), KV_EINVAL);
+    RC(kv_delete(db, "k", 0), KV_EINVAL);
     /* nothing was stored under the 1-byte prefix either */
-    CONF_RC(kv_get(db, "k", 1, NULL), KV_ENOTFOUND);
+    RC(kv_get(db, "k", 1, NULL), KV_ENOTFOUND);
     kv_buf_free(&v);
     conf_close(db);
 }
@@ -185,19 +185,19 @@ Test(conf_basic, empty_value_allowed)
     kv_db *db = conf_open(NULL);
     kv_buf v = {0};
 
-    CONF_OK(kv_put(db, "e1", 2, "ignored", 0));
-    CONF_OK(kv_put(db, "e2", 2, NULL, 0));
-    CONF_OK(kv_put(db, "full", 4, "abc", 3));
-    CONF_OK(kv_get(db, "full", 4, &v)); /* len 3 first, so a stale len would show */
-    CONF_OK(kv_get(db, "e1", 2, &v));
+    OK(kv_put(db, "e1", 2, "ignored", 0));
+    OK(kv_put(db, "e2", 2, NULL, 0));
+    OK(kv_put(db, "full", 4, "abc", 3));
+    OK(kv_get(db, "full", 4, &v)); /* len 3 first, so a stale len would show */
+    OK(kv_get(db, "e1", 2, &v));
     cr_assert_eq(v.len, 0, "empty value reads back with len %zu", v.len);
-    CONF_OK(kv_get(db, "e2", 2, &v));
+    OK(kv_get(db, "e2", 2, &v));
     cr_assert_eq(v.len, 0);
-    CONF_OK(kv_put(db, "full", 4, "", 0));
-    CONF_OK(kv_get(db, "full", 4, &v));
+    OK(kv_put(db, "full", 4, "", 0));
+    OK(kv_get(db, "full", 4, &v));
     cr_assert_eq(v.len, 0, "overwrite with an empty value: len %zu", v.len);
-    CONF_RC(kv_put(db, "e3", 2, NULL, 5), KV_EINVAL);
-    CONF_RC(kv_get(db, "e3", 2, NULL), KV_ENOTFOUND);
+    RC(kv_put(db, "e3", 2, NULL, 5), KV_EINVAL);
+    RC(kv_get(db, "e3", 2, NULL), KV_ENOTFOUND);
     kv_buf_free(&v);
     conf_close(db);
 }
@@ -207,15 +207,15 @@ Test(conf_basic, null_key_is_einval)
     kv_db *db = conf_open(NULL);
     kv_buf v = {0};
 
-    CONF_RC(kv_put(db, NULL, 3, "v", 1), KV_EINVAL);
-    CONF_RC(kv_get(db, NULL, 3, &v), KV_EINVAL);
-    CONF_RC(kv_get(db, NULL, 3, NULL), KV_EINVAL);
-    CONF_RC(kv_delete(db, NULL, 3), KV_EINVAL);
-    CONF_RC(kv_put(NULL, "k", 1, "v", 1), KV_EINVAL);
-    CONF_RC(kv_get(NULL, "k", 1, &v), KV_EINVAL);
-    CONF_RC(kv_delete(NULL, "k", 1), KV_EINVAL);
-    CONF_RC(kv_sync(NULL), KV_EINVAL);
-    CONF_OK(kv_close(NULL));
+    RC(kv_put(db, NULL, 3, "v", 1), KV_EINVAL);
+    RC(kv_get(db, NULL, 3, &v), KV_EINVAL);
+    RC(kv_get(db, NULL, 3, NULL), KV_EINVAL);
+    RC(kv_delete(db, NULL, 3), KV_EINVAL);
+    RC(kv_put(NULL, "k", 1, "v", 1), KV_EINVAL);
+    RC(kv_get(NULL, "k", 1, &v), KV_EINVAL);
+    RC(kv_delete(NULL, "k", 1), KV_EINVAL);
+    RC(kv_sync(NULL), KV_EINVAL);
+    OK(kv_close(NULL));
     cr_assert_eq(kv_caps(NULL), 0);
     kv_buf_free(&v);
     conf_close(db);
@@ -247,9 +247,9 @@ Test(conf_basic, last_error_after_failures)
 {
     kv_db *db = conf_open("max_key=8");
 
-    CONF_RC(kv_put(db, "123456789", 9, "v", 1), KV_ETOOBIG);
+    RC(kv_put(db, "123456789", 9, "v", 1), KV_ETOOBIG);
     cr_assert_neq(kv_last_error()[0], '\0', "no detail after KV_ETOOBIG");
-    CONF_RC(kv_put(db, "", 0, "v", 1), KV_EINVAL);
+    RC(kv_put(db, "", 0, "v", 1), KV_EINVAL);
     cr_assert_neq(kv_last_error()[0], '\0', "no detail after KV_EINVAL");
     cr_assert_not_null(kv_last_error());
     conf_close(db);
@@ -259,7 +259,7 @@ Test(conf_basic, unknown_option_named)
 {
     kv_db *db = NULL;
 
-    CONF_RC(conf_open_at(conf_path(0, "db"), "bogus_option_xyz=1", &db), KV_EINVAL);
+    RC(conf_open_at(conf_path(0, "db"), "bogus_option_xyz=1", &db), KV_EINVAL);
     cr_assert_null(db, "out must not be set on failure");
     cr_assert_not_null(strstr(kv_last_error(), "bogus_option_xyz"),
                        "kv_last_error must name the unknown option: '%s'", kv_last_error());
@@ -269,9 +269,9 @@ Test(conf_basic, duplicate_option)
 {
     kv_db *db = NULL;
 
-    CONF_RC(conf_open_at(conf_path(0, "db"), "sync=none,sync=none", &db), KV_EINVAL);
+    RC(conf_open_at(conf_path(0, "db"), "sync=none,sync=none", &db), KV_EINVAL);
     cr_assert_not_null(strstr(kv_last_error(), "sync"), "detail: '%s'", kv_last_error());
-    CONF_RC(conf_open_at(conf_path(0, "db"), "max_value=10, max_value = 10", &db), KV_EINVAL);
+    RC(conf_open_at(conf_path(0, "db"), "max_value=10, max_value = 10", &db), KV_EINVAL);
     cr_assert_null(db);
 }
 
@@ -305,13 +305,13 @@ Test(conf_basic, bad_boolean)
 {
     kv_db *db = NULL;
 
-    CONF_RC(kv_open("model", conf_path(0, "m"), "durable=maybe", &db), KV_EINVAL);
+    RC(kv_open("model", conf_path(0, "m"), "durable=maybe", &db), KV_EINVAL);
     cr_assert_not_null(strstr(kv_last_error(), "durable"), "detail: '%s'", kv_last_error());
-    CONF_RC(kv_open("model", conf_path(0, "m"), "durable=yes", &db), KV_EINVAL);
-    CONF_RC(kv_open("model:durable=2", conf_path(0, "m"), NULL, &db), KV_EINVAL);
-    CONF_OK(kv_open("model", conf_path(0, "m"), "durable=0", &db));
+    RC(kv_open("model", conf_path(0, "m"), "durable=yes", &db), KV_EINVAL);
+    RC(kv_open("model:durable=2", conf_path(0, "m"), NULL, &db), KV_EINVAL);
+    OK(kv_open("model", conf_path(0, "m"), "durable=0", &db));
     cr_assert_eq(kv_caps(db) & KV_CAP_DURABLE, 0);
-    CONF_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* Whitespace around tokens is ignored; sizes take K/M/G; empty pairs are skipped. */
@@ -319,20 +319,20 @@ Test(conf_basic, option_syntax_accepted)
 {
     kv_db *db = NULL;
 
-    CONF_OK(conf_open_at(conf_path(0, "db"), " max_key = 16 ,, max_value = 1K ,", &db));
-    CONF_OK(kv_put(db, "0123456789abcdef", 16, "v", 1));
-    CONF_RC(kv_put(db, "0123456789abcdefg", 17, "v", 1), KV_ETOOBIG);
+    OK(conf_open_at(conf_path(0, "db"), " max_key = 16 ,, max_value = 1K ,", &db));
+    OK(kv_put(db, "0123456789abcdef", 16, "v", 1));
+    RC(kv_put(db, "0123456789abcdefg", 17, "v", 1), KV_ETOOBIG);
     {
         char *val = calloc(1, 1025);
         cr_assert_not_null(val);
-        CONF_OK(kv_put(db, "k", 1, val, 1024));
-        CONF_RC(kv_put(db, "k", 1, val, 1025), KV_ETOOBIG);
+        OK(kv_put(db, "k", 1, val, 1024));
+        RC(kv_put(db, "k", 1, val, 1025), KV_ETOOBIG);
         free(val);
     }
     conf_close(db);
-    CONF_OK(conf_open_at(conf_path(0, "db"), "sync=none,sync_ms=20,cache=1M", &db));
+    OK(conf_open_at(conf_path(0, "db"), "sync=none,sync_ms=20,cache=1M", &db));
     conf_close(db);
-    CONF_OK(conf_open_at(conf_path(0, "db"), "", &db));
+    OK(conf_open_at(conf_path(0, "db"), "", &db));
     conf_close(db);
 }
 
@@ -340,13 +340,13 @@ Test(conf_basic, unknown_engine)
 {
     kv_db *db = NULL;
 
-    CONF_RC(kv_open("no_such_engine_zz", conf_path(0, "db"), NULL, &db), KV_EINVAL);
+    RC(kv_open("no_such_engine_zz", conf_path(0, "db"), NULL, &db), KV_EINVAL);
     cr_assert_not_null(strstr(kv_last_error(), "no_such_engine_zz"), "detail: '%s'",
                        kv_last_error());
-    CONF_RC(kv_open("no_such_engine_zz:x=1", conf_path(0, "db"), NULL, &db), KV_EINVAL);
-    CONF_RC(kv_open("", conf_path(0, "db"), NULL, &db), KV_EINVAL);
-    CONF_RC(kv_open(NULL, conf_path(0, "db"), NULL, &db), KV_EINVAL);
-    CONF_RC(kv_open(conf_engine(), conf_path(0, "db"), NULL, NULL), KV_EINVAL);
+    RC(kv_open("no_such_engine_zz:x=1", conf_path(0, "db"), NULL, &db), KV_EINVAL);
+    RC(kv_open("", conf_path(0, "db"), NULL, &db), KV_EINVAL);
+    RC(kv_open(NULL, conf_path(0, "db"), NULL, &db), KV_EINVAL);
+    RC(kv_open(conf_engine(), conf_path(0, "db"), NULL, NULL), KV_EINVAL);
     cr_assert_null(db);
 }
 
@@ -374,22 +374,22 @@ Test(conf_basic, stats_after_known_sequence)
     kv_stats st;
     kv_buf v = {0};
 
-    CONF_OK(kv_db_stats(db, &st));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, 0);
     cr_assert_eq(st.bytes, 0);
     cr_assert_eq(st.puts + st.gets + st.deletes + st.user_bytes_written, 0);
 
-    CONF_OK(kv_put(db, "a", 1, "xyz", 3));         /* a: 4 bytes */
-    CONF_OK(kv_put(db, "bb", 2, "12345", 5));      /* bb: 7 bytes */
-    CONF_OK(kv_put(db, "a", 1, "0123456789", 10)); /* a: 11 bytes */
-    CONF_OK(kv_put(db, "ccc", 3, "", 0));          /* ccc: 3 bytes */
-    CONF_OK(kv_delete(db, "bb", 2));
-    CONF_RC(kv_delete(db, "bb", 2), KV_ENOTFOUND); /* not counted */
-    CONF_RC(kv_put(db, "", 0, "x", 1), KV_EINVAL); /* not counted */
-    CONF_OK(kv_get(db, "a", 1, &v));
-    CONF_OK(kv_get(db, "ccc", 3, NULL));
-    CONF_RC(kv_get(db, "bb", 2, &v), KV_ENOTFOUND); /* a miss is a get */
-    CONF_OK(kv_db_stats(db, &st));
+    OK(kv_put(db, "a", 1, "xyz", 3));         /* a: 4 bytes */
+    OK(kv_put(db, "bb", 2, "12345", 5));      /* bb: 7 bytes */
+    OK(kv_put(db, "a", 1, "0123456789", 10)); /* a: 11 bytes */
+    OK(kv_put(db, "ccc", 3, "", 0));          /* ccc: 3 bytes */
+    OK(kv_delete(db, "bb", 2));
+    RC(kv_delete(db, "bb", 2), KV_ENOTFOUND); /* not counted */
+    RC(kv_put(db, "", 0, "x", 1), KV_EINVAL); /* not counted */
+    OK(kv_get(db, "a", 1, &v));
+    OK(kv_get(db, "ccc", 3, NULL));
+    RC(kv_get(db, "bb", 2, &v), KV_ENOTFOUND); /* a miss is a get */
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, 2, "stats.keys %llu, want 2", (unsigned long long)st.keys);
     cr_assert_eq(st.bytes, 11 + 3, "stats.bytes %llu, want 14", (unsigned long long)st.bytes);
     cr_assert_eq(st.puts, 4, "stats.puts %llu, want 4", (unsigned long long)st.puts);
@@ -401,8 +401,8 @@ Test(conf_basic, stats_after_known_sequence)
     for (unsigned i = 0; i < st.n_extra; i++)
         cr_assert(memchr(st.extra[i].name, '\0', sizeof(st.extra[i].name)) && st.extra[i].name[0],
                   "extra counter %u has no NUL-terminated name", i);
-    CONF_RC(kv_db_stats(db, NULL), KV_EINVAL);
-    CONF_RC(kv_db_stats(NULL, &st), KV_EINVAL);
+    RC(kv_db_stats(db, NULL), KV_EINVAL);
+    RC(kv_db_stats(NULL, &st), KV_EINVAL);
     kv_buf_free(&v);
     conf_close(db);
 }
@@ -419,11 +419,11 @@ Test(conf_basic, many_keys)
 
     for (uint32_t i = 0; i < n; i++) {
         size_t kl = conf_key(i, key), vl = conf_val(i, i, val);
-        CONF_OK(kv_put(db, key, kl, val, vl));
+        OK(kv_put(db, key, kl, val, vl));
     }
     for (uint32_t i = 0; i < n; i += 2) {
         size_t kl = conf_key(i, key);
-        CONF_OK(kv_delete(db, key, kl));
+        OK(kv_delete(db, key, kl));
     }
     for (uint32_t i = 0; i < n; i++) {
         size_t kl = conf_key(i, key);
@@ -436,7 +436,7 @@ Test(conf_basic, many_keys)
             bytes += kl + v.len;
         }
     }
-    CONF_OK(kv_db_stats(db, &st));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, n / 2, "stats.keys %llu, want %zu", (unsigned long long)st.keys, n / 2);
     cr_assert_eq(st.bytes, bytes);
     kv_buf_free(&v);
@@ -466,7 +466,7 @@ Test(conf_basic, enomem_changes_nothing)
     size_t runs = 0;
     uint64_t inserted[40] = {0}; /* bit n of [round]: attempt n of that round succeeded */
 
-    CONF_OK(kv_put(db, "stable", 6, "old value", 9));
+    OK(kv_put(db, "stable", 6, "old value", 9));
     /* Insert new keys, a failure loop per key, at 40 fill levels (so table
      * growth, splits and flushes are among the failing allocations). Each
      * attempt uses its own key; failed ones must stay absent, also on disk. */
@@ -479,7 +479,7 @@ Test(conf_basic, enomem_changes_nothing)
             cr_assert(rc == KV_OK || rc == KV_ENOMEM, "put with allocation %llu failing: %d (%s)",
                       (unsigned long long)n, rc, kv_strerror(rc));
             cr_assert(rc == KV_OK || hit, "KV_ENOMEM although no allocation failed");
-            CONF_RC(kv_get(db, key, (size_t)kl, NULL), rc == KV_OK ? KV_OK : KV_ENOTFOUND);
+            RC(kv_get(db, key, (size_t)kl, NULL), rc == KV_OK ? KV_OK : KV_ENOTFOUND);
             if (n >= sizeof(inserted[0]) * 8)
                 continue;
             if (rc == KV_OK)
@@ -493,21 +493,21 @@ Test(conf_basic, enomem_changes_nothing)
         int rc = armed(kv_put(db, "stable", 6, val, (size_t)vl), &hit);
         cr_assert(rc == KV_OK || rc == KV_ENOMEM, "overwrite, allocation %llu failing: %d",
                   (unsigned long long)n, rc);
-        CONF_OK(kv_get(db, "stable", 6, &v));
+        OK(kv_get(db, "stable", 6, &v));
         if (rc == KV_OK)
             conf_expect_buf(&v, val, (size_t)vl, "overwrite that succeeded");
         else
             conf_expect_buf(&v, "old value", 9, "overwrite that failed with KV_ENOMEM");
-        CONF_OK(kv_put(db, "stable", 6, "old value", 9));
+        OK(kv_put(db, "stable", 6, "old value", 9));
     }
     hit = true;
     for (uint64_t n = 1; hit && n < 1000; n++, runs++) { /* delete */
-        CONF_OK(kv_put(db, "victim", 6, "v", 1));
+        OK(kv_put(db, "victim", 6, "v", 1));
         kv_alloc_fail_at(n, false);
         int rc = armed(kv_delete(db, "victim", 6), &hit);
         cr_assert(rc == KV_OK || rc == KV_ENOMEM, "delete, allocation %llu failing: %d",
                   (unsigned long long)n, rc);
-        CONF_RC(kv_get(db, "victim", 6, NULL), rc == KV_OK ? KV_ENOTFOUND : KV_OK);
+        RC(kv_get(db, "victim", 6, NULL), rc == KV_OK ? KV_ENOTFOUND : KV_OK);
     }
     hit = true;
     for (uint64_t n = 1; hit && n < 1000; n++, runs++) { /* get into an empty buffer */
@@ -527,9 +527,9 @@ Test(conf_basic, enomem_changes_nothing)
         conf_close(db);
         db = conf_open(NULL);
     }
-    CONF_OK(kv_get(db, "stable", 6, &v));
+    OK(kv_get(db, "stable", 6, &v));
     conf_expect_buf(&v, "old value", 9, "after the loops");
-    CONF_RC(kv_get(db, "victim", 6, NULL), KV_ENOTFOUND);
+    RC(kv_get(db, "victim", 6, NULL), KV_ENOTFOUND);
     for (unsigned round = 0; round < 40; round++) {
         for (unsigned n = 1; n < 64; n++) {
             int kl = snprintf(key, sizeof(key), "new%u.%u", round, n);
@@ -549,7 +549,7 @@ Test(conf_basic, open_enomem)
     kv_db *db = conf_open(NULL);
     bool hit = true;
 
-    CONF_OK(kv_put(db, "k", 1, "v", 1));
+    OK(kv_put(db, "k", 1, "v", 1));
     conf_close(db);
     for (uint64_t n = 1; hit && n < 1000; n++) {
         db = NULL;
@@ -564,6 +564,6 @@ Test(conf_basic, open_enomem)
     }
     db = conf_open(NULL);
     if (kv_caps(db) & KV_CAP_DURABLE)
-        CONF_OK(kv_get(db, "k", 1, NULL));
+        OK(kv_get(db, "k", 1, NULL));
     conf_close(db);
 }

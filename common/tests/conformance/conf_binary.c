@@ -46,9 +46,9 @@ Test(conf_binary, prefix_and_nul_keys_distinct)
 
     for (size_t i = 0; i < NFAM; i++) {
         size_t n = fam_val(i, val);
-        CONF_OK(kv_put(db, family[i].k, family[i].n, val, n));
+        OK(kv_put(db, family[i].k, family[i].n, val, n));
     }
-    CONF_OK(kv_db_stats(db, &st));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, NFAM, "%zu distinct keys stored as %llu", NFAM,
                  (unsigned long long)st.keys);
     for (size_t i = 0; i < NFAM; i++) {
@@ -59,7 +59,7 @@ Test(conf_binary, prefix_and_nul_keys_distinct)
     }
     /* delete every other one: the neighbours and prefixes are untouched */
     for (size_t i = 0; i < NFAM; i += 2)
-        CONF_OK(kv_delete(db, family[i].k, family[i].n));
+        OK(kv_delete(db, family[i].k, family[i].n));
     for (size_t i = 0; i < NFAM; i++) {
         size_t n = fam_val(i, val);
         int rc = kv_get(db, family[i].k, family[i].n, &v);
@@ -86,26 +86,26 @@ Test(conf_binary, every_byte_value)
         val[0] = (unsigned char)b;
         val[1] = 0;
         val[2] = (unsigned char)~b;
-        CONF_OK(kv_put(db, &k1, 1, val, 3));
+        OK(kv_put(db, &k1, 1, val, 3));
         k2[0] = (unsigned char)b;
         k2[1] = (unsigned char)(255 - b);
-        CONF_OK(kv_put(db, k2, 2, val, 1));
+        OK(kv_put(db, k2, 2, val, 1));
     }
-    CONF_OK(kv_db_stats(db, &st));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, 512, "512 distinct keys stored as %llu", (unsigned long long)st.keys);
     for (unsigned b = 0; b < 256; b++) {
         unsigned char k1 = (unsigned char)b;
         val[0] = (unsigned char)b;
         val[1] = 0;
         val[2] = (unsigned char)~b;
-        CONF_OK(kv_get(db, &k1, 1, &v));
+        OK(kv_get(db, &k1, 1, &v));
         conf_expect_buf(&v, val, 3, "one-byte key");
         k2[0] = (unsigned char)b;
         k2[1] = (unsigned char)(255 - b);
-        CONF_OK(kv_get(db, k2, 2, &v));
+        OK(kv_get(db, k2, 2, &v));
         conf_expect_buf(&v, val, 1, "two-byte key");
         k2[1] = (unsigned char)(254 - b); /* a neighbour that was never written */
-        CONF_RC(kv_get(db, k2, 2, NULL), KV_ENOTFOUND);
+        RC(kv_get(db, k2, 2, NULL), KV_ENOTFOUND);
     }
     kv_buf_free(&v);
     conf_close(db);
@@ -119,17 +119,17 @@ Test(conf_binary, values_with_nuls)
 
     for (unsigned i = 0; i < 256; i++)
         all[i] = (unsigned char)i;
-    CONF_OK(kv_put(db, "zeros", 5, zeros, sizeof(zeros)));
-    CONF_OK(kv_put(db, "one0", 4, zeros, 1));
-    CONF_OK(kv_put(db, "all", 3, all, sizeof(all)));
-    CONF_OK(kv_put(db, "mixed", 5, mixed, sizeof(mixed)));
-    CONF_OK(kv_get(db, "zeros", 5, &v));
+    OK(kv_put(db, "zeros", 5, zeros, sizeof(zeros)));
+    OK(kv_put(db, "one0", 4, zeros, 1));
+    OK(kv_put(db, "all", 3, all, sizeof(all)));
+    OK(kv_put(db, "mixed", 5, mixed, sizeof(mixed)));
+    OK(kv_get(db, "zeros", 5, &v));
     conf_expect_buf(&v, zeros, sizeof(zeros), "300 zero bytes");
-    CONF_OK(kv_get(db, "one0", 4, &v));
+    OK(kv_get(db, "one0", 4, &v));
     conf_expect_buf(&v, zeros, 1, "one zero byte");
-    CONF_OK(kv_get(db, "all", 3, &v));
+    OK(kv_get(db, "all", 3, &v));
     conf_expect_buf(&v, all, sizeof(all), "every byte value");
-    CONF_OK(kv_get(db, "mixed", 5, &v));
+    OK(kv_get(db, "mixed", 5, &v));
     conf_expect_buf(&v, mixed, sizeof(mixed), "NULs inside and at the end");
     kv_buf_free(&v);
     conf_close(db);
@@ -146,18 +146,18 @@ Test(conf_binary, long_binary_keys)
         memset(key, i % 2 ? 0xff : 0x00, sizeof(key));
         key[i] = (unsigned char)(0x80 + i);
         memcpy(val, &i, sizeof(i));
-        CONF_OK(kv_put(db, key, 64, val, sizeof(i)));
+        OK(kv_put(db, key, 64, val, sizeof(i)));
         if (i < 63) /* its prefix of i + 1 bytes */
-            CONF_OK(kv_put(db, key, i + 1, val, 1));
+            OK(kv_put(db, key, i + 1, val, 1));
     }
     for (unsigned i = 0; i < 64; i++) {
         memset(key, i % 2 ? 0xff : 0x00, sizeof(key));
         key[i] = (unsigned char)(0x80 + i);
         memcpy(val, &i, sizeof(i));
-        CONF_OK(kv_get(db, key, 64, &v));
+        OK(kv_get(db, key, 64, &v));
         conf_expect_buf(&v, val, sizeof(i), "64-byte key");
         if (i < 63) {
-            CONF_OK(kv_get(db, key, i + 1, &v));
+            OK(kv_get(db, key, i + 1, &v));
             conf_expect_buf(&v, val, 1, "its prefix");
         }
     }

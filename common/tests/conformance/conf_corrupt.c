@@ -45,13 +45,13 @@ static void list_files(const kv_env *env, const char *dir, struct files *f)
     char **names;
     size_t n;
 
-    CONF_OK(kv_env_list(env, dir, &names, &n));
+    OK(kv_env_list(env, dir, &names, &n));
     for (size_t i = 0; i < n; i++) {
         char p[256];
         uint64_t size;
         bool is_dir;
         snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
-        CONF_OK(kv_env_stat(env, p, &size, &is_dir));
+        OK(kv_env_stat(env, p, &size, &is_dir));
         if (is_dir) {
             list_files(env, p, f);
         } else if (size > 0 && f->n < MAXFILES) {
@@ -76,28 +76,28 @@ static kv_env *build(uint64_t seed, bool unique_puts, conf_hist *h)
     cr_assert_not_null(env);
     kv_rng_seed(&r, 12345); /* the same data set every time */
     conf_hist_init(h, DKEYS);
-    CONF_OK(conf_open_env(env, "/db", NULL, &db));
+    OK(conf_open_env(env, "/db", NULL, &db));
     for (uint32_t id = 0; id < DKEYS; id++) {
         size_t kl = conf_key(id, key);
-        CONF_OK(kv_put(db, key, kl, val, conf_val(id, ver, val)));
+        OK(kv_put(db, key, kl, val, conf_val(id, ver, val)));
         conf_hist_add(h, id, ver++, false);
         if (id % 10 == 9)
-            CONF_OK(kv_sync(db));
+            OK(kv_sync(db));
     }
     for (size_t i = 0; !unique_puts && i < DKEYS; i++) {
         uint32_t id = (uint32_t)kv_rng_below(&r, DKEYS);
         size_t kl = conf_key(id, key);
         if (kv_rng_below(&r, 3) == 0) {
             if (conf_hist_present(h, id, NULL)) {
-                CONF_OK(kv_delete(db, key, kl));
+                OK(kv_delete(db, key, kl));
                 conf_hist_add(h, id, 0, true);
             }
         } else {
-            CONF_OK(kv_put(db, key, kl, val, conf_val(id, ver, val)));
+            OK(kv_put(db, key, kl, val, conf_val(id, ver, val)));
             conf_hist_add(h, id, ver++, false);
         }
     }
-    CONF_OK(kv_sync(db));
+    OK(kv_sync(db));
     conf_close(db);
     return env;
 }
@@ -204,7 +204,7 @@ Test(conf_corrupt, bit_flips)
             for (which = 0; off >= f.size[which]; which++)
                 off -= f.size[which];
         }
-        CONF_OK(kv_env_fault_flip(env, f.path[which], off, bit));
+        OK(kv_env_fault_flip(env, f.path[which], off, bit));
         snprintf(what, sizeof(what), "trial %zu: bit %u of byte %llu of %s (%llu bytes) flipped", t,
                  bit, (unsigned long long)off, f.path[which], (unsigned long long)f.size[which]);
         rc = kv_open_env(conf_engine(), "/db", NULL, env, &db);
@@ -250,10 +250,10 @@ Test(conf_corrupt, truncation)
         cr_assert_gt(f.n, 0, "the engine wrote no file under its directory");
         which = (size_t)kv_rng_below(&r, f.n);
         len = t % 10 == 0 ? 0 : t % 10 == 1 ? f.size[which] - 1 : kv_rng_below(&r, f.size[which]);
-        CONF_OK(kv_env_open(env, f.path[which], KV_O_RDWR, &file));
-        CONF_OK(kv_file_truncate(file, len));
-        CONF_OK(kv_file_sync(file));
-        CONF_OK(kv_file_close(file));
+        OK(kv_env_open(env, f.path[which], KV_O_RDWR, &file));
+        OK(kv_file_truncate(file, len));
+        OK(kv_file_sync(file));
+        OK(kv_file_close(file));
         snprintf(what, sizeof(what), "trial %zu: %s cut from %llu to %llu bytes", t, f.path[which],
                  (unsigned long long)f.size[which], (unsigned long long)len);
         rc = kv_open_env(conf_engine(), "/db", NULL, env, &db);
@@ -284,7 +284,7 @@ Test(conf_corrupt, undamaged_baseline)
 
     conf_need(KV_CAP_DURABLE);
     env = build(conf_seed(9900), false, &h);
-    CONF_OK(conf_open_env(env, "/db", NULL, &db));
+    OK(conf_open_env(env, "/db", NULL, &db));
     conf_hist_check(db, &h, true);
     cr_assert(!check_damaged(db, &h, false, "undamaged"));
     conf_close(db);

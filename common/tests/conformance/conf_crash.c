@@ -140,14 +140,14 @@ static void still_usable(struct round *rd, kv_db **dbp, const char *path)
             conf_hist_add(&fresh, id, 0, true);
         } else {
             uint64_t ver = rd->ver++;
-            CONF_OK(kv_put(db, key, kl, val, conf_val(id, ver, val)));
+            OK(kv_put(db, key, kl, val, conf_val(id, ver, val)));
             conf_hist_add(&fresh, id, ver, false);
         }
     }
-    CONF_OK(kv_sync(db));
+    OK(kv_sync(db));
     conf_hist_check(db, &fresh, true);
     conf_close(db);
-    CONF_OK(conf_open_env(rd->env, path, NULL, &db));
+    OK(conf_open_env(rd->env, path, NULL, &db));
     conf_hist_check(db, &fresh, true);
     conf_hist_free(&fresh);
     *dbp = db;
@@ -173,7 +173,7 @@ static uint64_t fault_round(uint64_t seed, kv_crash_mode mode, uint64_t nth,
     cr_assert_not_null(rd.env);
     kv_rng_seed(&rd.r, seed);
     conf_hist_init(&rd.h, nkeys);
-    CONF_OK(conf_open_env(rd.env, path, NULL, &db));
+    OK(conf_open_env(rd.env, path, NULL, &db));
     m0 = kv_env_fault_mutations(rd.env);
     if (nth)
         kv_env_fault_crash_after(rd.env, nth, mode);
@@ -418,10 +418,10 @@ static void kill_round(uint64_t seed, size_t round, uint64_t delay_ms)
                 (unsigned long long)synced);
     conf_hist_check(db, &h, false);
     /* the store keeps working after the kill */
-    CONF_OK(kv_put(db, "after", 5, "kill", 4));
+    OK(kv_put(db, "after", 5, "kill", 4));
     conf_close(db);
-    CONF_OK(kv_open(conf_engine(), path, NULL, &db));
-    CONF_OK(kv_get(db, "after", 5, NULL));
+    OK(kv_open(conf_engine(), path, NULL, &db));
+    OK(kv_get(db, "after", 5, NULL));
     conf_close(db);
     conf_hist_free(&h);
 }

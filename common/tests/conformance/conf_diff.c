@@ -72,8 +72,8 @@ static void compare_all(kv_db *db, kv_db *oracle, const struct pool *p, const ch
 
     for (size_t i = 0; i < POOL; i++)
         compare_key(db, oracle, p->k[i], p->n[i], &a, &b, when, op);
-    CONF_OK(kv_db_stats(db, &sa));
-    CONF_OK(kv_db_stats(oracle, &sb));
+    OK(kv_db_stats(db, &sa));
+    OK(kv_db_stats(oracle, &sb));
     cr_assert_eq(sa.keys, sb.keys, "%s (op %zu): stats.keys %llu, model %llu", when, op,
                  (unsigned long long)sa.keys, (unsigned long long)sb.keys);
     cr_assert_eq(sa.bytes, sb.bytes, "%s (op %zu): stats.bytes %llu, model %llu", when, op,
@@ -112,8 +112,8 @@ static void full_iteration(kv_db *db, kv_db *oracle, const char *when, size_t op
 {
     kv_iter *x, *y;
 
-    CONF_OK(kv_iter_open(db, &x));
-    CONF_OK(kv_iter_open(oracle, &y));
+    OK(kv_iter_open(db, &x));
+    OK(kv_iter_open(oracle, &y));
     kv_iter_first(x);
     kv_iter_first(y);
     compare_iters(x, y, 0, when, op);
@@ -138,10 +138,10 @@ static void run_diff(uint64_t seed)
     make_pool(p, &r);
     db = conf_open(NULL);
     caps = kv_caps(db);
-    CONF_OK(kv_open("model", NULL, NULL, &oracle));
+    OK(kv_open("model", NULL, NULL, &oracle));
     if (caps & KV_CAP_ORDERED) {
-        CONF_OK(kv_iter_open(db, &ix));
-        CONF_OK(kv_iter_open(oracle, &iy));
+        OK(kv_iter_open(db, &ix));
+        OK(kv_iter_open(oracle, &iy));
     }
 
     for (size_t op = 0; op < nops; op++) {
@@ -171,14 +171,14 @@ static void run_diff(uint64_t seed)
             memcpy(odd, k, kl);
             for (size_t j = kl; j < ol; j++)
                 odd[j] = (unsigned char)kv_rng_next(&r);
-            CONF_RC(kv_get(db, odd, ol, &a), KV_ENOTFOUND);
-            CONF_RC(kv_delete(db, odd, ol), KV_ENOTFOUND);
+            RC(kv_get(db, odd, ol, &a), KV_ENOTFOUND);
+            RC(kv_delete(db, odd, ol), KV_ENOTFOUND);
         } else if (dice < 93) {
-            CONF_OK(kv_sync(db));
+            OK(kv_sync(db));
         } else if (dice < 95) {
             kv_stats sa, sb;
-            CONF_OK(kv_db_stats(db, &sa));
-            CONF_OK(kv_db_stats(oracle, &sb));
+            OK(kv_db_stats(db, &sa));
+            OK(kv_db_stats(oracle, &sb));
             cr_assert_eq(sa.keys, sb.keys, "op %zu: stats.keys %llu, model %llu", op,
                          (unsigned long long)sa.keys, (unsigned long long)sb.keys);
             cr_assert_eq(sa.bytes, sb.bytes, "op %zu: stats.bytes differ", op);
@@ -204,7 +204,7 @@ static void run_diff(uint64_t seed)
             compare_all(db, oracle, p, "after reopen", op);
             if (caps & KV_CAP_ORDERED) {
                 full_iteration(db, oracle, "after reopen", op);
-                CONF_OK(kv_iter_open(db, &ix));
+                OK(kv_iter_open(db, &ix));
             }
             reopened = true;
         }
@@ -219,7 +219,7 @@ static void run_diff(uint64_t seed)
     kv_buf_free(&a);
     kv_buf_free(&b);
     free(p);
-    CONF_OK(kv_close(oracle));
+    OK(kv_close(oracle));
     conf_close(db);
 }
 

@@ -26,12 +26,12 @@ static void random_writes(kv_db *db, conf_hist *h, kv_rng *r, size_t nops, uint6
         size_t kl = conf_key(id, key);
         if (kv_rng_below(r, 4) == 0) {
             bool present = conf_hist_present(h, id, NULL);
-            CONF_RC(kv_delete(db, key, kl), present ? KV_OK : KV_ENOTFOUND);
+            RC(kv_delete(db, key, kl), present ? KV_OK : KV_ENOTFOUND);
             if (present)
                 conf_hist_add(h, id, 0, true);
         } else {
             uint64_t v = (*ver)++;
-            CONF_OK(kv_put(db, key, kl, val, conf_val(id, v, val)));
+            OK(kv_put(db, key, kl, val, conf_val(id, v, val)));
             conf_hist_add(h, id, v, false);
         }
     }
@@ -73,8 +73,8 @@ Test(conf_durable, sync_then_close)
     conf_hist_init(&h, 200);
     kv_rng_seed(&r, conf_seed(32));
     random_writes(db, &h, &r, conf_scale(1000), &ver);
-    CONF_OK(kv_sync(db));
-    CONF_OK(kv_sync(db)); /* twice: nothing new to sync is fine */
+    OK(kv_sync(db));
+    OK(kv_sync(db)); /* twice: nothing new to sync is fine */
     conf_close(db);
     db = conf_open(NULL);
     conf_hist_check(db, &h, true);
@@ -89,29 +89,29 @@ Test(conf_durable, overwrite_and_delete_survive)
 
     conf_need(KV_CAP_DURABLE);
     db = conf_open(NULL);
-    CONF_OK(kv_put(db, "keep", 4, "original", 8));
-    CONF_OK(kv_put(db, "over", 4, "first", 5));
-    CONF_OK(kv_put(db, "gone", 4, "doomed", 6));
-    CONF_OK(kv_put(db, "back", 4, "v1", 2));
+    OK(kv_put(db, "keep", 4, "original", 8));
+    OK(kv_put(db, "over", 4, "first", 5));
+    OK(kv_put(db, "gone", 4, "doomed", 6));
+    OK(kv_put(db, "back", 4, "v1", 2));
     conf_close(db);
     db = conf_open(NULL);
-    CONF_OK(kv_put(db, "over", 4, "second, longer value", 20));
-    CONF_OK(kv_delete(db, "gone", 4));
-    CONF_OK(kv_delete(db, "back", 4));
-    CONF_OK(kv_put(db, "back", 4, "v2", 2));
-    CONF_OK(kv_put(db, "empty", 5, NULL, 0));
+    OK(kv_put(db, "over", 4, "second, longer value", 20));
+    OK(kv_delete(db, "gone", 4));
+    OK(kv_delete(db, "back", 4));
+    OK(kv_put(db, "back", 4, "v2", 2));
+    OK(kv_put(db, "empty", 5, NULL, 0));
     conf_close(db);
     db = conf_open(NULL);
-    CONF_OK(kv_get(db, "keep", 4, &v));
+    OK(kv_get(db, "keep", 4, &v));
     conf_expect_buf(&v, "original", 8, "keep");
-    CONF_OK(kv_get(db, "over", 4, &v));
+    OK(kv_get(db, "over", 4, &v));
     conf_expect_buf(&v, "second, longer value", 20, "over");
-    CONF_RC(kv_get(db, "gone", 4, &v), KV_ENOTFOUND);
-    CONF_OK(kv_get(db, "back", 4, &v));
+    RC(kv_get(db, "gone", 4, &v), KV_ENOTFOUND);
+    OK(kv_get(db, "back", 4, &v));
     conf_expect_buf(&v, "v2", 2, "back");
-    CONF_OK(kv_get(db, "empty", 5, &v));
+    OK(kv_get(db, "empty", 5, &v));
     cr_assert_eq(v.len, 0);
-    CONF_RC(kv_delete(db, "gone", 4), KV_ENOTFOUND);
+    RC(kv_delete(db, "gone", 4), KV_ENOTFOUND);
     kv_buf_free(&v);
     conf_close(db);
 }
@@ -125,27 +125,27 @@ Test(conf_durable, empty_store_reopens_empty)
     db = conf_open(NULL);
     conf_close(db);
     db = conf_open(NULL);
-    CONF_OK(kv_db_stats(db, &st));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, 0);
-    CONF_RC(kv_get(db, "x", 1, NULL), KV_ENOTFOUND);
+    RC(kv_get(db, "x", 1, NULL), KV_ENOTFOUND);
     if (kv_caps(db) & KV_CAP_ORDERED) {
         kv_iter *it;
-        CONF_OK(kv_iter_open(db, &it));
+        OK(kv_iter_open(db, &it));
         kv_iter_first(it);
         cr_assert(!kv_iter_valid(it));
         cr_assert_eq(kv_iter_status(it), KV_OK);
         kv_iter_close(it);
     }
-    CONF_OK(kv_put(db, "x", 1, "1", 1));
+    OK(kv_put(db, "x", 1, "1", 1));
     conf_close(db);
     db = conf_open(NULL);
-    CONF_OK(kv_get(db, "x", 1, NULL));
+    OK(kv_get(db, "x", 1, NULL));
     /* everything deleted: reopens empty again */
-    CONF_OK(kv_delete(db, "x", 1));
+    OK(kv_delete(db, "x", 1));
     conf_close(db);
     db = conf_open(NULL);
-    CONF_RC(kv_get(db, "x", 1, NULL), KV_ENOTFOUND);
-    CONF_OK(kv_db_stats(db, &st));
+    RC(kv_get(db, "x", 1, NULL), KV_ENOTFOUND);
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, 0);
     conf_close(db);
 }
@@ -165,7 +165,7 @@ Test(conf_durable, many_reopen_cycles)
         conf_hist_check(db, &h, true);
         random_writes(db, &h, &r, 20 + (size_t)kv_rng_below(&r, 200), &ver);
         if (kv_rng_below(&r, 2))
-            CONF_OK(kv_sync(db));
+            OK(kv_sync(db));
         conf_close(db);
     }
     conf_hist_free(&h);
@@ -178,14 +178,14 @@ Test(conf_durable, stats_after_reopen)
 
     conf_need(KV_CAP_DURABLE);
     db = conf_open(NULL);
-    CONF_OK(kv_put(db, "a", 1, "12345", 5));
-    CONF_OK(kv_put(db, "bb", 2, "1", 1));
-    CONF_OK(kv_put(db, "ccc", 3, "", 0));
-    CONF_OK(kv_put(db, "bb", 2, "123", 3));
-    CONF_OK(kv_delete(db, "ccc", 3));
+    OK(kv_put(db, "a", 1, "12345", 5));
+    OK(kv_put(db, "bb", 2, "1", 1));
+    OK(kv_put(db, "ccc", 3, "", 0));
+    OK(kv_put(db, "bb", 2, "123", 3));
+    OK(kv_delete(db, "ccc", 3));
     conf_close(db);
     db = conf_open(NULL);
-    CONF_OK(kv_db_stats(db, &st));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, 2, "stats.keys after reopen: %llu", (unsigned long long)st.keys);
     cr_assert_eq(st.bytes, 6 + 5, "stats.bytes after reopen: %llu", (unsigned long long)st.bytes);
     cr_assert_eq(st.puts, 0, "counters restart at open: puts %llu", (unsigned long long)st.puts);
@@ -202,10 +202,10 @@ Test(conf_durable, second_open_is_busy)
 
     conf_need(KV_CAP_DURABLE);
     db = conf_open(NULL);
-    CONF_OK(kv_put(db, "k", 1, "v", 1));
+    OK(kv_put(db, "k", 1, "v", 1));
     rc = conf_open_at(conf_path(0, "db"), NULL, &db2);
     if (kv_caps(db) & KV_CAP_MULTIPROC) {
-        CONF_RC(rc, KV_OK);
+        RC(rc, KV_OK);
         conf_close(db2);
     } else {
         cr_assert_eq(rc, KV_EBUSY, "second open of an open store: %d (%s), want KV_EBUSY", rc,
@@ -214,7 +214,7 @@ Test(conf_durable, second_open_is_busy)
     }
     conf_close(db);
     db = conf_open(NULL); /* the lock went with the handle */
-    CONF_OK(kv_get(db, "k", 1, NULL));
+    OK(kv_get(db, "k", 1, NULL));
     conf_close(db);
 }
 
@@ -247,7 +247,7 @@ Test(conf_durable, large_values_persist)
     for (size_t i = 0; i < n; i++) {
         unsigned char key[CONF_KEY_MAX];
         size_t kl = conf_key((uint32_t)i, key);
-        CONF_OK(kv_put(db, key, kl, val + i, 4000 + i));
+        OK(kv_put(db, key, kl, val + i, 4000 + i));
     }
     rc = kv_put(db, "big", 3, val, big);
     cr_assert(rc == KV_OK || rc == KV_ETOOBIG || rc == KV_EFULL, "1 MiB put: %d: %s", rc,
@@ -257,11 +257,11 @@ Test(conf_durable, large_values_persist)
     for (size_t i = 0; i < n; i++) {
         unsigned char key[CONF_KEY_MAX];
         size_t kl = conf_key((uint32_t)i, key);
-        CONF_OK(kv_get(db, key, kl, &v));
+        OK(kv_get(db, key, kl, &v));
         conf_expect_buf(&v, val + i, 4000 + i, "4 KB value after reopen");
     }
     if (rc == KV_OK) {
-        CONF_OK(kv_get(db, "big", 3, &v));
+        OK(kv_get(db, "big", 3, &v));
         conf_expect_buf(&v, val, big, "1 MiB value after reopen");
     }
     free(val);

@@ -105,7 +105,7 @@ static void load(kv_db *db, const struct rkey *k, size_t n)
     unsigned char val[64];
 
     for (size_t i = 0; i < n; i++)
-        CONF_OK(kv_put(db, k[i].b, k[i].n, val, rval(&k[i], i, val)));
+        OK(kv_put(db, k[i].b, k[i].n, val, rval(&k[i], i, val)));
 }
 
 Test(conf_iter, not_ordered_is_enotsup)
@@ -116,7 +116,7 @@ Test(conf_iter, not_ordered_is_enotsup)
     if (conf_caps() & KV_CAP_ORDERED)
         cr_skip_test("%s is ordered: kv_iter_open is supported", conf_engine());
     db = conf_open(NULL);
-    CONF_RC(kv_iter_open(db, &it), KV_ENOTSUP);
+    RC(kv_iter_open(db, &it), KV_ENOTSUP);
     cr_assert_eq(it, (kv_iter *)&it, "kv_iter_open must not set *out on failure");
     conf_close(db);
 }
@@ -128,7 +128,7 @@ Test(conf_iter, empty_store)
 
     conf_need(KV_CAP_ORDERED);
     db = conf_open(NULL);
-    CONF_OK(kv_iter_open(db, &it));
+    OK(kv_iter_open(db, &it));
     kv_iter_first(it);
     cr_assert(!kv_iter_valid(it), "kv_iter_first on an empty store is valid");
     cr_assert_eq(kv_iter_status(it), KV_OK);
@@ -137,9 +137,9 @@ Test(conf_iter, empty_store)
     cr_assert_eq(kv_iter_status(it), KV_OK);
     kv_iter_close(it);
     /* and after everything was deleted again */
-    CONF_OK(kv_put(db, "x", 1, "1", 1));
-    CONF_OK(kv_delete(db, "x", 1));
-    CONF_OK(kv_iter_open(db, &it));
+    OK(kv_put(db, "x", 1, "1", 1));
+    OK(kv_delete(db, "x", 1));
+    OK(kv_iter_open(db, &it));
     kv_iter_first(it);
     cr_assert(!kv_iter_valid(it), "a store whose only key was deleted iterates that key");
     cr_assert_eq(kv_iter_status(it), KV_OK);
@@ -168,9 +168,9 @@ Test(conf_iter, memcmp_order_shorter_first)
     for (size_t j = 0; j < n; j++) {
         size_t i = (j * 7) % n;
         unsigned char val[64];
-        CONF_OK(kv_put(db, fixed[i].b, fixed[i].n, val, rval(&fixed[i], i, val)));
+        OK(kv_put(db, fixed[i].b, fixed[i].n, val, rval(&fixed[i], i, val)));
     }
-    CONF_OK(kv_iter_open(db, &it));
+    OK(kv_iter_open(db, &it));
     kv_iter_first(it);
     expect_run(it, fixed, 0, n, "fixed keys");
     kv_iter_close(it);
@@ -202,10 +202,10 @@ Test(conf_iter, random_keys_each_once_in_order)
             perm[j] = t;
         }
         for (size_t i = 0; i < n; i++)
-            CONF_OK(kv_put(db, k[perm[i]].b, k[perm[i]].n, val, rval(&k[perm[i]], perm[i], val)));
+            OK(kv_put(db, k[perm[i]].b, k[perm[i]].n, val, rval(&k[perm[i]], perm[i], val)));
         free(perm);
     }
-    CONF_OK(kv_iter_open(db, &it));
+    OK(kv_iter_open(db, &it));
     kv_iter_first(it);
     expect_run(it, k, 0, n, "random keys");
     /* kv_iter_first again restarts */
@@ -241,7 +241,7 @@ Test(conf_iter, seek_positions)
     k = random_keys(&r, n);
     db = conf_open(NULL);
     load(db, k, n);
-    CONF_OK(kv_iter_open(db, &it));
+    OK(kv_iter_open(db, &it));
 
     for (size_t i = 0; i < n; i++) {
         /* exact key: positioned on it, then the next few follow */
@@ -302,8 +302,8 @@ Test(conf_iter, two_iterators_independent)
     k = random_keys(&r, n);
     db = conf_open(NULL);
     load(db, k, n);
-    CONF_OK(kv_iter_open(db, &a));
-    CONF_OK(kv_iter_open(db, &b));
+    OK(kv_iter_open(db, &a));
+    OK(kv_iter_open(db, &b));
     kv_iter_first(a);
     kv_iter_seek(b, k[50].b, k[50].n);
     expect_steps(a, k, 0, 10, n, "iterator a");
@@ -337,8 +337,8 @@ Test(conf_iter, pointers_valid_until_next_move)
     k = random_keys(&r, n);
     db = conf_open(NULL);
     load(db, k, n);
-    CONF_OK(kv_iter_open(db, &it));
-    CONF_OK(kv_iter_open(db, &other));
+    OK(kv_iter_open(db, &it));
+    OK(kv_iter_open(db, &other));
     for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it), i++) {
         const void *kp, *vp, *kp2, *vp2;
         size_t kl, vl, kl2, vl2, wl = rval(&k[i], i, val);
@@ -349,7 +349,7 @@ Test(conf_iter, pointers_valid_until_next_move)
         cr_assert(kl2 == kl && !memcmp(kp2, k[i].b, kl2), "repeated kv_iter_key differs");
         cr_assert(vl2 == vl && (vl == 0 || !memcmp(vp2, val, vl)),
                   "repeated kv_iter_value differs");
-        CONF_OK(kv_get(db, k[(i * 13) % n].b, k[(i * 13) % n].n, &v));
+        OK(kv_get(db, k[(i * 13) % n].b, k[(i * 13) % n].n, &v));
         kv_iter_seek(other, k[(i * 31) % n].b, k[(i * 31) % n].n);
         if (kv_iter_valid(other))
             kv_iter_next(other);
@@ -396,9 +396,9 @@ static void writes_during_iteration(uint64_t seed, bool use_seek)
         if (id % 2 == 1 && id % 4 != 1)
             continue; /* odd ids = 3 mod 4 start absent */
         size_t kl = conf_key(id, key);
-        CONF_OK(kv_put(db, key, kl, val, conf_val(id, id % 2 ? ver++ : 0, val)));
+        OK(kv_put(db, key, kl, val, conf_val(id, id % 2 ? ver++ : 0, val)));
     }
-    CONF_OK(kv_iter_open(db, &it));
+    OK(kv_iter_open(db, &it));
     if (use_seek)
         kv_iter_seek(it, "k", 1);
     else
@@ -437,7 +437,7 @@ static void writes_during_iteration(uint64_t seed, bool use_seek)
                 cr_assert(rc == KV_OK || rc == KV_ENOTFOUND, "delete of the cursor's key: %d: %s",
                           rc, kv_last_error());
             } else
-                CONF_OK(kv_put(db, key, cl, val, conf_val((uint32_t)id, ver++, val)));
+                OK(kv_put(db, key, cl, val, conf_val((uint32_t)id, ver++, val)));
         }
         for (int w = 0; w < 3; w++) {
             uint32_t t;
@@ -457,7 +457,7 @@ static void writes_during_iteration(uint64_t seed, bool use_seek)
                 cr_assert(rc == KV_OK || rc == KV_ENOTFOUND, "delete during iteration: %d: %s", rc,
                           kv_last_error());
             } else {
-                CONF_OK(kv_put(db, key, tl, val, conf_val(t, ver++, val)));
+                OK(kv_put(db, key, tl, val, conf_val(t, ver++, val)));
             }
         }
         steps++;

@@ -23,16 +23,16 @@ Test(conf_limits, key_limit_exact)
     kv_buf v = {0};
 
     fill(key, sizeof(key), 1);
-    CONF_OK(kv_put(db, key, 16, "sixteen", 7));
-    CONF_RC(kv_put(db, key, 17, "seventeen", 9), KV_ETOOBIG);
-    CONF_RC(kv_get(db, key, 17, &v), KV_ETOOBIG);
+    OK(kv_put(db, key, 16, "sixteen", 7));
+    RC(kv_put(db, key, 17, "seventeen", 9), KV_ETOOBIG);
+    RC(kv_get(db, key, 17, &v), KV_ETOOBIG);
     cr_assert_eq(v.len, 0);
-    CONF_RC(kv_get(db, key, 17, NULL), KV_ETOOBIG);
-    CONF_RC(kv_delete(db, key, 17), KV_ETOOBIG);
+    RC(kv_get(db, key, 17, NULL), KV_ETOOBIG);
+    RC(kv_delete(db, key, 17), KV_ETOOBIG);
     /* the 16-byte key is intact: the 17-byte put did not truncate onto it */
-    CONF_OK(kv_get(db, key, 16, &v));
+    OK(kv_get(db, key, 16, &v));
     conf_expect_buf(&v, "sixteen", 7, "16-byte key after a rejected 17-byte put");
-    CONF_RC(kv_get(db, key, 15, NULL), KV_ENOTFOUND);
+    RC(kv_get(db, key, 15, NULL), KV_ENOTFOUND);
     kv_buf_free(&v);
     conf_close(db);
 }
@@ -46,16 +46,16 @@ Test(conf_limits, value_limit_exact)
 
     fill(val, sizeof(val), 2);
     fill(other, sizeof(other), 3);
-    CONF_OK(kv_put(db, "k", 1, val, 100));
-    CONF_OK(kv_get(db, "k", 1, &v));
+    OK(kv_put(db, "k", 1, val, 100));
+    OK(kv_get(db, "k", 1, &v));
     conf_expect_buf(&v, val, 100, "100-byte value");
     /* a failed oversize put leaves the previous value intact */
-    CONF_RC(kv_put(db, "k", 1, other, 101), KV_ETOOBIG);
-    CONF_OK(kv_get(db, "k", 1, &v));
+    RC(kv_put(db, "k", 1, other, 101), KV_ETOOBIG);
+    OK(kv_get(db, "k", 1, &v));
     conf_expect_buf(&v, val, 100, "value after a rejected 101-byte overwrite");
-    CONF_RC(kv_put(db, "new", 3, val, 101), KV_ETOOBIG);
-    CONF_RC(kv_get(db, "new", 3, NULL), KV_ENOTFOUND);
-    CONF_OK(kv_db_stats(db, &st));
+    RC(kv_put(db, "new", 3, val, 101), KV_ETOOBIG);
+    RC(kv_get(db, "new", 3, NULL), KV_ENOTFOUND);
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, 1);
     cr_assert_eq(st.puts, 1, "rejected puts must not count: puts=%llu",
                  (unsigned long long)st.puts);
@@ -73,13 +73,13 @@ Test(conf_limits, full_size_pairs_whole)
     for (unsigned i = 0; i < 20; i++) {
         fill(key, 16, i);
         fill(val, 100, i + 100);
-        CONF_OK(kv_put(db, key, 16, val, 100));
-        CONF_OK(kv_put(db, key, 1 + i % 15, val, i * 5)); /* prefix keys too */
+        OK(kv_put(db, key, 16, val, 100));
+        OK(kv_put(db, key, 1 + i % 15, val, i * 5)); /* prefix keys too */
     }
     for (unsigned i = 0; i < 20; i++) {
         fill(key, 16, i);
         fill(val, 100, i + 100);
-        CONF_OK(kv_get(db, key, 16, &v));
+        OK(kv_get(db, key, 16, &v));
         conf_expect_buf(&v, val, 100, "full-size pair");
     }
     kv_buf_free(&v);
@@ -91,9 +91,9 @@ Test(conf_limits, limit_beyond_engine_is_einval)
     kv_db *db = NULL;
 
     /* 2^54 bytes: beyond any engine's limit */
-    CONF_RC(conf_open_at(conf_path(0, "db"), "max_key=16777216G", &db), KV_EINVAL);
+    RC(conf_open_at(conf_path(0, "db"), "max_key=16777216G", &db), KV_EINVAL);
     cr_assert_not_null(strstr(kv_last_error(), "max_key"), "detail: '%s'", kv_last_error());
-    CONF_RC(conf_open_at(conf_path(0, "db"), "max_value=16777216G", &db), KV_EINVAL);
+    RC(conf_open_at(conf_path(0, "db"), "max_value=16777216G", &db), KV_EINVAL);
     cr_assert_not_null(strstr(kv_last_error(), "max_value"), "detail: '%s'", kv_last_error());
     cr_assert_null(db);
 }
@@ -104,10 +104,10 @@ Test(conf_limits, other_small_limits)
     kv_db *db = conf_open("max_key=5,max_value=7");
     kv_buf v = {0};
 
-    CONF_OK(kv_put(db, "abcde", 5, "1234567", 7));
-    CONF_RC(kv_put(db, "abcdef", 6, "1", 1), KV_ETOOBIG);
-    CONF_RC(kv_put(db, "abc", 3, "12345678", 8), KV_ETOOBIG);
-    CONF_OK(kv_get(db, "abcde", 5, &v));
+    OK(kv_put(db, "abcde", 5, "1234567", 7));
+    RC(kv_put(db, "abcdef", 6, "1", 1), KV_ETOOBIG);
+    RC(kv_put(db, "abc", 3, "12345678", 8), KV_ETOOBIG);
+    OK(kv_get(db, "abcde", 5, &v));
     conf_expect_buf(&v, "1234567", 7, "5/7 limits");
     kv_buf_free(&v);
     conf_close(db);
@@ -133,13 +133,13 @@ Test(conf_limits, large_value_default_limits)
     cr_assert(rc == KV_OK || rc == KV_ETOOBIG || rc == KV_EFULL, "1 MiB put: %d (%s): %s", rc,
               kv_strerror(rc), kv_last_error());
     if (rc == KV_OK) {
-        CONF_OK(kv_get(db, "big", 3, &v));
+        OK(kv_get(db, "big", 3, &v));
         conf_expect_buf(&v, val, n, "1 MiB value");
-        CONF_OK(kv_put(db, "big", 3, "s", 1));
-        CONF_OK(kv_get(db, "big", 3, &v));
+        OK(kv_put(db, "big", 3, "s", 1));
+        OK(kv_get(db, "big", 3, &v));
         conf_expect_buf(&v, "s", 1, "after shrinking the 1 MiB value");
     } else {
-        CONF_RC(kv_get(db, "big", 3, NULL), KV_ENOTFOUND);
+        RC(kv_get(db, "big", 3, NULL), KV_ENOTFOUND);
     }
     free(val);
     kv_buf_free(&v);
@@ -163,9 +163,9 @@ Test(conf_limits, raised_value_limit)
     }
     cr_assert_not_null(val);
     fill(val, n + 1, 9);
-    CONF_OK(kv_put(db, "k", 1, val, n));
-    CONF_RC(kv_put(db, "k", 1, val, n + 1), KV_ETOOBIG);
-    CONF_OK(kv_get(db, "k", 1, &v));
+    OK(kv_put(db, "k", 1, val, n));
+    RC(kv_put(db, "k", 1, val, n + 1), KV_ETOOBIG);
+    OK(kv_get(db, "k", 1, &v));
     conf_expect_buf(&v, val, n, "64 KiB value");
     free(val);
     kv_buf_free(&v);

@@ -82,19 +82,19 @@ static bool exercise(const char *options)
 
     for (size_t i = 0; i < nops; i++) {
         uint32_t id = (uint32_t)(i % nkeys);
-        CONF_OK(kv_put(db, key, conf_key(id, key), val, conf_val(id, i + 1, val)));
+        OK(kv_put(db, key, conf_key(id, key), val, conf_val(id, i + 1, val)));
     }
     for (uint32_t id = 0; id < nkeys; id += 4)
-        CONF_OK(kv_delete(db, key, conf_key(id, key)));
-    CONF_OK(kv_sync(db));
+        OK(kv_delete(db, key, conf_key(id, key)));
+    OK(kv_sync(db));
     conf_close(db);
     if (lstat(conf_path(0, "db"), &st) != 0)
         return false;
 
     db = conf_open(options);
     for (uint32_t id = 0; id < nkeys && !(conf_caps() & KV_CAP_DURABLE); id++) {
-        CONF_OK(kv_put(db, key, conf_key(id, key), val, conf_val(id, 1, val)));
-        CONF_OK(kv_get(db, key, conf_key(id, key), &b));
+        OK(kv_put(db, key, conf_key(id, key), val, conf_val(id, 1, val)));
+        OK(kv_get(db, key, conf_key(id, key), &b));
         conf_expect_buf(&b, val, conf_val(id, 1, val), "a value put after reopening");
     }
     for (uint32_t id = 0; id < nkeys && (conf_caps() & KV_CAP_DURABLE); id++) {
@@ -102,10 +102,10 @@ static bool exercise(const char *options)
         uint64_t ver = 0;
 
         if (id % 4 == 0) {
-            CONF_RC(kv_get(db, key, kl, &b), KV_ENOTFOUND);
+            RC(kv_get(db, key, kl, &b), KV_ENOTFOUND);
             continue;
         }
-        CONF_OK(kv_get(db, key, kl, &b));
+        OK(kv_get(db, key, kl, &b));
         cr_assert(conf_val_check(id, b.data, b.len, &ver), "key %u: wrong value after reopen", id);
     }
     kv_buf_free(&b);

@@ -160,7 +160,7 @@ Test(conf_threads, disjoint_ranges)
         }
         free(w[t].last);
     }
-    CONF_OK(kv_db_stats(db, &st));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, present, "stats.keys %llu, want %llu", (unsigned long long)st.keys,
                  (unsigned long long)present);
     kv_buf_free(&v);
@@ -296,7 +296,7 @@ Test(conf_threads, shared_keys)
     }
     for (unsigned t = 0; t < NT + 2; t++)
         free(w[t].last);
-    CONF_OK(kv_db_stats(db, &st));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, present);
     kv_buf_free(&v);
     conf_close(db);
@@ -345,7 +345,7 @@ Test(conf_threads, iterate_while_writing)
     db = conf_open(NULL);
     for (uint32_t id = 0; id < 2 * STABLE; id += 2) {
         size_t kl = conf_key(id, key);
-        CONF_OK(kv_put(db, key, kl, val, conf_val(id, 7, val)));
+        OK(kv_put(db, key, kl, val, conf_val(id, 7, val)));
     }
     for (unsigned t = 0; t < 2; t++) {
         w[t] = (struct worker){.db = db, .idx = t, .seed = conf_seed(300) + t, .stop = &stop};
@@ -359,7 +359,7 @@ Test(conf_threads, iterate_while_writing)
         if (rc != KV_OK) {
             atomic_store(&stop, true);
             join_all(w, 2);
-            CONF_OK(rc);
+            OK(rc);
         }
         for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
             const void *kp, *vp;

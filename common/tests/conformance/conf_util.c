@@ -94,7 +94,7 @@ void conf_setup(void)
 void conf_teardown(void)
 {
     if (tmp_dir[0])
-        conf_rmrf(tmp_dir);
+        kvt_rmrf(tmp_dir);
     tmp_dir[0] = '\0';
 }
 
@@ -109,32 +109,6 @@ const char *conf_path(int slot, const char *leaf)
     cr_assert(slot >= 0 && slot < 4);
     snprintf(path_buf[slot], sizeof(path_buf[slot]), "%s/%s", conf_dir(), leaf);
     return path_buf[slot];
-}
-
-void conf_rmrf(const char *path)
-{
-    struct stat st;
-    DIR *d;
-    struct dirent *e;
-
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        unlink(path);
-        return;
-    }
-    d = opendir(path);
-    if (d) {
-        while ((e = readdir(d)) != NULL) {
-            char sub[1024];
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name);
-            conf_rmrf(sub);
-        }
-        closedir(d);
-    }
-    rmdir(path);
 }
 
 /* ---- opening ------------------------------------------------------------ */
@@ -188,7 +162,7 @@ unsigned conf_caps(void)
                  kv_strerror(rc), kv_last_error());
     caps = kv_caps(db);
     conf_close(db);
-    conf_rmrf(probe);
+    kvt_rmrf(probe);
     known = true;
     return caps;
 }
@@ -402,7 +376,7 @@ void conf_hist_check(kv_db *db, const conf_hist *h, bool exact)
         }
     }
 
-    CONF_OK(kv_db_stats(db, &st));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, present, "stats.keys %llu, but %llu keys are present",
                  (unsigned long long)st.keys, (unsigned long long)present);
     cr_assert_eq(st.bytes, bytes, "stats.bytes %llu, but the present keys and values hold %llu",
@@ -414,7 +388,7 @@ void conf_hist_check(kv_db *db, const conf_hist *h, bool exact)
         size_t prevlen = 0;
         uint64_t seen = 0;
 
-        CONF_OK(kv_iter_open(db, &it));
+        OK(kv_iter_open(db, &it));
         for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it)) {
             const void *k, *val;
             size_t kl, vl;

@@ -25,7 +25,7 @@ Test(bitcask, record_roundtrip_and_every_byte_checked)
 
     cr_assert_eq(len, BC_HDR + 12);
     bc_rec_encode(rec, 123456789, "hello", 5, "world!!", 7);
-    BT_OK(bc_rec_decode(rec, &h));
+    OK(bc_rec_decode(rec, &h));
     cr_assert(h.ts == 123456789 && h.ksize == 5 && h.vsize == 7);
     cr_assert(bc_rec_crc_ok(rec, &h));
     cr_assert(memcmp(rec + BC_HDR, "helloworld!!", 12) == 0);
@@ -41,16 +41,16 @@ Test(bitcask, record_roundtrip_and_every_byte_checked)
         }
     }
     bc_rec_encode(rec, 7, "k", 1, NULL, BC_TOMBSTONE);
-    BT_OK(bc_rec_decode(rec, &h));
+    OK(bc_rec_decode(rec, &h));
     cr_assert(h.vsize == BC_TOMBSTONE && bc_rec_size(h.ksize, h.vsize) == BC_HDR + 1);
     cr_assert(bc_rec_crc_ok(rec, &h));
     bc_put32(rec + 12, 0); /* empty key */
-    BT_RC(bc_rec_decode(rec, &h), KV_ECORRUPT);
+    RC(bc_rec_decode(rec, &h), KV_ECORRUPT);
     bc_put32(rec + 12, BC_MAX_KEY + 1);
-    BT_RC(bc_rec_decode(rec, &h), KV_ECORRUPT);
+    RC(bc_rec_decode(rec, &h), KV_ECORRUPT);
     bc_put32(rec + 12, 1);
     bc_put32(rec + 16, BC_MAX_VALUE + 1);
-    BT_RC(bc_rec_decode(rec, &h), KV_ECORRUPT);
+    RC(bc_rec_decode(rec, &h), KV_ECORRUPT);
 }
 
 Test(bitcask, keydir_keeps_the_newest)
@@ -61,26 +61,26 @@ Test(bitcask, keydir_keeps_the_newest)
     bc_loc got;
     bool applied;
 
-    BT_OK(bc_keydir_init(&kd));
-    BT_RC(bc_keydir_get(&kd, "k", 1, &got), KV_ENOTFOUND);
-    BT_OK(bc_keydir_put(&kd, "k", 1, &a, &applied));
+    OK(bc_keydir_init(&kd));
+    RC(bc_keydir_get(&kd, "k", 1, &got), KV_ENOTFOUND);
+    OK(bc_keydir_put(&kd, "k", 1, &a, &applied));
     cr_assert(applied);
-    BT_OK(bc_keydir_put(&kd, "k", 1, &b, &applied)); /* older: ignored */
+    OK(bc_keydir_put(&kd, "k", 1, &b, &applied)); /* older: ignored */
     cr_assert(!applied);
-    BT_OK(bc_keydir_get(&kd, "k", 1, &got));
+    OK(bc_keydir_get(&kd, "k", 1, &got));
     cr_assert(got.file_id == 1 && got.ts == 100 && got.vsize == 10);
     cr_assert(kd.keys == 1 && kd.bytes == 11 && kd.disk == bc_rec_size(1, 10));
     b.ts = 150;
-    BT_OK(bc_keydir_put(&kd, "k", 1, &b, &applied)); /* newer: replaces */
+    OK(bc_keydir_put(&kd, "k", 1, &b, &applied)); /* newer: replaces */
     cr_assert(applied);
-    BT_OK(bc_keydir_get(&kd, "k", 1, &got));
+    OK(bc_keydir_get(&kd, "k", 1, &got));
     cr_assert(got.file_id == 2 && got.offset == 40 && got.ts == 150);
     cr_assert(kd.keys == 1 && kd.bytes == 21 && kd.disk == bc_rec_size(1, 20));
-    BT_OK(bc_keydir_del(&kd, "k", 1, 120)); /* an older tombstone: the key stays */
-    BT_OK(bc_keydir_get(&kd, "k", 1, &got));
-    BT_OK(bc_keydir_del(&kd, "k", 1, 151));
-    BT_RC(bc_keydir_get(&kd, "k", 1, &got), KV_ENOTFOUND);
-    BT_RC(bc_keydir_del(&kd, "k", 1, 152), KV_ENOTFOUND);
+    OK(bc_keydir_del(&kd, "k", 1, 120)); /* an older tombstone: the key stays */
+    OK(bc_keydir_get(&kd, "k", 1, &got));
+    OK(bc_keydir_del(&kd, "k", 1, 151));
+    RC(bc_keydir_get(&kd, "k", 1, &got), KV_ENOTFOUND);
+    RC(bc_keydir_del(&kd, "k", 1, 152), KV_ENOTFOUND);
     cr_assert(kd.keys == 0 && kd.bytes == 0 && kd.disk == 0);
     bc_keydir_free(&kd);
 }
@@ -101,12 +101,12 @@ static void apply_ops(kv_db *db, struct state *st, uint32_t nkeys, int nops, uin
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         uint32_t id = (uint32_t)(x >> 33) % nkeys;
         if ((x >> 20) % 5 == 0) {
-            BT_RC(bt_del(db, id), st->ver[id] ? KV_OK : KV_ENOTFOUND);
+            RC(bt_del(db, id), st->ver[id] ? KV_OK : KV_ENOTFOUND);
             st->ver[id] = 0;
         } else {
             st->ver[id] = (uint64_t)i + 1;
             st->len[id] = (x >> 40) % 300;
-            BT_OK(bt_put(db, id, st->ver[id], st->len[id]));
+            OK(bt_put(db, id, st->ver[id], st->len[id]));
         }
     }
 }
@@ -125,14 +125,14 @@ Test(bitcask, overwrites_and_tombstones_persist)
 
     apply_ops(db, &st, 200, 3000, 7);
     check_state(db, &st, 200, "before close");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     db = bt_open(env, NULL);
     check_state(db, &st, 200, "after reopen");
     apply_ops(db, &st, 200, 500, 8); /* appends to the same active file */
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     db = bt_open(env, NULL);
     check_state(db, &st, 200, "after the second reopen");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -143,13 +143,13 @@ Test(bitcask, synced_survives_a_crash_unsynced_may_not)
     kv_db *db = bt_open(env, NULL);
 
     apply_ops(db, &st, 100, 1000, 9);
-    BT_OK(kv_sync(db));
+    OK(kv_sync(db));
     kv_env_fault_crash(env, KV_CRASH_DROP);
     kv_close(db);
     kv_env_fault_reboot(env);
     db = bt_open(env, NULL);
     check_state(db, &st, 100, "after a crash");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -163,7 +163,7 @@ Test(bitcask, rollover_keeps_files_under_max_file_size)
     bc_info info;
 
     apply_ops(db, &st, 100, 600, 10);
-    BT_OK(bc_info_get(db, &info));
+    OK(bc_info_get(db, &info));
     cr_assert_gt(info.data_files, 20, "only %llu data files", (unsigned long long)info.data_files);
     cr_assert_eq(bt_files(env, "/db", ".data", &total), info.data_files);
     for (uint32_t id = 1; id <= info.active_id; id++) {
@@ -172,14 +172,14 @@ Test(bitcask, rollover_keeps_files_under_max_file_size)
     }
     cr_assert_eq(total, info.disk_bytes);
     /* a record larger than max_file_size gets a file of its own */
-    BT_OK(bt_put(db, 5000, 1, 3000));
-    BT_OK(bt_put(db, 5001, 1, 10));
-    BT_OK(kv_close(db));
+    OK(bt_put(db, 5000, 1, 3000));
+    OK(bt_put(db, 5001, 1, 10));
+    OK(kv_close(db));
     db = bt_open(env, "max_file_size=1K");
     check_state(db, &st, 100, "after reopen");
     bt_expect(db, 5000, 1, 3000, "big record");
     bt_expect(db, 5001, 1, 10, "after the big record");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -200,8 +200,8 @@ Test(bitcask, sync_always_fsyncs_each_write)
     uint64_t s0 = syncs(env);
 
     for (uint32_t i = 0; i < 50; i++)
-        BT_OK(bt_put(db, i, 1, 100));
-    BT_OK(bt_del(db, 7));
+        OK(bt_put(db, i, 1, 100));
+    OK(bt_del(db, 7));
     cr_assert_geq(syncs(env) - s0, 51);
     kv_env_fault_crash(env, KV_CRASH_DROP); /* no kv_sync: still all there */
     kv_close(db);
@@ -209,7 +209,7 @@ Test(bitcask, sync_always_fsyncs_each_write)
     db = bt_open(env, NULL);
     for (uint32_t i = 0; i < 50; i++)
         bt_expect(db, i, i == 7 ? 0 : 1, 100, "sync=always after a crash");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -220,17 +220,17 @@ Test(bitcask, sync_none_and_batch)
     uint64_t s0 = syncs(env);
 
     for (uint32_t i = 0; i < 50; i++)
-        BT_OK(bt_put(db, i, 1, 100));
+        OK(bt_put(db, i, 1, 100));
     cr_assert_eq(syncs(env), s0, "sync=none fsynced on its own");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     db = bt_open(env, "sync=batch,sync_ms=1");
     s0 = syncs(env);
     for (uint32_t i = 0; i < 5; i++) {
         nanosleep(&(struct timespec){.tv_nsec = 3000000}, NULL);
-        BT_OK(bt_put(db, i, 2, 100));
+        OK(bt_put(db, i, 2, 100));
     }
     cr_assert_geq(syncs(env) - s0, 5, "sync=batch did not fsync after sync_ms");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -242,26 +242,26 @@ Test(bitcask, write_buffer_is_visible_and_flushed_by_sync)
 
     kv_env_get_counters(env, &c0);
     for (uint32_t i = 0; i < 100; i++)
-        BT_OK(bt_put(db, i, 1, 200));
-    BT_OK(bt_del(db, 3));
+        OK(bt_put(db, i, 1, 200));
+    OK(bt_del(db, 3));
     kv_env_get_counters(env, &c1);
     cr_assert_eq(c1.writes, c0.writes, "the buffer wrote before it was full");
     for (uint32_t i = 0; i < 100; i++)
         bt_expect(db, i, i == 3 ? 0 : 1, 200, "from the buffer");
     for (uint32_t i = 0; i < 600; i++) /* more than the buffer holds */
-        BT_OK(bt_put(db, i % 100, 2 + i / 100, 200));
+        OK(bt_put(db, i % 100, 2 + i / 100, 200));
     kv_env_get_counters(env, &c1);
     cr_assert_gt(c1.writes, c0.writes);
     cr_assert_lt(c1.writes - c0.writes, 10, "%llu writes for 140 KB",
                  (unsigned long long)(c1.writes - c0.writes));
-    BT_OK(kv_sync(db));
+    OK(kv_sync(db));
     kv_env_fault_crash(env, KV_CRASH_DROP);
     kv_close(db);
     kv_env_fault_reboot(env);
     db = bt_open(env, "write_buffer=64K");
     for (uint32_t i = 0; i < 100; i++)
         bt_expect(db, i, 7, 200, "after sync and a crash");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -275,8 +275,8 @@ Test(bitcask, second_open_is_busy_here_and_in_another_process)
     int status;
 
     bt_tmpdir("lock", path, sizeof(path));
-    BT_OK(kv_open("bitcask", path, NULL, &db));
-    BT_RC(kv_open("bitcask", path, NULL, &db2), KV_EBUSY);
+    OK(kv_open("bitcask", path, NULL, &db));
+    RC(kv_open("bitcask", path, NULL, &db2), KV_EBUSY);
     pid = fork();
     cr_assert_geq(pid, 0);
     if (pid == 0) {
@@ -286,9 +286,9 @@ Test(bitcask, second_open_is_busy_here_and_in_another_process)
     cr_assert_eq(waitpid(pid, &status, 0), pid);
     cr_assert(WIFEXITED(status) && WEXITSTATUS(status) == 0,
               "the other process could open the store too");
-    BT_OK(kv_close(db));
-    BT_OK(kv_open("bitcask", path, NULL, &db)); /* free again */
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
+    OK(kv_open("bitcask", path, NULL, &db)); /* free again */
+    OK(kv_close(db));
 }
 
 /* ---- readers on threads ------------------------------------------------------------------- */
@@ -330,7 +330,7 @@ static void readers_while_writing(const char *opts, bool merge)
     kv_db *db;
 
     cr_assert_not_null(env);
-    BT_OK(kv_open_env("bitcask", "/db", opts, env, &db));
+    OK(kv_open_env("bitcask", "/db", opts, env, &db));
     t.db = db;
     for (int i = 0; i < 3; i++)
         cr_assert_eq(pthread_create(&th[i], NULL, reader, &t), 0);
@@ -350,7 +350,7 @@ static void readers_while_writing(const char *opts, bool merge)
     cr_assert_eq(rc, KV_OK, "%s: %d (%s): %s", what, rc, kv_strerror(rc), kv_last_error());
     cr_log_info("%s: %ld reads while writing", opts, (long)t.reads);
     cr_assert_eq(t.bad, 0, "%ld reads returned an error or a value never written", (long)t.bad);
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -397,13 +397,13 @@ Test(bitcask, enomem_changes_nothing)
     uint64_t runs = 0;
 
     a.db = bt_open(a.env, "write_buffer=1K");
-    BT_OK(bt_put(a.db, 1, 1, 50));
+    OK(bt_put(a.db, 1, 1, 50));
     cr_assert_eq(kv_alloc_fail_loop(enomem_body, &a, 0, &runs), 0);
     cr_assert_gt(runs, 1);
-    BT_OK(kv_close(a.db));
+    OK(kv_close(a.db));
     a.db = bt_open(a.env, NULL);
     bt_expect(a.db, 1, a.ver, 50, "after reopen");
-    BT_OK(kv_close(a.db));
+    OK(kv_close(a.db));
     kv_env_free(a.env);
 }
 
@@ -421,7 +421,7 @@ static int open_body(void *arg, uint64_t n)
     cr_assert_eq(rc, KV_OK, "open: %d (%s): %s", rc, kv_strerror(rc), kv_last_error());
     for (uint32_t i = 0; i < 40; i++)
         bt_expect(db, i, 1, 100, "after an open that ran out of memory before");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     return 0;
 }
 
@@ -432,11 +432,11 @@ Test(bitcask, open_enomem_loop)
     uint64_t runs = 0;
 
     for (uint32_t i = 0; i < 40; i++)
-        BT_OK(bt_put(db, i, 1, 100));
-    BT_OK(bc_merge(db)); /* hint files too */
+        OK(bt_put(db, i, 1, 100));
+    OK(bc_merge(db)); /* hint files too */
     for (uint32_t i = 30; i < 40; i++)
-        BT_OK(bt_put(db, i, 1, 100));
-    BT_OK(kv_close(db));
+        OK(bt_put(db, i, 1, 100));
+    OK(kv_close(db));
     cr_assert_eq(kv_alloc_fail_loop(open_body, env, 0, &runs), 0);
     cr_assert_gt(runs, 5);
     kv_env_free(env);
@@ -450,18 +450,18 @@ Test(bitcask, stats_count_live_and_dead)
     bc_info info;
 
     for (uint32_t i = 0; i < 10; i++)
-        BT_OK(bt_put(db, i, 1, 100));
-    BT_OK(bt_put(db, 0, 2, 100));
-    BT_OK(bt_del(db, 1));
-    BT_OK(kv_db_stats(db, &s));
+        OK(bt_put(db, i, 1, 100));
+    OK(bt_put(db, 0, 2, 100));
+    OK(bt_del(db, 1));
+    OK(kv_db_stats(db, &s));
     cr_assert_eq(s.keys, 9);
     cr_assert_eq(s.bytes, 9 * (11 + 100));
     cr_assert_eq(s.disk_bytes, 11 * bc_rec_size(11, 100) + bc_rec_size(11, BC_TOMBSTONE));
-    BT_OK(bc_info_get(db, &info));
+    OK(bc_info_get(db, &info));
     cr_assert_eq(info.live_bytes, 9 * bc_rec_size(11, 100));
-    BT_RC(bc_info_get(NULL, &info), KV_EINVAL);
-    BT_RC(bc_merge(NULL), KV_EINVAL);
-    BT_OK(kv_close(db));
+    RC(bc_info_get(NULL, &info), KV_EINVAL);
+    RC(bc_merge(NULL), KV_EINVAL);
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -478,27 +478,27 @@ Test(bitcask, limits_at_max_minus_one_max_and_max_plus_one)
     bc_rec h;
 
     lc_limits(db, BC_MAX_KEY, 100, false, "max_key=65535 (the format's limit)");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     db = bt_open(env, "max_key=65535,max_value=100");
     lc_limits(db, BC_MAX_KEY, 100, true, "after a reopen");
-    BT_OK(bc_merge(db));
+    OK(bc_merge(db));
     lc_limits(db, BC_MAX_KEY, 100, true, "after a merge");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     db = bt_open(env, "max_key=65535,max_value=100");
     lc_limits(db, BC_MAX_KEY, 100, true, "after a merge and a reopen");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 
     env = kv_env_fault_new(62);
     db = bt_open(env, "max_value=1");
     lc_limits(db, 1024, 1, false, "the default max_key");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     db = NULL;
-    BT_RC(kv_open_env("bitcask", "/k1", "max_key=65536", env, &db), KV_EINVAL);
-    BT_RC(kv_open_env("bitcask", "/v1", "max_value=1073741825", env, &db), KV_EINVAL);
+    RC(kv_open_env("bitcask", "/k1", "max_key=65536", env, &db), KV_EINVAL);
+    RC(kv_open_env("bitcask", "/v1", "max_value=1073741825", env, &db), KV_EINVAL);
     cr_assert_null(db);
-    BT_OK(kv_open_env("bitcask", "/v0", "max_value=1G", env, &db));
-    BT_OK(kv_close(db));
+    OK(kv_open_env("bitcask", "/v0", "max_value=1G", env, &db));
+    OK(kv_close(db));
     kv_env_free(env);
 
     /* the codec: the largest sizes a record may declare, and one more */
@@ -506,11 +506,11 @@ Test(bitcask, limits_at_max_minus_one_max_and_max_plus_one)
     for (uint32_t d = 0; d < 3; d++) {
         bc_put32(rec + 12, BC_MAX_KEY - 1 + d);
         bc_put32(rec + 16, 0);
-        BT_RC(bc_rec_decode(rec, &h), d < 2 ? KV_OK : KV_ECORRUPT);
+        RC(bc_rec_decode(rec, &h), d < 2 ? KV_OK : KV_ECORRUPT);
         cr_assert(d == 2 || h.ksize == BC_MAX_KEY - 1 + d);
         bc_put32(rec + 12, 1);
         bc_put32(rec + 16, BC_MAX_VALUE - 1 + d);
-        BT_RC(bc_rec_decode(rec, &h), d < 2 ? KV_OK : KV_ECORRUPT);
+        RC(bc_rec_decode(rec, &h), d < 2 ? KV_OK : KV_ECORRUPT);
         cr_assert(d == 2 || h.vsize == BC_MAX_VALUE - 1 + d);
     }
 }

@@ -134,7 +134,7 @@ static bool kill_round(uint64_t seed, size_t round, bool merge, int64_t *ops)
         touched[id] = true;
         maybe[id] = kdel(seed, (uint64_t)s.attempted) ? 0 : (uint64_t)s.attempted + 1;
     }
-    BT_OK(kv_open("bitcask", path, NULL, &db));
+    OK(kv_open("bitcask", path, NULL, &db));
     for (uint32_t id = 0; id < KKEYS; id++) {
         char k[32];
         unsigned char w[KLEN];
@@ -153,8 +153,8 @@ static bool kill_round(uint64_t seed, size_t round, bool merge, int64_t *ops)
                   kv_strerror(rc), (unsigned long long)ver[id]);
         kv_buf_free(&v);
     }
-    BT_OK(bt_put(db, 0, 999, KLEN)); /* it keeps working */
-    BT_OK(kv_close(db));
+    OK(bt_put(db, 0, 999, KLEN)); /* it keeps working */
+    OK(kv_close(db));
     *ops += s.done + 1;
     return s.in_merge;
 }

@@ -35,9 +35,9 @@ static void churn(kv_db *db)
 {
     for (uint64_t ver = 1; ver <= 20; ver++)
         for (uint32_t id = 0; id < MKEYS; id++)
-            BT_OK(bt_put(db, id, ver, MLEN));
+            OK(bt_put(db, id, ver, MLEN));
     for (uint32_t id = 0; id < MKEYS; id += 3)
-        BT_OK(bt_del(db, id));
+        OK(bt_del(db, id));
 }
 
 static void check_all(kv_db *db, const char *what)
@@ -54,12 +54,12 @@ Test(bitcask_merge, reclaims_space)
     bc_info info;
 
     churn(db);
-    BT_OK(kv_sync(db));
+    OK(kv_sync(db));
     bt_files(env, "/db", ".data", &before);
     for (uint32_t id = 0; id < MKEYS; id++)
         live += want(id) ? bc_rec_size(11, MLEN) : 0;
-    BT_OK(bc_merge(db));
-    BT_OK(kv_sync(db));
+    OK(bc_merge(db));
+    OK(kv_sync(db));
     bt_files(env, "/db", ".data", &after);
     cr_log_info("merge: data files %llu -> %llu bytes (live data %llu)",
                 (unsigned long long)before, (unsigned long long)after, (unsigned long long)live);
@@ -68,23 +68,23 @@ Test(bitcask_merge, reclaims_space)
     cr_assert_eq(after, live, "after the merge the data files hold %llu bytes, live %llu",
                  (unsigned long long)after, (unsigned long long)live);
     cr_assert_lt(after * 10, before);
-    BT_OK(bc_info_get(db, &info));
+    OK(bc_info_get(db, &info));
     cr_assert_eq(info.disk_bytes, info.live_bytes);
     cr_assert_eq(bt_files(env, "/db", ".hint", NULL) + 1, bt_files(env, "/db", ".data", NULL));
     cr_assert_eq(bt_files(env, "/db", "MERGE", NULL), 0);
     check_all(db, "after the merge");
-    BT_OK(bt_put(db, 0, 21, MLEN)); /* a deleted key written again */
-    BT_OK(kv_close(db));
+    OK(bt_put(db, 0, 21, MLEN)); /* a deleted key written again */
+    OK(kv_close(db));
     db = bt_open(env, "max_file_size=64K");
     for (uint32_t id = 1; id < MKEYS; id++)
         bt_expect(db, id, want(id), MLEN, "reopened after the merge");
     bt_expect(db, 0, 21, MLEN, "rewritten after the merge");
-    BT_OK(bc_merge(db)); /* a second merge of merged files */
-    BT_OK(kv_close(db));
+    OK(bc_merge(db)); /* a second merge of merged files */
+    OK(kv_close(db));
     db = bt_open(env, NULL);
     for (uint32_t id = 1; id < MKEYS; id++)
         bt_expect(db, id, want(id), MLEN, "after a second merge");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -101,9 +101,9 @@ static uint64_t open_reads(kv_env *env, double *ms, bc_info *info)
     clock_gettime(CLOCK_MONOTONIC, &t1);
     kv_env_get_counters(env, &c1);
     *ms = (double)(t1.tv_sec - t0.tv_sec) * 1e3 + (double)(t1.tv_nsec - t0.tv_nsec) / 1e6;
-    BT_OK(bc_info_get(db, info));
+    OK(bc_info_get(db, info));
     bt_expect(db, 1, 1, 4000, "after open");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     return c1.bytes_read - c0.bytes_read;
 }
 
@@ -117,11 +117,11 @@ Test(bitcask_merge, hint_files_are_used)
     char **names;
     size_t n;
 
-    BT_OK(kv_open_env("bitcask", "/db", "max_file_size=1M", env, &db));
+    OK(kv_open_env("bitcask", "/db", "max_file_size=1M", env, &db));
     for (uint32_t id = 0; id < 3000; id++)
-        BT_OK(bt_put(db, id, 1, 4000));
-    BT_OK(bc_merge(db));
-    BT_OK(kv_close(db));
+        OK(bt_put(db, id, 1, 4000));
+    OK(bc_merge(db));
+    OK(kv_close(db));
     bt_files(env, "/db", ".data", &data);
     cr_assert_gt(bt_files(env, "/db", ".hint", &hints), 5);
     with = open_reads(env, &ms_with, &info);
@@ -130,12 +130,12 @@ Test(bitcask_merge, hint_files_are_used)
     cr_assert_leq(with, hints + 64, "open read %llu bytes with %llu bytes of hint files",
                   (unsigned long long)with, (unsigned long long)hints);
     /* without the hint files, open reads every data file */
-    BT_OK(kv_env_list(env, "/db", &names, &n));
+    OK(kv_env_list(env, "/db", &names, &n));
     for (size_t i = 0; i < n; i++) {
         char p[128];
         snprintf(p, sizeof(p), "/db/%s", names[i]);
         if (strstr(names[i], ".hint"))
-            BT_OK(kv_env_unlink(env, p));
+            OK(kv_env_unlink(env, p));
     }
     kv_env_list_free(names, n);
     without = open_reads(env, &ms_without, &info);
@@ -157,13 +157,13 @@ Test(bitcask_merge, damaged_hint_file_is_ignored)
     char path[64];
 
     churn(db);
-    BT_OK(bc_merge(db));
-    BT_OK(kv_close(db));
+    OK(bc_merge(db));
+    OK(kv_close(db));
     sprintf(path, "/db/%010u.hint", 1u); /* the first hint file has some id; find it */
     {
         char **names;
         size_t n;
-        BT_OK(kv_env_list(env, "/db", &names, &n));
+        OK(kv_env_list(env, "/db", &names, &n));
         for (size_t i = 0; i < n; i++)
             if (strstr(names[i], ".hint")) {
                 snprintf(path, sizeof(path), "/db/%s", names[i]);
@@ -171,12 +171,12 @@ Test(bitcask_merge, damaged_hint_file_is_ignored)
             }
         kv_env_list_free(names, n);
     }
-    BT_OK(kv_env_fault_flip(env, path, 40, 2));
+    OK(kv_env_fault_flip(env, path, 40, 2));
     db = bt_open(env, "max_file_size=16K");
-    BT_OK(bc_info_get(db, &info));
+    OK(bc_info_get(db, &info));
     cr_assert_eq(info.scanned_files, 2, "the damaged hint file's data file and the active one");
     check_all(db, "with a damaged hint file");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -188,10 +188,10 @@ static kv_env *merge_env(uint64_t seed, kv_db **dbp)
 
     for (uint64_t ver = 1; ver <= 3; ver++)
         for (uint32_t id = 0; id < 60; id++)
-            BT_OK(bt_put(db, id, ver, 100));
+            OK(bt_put(db, id, ver, 100));
     for (uint32_t id = 0; id < 60; id += 4)
-        BT_OK(bt_del(db, id));
-    BT_OK(kv_sync(db));
+        OK(bt_del(db, id));
+    OK(kv_sync(db));
     *dbp = db;
     return env;
 }
@@ -210,9 +210,9 @@ Test(bitcask_merge, crash_at_every_step)
     size_t rounds = 0;
     char what[96];
 
-    BT_OK(bc_merge(db));
+    OK(bc_merge(db));
     steps = kv_env_fault_mutations(env) - m0;
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
     for (int mode = 0; mode < 2; mode++) {
         for (uint64_t k = 1; k <= steps + 1; k++) {
@@ -228,14 +228,14 @@ Test(bitcask_merge, crash_at_every_step)
                      mode ? "torn" : "drop", (unsigned long long)k, (unsigned long long)steps);
             db = bt_open(env, "max_file_size=8K");
             check_merged(db, what);
-            BT_OK(bt_put(db, 0, 9, 100));
-            BT_OK(bc_merge(db)); /* a later merge works too */
-            BT_OK(kv_close(db));
+            OK(bt_put(db, 0, 9, 100));
+            OK(bc_merge(db)); /* a later merge works too */
+            OK(kv_close(db));
             db = bt_open(env, NULL);
             bt_expect(db, 0, 9, 100, what);
             for (uint32_t id = 1; id < 60; id++)
                 bt_expect(db, id, id % 4 == 0 ? 0 : 3, 100, what);
-            BT_OK(kv_close(db));
+            OK(kv_close(db));
             kv_env_free(env);
             rounds++;
         }
@@ -262,13 +262,13 @@ Test(bitcask_merge, io_errors)
                 failures++;
             }
             check_merged(db, "after a failed merge");
-            BT_OK(bt_put(db, 1, 3, 100)); /* still writable */
-            BT_OK(kv_close(db));
+            OK(bt_put(db, 1, 3, 100)); /* still writable */
+            OK(kv_close(db));
             db = bt_open(env, NULL);
             check_merged(db, "reopened after a failed merge");
-            BT_OK(bc_merge(db));
+            OK(bc_merge(db));
             check_merged(db, "after a good merge");
-            BT_OK(kv_close(db));
+            OK(kv_close(db));
             kv_env_free(env);
         }
     }
@@ -290,7 +290,7 @@ static int merge_body(void *arg, uint64_t n)
         kv_alloc_fail_at(0, false);
     cr_assert(rc == KV_OK || rc == KV_ENOMEM, "merge: %d (%s)", rc, kv_strerror(rc));
     check_merged(a->db, "after a merge out of memory");
-    BT_OK(bt_put(a->db, 1, 3, 100));
+    OK(bt_put(a->db, 1, 3, 100));
     return 0;
 }
 
@@ -302,10 +302,10 @@ Test(bitcask_merge, enomem)
     a.env = merge_env(45, &a.db);
     cr_assert_eq(kv_alloc_fail_loop(merge_body, &a, 0, &runs), 0);
     cr_assert_gt(runs, 5);
-    BT_OK(kv_close(a.db));
+    OK(kv_close(a.db));
     a.db = bt_open(a.env, NULL);
     check_merged(a.db, "reopened after merges out of memory");
-    BT_OK(kv_close(a.db));
+    OK(kv_close(a.db));
     kv_env_free(a.env);
 }
 
@@ -317,16 +317,16 @@ Test(bitcask_merge, auto_merge)
     uint64_t bytes;
 
     churn(db);
-    BT_OK(bc_info_get(db, &info));
+    OK(bc_info_get(db, &info));
     cr_assert_gt(info.merges, 5);
     bt_files(env, "/db", ".data", &bytes);
     cr_assert_lt(bytes, 3 * MKEYS * bc_rec_size(11, MLEN),
                  "%llu bytes of data files for %u live keys", (unsigned long long)bytes,
                  MKEYS);
     check_all(db, "with automatic merges");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     db = bt_open(env, NULL);
     check_all(db, "reopened");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }

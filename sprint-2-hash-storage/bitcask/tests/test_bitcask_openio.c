@@ -40,12 +40,12 @@ static kv_env *merged_store(void)
     kv_db *db = bt_open(env, "max_file_size=1K");
 
     for (uint32_t i = 0; i < 60; i++)
-        BT_OK(bt_put(db, i % NKEYS, 1 + i / NKEYS, VLEN));
-    BT_OK(bt_del(db, 5));
-    BT_OK(bc_merge(db));
-    BT_OK(bt_put(db, 7, 3, VLEN));
-    BT_OK(bt_del(db, 8));
-    BT_OK(kv_close(db));
+        OK(bt_put(db, i % NKEYS, 1 + i / NKEYS, VLEN));
+    OK(bt_del(db, 5));
+    OK(bc_merge(db));
+    OK(bt_put(db, 7, 3, VLEN));
+    OK(bt_del(db, 8));
+    OK(kv_close(db));
     return env;
 }
 
@@ -68,9 +68,9 @@ static uint64_t newest_file(kv_env *env, char *path)
     bc_info info;
     uint64_t size;
 
-    BT_OK(bc_info_get(db, &info));
-    BT_OK(kv_close(db));
-    BT_OK(kv_env_stat(env, bt_data_path(info.active_id, path), &size, NULL));
+    OK(bc_info_get(db, &info));
+    OK(kv_close(db));
+    OK(kv_env_stat(env, bt_data_path(info.active_id, path), &size, NULL));
     return size;
 }
 
@@ -84,9 +84,9 @@ static kv_env *torn_store(void)
     kv_file *f;
 
     memset(junk, 0xa5, sizeof(junk));
-    BT_OK(kv_env_open(env, path, KV_O_RDWR, &f));
-    BT_OK(kv_file_pwrite(f, junk, sizeof(junk), size));
-    BT_OK(kv_file_sync(f));
+    OK(kv_env_open(env, path, KV_O_RDWR, &f));
+    OK(kv_file_pwrite(f, junk, sizeof(junk), size));
+    OK(kv_file_sync(f));
     kv_file_close(f);
     return env;
 }
@@ -102,7 +102,7 @@ static kv_env *damaged_store(void)
     uint64_t size = newest_file(env, path);
 
     /* the newest file ends with the tombstone of key 8: its key size field */
-    BT_OK(kv_env_fault_flip(env, path, size - bc_rec_size(11, BC_TOMBSTONE) + 14, 3));
+    OK(kv_env_fault_flip(env, path, size - bc_rec_size(11, BC_TOMBSTONE) + 14, 3));
     return env;
 }
 
@@ -122,15 +122,15 @@ static kv_env *big_damaged_store(void)
     cr_assert_not_null(v);
     memset(v, 0x3c, BIG);
     for (uint32_t i = 0; i < 20; i++)
-        BT_OK(bt_put(db, i, 1, VLEN));
-    BT_OK(kv_put(db, "big", 3, v, BIG));
+        OK(bt_put(db, i, 1, VLEN));
+    OK(kv_put(db, "big", 3, v, BIG));
     for (uint32_t i = 20; i < NKEYS; i++)
-        BT_OK(bt_put(db, i, 1, VLEN));
-    BT_OK(kv_sync(db));
+        OK(bt_put(db, i, 1, VLEN));
+    OK(kv_sync(db));
     kv_env_fault_crash(env, KV_CRASH_DROP);
     kv_close(db);
     kv_env_fault_reboot(env);
-    BT_OK(kv_env_fault_flip(env, bt_data_path(1, path), 20 * bc_rec_size(11, VLEN) + BC_HDR + 3 +
+    OK(kv_env_fault_flip(env, bt_data_path(1, path), 20 * bc_rec_size(11, VLEN) + BC_HDR + 3 +
                                                             BIG / 2, 5));
     free(v);
     return env;
@@ -142,13 +142,13 @@ static kv_env *model_store(void)
     kv_env *env = kv_env_fault_new(43);
     kv_db *db = NULL;
 
-    BT_OK(kv_open_env("model", "/db", "durable=true", env, &db));
+    OK(kv_open_env("model", "/db", "durable=true", env, &db));
     for (uint32_t i = 0; i < 60; i++)
-        BT_OK(bt_put(db, i % NKEYS, 1 + i / NKEYS, VLEN));
-    BT_OK(bt_del(db, 5));
-    BT_OK(bt_put(db, 7, 3, VLEN));
-    BT_OK(bt_del(db, 8));
-    BT_OK(kv_close(db));
+        OK(bt_put(db, i % NKEYS, 1 + i / NKEYS, VLEN));
+    OK(bt_del(db, 5));
+    OK(bt_put(db, 7, 3, VLEN));
+    OK(bt_del(db, 8));
+    OK(kv_close(db));
     return env;
 }
 
@@ -176,7 +176,7 @@ static void every_read_fails(const char *engine, const char *opts, build_fn buil
                  kv_last_error());
     if (rc == KV_OK) {
         check(db, "fault-free open");
-        BT_OK(kv_close(db));
+        OK(kv_close(db));
     }
     kv_env_free(env);
     reads = c1.reads - c0.reads;
@@ -198,7 +198,7 @@ static void every_read_fails(const char *engine, const char *opts, build_fn buil
                              "(was the failed read taken for a torn tail, and the log cut?)",
                              what, kv_strerror(want));
                 check(db, what);
-                BT_OK(kv_close(db));
+                OK(kv_close(db));
             } else {
                 cr_assert(rc == KV_EIO || rc == want, "%s: open gave %d (%s), want KV_EIO: %s",
                           what, rc, kv_strerror(rc), kv_last_error());
@@ -215,7 +215,7 @@ static void every_read_fails(const char *engine, const char *opts, build_fn buil
                 char again[160];
                 snprintf(again, sizeof(again), "%s, then a fault-free open", what);
                 check(db, again);
-                BT_OK(kv_close(db));
+                OK(kv_close(db));
             }
             kv_env_free(env);
         }
@@ -243,11 +243,11 @@ Test(bitcask_openio, merged_store_with_hint_files)
     kv_db *db = bt_open(env, "max_file_size=1K");
     bc_info info;
 
-    BT_OK(bc_info_get(db, &info));
+    OK(bc_info_get(db, &info));
     cr_assert(info.hint_files > 0 && info.scanned_files > 0,
               "the store loads %llu files from hint files and scans %llu: want both",
               (unsigned long long)info.hint_files, (unsigned long long)info.scanned_files);
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
     every_read_fails("bitcask", "max_file_size=1K", merged_store, KV_OK, merged_check);
 }

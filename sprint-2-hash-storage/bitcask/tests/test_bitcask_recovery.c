@@ -34,15 +34,15 @@ static unsigned char *crashed_store(size_t *size, uint64_t *last)
     char path[64];
 
     for (uint32_t i = 0; i < NREC; i++)
-        BT_OK(bt_put(db, i, 1, VLEN));
-    BT_OK(kv_sync(db));
+        OK(bt_put(db, i, 1, VLEN));
+    OK(kv_sync(db));
     kv_env_fault_crash(env, KV_CRASH_DROP);
     kv_close(db);
     kv_env_fault_reboot(env);
-    BT_OK(kv_env_open(env, bt_data_path(1, path), KV_O_RDONLY, &f));
-    BT_OK(kv_file_size(f, &sz));
+    OK(kv_env_open(env, bt_data_path(1, path), KV_O_RDONLY, &f));
+    OK(kv_file_size(f, &sz));
     p = malloc((size_t)sz);
-    BT_OK(kv_file_pread(f, p, (size_t)sz, 0, &got));
+    OK(kv_file_pread(f, p, (size_t)sz, 0, &got));
     kv_file_close(f);
     kv_env_free(env);
     *size = (size_t)sz;
@@ -58,12 +58,12 @@ static kv_env *env_with(const unsigned char *p, size_t n)
     kv_file *f;
     char path[64];
 
-    BT_OK(kv_env_mkdir(env, "/db"));
-    BT_OK(kv_env_open(env, bt_data_path(1, path), KV_O_RDWR | KV_O_CREAT, &f));
-    BT_OK(kv_file_pwrite(f, p, n, 0));
-    BT_OK(kv_file_sync(f));
+    OK(kv_env_mkdir(env, "/db"));
+    OK(kv_env_open(env, bt_data_path(1, path), KV_O_RDWR | KV_O_CREAT, &f));
+    OK(kv_file_pwrite(f, p, n, 0));
+    OK(kv_file_sync(f));
     kv_file_close(f);
-    BT_OK(kv_env_sync_dir(env, "/db"));
+    OK(kv_env_sync_dir(env, "/db"));
     return env;
 }
 
@@ -78,15 +78,15 @@ static void expect_cut(kv_env *env, uint64_t last, const char *what)
     for (uint32_t i = 0; i + 1 < NREC; i++)
         bt_expect(db, i, 1, VLEN, what);
     bt_expect(db, NREC - 1, 0, VLEN, what);
-    BT_OK(bc_info_get(db, &info));
-    BT_OK(kv_env_stat(env, bt_data_path(1, path), &size, NULL));
+    OK(bc_info_get(db, &info));
+    OK(kv_env_stat(env, bt_data_path(1, path), &size, NULL));
     cr_assert_eq(size, last, "%s: the file was cut to %llu, not %llu", what,
                  (unsigned long long)size, (unsigned long long)last);
-    BT_OK(bt_put(db, NREC - 1, 2, VLEN)); /* and it keeps working */
-    BT_OK(kv_close(db));
+    OK(bt_put(db, NREC - 1, 2, VLEN)); /* and it keeps working */
+    OK(kv_close(db));
     db = bt_open(env, NULL);
     bt_expect(db, NREC - 1, 2, VLEN, what);
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(bitcask_recovery, torn_tail_cut_at_every_offset)
@@ -159,14 +159,14 @@ static kv_env *closed_store(const char *opts, bool merge)
     kv_db *db = bt_open(env, opts);
 
     for (uint32_t i = 0; i < 60; i++)
-        BT_OK(bt_put(db, i % 40, 1 + i / 40, VLEN));
-    BT_OK(bt_del(db, 5));
+        OK(bt_put(db, i % 40, 1 + i / 40, VLEN));
+    OK(bt_del(db, 5));
     if (merge) {
-        BT_OK(bc_merge(db));
-        BT_OK(bt_put(db, 7, 3, VLEN));
-        BT_OK(bt_del(db, 8));
+        OK(bc_merge(db));
+        OK(bt_put(db, 7, 3, VLEN));
+        OK(bt_del(db, 8));
     }
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     return env;
 }
 
@@ -187,12 +187,12 @@ Test(bitcask_recovery, clean_close_makes_a_damaged_tail_corruption)
     char path[64];
     uint64_t size;
 
-    BT_OK(bc_info_get(db, &info));
-    BT_OK(kv_close(db));
-    BT_OK(kv_env_stat(env, bt_data_path(info.active_id, path), &size, NULL));
+    OK(bc_info_get(db, &info));
+    OK(kv_close(db));
+    OK(kv_env_stat(env, bt_data_path(info.active_id, path), &size, NULL));
     /* the size field of the last record: now it seems to run past the end */
-    BT_OK(kv_env_fault_flip(env, path, size - bc_rec_size(11, BC_TOMBSTONE) + 14, 3));
-    BT_RC(kv_open_env("bitcask", "/db", NULL, env, &db), KV_ECORRUPT);
+    OK(kv_env_fault_flip(env, path, size - bc_rec_size(11, BC_TOMBSTONE) + 14, 3));
+    RC(kv_open_env("bitcask", "/db", NULL, env, &db), KV_ECORRUPT);
     kv_env_free(env);
 }
 
@@ -202,8 +202,8 @@ Test(bitcask_recovery, bad_record_in_an_older_file_is_corruption)
     char path[64];
     kv_db *db = NULL;
 
-    BT_OK(kv_env_fault_flip(env, bt_data_path(1, path), 900, 0));
-    BT_RC(kv_open_env("bitcask", "/db", NULL, env, &db), KV_ECORRUPT);
+    OK(kv_env_fault_flip(env, bt_data_path(1, path), 900, 0));
+    RC(kv_open_env("bitcask", "/db", NULL, env, &db), KV_ECORRUPT);
     kv_env_free(env);
 }
 
@@ -213,10 +213,10 @@ static size_t list(kv_env *env, char names[][64], uint64_t *sizes)
     char **nm;
     size_t n, k = 0;
 
-    BT_OK(kv_env_list(env, "/db", &nm, &n));
+    OK(kv_env_list(env, "/db", &nm, &n));
     for (size_t i = 0; i < n && k < 64; i++) {
         snprintf(names[k], 64, "/db/%s", nm[i]);
-        BT_OK(kv_env_stat(env, names[k], &sizes[k], NULL));
+        OK(kv_env_stat(env, names[k], &sizes[k], NULL));
         if (sizes[k] > 0)
             k++;
     }
@@ -240,14 +240,14 @@ Test(bitcask_recovery, bit_flips_in_a_merged_store)
 
         x = x * 6364136223846793005ull + 1442695040888963407ull;
         which = (size_t)(x >> 33) % n;
-        BT_OK(kv_env_fault_flip(env, names[which], (x >> 8) % sizes[which], (unsigned)(x % 8)));
+        OK(kv_env_fault_flip(env, names[which], (x >> 8) % sizes[which], (unsigned)(x % 8)));
         rc = kv_open_env("bitcask", "/db", "max_file_size=1K", env, &db);
         if (rc == KV_ECORRUPT) {
             at_open++;
             kv_env_free(env);
             continue;
         }
-        BT_OK(rc);
+        OK(rc);
         for (uint32_t id = 0; id < 40; id++) {
             char k[32];
             kv_buf v = {0};
@@ -291,14 +291,14 @@ static void io_errors(kv_fault_kind kind, const char *opts)
         bt_expect(db, id, ver[id], 60, "right after the put");
     }
     cr_assert_gt(failed, 10, "only %zu puts failed", failed);
-    BT_OK(kv_sync(db));
+    OK(kv_sync(db));
     kv_env_fault_crash(env, KV_CRASH_DROP);
     kv_close(db);
     kv_env_fault_reboot(env);
     db = bt_open(env, opts);
     for (uint32_t id = 0; id < 50; id++)
         bt_expect(db, id, ver[id], 60, "after a crash");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     cr_log_info("%s: %zu of 400 puts failed", opts ? opts : "", failed);
     kv_env_free(env);
 }
@@ -323,13 +323,13 @@ Test(bitcask_recovery, failed_sync_is_reported)
     kv_env *env = kv_env_fault_new(32);
     kv_db *db = bt_open(env, NULL);
 
-    BT_OK(bt_put(db, 1, 1, 10));
+    OK(bt_put(db, 1, 1, 10));
     kv_env_fault_fail(env, KV_FAULT_SYNC, 1, 1, KV_EIO);
-    BT_RC(kv_sync(db), KV_EIO);
-    BT_OK(kv_sync(db));
-    BT_OK(kv_close(db));
+    RC(kv_sync(db), KV_EIO);
+    OK(kv_sync(db));
+    OK(kv_close(db));
     db = bt_open(env, NULL);
     bt_expect(db, 1, 1, 10, "after a failed then a good sync");
-    BT_OK(kv_close(db));
+    OK(kv_close(db));
     kv_env_free(env);
 }

@@ -25,19 +25,8 @@
 #include "bitcask_format.h"
 #include "kvlabs/env.h"
 #include "kvlabs/kv.h"
+#include "kvtest.h"
 
-#define BT_OK(call)                                                                                \
-    do {                                                                                           \
-        int bt_rc_ = (call);                                                                       \
-        cr_assert_eq(bt_rc_, KV_OK, "%s: %d (%s): %s", #call, bt_rc_, kv_strerror(bt_rc_),         \
-                     kv_last_error());                                                             \
-    } while (0)
-#define BT_RC(call, want)                                                                          \
-    do {                                                                                           \
-        int bt_rc_ = (call), bt_want_ = (want);                                                    \
-        cr_assert_eq(bt_rc_, bt_want_, "%s: got %d (%s), want %d (%s): %s", #call, bt_rc_,         \
-                     kv_strerror(bt_rc_), bt_want_, kv_strerror(bt_want_), kv_last_error());       \
-    } while (0)
 
 static inline size_t bt_key(uint32_t id, char *k)
 {
@@ -99,7 +88,7 @@ static inline kv_db *bt_open(kv_env *env, const char *opts)
 {
     kv_db *db = NULL;
 
-    BT_OK(kv_open_env("bitcask", "/db", opts, env, &db));
+    OK(kv_open_env("bitcask", "/db", opts, env, &db));
     return db;
 }
 
@@ -112,7 +101,7 @@ static inline size_t bt_files(const kv_env *env, const char *dir, const char *su
 
     if (bytes)
         *bytes = 0;
-    BT_OK(kv_env_list(env, dir, &names, &n));
+    OK(kv_env_list(env, dir, &names, &n));
     for (size_t i = 0; i < n; i++) {
         size_t l = strlen(names[i]);
         char p[512];
@@ -120,7 +109,7 @@ static inline size_t bt_files(const kv_env *env, const char *dir, const char *su
         if (l < sl || strcmp(names[i] + l - sl, suffix) != 0)
             continue;
         snprintf(p, sizeof(p), "%s/%s", dir, names[i]);
-        BT_OK(kv_env_stat(env, p, &size, NULL));
+        OK(kv_env_stat(env, p, &size, NULL));
         count++;
         if (bytes)
             *bytes += size;
@@ -141,32 +130,10 @@ static inline const char *bt_data_path(uint32_t id, char *buf)
 static char bt_dir[256];
 static pid_t bt_owner;
 
-static inline void bt_rmrf(const char *path)
-{
-    struct stat st;
-    DIR *d;
-    struct dirent *e;
-
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
-        while ((e = readdir(d)) != NULL) {
-            char sub[1024];
-            if (strcmp(e->d_name, ".") && strcmp(e->d_name, "..") &&
-                snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) < (int)sizeof(sub))
-                bt_rmrf(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 static inline void bt_cleanup(void)
 {
     if (bt_dir[0] && getpid() == bt_owner)
-        bt_rmrf(bt_dir);
+        kvt_rmrf(bt_dir);
 }
 
 /* A fresh directory for this test; @return "<it>/<leaf>". */

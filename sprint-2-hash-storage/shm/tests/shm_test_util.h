@@ -30,55 +30,19 @@
 #include "kvlabs/alloc.h"
 #include "kvlabs/hash.h"
 #include "kvlabs/kv.h"
+#include "kvtest.h"
 #include "shm.h"
 
-#define TU_OK(call)                                                                                \
-    do {                                                                                           \
-        int tu_rc_ = (call);                                                                       \
-        cr_assert_eq(tu_rc_, KV_OK, "%s: %d (%s): %s", #call, tu_rc_, kv_strerror(tu_rc_),         \
-                     kv_last_error());                                                             \
-    } while (0)
-#define TU_RC(call, want)                                                                          \
-    do {                                                                                           \
-        int tu_rc_ = (call), tu_want_ = (want);                                                    \
-        cr_assert_eq(tu_rc_, tu_want_, "%s: got %d (%s), want %d (%s): %s", #call, tu_rc_,         \
-                     kv_strerror(tu_rc_), tu_want_, kv_strerror(tu_want_), kv_last_error());       \
-    } while (0)
 
 static char tu_dir[256];
 static char tu_buf[4][512];
-
-static inline void tu_rmrf(const char *path)
-{
-    struct stat st;
-    DIR *d;
-    struct dirent *e;
-
-    if (lstat(path, &st) != 0)
-        return;
-    if (!S_ISDIR(st.st_mode)) {
-        unlink(path);
-        return;
-    }
-    if ((d = opendir(path)) != NULL) {
-        while ((e = readdir(d)) != NULL) {
-            char sub[1024];
-            if (!strcmp(e->d_name, ".") || !strcmp(e->d_name, ".."))
-                continue;
-            if (snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) < (int)sizeof(sub))
-                tu_rmrf(sub);
-        }
-        closedir(d);
-    }
-    rmdir(path);
-}
 
 static pid_t tu_owner;
 
 static inline void tu_cleanup(void)
 {
     if (tu_dir[0] && getpid() == tu_owner)
-        tu_rmrf(tu_dir);
+        kvt_rmrf(tu_dir);
 }
 
 static inline void tu_setup(void)
@@ -186,7 +150,7 @@ static inline void tu_check(kv_db *db)
 {
     kvshm_check_report r;
 
-    TU_OK(kvshm_check(&kvshm_from(db)->seg, &r));
+    OK(kvshm_check(&kvshm_from(db)->seg, &r));
     cr_assert_eq(r.problems, 0, "consistency check: %llu problems, first: %s",
                  (unsigned long long)r.problems, r.first);
 }

@@ -22,19 +22,19 @@ Test(shm, two_handles_see_each_other)
     kv_db *a = tu_open(NULL), *b = tu_open(NULL);
     kv_buf v = {0};
 
-    TU_OK(kv_put(a, "k", 1, "from a", 6));
-    TU_OK(kv_get(b, "k", 1, &v));
+    OK(kv_put(a, "k", 1, "from a", 6));
+    OK(kv_get(b, "k", 1, &v));
     cr_assert(v.len == 6 && !memcmp(v.data, "from a", 6));
-    TU_OK(kv_put(b, "k", 1, "b", 1));
-    TU_OK(kv_get(a, "k", 1, &v));
+    OK(kv_put(b, "k", 1, "b", 1));
+    OK(kv_get(a, "k", 1, &v));
     cr_assert(v.len == 1 && !memcmp(v.data, "b", 1));
-    TU_OK(kv_delete(a, "k", 1));
-    TU_RC(kv_get(b, "k", 1, &v), KV_ENOTFOUND);
+    OK(kv_delete(a, "k", 1));
+    RC(kv_get(b, "k", 1, &v), KV_ENOTFOUND);
     cr_assert_eq(v.len, 0);
-    TU_RC(kv_delete(b, "k", 1), KV_ENOTFOUND);
+    RC(kv_delete(b, "k", 1), KV_ENOTFOUND);
     kv_buf_free(&v);
-    TU_OK(kv_close(a));
-    TU_OK(kv_close(b));
+    OK(kv_close(a));
+    OK(kv_close(b));
 }
 
 Test(shm, caps_not_ordered_not_durable)
@@ -43,34 +43,34 @@ Test(shm, caps_not_ordered_not_durable)
     kv_iter *it = NULL;
 
     cr_assert_eq(kv_caps(db), KV_CAP_MULTIPROC);
-    TU_RC(kv_iter_open(db, &it), KV_ENOTSUP);
-    TU_OK(kv_sync(db));
+    RC(kv_iter_open(db, &it), KV_ENOTSUP);
+    OK(kv_sync(db));
     cr_assert_str_eq(kv_engine_name(db), "shm");
     cr_assert_not_null(kvshm_from(db));
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm, data_outlives_handles)
 {
     kv_db *db = tu_open(NULL);
 
-    TU_OK(kv_put(db, "stay", 4, "here", 4));
-    TU_OK(kv_close(db));
+    OK(kv_put(db, "stay", 4, "here", 4));
+    OK(kv_close(db));
     db = tu_open("create=false");
-    TU_OK(kv_get(db, "stay", 4, NULL));
-    TU_OK(kv_close(db));
+    OK(kv_get(db, "stay", 4, NULL));
+    OK(kv_close(db));
 }
 
 Test(shm, path_rules)
 {
     kv_db *db = NULL;
 
-    TU_RC(kv_open("shm", NULL, NULL, &db), KV_EINVAL);
-    TU_RC(kv_open("shm", tu_path(0, "missing/parent/db"), NULL, &db), KV_ENOTFOUND);
-    TU_RC(kv_open("shm", tu_path(0, "nothing"), "create=false", &db), KV_ENOTFOUND);
+    RC(kv_open("shm", NULL, NULL, &db), KV_EINVAL);
+    RC(kv_open("shm", tu_path(0, "missing/parent/db"), NULL, &db), KV_ENOTFOUND);
+    RC(kv_open("shm", tu_path(0, "nothing"), "create=false", &db), KV_ENOTFOUND);
     cr_assert_not_null(strstr(kv_last_error(), "no store"), "%s", kv_last_error());
-    TU_RC(kv_open("shm", tu_path(0, "db"), "shards=0", &db), KV_EINVAL);
-    TU_RC(kv_open("shm", tu_path(0, "db"), "log=loud", &db), KV_EINVAL);
+    RC(kv_open("shm", tu_path(0, "db"), "shards=0", &db), KV_EINVAL);
+    RC(kv_open("shm", tu_path(0, "db"), "log=loud", &db), KV_EINVAL);
     cr_assert_null(db);
 }
 
@@ -80,23 +80,23 @@ Test(shm, limits_fixed_at_creation)
     kv_db *db = tu_open("max_key=16,max_value=100");
     unsigned char key[17] = {0}, val[101] = {0};
 
-    TU_OK(kv_put(db, key, 16, val, 100));
-    TU_RC(kv_put(db, key, 17, val, 1), KV_ETOOBIG);
-    TU_RC(kv_put(db, key, 1, val, 101), KV_ETOOBIG);
-    TU_OK(kv_close(db));
+    OK(kv_put(db, key, 16, val, 100));
+    RC(kv_put(db, key, 17, val, 1), KV_ETOOBIG);
+    RC(kv_put(db, key, 1, val, 101), KV_ETOOBIG);
+    OK(kv_close(db));
     /* asking for more later changes nothing */
     db = tu_open("max_key=64,max_value=1000");
-    TU_RC(kv_put(db, key, 17, val, 1), KV_ETOOBIG);
-    TU_RC(kv_put(db, key, 1, val, 101), KV_ETOOBIG);
-    TU_OK(kv_put(db, key, 16, val, 100));
-    TU_RC(kv_get(db, key, 17, NULL), KV_ETOOBIG);
-    TU_RC(kv_delete(db, key, 17), KV_ETOOBIG);
+    RC(kv_put(db, key, 17, val, 1), KV_ETOOBIG);
+    RC(kv_put(db, key, 1, val, 101), KV_ETOOBIG);
+    OK(kv_put(db, key, 16, val, 100));
+    RC(kv_get(db, key, 17, NULL), KV_ETOOBIG);
+    RC(kv_delete(db, key, 17), KV_ETOOBIG);
     cr_assert_eq(kvshm_from(db)->seg.max_key, 16);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
     db = tu_open(NULL); /* no options: still the stored limits */
-    TU_RC(kv_put(db, key, 17, val, 1), KV_ETOOBIG);
-    TU_RC(kv_put(db, key, 1, val, 101), KV_ETOOBIG);
-    TU_OK(kv_close(db));
+    RC(kv_put(db, key, 17, val, 1), KV_ETOOBIG);
+    RC(kv_put(db, key, 1, val, 101), KV_ETOOBIG);
+    OK(kv_close(db));
 }
 
 Test(shm, default_and_maximum_limits)
@@ -105,12 +105,12 @@ Test(shm, default_and_maximum_limits)
     unsigned char *big = calloc(1, KVSHM_DEFAULT_VALUE + 1);
 
     cr_assert_not_null(big);
-    TU_OK(kv_put(db, big, KVSHM_DEFAULT_KEY, big, KVSHM_DEFAULT_VALUE));
-    TU_RC(kv_put(db, big, KVSHM_DEFAULT_KEY + 1, "", 0), KV_ETOOBIG);
-    TU_RC(kv_put(db, "k", 1, big, KVSHM_DEFAULT_VALUE + 1), KV_ETOOBIG);
-    TU_OK(kv_close(db));
-    TU_RC(kv_open("shm", tu_path(1, "db2"), "max_value=65M", &db), KV_EINVAL);
-    TU_RC(kv_open("shm", tu_path(1, "db2"), "max_key=65K", &db), KV_EINVAL);
+    OK(kv_put(db, big, KVSHM_DEFAULT_KEY, big, KVSHM_DEFAULT_VALUE));
+    RC(kv_put(db, big, KVSHM_DEFAULT_KEY + 1, "", 0), KV_ETOOBIG);
+    RC(kv_put(db, "k", 1, big, KVSHM_DEFAULT_VALUE + 1), KV_ETOOBIG);
+    OK(kv_close(db));
+    RC(kv_open("shm", tu_path(1, "db2"), "max_value=65M", &db), KV_EINVAL);
+    RC(kv_open("shm", tu_path(1, "db2"), "max_key=65K", &db), KV_EINVAL);
     free(big);
 }
 
@@ -125,17 +125,17 @@ Test(shm, full_then_room_after_delete)
 
     while ((rc = kv_put(db, key, tu_key(n, key), val, sizeof(val))) == KV_OK)
         n++;
-    TU_RC(rc, KV_EFULL);
+    RC(rc, KV_EFULL);
     cr_assert_gt(n, 80, "only %llu values of 8000 bytes fit in 1 MiB", (unsigned long long)n);
     cr_assert_leq(tu_seg_size(tu_path(0, "db")), 1 << 20);
-    TU_RC(kv_get(db, key, tu_key(n, key), NULL), KV_ENOTFOUND);
+    RC(kv_get(db, key, tu_key(n, key), NULL), KV_ENOTFOUND);
     for (uint64_t i = 0; i < n; i += 2)
-        TU_OK(kv_delete(db, key, tu_key(i, key)));
+        OK(kv_delete(db, key, tu_key(i, key)));
     for (uint64_t i = 0; i < n; i += 2) /* reuse the freed blocks */
-        TU_OK(kv_put(db, key, tu_key(i + 1000000, key), val, sizeof(val)));
-    TU_OK(kv_put(db, "small", 5, "v", 1));
+        OK(kv_put(db, key, tu_key(i + 1000000, key), val, sizeof(val)));
+    OK(kv_put(db, "small", 5, "v", 1));
     tu_check(db);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm, size_classes)
@@ -182,19 +182,19 @@ Test(shm, free_list_reuse)
     kvshm_info a, b;
 
     for (uint64_t i = 0; i < 100; i++)
-        TU_OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 0, val, 100 + i % 200)));
-    TU_OK(kvshm_get_info(kvshm_from(db), &a));
+        OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 0, val, 100 + i % 200)));
+    OK(kvshm_get_info(kvshm_from(db), &a));
     for (uint64_t round = 1; round < 200; round++)
         for (uint64_t i = 0; i < 100; i++) {
-            TU_OK(kv_delete(db, key, tu_key(i, key)));
-            TU_OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, round, val, 100 + i % 200)));
+            OK(kv_delete(db, key, tu_key(i, key)));
+            OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, round, val, 100 + i % 200)));
         }
-    TU_OK(kvshm_get_info(kvshm_from(db), &b));
+    OK(kvshm_get_info(kvshm_from(db), &b));
     cr_assert_eq(a.file_size, b.file_size);
     cr_assert_eq(a.alloc_bytes, b.alloc_bytes);
     cr_assert_eq(a.extents, b.extents);
     tu_check(db);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* Linear hashing: buckets grow with the keys, the load stays near 1. */
@@ -208,19 +208,19 @@ Test(shm, index_grows_with_keys)
     size_t n = tu_scale(50000);
 
     for (uint64_t i = 0; i < n; i++)
-        TU_OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 24)));
-    TU_OK(kvshm_get_info(kvshm_from(db), &in));
+        OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 24)));
+    OK(kvshm_get_info(kvshm_from(db), &in));
     cr_assert_eq(in.keys, n);
     cr_assert_geq(in.buckets, n / 2, "%llu buckets for %zu keys", (unsigned long long)in.buckets,
                   n);
     cr_assert_leq(in.buckets, n + 4 * 4);
     for (uint64_t i = 0; i < n; i++) {
-        TU_OK(kv_get(db, key, tu_key(i, key), &v));
+        OK(kv_get(db, key, tu_key(i, key), &v));
         cr_assert_eq(tu_val_ver(i, &v), 1);
     }
     tu_check(db);
     kv_buf_free(&v);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* Growth appends extents; a handle opened before sees every new key. */
@@ -234,18 +234,18 @@ Test(shm, growth_by_extents)
     uint64_t n = 600;
 
     for (uint64_t i = 0; i < n; i++) {
-        TU_OK(kv_put(w, key, tu_key(i, key), val, tu_val(i, 7, val, sizeof(val))));
-        TU_OK(kv_get(r, key, tu_key(i, key), &v));
+        OK(kv_put(w, key, tu_key(i, key), val, tu_val(i, 7, val, sizeof(val))));
+        OK(kv_get(r, key, tu_key(i, key), &v));
         cr_assert_eq(tu_val_ver(i, &v), 7);
     }
-    TU_OK(kvshm_get_info(kvshm_from(w), &in));
+    OK(kvshm_get_info(kvshm_from(w), &in));
     cr_assert_geq(in.extents, 5, "extents: %u", in.extents);
     cr_assert_eq(in.file_size, tu_seg_size(tu_path(0, "db")));
     cr_assert_eq(atomic_load(&kvshm_from(r)->seg.mapped), in.extents);
     tu_check(r);
     kv_buf_free(&v);
-    TU_OK(kv_close(w));
-    TU_OK(kv_close(r));
+    OK(kv_close(w));
+    OK(kv_close(r));
 }
 
 Test(shm, operation_log)
@@ -254,10 +254,10 @@ Test(shm, operation_log)
     kvshm_log_entry *v = NULL;
     size_t n = 0;
 
-    TU_OK(kv_put(db, "a-key-longer-than-thirty-two-bytes!!", 36, "v", 1));
-    TU_OK(kv_delete(db, "a-key-longer-than-thirty-two-bytes!!", 36));
-    TU_RC(kv_delete(db, "zz", 2), KV_ENOTFOUND);
-    TU_OK(kvshm_log_read(&kvshm_from(db)->seg, &v, &n));
+    OK(kv_put(db, "a-key-longer-than-thirty-two-bytes!!", 36, "v", 1));
+    OK(kv_delete(db, "a-key-longer-than-thirty-two-bytes!!", 36));
+    RC(kv_delete(db, "zz", 2), KV_ENOTFOUND);
+    OK(kvshm_log_read(&kvshm_from(db)->seg, &v, &n));
     cr_assert_eq(n, 5); /* create, open, put, del, failed del */
     cr_assert_eq(v[0].op, KVSHM_OP_CREATE);
     cr_assert_eq(v[2].op, KVSHM_OP_PUT);
@@ -271,14 +271,14 @@ Test(shm, operation_log)
     kv_free(v);
     /* the ring keeps the last 8, in order */
     for (int i = 0; i < 20; i++)
-        TU_OK(kv_put(db, "k", 1, "v", 1));
-    TU_OK(kvshm_log_read(&kvshm_from(db)->seg, &v, &n));
+        OK(kv_put(db, "k", 1, "v", 1));
+    OK(kvshm_log_read(&kvshm_from(db)->seg, &v, &n));
     cr_assert_eq(n, 8);
     for (size_t i = 1; i < n; i++)
         cr_assert_eq(v[i].seq, v[i - 1].seq + 1);
     cr_assert_eq(v[7].seq, 24);
     kv_free(v);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm, log_modes)
@@ -287,25 +287,25 @@ Test(shm, log_modes)
     kvshm_log_entry *v = NULL;
     size_t n = 0, before;
 
-    TU_OK(kv_put(all, "k", 1, "v", 1));
-    TU_OK(kvshm_log_read(&kvshm_from(all)->seg, &v, &n));
+    OK(kv_put(all, "k", 1, "v", 1));
+    OK(kvshm_log_read(&kvshm_from(all)->seg, &v, &n));
     before = n;
     kv_free(v);
-    TU_OK(kv_get(all, "k", 1, NULL));
-    TU_OK(kv_get(none, "k", 1, NULL));
-    TU_OK(kv_put(none, "k", 1, "w", 1));
-    TU_OK(kvshm_log_read(&kvshm_from(all)->seg, &v, &n));
+    OK(kv_get(all, "k", 1, NULL));
+    OK(kv_get(none, "k", 1, NULL));
+    OK(kv_put(none, "k", 1, "w", 1));
+    OK(kvshm_log_read(&kvshm_from(all)->seg, &v, &n));
     cr_assert_eq(n, before + 1, "only the log=all get is recorded");
     cr_assert_eq(v[n - 1].op, KVSHM_OP_GET);
     kv_free(v);
-    TU_OK(kv_close(all));
-    TU_OK(kv_close(none));
+    OK(kv_close(all));
+    OK(kv_close(none));
     off = tu_open_at(tu_path(1, "nolog"), "log_entries=0");
-    TU_OK(kv_put(off, "k", 1, "v", 1));
-    TU_OK(kvshm_log_read(&kvshm_from(off)->seg, &v, &n));
+    OK(kv_put(off, "k", 1, "v", 1));
+    OK(kvshm_log_read(&kvshm_from(off)->seg, &v, &n));
     cr_assert_eq(n, 0);
     cr_assert_null(v);
-    TU_OK(kv_close(off));
+    OK(kv_close(off));
 }
 
 /* Destroy: other handles fail with KV_EIO; the next open starts afresh. */
@@ -313,17 +313,17 @@ Test(shm, destroy)
 {
     kv_db *a = tu_open(NULL), *b = tu_open(NULL);
 
-    TU_OK(kv_put(a, "k", 1, "v", 1));
-    TU_OK(kvshm_destroy(kvshm_from(b)));
-    TU_RC(kv_get(a, "k", 1, NULL), KV_EIO);
-    TU_RC(kv_put(a, "k", 1, "v", 1), KV_EIO);
+    OK(kv_put(a, "k", 1, "v", 1));
+    OK(kvshm_destroy(kvshm_from(b)));
+    RC(kv_get(a, "k", 1, NULL), KV_EIO);
+    RC(kv_put(a, "k", 1, "v", 1), KV_EIO);
     cr_assert_not_null(strstr(kv_last_error(), "destroyed"));
-    TU_OK(kv_close(b));
-    TU_OK(kv_close(a));
+    OK(kv_close(b));
+    OK(kv_close(a));
     cr_assert_eq(access(tu_path(0, "db"), F_OK), -1, "the directory is gone");
     a = tu_open(NULL);
-    TU_RC(kv_get(a, "k", 1, NULL), KV_ENOTFOUND);
-    TU_OK(kv_close(a));
+    RC(kv_get(a, "k", 1, NULL), KV_ENOTFOUND);
+    OK(kv_close(a));
 }
 
 Test(shm, stats_counters)
@@ -332,16 +332,16 @@ Test(shm, stats_counters)
     kv_stats st;
     bool found = false;
 
-    TU_OK(kv_put(db, "ab", 2, "cde", 3));
-    TU_OK(kv_put(db, "x", 1, "", 0));
-    TU_OK(kv_db_stats(db, &st));
+    OK(kv_put(db, "ab", 2, "cde", 3));
+    OK(kv_put(db, "x", 1, "", 0));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, 2);
     cr_assert_eq(st.bytes, 6);
     cr_assert_eq(st.disk_bytes, tu_seg_size(tu_path(0, "db")));
     for (unsigned i = 0; i < st.n_extra; i++)
         found |= !strcmp(st.extra[i].name, "load_factor");
     cr_assert(found);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* Overwrites in chains that hold several keys (one shard starting from one
@@ -357,21 +357,21 @@ Test(shm, overwrite_in_shared_chains)
     uint64_t n = 300, bytes = 0;
 
     for (uint64_t i = 0; i < n; i++)
-        TU_OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 20 + i % 50)));
+        OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 20 + i % 50)));
     for (uint64_t i = 0; i < n; i++)
-        TU_OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 2, val, 100 + i % 200)));
+        OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 2, val, 100 + i % 200)));
     for (uint64_t i = 0; i < n; i++) {
-        TU_OK(kv_get(db, key, tu_key(i, key), &v));
+        OK(kv_get(db, key, tu_key(i, key), &v));
         cr_assert_eq(tu_val_ver(i, &v), 2, "key %llu", (unsigned long long)i);
         bytes += tu_key(i, key) + 100 + i % 200;
     }
-    TU_OK(kv_db_stats(db, &st));
+    OK(kv_db_stats(db, &st));
     cr_assert_eq(st.keys, n);
     cr_assert_eq(st.bytes, bytes, "stats bytes %llu, want %llu", (unsigned long long)st.bytes,
                  (unsigned long long)bytes);
     tu_check(db);
     kv_buf_free(&v);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* Damage one header field of a closed store; the next open must refuse it. */
@@ -380,16 +380,16 @@ static void damage_and_open(size_t off, const void *bytes, size_t n, int want)
     kv_db *db = tu_open(NULL);
     int fd;
 
-    TU_OK(kv_put(db, "k", 1, "v", 1));
-    TU_OK(kv_close(db));
+    OK(kv_put(db, "k", 1, "v", 1));
+    OK(kv_close(db));
     fd = open(tu_path(1, "db/" KVSHM_SEG_FILE), O_RDWR);
     cr_assert_geq(fd, 0);
     cr_assert_eq(pwrite(fd, bytes, n, (off_t)off), (ssize_t)n);
     close(fd);
     db = NULL;
-    TU_RC(kv_open("shm", tu_path(0, "db"), NULL, &db), want);
+    RC(kv_open("shm", tu_path(0, "db"), NULL, &db), want);
     cr_assert_null(db);
-    tu_rmrf(tu_path(0, "db"));
+    kvt_rmrf(tu_path(0, "db"));
 }
 
 Test(shm, bad_headers_refused)
@@ -427,9 +427,9 @@ Test(shm, half_created_store_is_recreated)
     cr_assert_eq(ftruncate(fd, 1 << 16), 0);
     close(fd);
     db = tu_open(NULL);
-    TU_OK(kv_put(db, "k", 1, "v", 1));
+    OK(kv_put(db, "k", 1, "v", 1));
     tu_check(db);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* The mode of @p path (permission bits), asserting it exists. */
@@ -461,13 +461,13 @@ Test(shm, segment_mode_follows_option)
                  mode_of(tu_path(1, "db/" KVSHM_SEG_FILE)));
     again = tu_open("mode=0666"); /* the store exists: its mode stays */
     cr_assert_eq(mode_of(tu_path(1, "db/" KVSHM_SEG_FILE)), 0600);
-    TU_OK(kv_close(again));
-    TU_OK(kv_close(db));
+    OK(kv_close(again));
+    OK(kv_close(db));
 
     db = tu_open_at(tu_path(0, "group"), "mode=0660");
     cr_assert_eq(mode_of(tu_path(1, "group")), 0770);
     cr_assert_eq(mode_of(tu_path(1, "group/" KVSHM_SEG_FILE)), 0660);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 
     /* A segment someone made world-readable stays so (kvshm warns about it). */
     cr_assert_eq(mkdir(tu_path(0, "old"), 0755), 0);
@@ -476,11 +476,11 @@ Test(shm, segment_mode_follows_option)
     close(fd);
     db = tu_open_at(tu_path(0, "old"), NULL);
     cr_assert_eq(mode_of(tu_path(1, "old/" KVSHM_SEG_FILE)), 0644);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 
     db = NULL;
-    TU_RC(kv_open("shm", tu_path(0, "bad"), "mode=0666x", &db), KV_EINVAL);
-    TU_RC(kv_open("shm", tu_path(0, "bad"), "mode=01600", &db), KV_EINVAL);
+    RC(kv_open("shm", tu_path(0, "bad"), "mode=0666x", &db), KV_EINVAL);
+    RC(kv_open("shm", tu_path(0, "bad"), "mode=01600", &db), KV_EINVAL);
     cr_assert_null(db);
     cr_assert_neq(access(tu_path(1, "bad"), F_OK), 0, "a refused open created its directory");
 }
@@ -515,10 +515,10 @@ Test(shm, threads_share_a_handle)
         pthread_join(t[i], &r[i]);
     for (int i = 0; i < 4; i++)
         cr_assert_null(r[i], "thread %d failed", i);
-    TU_OK(kvshm_get_info(kvshm_from(thr_db), &in));
+    OK(kvshm_get_info(kvshm_from(thr_db), &in));
     cr_assert_eq(in.keys, 4 * 2000);
     tu_check(thr_db);
-    TU_OK(kv_close(thr_db));
+    OK(kv_close(thr_db));
 }
 
 /* Every limit at max - 1, max and max + 1 (tests/limits_check.h), stored limits after a reopen. */
@@ -527,34 +527,34 @@ Test(shm, limits_at_max_minus_one_max_and_max_plus_one)
     kv_db *db = tu_open("max_key=64K,max_value=100");
 
     lc_limits(db, KVSHM_LIMIT_KEY, 100, false, "max_key=64K (the largest)");
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
     db = tu_open(NULL); /* the stored limits, the stored pairs */
     lc_limits(db, KVSHM_LIMIT_KEY, 100, true, "after a reopen");
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
     db = tu_open_at(tu_path(1, "defkey"), "max_value=1");
     lc_limits(db, KVSHM_DEFAULT_KEY, 1, false, "the default max_key");
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
     db = tu_open_at(tu_path(1, "defval"), "max_key=2");
     lc_limits(db, 2, KVSHM_DEFAULT_VALUE, false, "the default max_value");
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
     db = NULL;
-    TU_RC(kv_open("shm", tu_path(1, "k1"), "max_key=65537", &db), KV_EINVAL);
-    TU_RC(kv_open("shm", tu_path(1, "v1"), "max_value=67108865", &db), KV_EINVAL);
+    RC(kv_open("shm", tu_path(1, "k1"), "max_key=65537", &db), KV_EINVAL);
+    RC(kv_open("shm", tu_path(1, "v1"), "max_value=67108865", &db), KV_EINVAL);
     cr_assert_null(db);
     db = tu_open_at(tu_path(1, "v0"), "max_value=64M");
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
     /* the lock stripes: KVSHM_MAX_SHARDS of them work, one more is refused */
     db = NULL;
-    TU_RC(kv_open("shm", tu_path(1, "s1"), "shards=257", &db), KV_EINVAL);
+    RC(kv_open("shm", tu_path(1, "s1"), "shards=257", &db), KV_EINVAL);
     db = tu_open_at(tu_path(1, "s0"), "shards=256,max_key=4,max_value=4");
     for (unsigned i = 0; i < 2000; i++) { /* every stripe gets keys */
         unsigned char k[4] = {(unsigned char)i, (unsigned char)(i >> 8), 7, 9};
-        TU_OK(kv_put(db, k, 4, k, 4));
+        OK(kv_put(db, k, 4, k, 4));
     }
     lc_limits(db, 4, 4, false, "shards=256");
     for (unsigned i = 0; i < 2000; i++) {
         unsigned char k[4] = {(unsigned char)i, (unsigned char)(i >> 8), 7, 9};
         lc_expect(db, k, 4, k, 4, "shards=256");
     }
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }

@@ -24,7 +24,7 @@ static kv_db *filled(const char *opts)
     char key[32];
 
     for (uint64_t i = 0; i < N; i++)
-        TU_OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 20 + i % 40)));
+        OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 20 + i % 40)));
     return db;
 }
 
@@ -37,8 +37,8 @@ static kvshm_entry *entry_of(kv_db *db, uint64_t id, kvshm_pos *pos)
     uint64_t h = kv_xxh3_64(key, kl);
     kvshm_shard *sh = &s->shards[kvshm_shard_of(s, h)];
 
-    TU_OK(kvshm_lock(s, sh->lock));
-    TU_OK(kvshm_index_find(s, sh, h, key, kl, pos));
+    OK(kvshm_lock(s, sh->lock));
+    OK(kvshm_index_find(s, sh, h, key, kl, pos));
     kvshm_unlock(sh->lock);
     cr_assert_not_null(pos->e);
     return pos->e;
@@ -78,7 +78,7 @@ static void expect_repair(kv_db *db, uint64_t id)
 
     cr_assert(rc == KV_ECORRUPT || rc == KV_OK || rc == KV_ENOTFOUND, "get: %d", rc);
     sweep(db, true);
-    TU_OK(kvshm_get_info(kvshm_from(db), &in));
+    OK(kvshm_get_info(kvshm_from(db), &in));
     cr_assert_geq(in.corrupt, 1, "the damage went unnoticed");
     cr_assert_geq(in.repairs, 1, "no repair ran");
     tu_check(db);
@@ -98,9 +98,9 @@ Test(shm_bad, chain_cycle_does_not_hang)
     atomic_store(&e->b.next, pos.addr); /* points at itself */
     while (kvshm_bucket_of(s, sh, kv_xxh3_64(key, tu_key(id, key))) != b7)
         id++; /* an absent key whose lookup must walk k7's chain to its end */
-    TU_RC(kv_get(db, key, tu_key(id, key), NULL), KV_ECORRUPT);
+    RC(kv_get(db, key, tu_key(id, key), NULL), KV_ECORRUPT);
     expect_repair(db, 7);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm_bad, bucket_outside_the_segment)
@@ -112,7 +112,7 @@ Test(shm_bad, bucket_outside_the_segment)
     atomic_store(pos.head,
                  (kvshm_addr)5 << KVSHM_ADDR_SHIFT | 64); /* an extent that is not there */
     expect_repair(db, 3);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm_bad, impossible_key_length)
@@ -121,10 +121,10 @@ Test(shm_bad, impossible_key_length)
     kvshm_pos pos;
 
     entry_of(db, 11, &pos)->klen = 0x7fffffff;
-    TU_RC(kv_get(db, "k11", 3, NULL), KV_ECORRUPT);
+    RC(kv_get(db, "k11", 3, NULL), KV_ECORRUPT);
     expect_repair(db, 11);
-    TU_RC(kv_get(db, "k11", 3, NULL), KV_ENOTFOUND); /* the damaged entry was dropped */
-    TU_OK(kv_close(db));
+    RC(kv_get(db, "k11", 3, NULL), KV_ENOTFOUND); /* the damaged entry was dropped */
+    OK(kv_close(db));
 }
 
 Test(shm_bad, misaligned_and_null_links)
@@ -135,7 +135,7 @@ Test(shm_bad, misaligned_and_null_links)
     entry_of(db, 20, &pos);
     atomic_store(&pos.e->b.next, pos.addr + 8); /* misaligned */
     expect_repair(db, 20);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm_bad, free_list_head_garbage)
@@ -144,13 +144,13 @@ Test(shm_bad, free_list_head_garbage)
     kvshm_seg *s = &kvshm_from(db)->seg;
     unsigned char val[64];
 
-    TU_OK(kv_delete(db, "k5", 2)); /* puts a block on a free list */
+    OK(kv_delete(db, "k5", 2)); /* puts a block on a free list */
     for (uint32_t c = 0; c < KVSHM_NCLASSES; c++)
         if (s->hdr->free_head[c])
             s->hdr->free_head[c] = 0x123456789ull;
-    TU_RC(kv_put(db, "k5", 2, val, tu_val(5, 1, val, 20 + 5)), KV_ECORRUPT);
+    RC(kv_put(db, "k5", 2, val, tu_val(5, 1, val, 20 + 5)), KV_ECORRUPT);
     expect_repair(db, 5);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm_bad, shard_level_out_of_range)
@@ -161,7 +161,7 @@ Test(shm_bad, shard_level_out_of_range)
     s->shards[0].level = 200;
     s->shards[1].split = 1ull << 60;
     expect_repair(db, 1);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm_bad, block_header_class_garbage)
@@ -170,9 +170,9 @@ Test(shm_bad, block_header_class_garbage)
     kvshm_pos pos;
 
     entry_of(db, 30, &pos)->b.cls = 9999;
-    TU_RC(kv_get(db, "k30", 3, NULL), KV_ECORRUPT);
+    RC(kv_get(db, "k30", 3, NULL), KV_ECORRUPT);
     expect_repair(db, 30);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm_bad, extent_count_garbage)
@@ -186,7 +186,7 @@ Test(shm_bad, extent_count_garbage)
     rc = kv_open("shm", tu_path(0, "db"), NULL, &other);
     cr_assert_eq(rc, KV_ECORRUPT, "open: %d", rc);
     sweep(db, true); /* this process mapped what existed: it keeps working */
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* Random bytes over the live segment (the index, chunks, blocks, allocator). */
@@ -214,10 +214,10 @@ Test(shm_bad, random_scribbles_never_crash)
         /* Damage no operation tripped over (a key's bytes, a hash) is found
          * by a repair, which `kvshm check` would ask for: run one. */
         atomic_fetch_or(&s->hdr->flags, KVSHM_F_REPAIR);
-        TU_OK(kvshm_repair(s));
+        OK(kvshm_repair(s));
         sweep(db, false);
         tu_check(db);
-        TU_OK(kv_close(db));
-        tu_rmrf(tu_path(0, "db"));
+        OK(kv_close(db));
+        kvt_rmrf(tu_path(0, "db"));
     }
 }

@@ -97,7 +97,7 @@ Test(shm_mp, readers_see_every_acknowledged_write)
     pid_t pid[VW + VR];
     kv_db *db = tu_open(NULL);
 
-    TU_OK(kv_close(db)); /* created before the race starts */
+    OK(kv_close(db)); /* created before the race starts */
     for (int r = 0; r < VR; r++) {
         cr_assert_eq(pipe(p[r]), 0);
         fds[r] = p[r][1];
@@ -129,7 +129,7 @@ Test(shm_mp, readers_see_every_acknowledged_write)
     }
     db = tu_open(NULL);
     tu_check(db);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* ---- kill -9 of a lock holder ------------------------------------------------------ */
@@ -224,8 +224,8 @@ static void kill_case(int point, enum mode m, const char *opts)
     kv_db *db = tu_open(opts);
 
     for (uint64_t i = 0; i < PREFILL; i++)
-        TU_OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 50)));
-    TU_OK(kv_close(db));
+        OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 50)));
+    OK(kv_close(db));
     cr_assert_eq(pipe(note), 0);
     cr_assert_eq(pipe(ready), 0);
     if ((hanger = fork()) == 0)
@@ -242,17 +242,17 @@ static void kill_case(int point, enum mode m, const char *opts)
     cr_assert(st != -1, "the waiter is still stuck 15 s after the lock holder died");
     cr_assert(WIFEXITED(st) && WEXITSTATUS(st) == 0, "waiter exited %d", WEXITSTATUS(st));
     db = tu_open(NULL);
-    TU_OK(kv_get(db, "waiter", 6, NULL));
+    OK(kv_get(db, "waiter", 6, NULL));
     verify_after_kill(db, m, atomic_load(&sp->at));
-    TU_OK(kvshm_get_info(kvshm_from(db), &in));
+    OK(kvshm_get_info(kvshm_from(db), &in));
     cr_assert_geq(in.repairs, 1, "no repair ran");
     tu_check(db);
     for (uint64_t i = 0; i < 2000; i++) /* and it keeps working */
-        TU_OK(kv_put(db, key, tu_key(1000000 + i, key), val, tu_val(i, 3, val, 30 + i % 30)));
+        OK(kv_put(db, key, tu_key(1000000 + i, key), val, tu_val(i, 3, val, 30 + i % 30)));
     for (uint64_t i = 0; i < 2000; i += 2)
-        TU_OK(kv_delete(db, key, tu_key(1000000 + i, key)));
+        OK(kv_delete(db, key, tu_key(1000000 + i, key)));
     tu_check(db);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 #define ONE_SHARD "shards=1,buckets=4,log_entries=64"
@@ -326,15 +326,15 @@ Test(shm_mp, million_cycles_memory_flat)
     kvshm_info a, b;
     uint64_t size_a;
 
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
     run_cycles(0, warm);
     db = tu_open(NULL);
-    TU_OK(kvshm_get_info(kvshm_from(db), &a));
+    OK(kvshm_get_info(kvshm_from(db), &a));
     size_a = tu_seg_size(tu_path(0, "db"));
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
     run_cycles(warm, total);
     db = tu_open(NULL);
-    TU_OK(kvshm_get_info(kvshm_from(db), &b));
+    OK(kvshm_get_info(kvshm_from(db), &b));
     cr_log_info("%zu put/remove cycles in 2 processes: segment %llu bytes, %llu free blocks",
                 2 * total, (unsigned long long)b.file_size, (unsigned long long)b.free_blocks);
     cr_assert_eq(tu_seg_size(tu_path(0, "db")), size_a, "the segment grew from %llu to %llu",
@@ -345,7 +345,7 @@ Test(shm_mp, million_cycles_memory_flat)
                   "blocks in use: %llu after warm-up, %llu at the end",
                   (unsigned long long)a.alloc_bytes, (unsigned long long)b.alloc_bytes);
     tu_check(db);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* ---- growth while readers in other processes read -------------------------------------- */
@@ -398,7 +398,7 @@ Test(shm_mp, growth_while_readers_run)
     uint64_t n = tu_scale(3000);
 
     for (uint64_t i = 0; i < 200; i++)
-        TU_OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 100)));
+        OK(kv_put(db, key, tu_key(i, key), val, tu_val(i, 1, val, 100)));
     cr_assert_eq(pipe(ready), 0);
     for (int r = 0; r < 2; r++)
         if ((pid[r] = fork()) == 0)
@@ -406,7 +406,7 @@ Test(shm_mp, growth_while_readers_run)
     for (int r = 0; r < 2; r++)
         cr_assert(tu_wait_byte(ready[0], 10000));
     for (uint64_t i = 0; i < n; i++) {
-        TU_OK(kv_put(db, key, tu_key(1000 + i, key), val, tu_val(1000 + i, 2, val, 4000)));
+        OK(kv_put(db, key, tu_key(1000 + i, key), val, tu_val(1000 + i, 2, val, 4000)));
         atomic_store(&g->progress, i + 1);
     }
     atomic_store(&g->done, 1);
@@ -414,7 +414,7 @@ Test(shm_mp, growth_while_readers_run)
         int st = tu_wait_child(pid[r], 30000);
         cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
-    TU_OK(kvshm_get_info(kvshm_from(db), &in));
+    OK(kvshm_get_info(kvshm_from(db), &in));
     cr_assert_geq(in.extents, 4, "only %u extents", in.extents);
     for (int r = 0; r < 2; r++) {
         cr_assert_eq(atomic_load(&g->errors[r]), 0, "reader %d: %llu bad reads", r,
@@ -424,7 +424,7 @@ Test(shm_mp, growth_while_readers_run)
                      (unsigned long long)atomic_load(&g->mapped[r]), in.extents);
     }
     tu_check(db);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* ---- concurrent creation ----------------------------------------------------------------- */
@@ -450,17 +450,17 @@ Test(shm_mp, concurrent_creation_has_one_creator)
         cr_assert(st != -1 && WIFEXITED(st) && WEXITSTATUS(st) == 0);
     }
     db = tu_open(NULL);
-    TU_OK(kvshm_log_read(&kvshm_from(db)->seg, &v, &n));
+    OK(kvshm_log_read(&kvshm_from(db)->seg, &v, &n));
     for (size_t i = 0; i < n; i++)
         creates += v[i].op == KVSHM_OP_CREATE;
     cr_assert_eq(creates, 1);
     kv_free(v);
     for (uint64_t p = 0; p < 4; p++) {
         char key[32];
-        TU_OK(kv_get(db, key, tu_key(p, key), NULL));
+        OK(kv_get(db, key, tu_key(p, key), NULL));
     }
     tu_check(db);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 /* ---- a mixed workload in three processes, with an exact final state -------------------- */
@@ -512,7 +512,7 @@ Test(shm_mp, mixed_workload_exact_final_state)
     char key[32];
     pid_t pid[3];
 
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
     for (int p = 0; p < 3; p++)
         if ((pid[p] = fork()) == 0)
             mix_child(p, m, tu_scale(30000));
@@ -534,5 +534,5 @@ Test(shm_mp, mixed_workload_exact_final_state)
     }
     tu_check(db);
     kv_buf_free(&v);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }

@@ -28,7 +28,7 @@ static digest contents(kv_db *db)
 {
     digest d = {0};
 
-    TU_OK(kvshm_scan(kvshm_from(db), NULL, 0, false, add, &d));
+    OK(kvshm_scan(kvshm_from(db), NULL, 0, false, add, &d));
     return d;
 }
 
@@ -42,7 +42,7 @@ static void fill(kv_db *db, uint64_t n, uint64_t ver)
             key[j] = (unsigned char)(i >> (8 * (j % 4)) ^ j * 0x5b); /* NULs and high bytes */
         key[0] = (unsigned char)i;
         tu_val(i, ver, val, vl < 16 ? 16 : vl);
-        TU_OK(kv_put(db, key, kl, val, vl < 16 ? 16 : vl));
+        OK(kv_put(db, key, kl, val, vl < 16 ? 16 : vl));
     }
 }
 
@@ -57,29 +57,29 @@ Test(shm_snap, round_trip)
     umask(0); /* only the mode the store asks for counts */
     fill(db, 3000, 1);
     before = contents(db);
-    TU_OK(kvshm_snapshot(kvshm_from(db), file, &saved));
+    OK(kvshm_snapshot(kvshm_from(db), file, &saved));
     cr_assert_eq(saved, before.n);
     cr_assert_eq(stat(file, &st), 0);
     cr_assert_eq(st.st_mode & 07777, 0600, "a snapshot holds the store's data: mode 0%o, want 0600",
                  (unsigned)(st.st_mode & 07777));
     cr_assert_eq(access(tu_path(2, "snap.tmp"), F_OK), -1, "no temporary file left");
     fill(db, 500, 2); /* change some */
-    TU_OK(kv_put(db, "extra", 5, "x", 1));
+    OK(kv_put(db, "extra", 5, "x", 1));
     cr_assert_neq(contents(db).sum, before.sum);
-    TU_OK(kvshm_restore(kvshm_from(db), file, &restored));
+    OK(kvshm_restore(kvshm_from(db), file, &restored));
     cr_assert_eq(restored, saved);
     after = contents(db);
     cr_assert_eq(after.n, before.n);
     cr_assert_eq(after.sum, before.sum);
-    TU_RC(kv_get(db, "extra", 5, NULL), KV_ENOTFOUND); /* replaced, not merged */
+    RC(kv_get(db, "extra", 5, NULL), KV_ENOTFOUND); /* replaced, not merged */
     tu_check(db);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
     /* into another store, with another shard count */
     db = tu_open_at(tu_path(2, "other"), "shards=3");
-    TU_OK(kvshm_restore(kvshm_from(db), file, &restored));
+    OK(kvshm_restore(kvshm_from(db), file, &restored));
     after = contents(db);
     cr_assert_eq(after.sum, before.sum);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm_snap, empty_store)
@@ -87,13 +87,13 @@ Test(shm_snap, empty_store)
     kv_db *db = tu_open(NULL);
     uint64_t n = 99;
 
-    TU_OK(kvshm_snapshot(kvshm_from(db), tu_path(1, "snap"), &n));
+    OK(kvshm_snapshot(kvshm_from(db), tu_path(1, "snap"), &n));
     cr_assert_eq(n, 0);
-    TU_OK(kv_put(db, "k", 1, "v", 1));
-    TU_OK(kvshm_restore(kvshm_from(db), tu_path(1, "snap"), &n));
+    OK(kv_put(db, "k", 1, "v", 1));
+    OK(kvshm_restore(kvshm_from(db), tu_path(1, "snap"), &n));
     cr_assert_eq(n, 0);
     cr_assert_eq(contents(db).n, 0);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 static unsigned char *slurp(const char *path, size_t *n)
@@ -132,33 +132,33 @@ Test(shm_snap, damaged_files_refused_store_unchanged)
     digest live;
 
     fill(db, 40, 1);
-    TU_OK(kvshm_snapshot(kvshm_from(db), good, NULL));
+    OK(kvshm_snapshot(kvshm_from(db), good, NULL));
     img = slurp(good, &n);
     copy = malloc(n + 16);
-    TU_OK(kv_put(db, "live-only", 9, "v", 1));
+    OK(kv_put(db, "live-only", 9, "v", 1));
     live = contents(db);
     step = n > 4000 ? n / 4000 : 1;
     for (size_t off = 0; off < n; off += step) {
         memcpy(copy, img, n);
         copy[off] ^= (unsigned char)(1u << (off % 8));
         spit(bad, copy, n);
-        TU_RC(kvshm_restore(kvshm_from(db), bad, NULL), KV_ECORRUPT);
+        RC(kvshm_restore(kvshm_from(db), bad, NULL), KV_ECORRUPT);
     }
     for (size_t len = 0; len < n; len += step) {
         spit(bad, img, len);
-        TU_RC(kvshm_restore(kvshm_from(db), bad, NULL), KV_ECORRUPT);
+        RC(kvshm_restore(kvshm_from(db), bad, NULL), KV_ECORRUPT);
     }
     memcpy(copy, img, n);
     memcpy(copy + n, "garbage!garbage!", 16);
     spit(bad, copy, n + 16);
-    TU_RC(kvshm_restore(kvshm_from(db), bad, NULL), KV_ECORRUPT);
+    RC(kvshm_restore(kvshm_from(db), bad, NULL), KV_ECORRUPT);
     cr_assert_eq(contents(db).sum, live.sum, "a refused restore changed the store");
-    TU_RC(kvshm_restore(kvshm_from(db), tu_path(3, "missing"), NULL), KV_ENOTFOUND);
-    TU_OK(kvshm_restore(kvshm_from(db), good, NULL)); /* the good one still works */
-    TU_RC(kv_get(db, "live-only", 9, NULL), KV_ENOTFOUND);
+    RC(kvshm_restore(kvshm_from(db), tu_path(3, "missing"), NULL), KV_ENOTFOUND);
+    OK(kvshm_restore(kvshm_from(db), good, NULL)); /* the good one still works */
+    RC(kv_get(db, "live-only", 9, NULL), KV_ENOTFOUND);
     free(img);
     free(copy);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }
 
 Test(shm_snap, entries_over_limits_refused)
@@ -167,13 +167,13 @@ Test(shm_snap, entries_over_limits_refused)
     unsigned char val[100] = {0};
     const char *file = tu_path(1, "snap");
 
-    TU_OK(kv_put(big, "k", 1, val, 100));
-    TU_OK(kvshm_snapshot(kvshm_from(big), file, NULL));
-    TU_OK(kv_put(small, "mine", 4, "v", 1));
-    TU_RC(kvshm_restore(kvshm_from(small), file, NULL), KV_ETOOBIG);
-    TU_OK(kv_get(small, "mine", 4, NULL));
-    TU_OK(kv_close(big));
-    TU_OK(kv_close(small));
+    OK(kv_put(big, "k", 1, val, 100));
+    OK(kvshm_snapshot(kvshm_from(big), file, NULL));
+    OK(kv_put(small, "mine", 4, "v", 1));
+    RC(kvshm_restore(kvshm_from(small), file, NULL), KV_ETOOBIG);
+    OK(kv_get(small, "mine", 4, NULL));
+    OK(kv_close(big));
+    OK(kv_close(small));
 }
 
 /* A snapshot taken while another process writes is still a valid file. */
@@ -197,11 +197,11 @@ Test(shm_snap, snapshot_while_writing)
         _exit(0);
     }
     for (int i = 0; i < 5; i++)
-        TU_OK(kvshm_snapshot(kvshm_from(db), tu_path(1, "snap"), &n));
+        OK(kvshm_snapshot(kvshm_from(db), tu_path(1, "snap"), &n));
     cr_assert_eq(tu_wait_child(pid, 60000), 0);
     cr_assert_geq(n, 1000);
-    TU_OK(kvshm_restore(kvshm_from(db), tu_path(1, "snap"), NULL));
+    OK(kvshm_restore(kvshm_from(db), tu_path(1, "snap"), NULL));
     cr_assert_eq(contents(db).n, n);
     tu_check(db);
-    TU_OK(kv_close(db));
+    OK(kv_close(db));
 }

@@ -42,6 +42,8 @@
 #include <unistd.h>
 
 #include "kvlabs/kv.h"
+#define KVTEST_PLAIN /* the helpers only: this is a plain program */
+#include "kvtest.h"
 
 enum { NTHREADS = 4, NOWN = 32, NHOT = 8, MAXV = 600 };
 
@@ -166,29 +168,6 @@ static unsigned churn(unsigned first, unsigned n)
     return atomic_load(&bad);
 }
 
-/* Remove @p path and everything below it (the store is a directory). */
-static void rmrf(const char *path)
-{
-    struct stat st;
-    DIR *d;
-    struct dirent *e;
-
-    if (lstat(path, &st) != 0)
-        return;
-    if (S_ISDIR(st.st_mode) && (d = opendir(path)) != NULL) {
-        while ((e = readdir(d)) != NULL) {
-            char sub[600];
-            if (strcmp(e->d_name, ".") != 0 && strcmp(e->d_name, "..") != 0 &&
-                snprintf(sub, sizeof(sub), "%s/%s", path, e->d_name) < (int)sizeof(sub))
-                rmrf(sub);
-        }
-        closedir(d);
-        rmdir(path);
-    } else {
-        unlink(path);
-    }
-}
-
 static int passed, failed;
 
 static void check(int ok, const char *what)
@@ -279,7 +258,7 @@ int main(void)
         check(0, "reopen the segment");
     }
 out_rmdir:
-    rmrf(dir);
+    kvt_rmrf(dir);
     printf("%d passed, %d failed\n", passed, failed);
     return failed != 0;
 }

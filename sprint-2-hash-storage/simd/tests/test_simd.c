@@ -33,6 +33,8 @@
 #include "kvlabs/engine.h"
 #include "kvlabs/hash.h"
 #include "kvlabs/kv.h"
+#include "kvlabs/rng.h"
+#include "kvtest.h"
 #include "neon_hash.h"
 #include "simd_vectors.h"
 #include "simd_expect.h"
@@ -43,18 +45,9 @@
 static unsigned char pool[MAX_LEN + MAX_OFF];
 static uint64_t rng_state;
 
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 static uint64_t rng(void)
 {
-    return splitmix64(&rng_state);
+    return kv_splitmix64(&rng_state);
 }
 
 static void setup(void)
@@ -64,17 +57,8 @@ static void setup(void)
         pool[i] = (unsigned char)rng();
 }
 
-static uint32_t crc_bitwise(uint32_t crc, const unsigned char *p, size_t n)
-{
-    uint32_t c = ~crc;
-
-    for (size_t i = 0; i < n; i++) {
-        c ^= p[i];
-        for (int k = 0; k < 8; k++)
-            c = (c >> 1) ^ (0x82F63B78u & (0u - (c & 1u)));
-    }
-    return ~c;
-}
+/* CRC32C bit by bit: the shared test kit's independent reference. */
+#define crc_bitwise kvt_crc32c_ref
 
 /* Must match vec_fold() in gen_vectors.c. */
 static uint64_t vec_fold(uint64_t d, uint64_t h)
@@ -92,7 +76,7 @@ Test(simd, vectors_header_matches_libxxhash)
     uint64_t st = NH_VEC_DATA_SEED, d[5] = {0};
 
     for (size_t i = 0; i < sizeof data; i++)
-        data[i] = (unsigned char)splitmix64(&st);
+        data[i] = (unsigned char)kv_splitmix64(&st);
     for (size_t i = 0; i < sizeof nh_vectors / sizeof nh_vectors[0]; i++) {
         const struct nh_vector *v = &nh_vectors[i];
 

@@ -1,7 +1,11 @@
 /**
- * @file kvbench.h
+ * @file micro.h
  * @brief The micro-benchmark interface: how a lab registers a named
  *        function with kvbench, the cross-engine benchmark driver.
+ *
+ * It lives in common/ (not bench/) so that a lab's benchmarks include a
+ * header of a lower layer: bench/ is the last lab, and nothing calls up
+ * into it (scripts/layering_check.py).
  *
  * kvbench measures engines through the contract (kvlabs/kv.h). Some things
  * worth measuring are not engines: a hash function, a probe sequence, a
@@ -9,7 +13,7 @@
  * *micro-benchmark*: a named operation kvbench calls in a loop, timing it
  * exactly as it times an engine's operations (per-operation latencies in a
  * kv_hist, warm-up, repeats), and writing the same per-repeat JSON results
- * (bench/results.schema.json) with engine "micro" and workload = the
+ * (common/schema/results.schema.json) with engine "micro" and workload = the
  * micro-benchmark's name, so `kvbench summary`, `kvbench compare` (the
  * regression gate) and the report treat it like any other figure.
  *
@@ -17,7 +21,7 @@
  * `kv_micro_<name>` and lists `<name>` in its lab.mk:
  * @code
  *   // sprint-2-hash-storage/bench/ht_probe.c
- *   #include "kvbench.h"
+ *   #include "kvlabs/micro.h"
  *   static int probe_setup(void **ctx, uint64_t n, uint64_t seed) { ... }
  *   static int probe_run(void *ctx, uint64_t i) { ... one lookup ...; return 0; }
  *   static void probe_teardown(void *ctx) { ... }
@@ -43,8 +47,8 @@
  * **Thread safety.** kvbench calls the three functions from one thread;
  * they need not be thread-safe. Each repeat gets its own context.
  */
-#ifndef KVLABS_KVBENCH_H
-#define KVLABS_KVBENCH_H
+#ifndef KVLABS_MICRO_H
+#define KVLABS_MICRO_H
 
 #include <stdint.h>
 
@@ -109,4 +113,4 @@ extern const struct kv_micro_bench *const kv_registry_micros[];
 #ifdef __cplusplus
 }
 #endif
-#endif /* KVLABS_KVBENCH_H */
+#endif /* KVLABS_MICRO_H */
