@@ -34,6 +34,30 @@ SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+
                    r"Crashing: (\d+)")
 
 
+def gdb_program(d, lab):
+    """The program `make gdb` in d would debug (from a dry run), or None."""
+    p = subprocess.run(["make", "-s", "-n", "--no-print-directory", "-C", d, "gdb"],
+                       capture_output=True, text=True,
+                       env={k: v for k, v in os.environ.items()
+                            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "KVLABS_ROOT",
+                                         "BUILD", "VARIANT")})
+    for line in p.stdout.splitlines():
+        words = line.split()
+        if words and words[0] == "gdb":
+            prog = words[-1]
+            return None if prog.endswith("/") else os.path.basename(prog)
+    return None
+
+
+def check_gdb(lab, d, where):
+    """`make gdb` names one of the lab's programs (sprint 2 once named a directory)."""
+    progs = [os.path.basename(x) for x in kvlab.manifest(ROOT, lab)["LAB_PROGS"].split()]
+    prog = gdb_program(d, lab)
+    check(prog is not None and prog in progs,
+          "%s: make gdb in the %s debugs one of the lab's programs (%s), not a directory"
+          % (lab, where, prog), progs)
+
+
 def one_lab(lab, tmp, strict):
     out = os.path.join(tmp, "out")
     p = subprocess.run([sys.executable, os.path.join(TOOLS, "starter.py"), "--out", out, lab],
@@ -53,6 +77,8 @@ def one_lab(lab, tmp, strict):
         unpacked = os.path.join(tmp, "elsewhere")
         t.extractall(unpacked)
     kit = os.path.join(unpacked, top)
+    check_gdb(lab, os.path.join(ROOT, lab), "reference")
+    check_gdb(lab, kit, "kit")
     leaks = []
     for d, _dirs, files in os.walk(kit):
         for f in files:
