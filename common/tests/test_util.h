@@ -13,6 +13,7 @@
 #define KVLABS_COMMON_TEST_UTIL_H
 
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <string.h>
 
 #include "kvlabs/error.h"
