@@ -58,7 +58,8 @@
 
 _Static_assert((int)HT_OK == (int)KV_OK && (int)HT_ENOTFOUND == (int)KV_ENOTFOUND &&
                    (int)HT_EINVAL == (int)KV_EINVAL && (int)HT_ETOOBIG == (int)KV_ETOOBIG &&
-                   (int)HT_ENOMEM == (int)KV_ENOMEM && (int)HT_EFULL == (int)KV_EFULL,
+                   (int)HT_ENOMEM == (int)KV_ENOMEM && (int)HT_EFULL == (int)KV_EFULL &&
+                   (int)HT_ENOTSUP == (int)KV_ENOTSUP,
                "the core's status codes must equal kvlabs' codes");
 
 struct hash_db {
@@ -176,6 +177,7 @@ static int fail(int rc, const char *op, size_t klen)
 {
     switch (rc) {
     case HT_ENOTFOUND: return kv_fail(KV_ENOTFOUND, "hash: key not found");
+    case HT_ENOTSUP: return KV_ENOTSUP; /* the stub named itself: "not implemented: FN" */
     case HT_ENOMEM:
         return kv_fail(KV_ENOMEM, "hash: out of memory (%s of a %zu-byte key); nothing changed",
                        op, klen);

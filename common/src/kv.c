@@ -215,14 +215,18 @@ int kv_open(const char *engine, const char *path, const char *options, kv_db **o
 
 int kv_close(kv_db *db)
 {
+    kv_clear_error();
     if (!db)
         return KV_OK;
     assert(atomic_load(&db->open_iters) == 0 && "kv_close with iterators still open");
     return db->ops->close(db);
 }
 
+/* Every call starts with an empty detail, so a failure that sets none never
+ * shows the detail of an earlier, unrelated call (kv_last_error). */
 static int check_key(const kv_db *db, const void *key, size_t klen)
 {
+    kv_clear_error();
     if (!db)
         return kv_fail(KV_EINVAL, "NULL kv_db handle");
     if (klen == 0)
@@ -283,6 +287,7 @@ int kv_delete(kv_db *db, const void *key, size_t klen)
 
 int kv_sync(kv_db *db)
 {
+    kv_clear_error();
     if (!db)
         return kv_fail(KV_EINVAL, "NULL kv_db handle");
     return db->ops->sync ? db->ops->sync(db) : KV_OK;
@@ -292,6 +297,7 @@ int kv_iter_open(kv_db *db, kv_iter **out)
 {
     int rc;
 
+    kv_clear_error();
     if (!db || !out)
         return kv_fail(KV_EINVAL, "kv_iter_open: NULL argument");
     if (!(db->caps & (KV_CAP_ORDERED | KV_CAP_SCAN)) || !db->ops->iter_open)

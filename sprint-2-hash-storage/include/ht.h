@@ -64,7 +64,9 @@ enum {
     HT_EINVAL = -2,    /**< invalid argument or configuration */
     HT_ETOOBIG = -3,   /**< key or value above HT_MAX_KEY / HT_MAX_VALUE */
     HT_ENOMEM = -4,    /**< out of memory; the table is unchanged */
-    HT_EFULL = -8      /**< the shard is at its load limit and resizing is off */
+    HT_EFULL = -8,     /**< the shard is at its load limit and resizing is off */
+    HT_ENOTSUP = -9    /**< not implemented: a starter kit's stub (KV_ENOTSUP); the stub has
+                            named itself through ht_port_not_implemented() */
 };
 /** @} */
 

@@ -93,6 +93,13 @@ def one_lab(lab, tmp, strict):
             if a.read() == b.read():
                 same.append(rel)
     check(not same, "%s: every student file differs from the reference" % lab, same)
+    calls_itself = []
+    for rel in kvlab.manifest(ROOT, lab)["STUDENT_FILES"].split():
+        with open(os.path.join(kit, lab, rel)) as fh:
+            if "reference solution of" in fh.read():
+                calls_itself.append(rel)
+    check(not calls_itself, "%s: no stubbed file calls itself the reference solution" % lab,
+          calls_itself)
     p = subprocess.run(["make", "--no-print-directory", "-j2", "-C", kit, "build-tests", "V=1"],
                        capture_output=True, text=True,
                        env={k: v for k, v in os.environ.items()
@@ -105,6 +112,7 @@ def one_lab(lab, tmp, strict):
         return
     bindir = os.path.join(kit, "build", "asan", "bin", lab)
     tested = failing = 0
+    outputs = []
     for t in kvlab.manifest(ROOT, lab)["LAB_TESTS"].split():
         b = os.path.join(bindir, os.path.splitext(os.path.basename(t))[0])
         try:
@@ -112,6 +120,7 @@ def one_lab(lab, tmp, strict):
             outp, rc = r.stdout + r.stderr, r.returncode
         except subprocess.TimeoutExpired:
             outp, rc = "timed out", None
+        outputs.append(outp)
         m = SYNTH.search(outp)
         ok = m and int(m.group(1)) > 0 and int(m.group(4)) == 0
         if m:
@@ -127,6 +136,15 @@ def one_lab(lab, tmp, strict):
     if not strict:
         check(tested and 2 * failing >= tested, "%s: most of the starter's tests fail "
               "(%d of %d)" % (lab, failing, tested))
+    every = "\n".join(outputs)
+    check("not implemented" in every,
+          "%s: the untouched stubs' failures say \"not implemented\"" % lab)
+    leaks = re.findall(r"ERROR: LeakSanitizer.*\n(?:.*\n){0,12}", every)
+    check(not leaks, "%s: the kit's given code leaks nothing (no LeakSanitizer report "
+          "in the starter's test runs)" % lab, "\n".join(leaks[:2]))
+    check("(out of memory)" not in every or lab != "sprint-2-hash-storage",
+          "%s: no untouched stub blames memory" % lab,
+          [l for l in every.splitlines() if "(out of memory)" in l][:5])
 
 
 def main():

@@ -17,7 +17,9 @@
  * arrays decay as they would in ==) and compared with EXPECTED as written,
  * so the comparison, and the compiler's sign-compare checks on it, are the
  * same as Criterion's. A value is formatted by its type through _Generic:
- * integers in decimal (negative values as such), floating point with %g,
+ * integers in decimal (negative values as such; -ENOSYS, what sprint 1's
+ * untouched stubs return, adds "(-ENOSYS: not implemented)"), floating
+ * point with %g,
  * anything else as a pointer (NULL by name). Only on failure is EXPECTED
  * evaluated a second time, to print it: callers must not give an EXPECTED
  * with side effects (none of the course's tests does).
@@ -26,6 +28,7 @@
 #define KV_ASSERT_H
 
 #include <criterion/criterion.h>
+#include <errno.h>
 #include <stdarg.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -33,7 +36,11 @@
 
 #define KVA_LEN 64
 
-static inline void kva_fmt_ll(char *b, long long v) { snprintf(b, KVA_LEN, "%lld", v); }
+static inline void kva_fmt_ll(char *b, long long v)
+{
+    /* sprint 1's untouched stubs return -ENOSYS: say what it means */
+    snprintf(b, KVA_LEN, v == -ENOSYS ? "%lld (-ENOSYS: not implemented)" : "%lld", v);
+}
 static inline void kva_fmt_ull(char *b, unsigned long long v) { snprintf(b, KVA_LEN, "%llu", v); }
 static inline void kva_fmt_ld(char *b, long double v) { snprintf(b, KVA_LEN, "%Lg", v); }
 static inline void kva_fmt_ptr(char *b, const volatile void *v)
