@@ -224,21 +224,11 @@ class Grader:
     def reference(self):
         ref = os.path.join(self.private, "ref")
         kvlab.make_kit(self.root, self.lab, ref)
-        h = hashlib.sha256()
-        for d, dirs, files in sorted(os.walk(ref)):
-            dirs.sort()
-            for f in sorted(files):
-                p = os.path.join(d, f)
-                h.update(os.path.relpath(p, ref).encode() + b"\0")
-                with open(p, "rb") as fh:
-                    h.update(hashlib.sha256(fh.read()).digest())
-        cc = subprocess.run([self.env.get("CC", "cc"), "--version"], capture_output=True,
-                            text=True).stdout
-        h.update(cc.encode() + self.cfg["GRADE_BENCH"].encode() + CACHE_FORMAT)
         cdir = os.path.join(self.root, "build", "grade", "cache")
         private_dir(cdir)  # the reference's results are the grader's alone
-        cache = os.path.join(private_dir(os.path.join(cdir, self.lab)),
-                             h.hexdigest()[:24] + ".json")
+        private_dir(os.path.join(cdir, self.lab))
+        cache = reference_cache(self.root, self.lab, ref, self.env.get("CC", "cc"),
+                                self.cfg["GRADE_BENCH"])
         try:
             with open(cache) as f:
                 return json.load(f)
@@ -612,6 +602,24 @@ class Grader:
                                    "value": round(instr / ref["bench"]["instructions"], 4),
                                    "order": "asc"}]
         return res, summary
+
+
+def reference_cache(root, lab, ref, cc, bench):
+    """The cache file of a lab's reference results (cases, benchmark count):
+    named by a digest of the reference kit in ref, the compiler and the
+    benchmark command, so any change to them makes a new one. starter.py
+    reads it to state the reference's instruction count in a kit."""
+    h = hashlib.sha256()
+    for d, dirs, files in sorted(os.walk(ref)):
+        dirs.sort()
+        for f in sorted(files):
+            p = os.path.join(d, f)
+            h.update(os.path.relpath(p, ref).encode() + b"\0")
+            with open(p, "rb") as fh:
+                h.update(hashlib.sha256(fh.read()).digest())
+    ccv = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
+    h.update(ccv.encode() + bench.encode() + CACHE_FORMAT)
+    return os.path.join(root, "build", "grade", "cache", lab, h.hexdigest()[:24] + ".json")
 
 
 CELL_MAX = 120

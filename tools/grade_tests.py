@@ -239,6 +239,11 @@ class TestGrader:
         ok, out = self.build(tree, rbuild, extra, targets)
         if not ok:
             errs = compiler_errors(out)
+            # the student's own file names, not the sandbox's paths and copies
+            for rel, t in zip(names, tests if not own else names):
+                errs = [e.replace(os.path.join(tree, self.lab, rel), os.path.basename(t))
+                        for e in errs]
+            errs = [e.replace(os.path.join(tree, self.lab) + "/", "") for e in errs]
             self.terminal = "\n".join(
                 ["score 0: your test file does not compile against the reference (warnings "
                  "are errors). The compiler's first errors:"] + ["  " + e for e in errs])

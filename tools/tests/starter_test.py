@@ -77,6 +77,28 @@ def one_lab(lab, tmp, strict):
         unpacked = os.path.join(tmp, "elsewhere")
         t.extractall(unpacked)
     kit = os.path.join(unpacked, top)
+    markup = []
+    for d, _dirs, files in os.walk(os.path.join(kit, lab)):
+        for f in files:
+            if f.endswith(".md"):
+                with open(os.path.join(d, f)) as fh:
+                    t = fh.read()
+                if re.search(r"\{#[A-Za-z0-9_]+\}|@ref\b", t):
+                    markup.append(os.path.relpath(os.path.join(d, f), kit))
+    check(not markup, "%s: the kit's handout has no Doxygen markup ({#anchor}, @ref)" % lab,
+          markup)
+    with open(os.path.join(kit, "README.md")) as fh:
+        kit_readme = fh.read()
+    check(os.path.isfile(os.path.join(kit, "docs", "grading.md"))
+          and "docs/grading.md" in kit_readme,
+          "%s: the kit ships the grading page it links" % lab)
+    check("## Running your own test file" in kit_readme and "LAB_TESTS=" in kit_readme,
+          "%s: the kit says how to run your own test file" % lab)
+    if kvlab.manifest(ROOT, lab).get("GRADE_BENCH"):
+        check("## The performance item" in kit_readme and "callgrind" in kit_readme
+              and ("instructions**" in kit_readme or "was not recorded" in kit_readme),
+              "%s: the kit states how the performance item is measured and the reference's "
+              "count (or that it is not recorded yet)" % lab)
     check_gdb(lab, os.path.join(ROOT, lab), "reference")
     check_gdb(lab, kit, "kit")
     leaks = []
