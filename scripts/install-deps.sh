@@ -14,8 +14,12 @@
 set -eu
 
 # One line per purpose, so a reader can see why each package is here.
+# (gdbserver: the handouts' `--debug=gdb` route into a Criterion test;
+#  chromium: `make docs` renders the study guide headless at 1280 px and checks it.)
 PKGS="
 build-essential make pkg-config python3 gdb
+gdbserver
+chromium
 libcriterion-dev
 valgrind gcovr
 doxygen graphviz

@@ -6,7 +6,12 @@
 # The runner's output goes to the terminal unchanged. Its counts are taken
 # from its own closing line: Criterion's "Synthesis: Tested: T | Passing: P |
 # Failing: F | Crashing: C", or a plain runner's "N passed, N failed[, N
-# skipped]". RESULT_FILE gets one line "passed failed skipped name". A
+# skipped]". RESULT_FILE gets one line
+#   "passed failed skipped name what sanitizer harness"
+# where failed counts everything below, what is "tests" (a test binary) or
+# "checks" (a script: `sh file`), sanitizer is the number of sanitizer
+# reports and harness the runner failures (no closing line, or a non-zero
+# exit with no failure), so the summary can count them apart. A
 # runner that exits non-zero while reporting no failure, or prints no
 # closing line at all (it crashed or hung), counts as one failure, so a
 # broken harness can never pass silently. Exit status: 0 when nothing failed.
@@ -32,7 +37,9 @@ cpu=$(tail -n 1 "$log.times" | awk '{ split($1,u,"m"); split($2,s,"m");
     printf "%.1f", u[1]*60 + u[2] + s[1]*60 + s[2] }')
 rm -f "$log.times"
 
-passed=0 failed=0 skipped=0 found=0
+passed=0 failed=0 skipped=0 found=0 harness=0
+what=tests
+[ "$kind" = plain ] && [ "$(basename "$1")" = sh ] && what=checks
 case $kind in
 criterion)
     line=$(grep -a 'Synthesis: Tested:' "$log" | tail -n 1)
@@ -66,15 +73,16 @@ if [ "${san:-0}" -gt 0 ]; then
     echo "run-test.sh: $name: $san sanitizer report(s) in the output: counted as failures" >&2
     failed=$((failed + san))
 fi
+san=${san:-0}
 
 if [ "$found" = 0 ]; then
     echo "run-test.sh: $name printed no summary line (exit $rc): counted as 1 failure" >&2
-    failed=$((failed + 1))
+    failed=$((failed + 1)) harness=1
 elif [ "$rc" != 0 ] && [ "$failed" = 0 ]; then
     echo "run-test.sh: $name exited $rc with no reported failure: counted as 1 failure" >&2
-    failed=1
+    failed=1 harness=1
 fi
 mkdir -p "$(dirname "$res")"
-echo "$passed $failed $skipped $name" >"$res"
+echo "$passed $failed $skipped $name $what $san $harness" >"$res"
 echo "$wall $cpu $name" >"${res%.res}.time"
 [ "$failed" = 0 ]

@@ -15,7 +15,10 @@
 # hence the $argc cases. When sizeof(TYPE) differs from elem_size the
 # commands warn and reinterpret the bytes: they show the len * elem_size /
 # sizeof(TYPE) values of TYPE that fit, never reading past the elements.
-# Convenience variables $da_i, $da_n and $da_p are scratch.
+# Convenience variables $da_i, $da_n and $da_p are scratch. The cast is
+# written out in each command rather than in a helper command: gdb has no
+# private user-defined commands, and a helper would show in
+# `help user-defined` beside the three commands a student should use.
 #
 #   da_info  ARR             len, cap, elem_size, data
 #   da_print ARR TYPE        da_info, then every element as TYPE
@@ -37,42 +40,23 @@ Usage: da_info ARR
 ARR is a da_array or a pointer to one (any expression without spaces).
 end
 
-# Set $da_p to ARR's data cast to TYPE * (TYPE of 1 to 3 words) and $da_n
-# to the number of TYPE values that fit in the len elements.
-define da__cast
-  if $argc == 2
-    set $da_p = ($arg1 *)($arg0).data
-  end
-  if $argc == 3
-    set $da_p = ($arg1 $arg2 *)($arg0).data
-  end
-  if $argc == 4
-    set $da_p = ($arg1 $arg2 $arg3 *)($arg0).data
-  end
-  set $da_n = ($arg0).len * ($arg0).elem_size / sizeof(*$da_p)
-  if sizeof(*$da_p) != ($arg0).elem_size
-    printf "warning: sizeof element type = %lu but elem_size = %lu\n", (unsigned long)sizeof(*$da_p), (unsigned long)($arg0).elem_size
-  end
-end
-document da__cast
-Internal helper of da_print and da_elem: set $da_p to ARR's data as
-TYPE *, and $da_n to the number of TYPE values in ARR's len elements.
-Usage: da__cast ARR TYPE
-end
-
 define da_print
   if $argc < 2 || $argc > 4
     echo usage: da_print ARR TYPE   (e.g. da_print squares int, da_print pts struct gdb_point)\n
   else
     da_info $arg0
     if $argc == 2
-      da__cast $arg0 $arg1
+      set $da_p = ($arg1 *)($arg0).data
     end
     if $argc == 3
-      da__cast $arg0 $arg1 $arg2
+      set $da_p = ($arg1 $arg2 *)($arg0).data
     end
     if $argc == 4
-      da__cast $arg0 $arg1 $arg2 $arg3
+      set $da_p = ($arg1 $arg2 $arg3 *)($arg0).data
+    end
+    set $da_n = ($arg0).len * ($arg0).elem_size / sizeof(*$da_p)
+    if sizeof(*$da_p) != ($arg0).elem_size
+      printf "warning: sizeof element type = %lu but elem_size = %lu\n", (unsigned long)sizeof(*$da_p), (unsigned long)($arg0).elem_size
     end
     if $da_n == 0
       echo (empty)\n
@@ -100,13 +84,17 @@ define da_elem
     echo usage: da_elem ARR IDX TYPE\n
   else
     if $argc == 3
-      da__cast $arg0 $arg2
+      set $da_p = ($arg2 *)($arg0).data
     end
     if $argc == 4
-      da__cast $arg0 $arg2 $arg3
+      set $da_p = ($arg2 $arg3 *)($arg0).data
     end
     if $argc == 5
-      da__cast $arg0 $arg2 $arg3 $arg4
+      set $da_p = ($arg2 $arg3 $arg4 *)($arg0).data
+    end
+    set $da_n = ($arg0).len * ($arg0).elem_size / sizeof(*$da_p)
+    if sizeof(*$da_p) != ($arg0).elem_size
+      printf "warning: sizeof element type = %lu but elem_size = %lu\n", (unsigned long)sizeof(*$da_p), (unsigned long)($arg0).elem_size
     end
     if ($arg1) >= $da_n
       printf "index %lu out of range (%lu elements)\n", (unsigned long)($arg1), (unsigned long)$da_n

@@ -99,6 +99,49 @@ class Case:
         return e
 
 
+ASSERT_AT = re.compile(r"^\[----\] (.+?:\d+): Assertion Failed\s*$")
+ASSERT_MSG = re.compile(r"^\[----\]\s{2,}(\S.*?)\s*$")
+
+
+def assertion_message(output):
+    """The first failed Criterion assertion of a run, "file:line: message"
+    ("" when there is none): what a student needs to act on a failure."""
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", output).split("\n")
+    for i, line in enumerate(lines):
+        m = ASSERT_AT.match(line)
+        if not m:
+            continue
+        msg = []
+        for nxt in lines[i + 1:i + 12]:
+            if not nxt.startswith("[----]") or ASSERT_AT.match(nxt):
+                break
+            mm = ASSERT_MSG.match(nxt)
+            if mm:
+                msg.append(mm.group(1))
+        loc = re.sub(r"^.*/(?=[^/]+/[^/]+:\d+$)", "", m.group(1))  # the last two path parts
+        return "%s: %s" % (loc, " ".join(msg) if msg else "assertion failed")
+    return ""
+
+
+FAIL_LINE = re.compile(r"^\[FAIL\] (\S+?)::(\S+?):")
+
+
+def assertion_messages(output):
+    """{"suite/test": "file:line: message"} for every failed Criterion test
+    of a run's output whose failure came with an assertion message."""
+    out, pending = {}, None
+    lines = re.sub(r"\x1b\[[0-9;]*m", "", output).split("\n")
+    for i, line in enumerate(lines):
+        if ASSERT_AT.match(line) and pending is None:
+            pending = assertion_message("\n".join(lines[i:i + 12]))
+        m = FAIL_LINE.match(line)
+        if m:
+            if pending:
+                out["%s/%s" % (m.group(1), m.group(2))] = pending
+            pending = None
+    return out
+
+
 def sanitizer_reason(output):
     """Why a run failed, from its first sanitizer report ("" when none).
 
@@ -211,7 +254,8 @@ def judge_case(case, res):
         if crashing:
             return False, "crashed (%s)" % res.describe()
         if failing or passing != tested:
-            return False, sanitizer_reason(res.output) or "failed"
+            return False, sanitizer_reason(res.output) or assertion_message(res.output) or \
+                "failed"
     else:
         m = None
         for m in PLAIN.finditer(res.output):

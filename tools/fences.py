@@ -24,6 +24,9 @@ import os
 import re
 
 FENCED_EXTS = (".c", ".h", ".S")
+# A reference file's essay calls itself "the reference solution of X"; in a
+# kit the stubbed file is the student's: "your implementation of X".
+REFERENCE = re.compile(r"\b[Tt]he reference solution of ")
 STUB_ONE = re.compile(r"^(\s*)/\* STUB:(.*?)\*/\s*$")
 STUB_OPEN = re.compile(r"^(\s*)/\* STUB:(.*)$")
 BEGIN = re.compile(r"^\s*/\* BEGIN SOLUTION \*/\s*$")
@@ -117,7 +120,10 @@ def stub_text(text, name="<file>"):
             out.append(r.indent + s)
         i = r.end + 1
     out += lines[i:]
-    return "\n".join(out)
+    text = "\n".join(out)
+    if regions:  # the stubbed file is no longer the reference: its essay says so
+        text = REFERENCE.sub("your implementation of ", text, count=1)
+    return text
 
 
 def unfence_text(text, name="<file>"):

@@ -239,21 +239,11 @@ class Grader:
     def reference(self):
         ref = os.path.join(self.private, "ref")
         kvlab.make_kit(self.root, self.lab, ref, part=self.part)
-        h = hashlib.sha256(("part=%s\0" % (self.part or "")).encode())
-        for d, dirs, files in sorted(os.walk(ref)):
-            dirs.sort()
-            for f in sorted(files):
-                p = os.path.join(d, f)
-                h.update(os.path.relpath(p, ref).encode() + b"\0")
-                with open(p, "rb") as fh:
-                    h.update(hashlib.sha256(fh.read()).digest())
-        cc = subprocess.run([self.env.get("CC", "cc"), "--version"], capture_output=True,
-                            text=True).stdout
-        h.update(cc.encode() + self.cfg["GRADE_BENCH"].encode() + CACHE_FORMAT)
         cdir = os.path.join(self.root, "build", "grade", "cache")
         private_dir(cdir)  # the reference's results are the grader's alone
-        cache = os.path.join(private_dir(os.path.join(cdir, self.lab)),
-                             h.hexdigest()[:24] + ".json")
+        private_dir(os.path.join(cdir, self.lab))
+        cache = reference_cache(self.root, self.lab, ref, self.env.get("CC", "cc"),
+                                self.cfg["GRADE_BENCH"], self.part)
         try:
             with open(cache) as f:
                 return json.load(f)
@@ -477,8 +467,8 @@ class Grader:
         with cf.ThreadPoolExecutor(self.jobs) as ex:
             results = list(ex.map(lambda kg: one(*kg), chunks))
         bad = [r for ok_, r in results if not ok_]
-        lines = [r for _ok, r in results]
-        return (0.0 if bad else 1.0), "\n".join(lines)
+        return (0.0 if bad else 1.0), "\n".join(merge_valgrind_lines(
+            [(k, ok_, r) for (k, _g), (ok_, r) in zip(chunks, results)]))
 
     def judge_valgrind(self, key, group, res):
         binary, config, _kind = key
@@ -585,6 +575,9 @@ class Grader:
                 self.lap("memcheck (debug build, Valgrind)")
             else:
                 frac, text = 0.0, "not run: the build failed"
+            text = ("Worth %g points x the fraction of the test points earned (%g of %g): "
+                    "Valgrind runs the passing tests, and any error or definite leak scores "
+                    "0 here.\n\n" % (mc_pts, earned, possible)) + text
             extra.append(item("memcheck (Valgrind: no errors, no definite leaks)",
                               round(mc_pts * frac, 2), mc_pts,
                               "passed" if frac > 0 else "failed", text))
@@ -602,6 +595,9 @@ class Grader:
         return self.results(items + extra, notes, ok, time.monotonic() - t0, instr, ref)
 
     def results(self, items, notes, built, elapsed, instr, ref):
+        failed = [(i["name"], i.get("_reason") or i["output"].split("\n")[0])
+                  for i in items if i["status"] != "passed" and i["max_score"] > 0
+                  and not i["name"].startswith(("memcheck", "performance"))]
         for it in items:
             it.pop("_reason", None)
         score = round(sum(i["score"] for i in items), 2)
@@ -619,7 +615,10 @@ class Grader:
         for i in items:
             first = i["output"].split("\n")[0].replace("|", "\\|")
             lines.append("| `%s` | %g | %g | %s |" % (i["name"], i["score"], i["max_score"],
-                                                      first[:120]))
+                                                      cell(first)))
+        if failed:
+            lines += ["", "## failed tests", ""]
+            lines += ["- `%s`: %s" % (n, r.replace("\n", " ")) for n, r in failed]
         for i in items:
             if i["name"].startswith(("memcheck", "performance")) or i["name"] == "build":
                 lines += ["", "## " + i["name"], "", i["output"]]
@@ -633,6 +632,66 @@ class Grader:
                                    "value": round(instr / ref["bench"]["instructions"], 4),
                                    "order": "asc"}]
         return res, summary
+
+
+def reference_cache(root, lab, ref, cc, bench, part=None):
+    """The cache file of a lab's reference results (cases, benchmark count):
+    named by a digest of the reference kit in ref, the compiler and the
+    benchmark command (and the part graded, if any), so any change to them
+    makes a new one. starter.py reads it to state the reference's
+    instruction count in a kit."""
+    h = hashlib.sha256(("part=%s\0" % (part or "")).encode())
+    for d, dirs, files in sorted(os.walk(ref)):
+        dirs.sort()
+        for f in sorted(files):
+            p = os.path.join(d, f)
+            h.update(os.path.relpath(p, ref).encode() + b"\0")
+            with open(p, "rb") as fh:
+                h.update(hashlib.sha256(fh.read()).digest())
+    ccv = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
+    h.update(ccv.encode() + bench.encode() + CACHE_FORMAT)
+    return os.path.join(root, "build", "grade", "cache", lab, h.hexdigest()[:24] + ".json")
+
+
+CELL_MAX = 120
+
+
+def cell(text):
+    """A table cell from an item's first line, never cut mid-sentence: whole
+    when short; else up to the last sentence or clause end that fits, then
+    "(more below)"; a first sentence longer than that is kept whole."""
+    if len(text) <= CELL_MAX:
+        return text
+    ends = [m.end() for m in re.finditer(r"[.;:](?=\s)", text[:CELL_MAX + 1])]
+    if ends:
+        return text[:ends[-1]] + " (more below)"
+    m = re.search(r"[.;:](?=\s)", text)
+    return text[:m.end()] + " (more below)" if m else text
+
+
+def merge_valgrind_lines(rows):
+    """One report per test program: chunks of one binary (split for the
+    workers) are merged into one line with their counts added up."""
+    by, order = {}, []
+    pat = re.compile(r"^- `(.+?)` \((\d+) tests, (\d+) processes\): (\d+) errors, (\d+) bytes "
+                     r"definitely lost(.*)$", re.S)
+    for key, ok, text in rows:
+        if key not in by:
+            by[key] = []
+            order.append(key)
+        by[key].append((ok, text))
+    out = []
+    for key in order:
+        parts = by[key]
+        ms = [pat.match(t) for _ok, t in parts]
+        if len(parts) == 1 or not all(ms):
+            out += [t for _ok, t in parts]
+            continue
+        n, procs, errs, lost = (sum(int(m.group(g)) for m in ms) for g in (2, 3, 4, 5))
+        rest = "".join(m.group(6) for m in ms)
+        out.append("- `%s` (%d tests, %d processes): %d errors, %d bytes definitely lost%s" % (
+            ms[0].group(1), n, procs, errs, lost, rest))
+    return out
 
 
 def item(name, score, max_score, status, output):
@@ -698,9 +757,9 @@ def main():
     with open(os.path.join(out, "summary.md"), "w") as f:
         f.write(summary)
     total = sum(i["max_score"] for i in res["tests"])
-    print("grade: %s%s: %g / %g in %d s -> %s/results.json" % (
-        a.lab, " part " + a.part if a.part else "", res["score"], total,
-        res["execution_time"], out))
+    print("grade: %s%s: %g / %g in %d s -> %s/results.json (Gradescope) and %s/summary.md "
+          "(to read)" % (a.lab, " part " + a.part if a.part else "", res["score"], total,
+                         res["execution_time"], out, out))
     return 0
 
 

@@ -194,8 +194,9 @@ class TestGrader:
                     for c in self.mani.get("LAB_CONF_CONFIGS", "").split()]
         return out
 
-    def run_all(self, tree, bdir, runs):
-        """{test: status} over every runner, and a list of problems (runs that died)."""
+    def run_all(self, tree, bdir, runs, outputs=None):
+        """{test: status} over every runner, and a list of problems (runs that died).
+        With outputs (a dict), each runner's output is kept there by label."""
         bindir = kvlab.bin_dir(bdir, self.variant, self.lab)
         statuses, problems = {}, []
         mode = "asan" if self.variant == "asan" else "plain"
@@ -205,6 +206,8 @@ class TestGrader:
                 env["KV_CONF_ENGINE"] = config
             lim = Limits(timeout=self.timeout, nproc=64, mem_mb=self.mem, mode=mode)
             st, res = ctests.run_runner(self.box, [os.path.join(bindir, binary)], env, lim)
+            if outputs is not None:
+                outputs[label] = res.output
             san = len(ctests.SANITIZER.findall(res.output))
             prefix = label + "/" if config else ""
             if st is None:
@@ -260,16 +263,42 @@ class TestGrader:
             targets = sorted({os.path.join(bindir, r[1]) for r in runs})
         ok, out = self.build(tree, rbuild, extra, targets)
         if not ok:
+            errs = compiler_errors(out)
+            # the student's own file names, not the sandbox's paths and copies
+            for rel, t in zip(names, tests if not own else names):
+                errs = [e.replace(os.path.join(tree, self.lab, rel), os.path.basename(t))
+                        for e in errs]
+            errs = [e.replace(os.path.join(tree, self.lab) + "/", "") for e in errs]
+            self.terminal = "\n".join(
+                ["score 0: your test file does not compile against the reference (warnings "
+                 "are errors). The compiler's first errors:"] + ["  " + e for e in errs])
             return self.report(mutants, None, "Your tests do not build against the reference "
-                               "(warnings are errors):\n\n```\n%s\n```" % clip(out, 32768), t0)
-        statuses, problems = self.run_all(tree, rbuild, runs)
+                               "(warnings are errors):\n\n```\n%s\n```" % clip(out, 32768), t0,
+                               title="score 0: your test file does not compile",
+                               reason="not run: your test file does not compile")
+        outputs = {}
+        statuses, problems = self.run_all(tree, rbuild, runs, outputs)
         failing = sorted(n for n, s in statuses.items() if s != "PASSED")
         if failing or problems or not statuses:
-            why = "\n".join(["- `%s`: %s" % (n, statuses[n]) for n in failing] +
-                            ["- " + p for p in problems] +
-                            ([] if statuses else ["- no test ran"]))
+            msgs = {}
+            for o in outputs.values():
+                msgs.update(ctests.assertion_messages(o))
+            why = ["- `%s`: %s%s" % (n, statuses[n], ": " + msgs[n] if n in msgs else "")
+                   for n in failing] + ["- " + p for p in problems] + \
+                ([] if statuses else ["- no test ran"])
+            shown = "\n\n".join("Output of `%s`:\n\n```\n%s\n```" % (lab, clip(o, 8000))
+                                for lab, o in outputs.items()
+                                if "[FAIL]" in o or any(p.startswith(lab + ":")
+                                                        for p in problems))
+            self.terminal = "\n".join(
+                ["score 0: your tests must all pass on the reference solution; these did "
+                 "not:"] + ["  " + w[2:] for w in why[:20]] +
+                ["(each test's output is in report.md)"])
             return self.report(mutants, None, "Your tests must all pass on the reference "
-                               "solution; these did not:\n\n" + why, t0)
+                               "solution; these did not:\n\n" + "\n".join(why) +
+                               ("\n\n" + shown if shown else ""), t0,
+                               title="score 0: your tests fail on the reference solution",
+                               reason="not run: your tests fail on the reference solution")
 
         def one(m):
             name, patch, _hint, _bug, named = m
@@ -323,7 +352,7 @@ class TestGrader:
                                                                           "\n".join(errors)))
         return self.report(mutants, outcome, None, t0, ntests=len(statuses))
 
-    def report(self, mutants, outcome, failure, t0, ntests=0):
+    def report(self, mutants, outcome, failure, t0, ntests=0, title=None, reason="not run"):
         items, lines = [], []
         caught = 0
         for name, _p, hint, _bug, _runs in mutants:
@@ -336,13 +365,14 @@ class TestGrader:
             elif o:
                 text = "missed. Hint: " + hint
             else:
-                text = "not run"
+                text = reason
             items.append({"name": "mutant " + name, "score": 1.0 if o and o["caught"] else 0.0,
                           "max_score": 1.0, "status": "passed" if o and o["caught"] else "failed",
                           "output": text, "visibility": "visible"})
         elapsed = time.monotonic() - t0
-        title = self.lab + (" (part %s)" % self.part if self.part else "")
-        lines = ["# %s: your tests catch %d of %d mutants" % (title, caught, len(mutants)), ""]
+        name = self.lab + (" (part %s)" % self.part if self.part else "")
+        lines = ["# %s: %s" % (name, title or "your tests catch %d of %d mutants" % (
+            caught, len(mutants))), ""]
         lines += ["- %s" % n for n in self.iso_notes]
         lines += ["Sandbox: %s." % self.box.describe(), ""]
         if failure:
@@ -363,6 +393,19 @@ class TestGrader:
                "output": summary, "output_format": "md", "visibility": "visible",
                "tests": items, "extra_data": {"sandbox": self.box.kind}}
         return res, summary, outcome or {}
+
+
+def compiler_errors(out, n=8):
+    """The first n lines of a build's output that report an error (what a
+    student reads first); the last lines of the output when none does."""
+    lines = out.split("\n")
+    errs = []
+    for i, line in enumerate(lines):
+        if re.search(r"(error|undefined reference)", line) and not line.startswith("make"):
+            errs.append(line.strip())
+            if len(errs) >= n:
+                break
+    return errs or [l for l in lines if l.strip()][-n:]
 
 
 def main():
@@ -425,6 +468,8 @@ def main():
     with open(os.path.join(out, "mutants.json"), "w") as f:
         json.dump(outcome, f, indent=1, sort_keys=True)
     print(summary.split("\n")[0].lstrip("# ") + " -> %s/report.md" % out)
+    if getattr(g, "terminal", None):
+        print(g.terminal)
     return 0
 
 

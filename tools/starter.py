@@ -40,10 +40,13 @@ sources give the same listing.
 Usage: starter.py [--root DIR] [--out DIR] [--part P [--own-lower]] [LAB ...]
 """
 import argparse
+import json
 import os
+import re
 import shutil
 import sys
 import tarfile
+import tempfile
 
 import check_fences
 import kvlab
@@ -78,8 +81,106 @@ make gdb         # the lab's debugging demo under gdb, if it has one
 
 `common/`, `scripts/` and `bench/` are the course's shared build rules,
 library and test runner: do not edit them; the grader uses its own copy.
-Submit the files listed above.
+Submit the files listed above. How they are graded: [`docs/grading.md`](docs/grading.md).
+
+## Running your own test file
+
+Write Criterion tests in a file of your own, say `{lab}/tests/my_tests.c`
+(`#include <criterion/criterion.h>` and the lab's headers), then build and
+run it with the lab's tests:
+
+```sh
+make -C {lab} LAB_TESTS="tests/my_tests.c" build-tests
+./build/asan/bin/{lab}/my_tests            # add --verbose to see each test
+```
+
+It must pass on correct code: `make grade-tests` (instructors) runs it
+against the reference solution first, and scores it by the planted bugs
+(mutants) it catches.
+{perf}"""
+
+KIT_PERF = """
+## The performance item
+
+`{bench}` is run under callgrind; the score compares its instruction count
+with the reference's. {count}
+Measure yours the same way:
+
+```sh
+make -C {lab} VARIANT=release all
+valgrind --tool=callgrind --callgrind-out-file=/dev/null ./build/release/bin/{lab}/{bench}
+```
+
+and read the `Collected :` line; your ratio is that count divided by the
+reference's.
 """
+
+
+def reference_instructions(root, lab, bench):
+    """The reference's instruction count on the grading benchmark, from the
+    grader's cache (tools/grade.py records it at its first grading), or None."""
+    try:
+        import grade
+        with tempfile.TemporaryDirectory(prefix="kvlabs-starter-ref-") as tmp:
+            ref = os.path.join(tmp, "ref")
+            kvlab.make_kit(root, lab, ref)
+            path = grade.reference_cache(root, lab, ref, grade.base_env().get("CC", "cc"), bench)
+        with open(path) as f:
+            return json.load(f)["bench"]["instructions"]
+    except (OSError, ValueError, KeyError, TypeError, ImportError):
+        return None
+
+
+def perf_section(root, lab, mani):
+    bench = mani.get("GRADE_BENCH", "")
+    if not bench or float(mani.get("GRADE_BENCH_WEIGHT") or 0) == 0:
+        return ""
+    n = reference_instructions(root, lab, bench)
+    if n:
+        count = "The reference executes **%s instructions** (callgrind, this machine's " \
+                "compiler)." % format(n, ",")
+    else:
+        count = "The reference's count was not recorded when this kit was made (it is, " \
+                "once the instructor has graded one submission: `make grade`); ask for it."
+    return KIT_PERF.format(bench=bench, count=count, lab=lab)
+
+
+# Doxygen markup in a handout (the study guide's), made plain Markdown for a kit.
+ANCHOR = re.compile(r"[ \t]*\{#[A-Za-z0-9_]+\}[ \t]*$", re.M)
+REF = re.compile(r"@ref\s+([A-Za-z0-9_]+)(?:\s+\"([^\"]*)\")?")
+
+
+def plain_markdown(text, links):
+    """text without {#anchor} heading suffixes, and with each `@ref name
+    "text"` turned into a Markdown link when links[name] is a path the kit
+    ships, else into its text."""
+    text = ANCHOR.sub("", text)
+
+    def ref(m):
+        name, label = m.group(1), m.group(2) or m.group(1)
+        return "[%s](%s)" % (label, links[name]) if name in links else label
+    return REF.sub(ref, text)
+
+
+def ship_docs(root, lab, kit):
+    """Copy the pages the handout links (docs/grading.md) into the kit and
+    make every Markdown file of the kit's lab and docs/ plain Markdown."""
+    os.makedirs(os.path.join(kit, "docs"), exist_ok=True)
+    shutil.copyfile(os.path.join(root, "docs", "grading.md"),
+                    os.path.join(kit, "docs", "grading.md"))
+    pages = {"grading": os.path.join(kit, "docs", "grading.md")}
+    for top in (os.path.join(kit, lab), os.path.join(kit, "docs")):
+        for p in _walk(top):
+            if not p.endswith(".md"):
+                continue
+            links = {n: os.path.relpath(t, os.path.dirname(p)) for n, t in pages.items()}
+            with open(p, encoding="utf-8") as f:
+                text = f.read()
+            new = plain_markdown(text, links)
+            if new != text:
+                with open(p, "w", encoding="utf-8") as f:
+                    f.write(new)
+
 
 
 def write_kit(root, lab, out, part=None, own_lower=False):
@@ -111,7 +212,9 @@ def write_kit(root, lab, out, part=None, own_lower=False):
                                     part_arg=" PART=$(PART)" if part else ""))
     with open(os.path.join(kit, "README.md"), "w") as f:
         f.write(KIT_README.format(lab=lab, handout=handout, which=which, lower=lower,
-                                  files="\n".join("- `%s`" % x for x in files)))
+                                  files="\n".join("- `%s`" % x for x in files),
+                                  perf=perf_section(root, lab, mani)))
+    ship_docs(root, lab, kit)
     leaks = [p for p in _walk(kit) if p.endswith(check_fences.FENCED_EXTS)
              and check_fences.has_fences(open(p, encoding="utf-8", errors="replace").read())]
     if leaks:

@@ -10,7 +10,7 @@
 #                                         # part/tests/test_c.c; the binary is named test_c)
 #   LAB_PLAIN_TESTS  := tests/plain_b.c   # plain test programs printing "N passed, N failed"
 #   LAB_SCRIPT_TESTS := tests/x.sh        # scripts printing "N passed, N failed" (env: BIN_DIR, LAB_DIR)
-#   LAB_GDB_PROG     := demo              # the program `make gdb` starts
+#   LAB_GDB_PROG     := demo              # the program `make gdb` starts (default: the first LAB_PROGS)
 #   LAB_LINK_COMMON  := yes|no            # link build/<variant>/lib/libkvlabs-common.a (default yes)
 #   LAB_USES         := sprint-2-hash-storage  # earlier labs whose libraries this lab links (built first)
 #   LAB_LIBS         := -lfoo             # extra libraries
@@ -99,7 +99,7 @@ ifeq ($(origin CFLAGS_$(VARIANT)),undefined)
 $(error unknown VARIANT '$(VARIANT)': use debug, release, asan, cov or tsan)
 endif
 VFLAGS    := $(CFLAGS_$(VARIANT))
-# common/tests/include: kvtest.h, the test kit every lab's tests share
+# common/tests/include: kvtest.h, the test kit every lab's tests share, and kv_assert.h
 INCLUDES  := -I$(ROOT)/common/include -I$(LAB_DIR)/include $(LAB_INCLUDES) \
              -I$(ROOT)/common/tests/include
 ALL_CFLAGS = $(STD) $(WARN) $(VFLAGS) -pthread -MMD -MP $(INCLUDES) $(LAB_CFLAGS) $(EXTRA_CFLAGS) $(CFLAGS)
@@ -257,12 +257,17 @@ coverage:
 	  | tee $(BUILD)/coverage/$(LAB)/summary.txt
 	@echo "coverage report: $(BUILD)/coverage/$(LAB)/index.html"
 
-# gdb on the lab's demo program, with the lab's .gdbinit loaded explicitly
-# (-x): gdb's auto-load safe-path would otherwise refuse a .gdbinit found
-# in the current directory.
+# gdb on the lab's demo program (LAB_GDB_PROG, else the first of LAB_PROGS;
+# `make gdb PROG=name` picks another), with the lab's .gdbinit loaded
+# explicitly when there is one (-x): gdb's auto-load safe-path would
+# otherwise refuse a .gdbinit found in the current directory.
+GDB_PROG = $(notdir $(or $(PROG),$(LAB_GDB_PROG),$(firstword $(LAB_PROGS))))
+GDB_INIT = $(wildcard $(LAB_DIR)/.gdbinit)
 gdb:
+	@test -n "$(GDB_PROG)" || { echo "make gdb: $(LAB) has no program to debug;" \
+	  "name one with PROG=... (the test binaries are in $(BUILD)/debug/bin/$(LAB)/)" >&2; exit 2; }
 	@$(MAKE) --no-print-directory VARIANT=debug all
-	gdb -q -x $(LAB_DIR)/.gdbinit $(BUILD)/debug/bin/$(LAB)/$(LAB_GDB_PROG)
+	gdb -q $(if $(GDB_INIT),-x $(GDB_INIT)) $(BUILD)/debug/bin/$(LAB)/$(GDB_PROG)
 
 clean:
 	rm -rf $(BUILD)/*/obj/$(LAB) $(BUILD)/*/bin/$(LAB) $(BUILD)/*/lib/lib$(LAB).a \

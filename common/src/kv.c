@@ -215,14 +215,18 @@ int kv_open(const char *engine, const char *path, const char *options, kv_db **o
 
 int kv_close(kv_db *db)
 {
+    kv_clear_error();
     if (!db)
         return KV_OK;
     assert(atomic_load(&db->open_iters) == 0 && "kv_close with iterators still open");
     return db->ops->close(db);
 }
 
+/* Every call starts with an empty detail, so a failure that sets none never
+ * shows the detail of an earlier, unrelated call (kv_last_error). */
 static int check_key(const kv_db *db, const void *key, size_t klen)
 {
+    kv_clear_error();
     if (!db)
         return kv_fail(KV_EINVAL, "NULL kv_db handle");
     if (klen == 0)
@@ -283,6 +287,7 @@ int kv_delete(kv_db *db, const void *key, size_t klen)
 
 int kv_sync(kv_db *db)
 {
+    kv_clear_error();
     if (!db)
         return kv_fail(KV_EINVAL, "NULL kv_db handle");
     return db->ops->sync ? db->ops->sync(db) : KV_OK;
@@ -292,13 +297,16 @@ int kv_iter_open(kv_db *db, kv_iter **out)
 {
     int rc;
 
+    kv_clear_error();
     if (!db || !out)
         return kv_fail(KV_EINVAL, "kv_iter_open: NULL argument");
-    if (!(db->caps & KV_CAP_ORDERED) || !db->ops->iter_open)
-        return kv_fail(KV_ENOTSUP, "engine '%s' has no ordered iterators", db->ops->name);
+    if (!(db->caps & (KV_CAP_ORDERED | KV_CAP_SCAN)) || !db->ops->iter_open)
+        return kv_fail(KV_ENOTSUP, "engine '%s' has no iterators (neither ordered nor scan)",
+                       db->ops->name);
     rc = db->ops->iter_open(db, out);
     if (rc == KV_OK) {
         (*out)->db = db;
+        (*out)->front_status = KV_OK;
         atomic_fetch_add(&db->open_iters, 1);
     }
     return rc;
@@ -306,17 +314,25 @@ int kv_iter_open(kv_db *db, kv_iter **out)
 
 void kv_iter_first(kv_iter *it)
 {
+    it->front_status = KV_OK;
     it->db->ops->iter_first(it);
 }
 
+/* An unordered (KV_CAP_SCAN) engine cannot seek: the cursor becomes invalid with KV_ENOTSUP. */
 void kv_iter_seek(kv_iter *it, const void *key, size_t klen)
 {
+    if (!(it->db->caps & KV_CAP_ORDERED) || !it->db->ops->iter_seek) {
+        it->front_status = kv_fail(KV_ENOTSUP, "engine '%s' is unordered: kv_iter_seek is not "
+                                               "supported (use kv_iter_first)", it->db->ops->name);
+        return;
+    }
+    it->front_status = KV_OK;
     it->db->ops->iter_seek(it, key, key ? klen : 0);
 }
 
 bool kv_iter_valid(const kv_iter *it)
 {
-    return it->db->ops->iter_valid(it);
+    return it->front_status == KV_OK && it->db->ops->iter_valid(it);
 }
 
 void kv_iter_next(kv_iter *it)
@@ -339,6 +355,8 @@ void kv_iter_value(const kv_iter *it, const void **val, size_t *vlen)
 
 int kv_iter_status(const kv_iter *it)
 {
+    if (it->front_status != KV_OK)
+        return it->front_status;
     return it->db->ops->iter_status ? it->db->ops->iter_status(it) : KV_OK;
 }
 

@@ -39,7 +39,7 @@ Test(kv, iter_open_without_ordered_cap_is_enotsup)
     cr_assert(kv_caps(db) & KV_CAP_ORDERED);
     db->caps &= ~(unsigned)KV_CAP_ORDERED; /* as an unordered engine would have it */
     RC(kv_iter_open(db, &it), KV_ENOTSUP);
-    cr_assert_str_eq(kv_last_error(), "engine 'model' has no ordered iterators");
+    cr_assert_str_eq(kv_last_error(), "engine 'model' has no iterators (neither ordered nor scan)");
     cr_assert_eq((void *)it, (void *)SENTINEL);
     cr_assert_eq(atomic_load(&db->open_iters), 0);
     db->caps |= KV_CAP_ORDERED;
@@ -93,6 +93,31 @@ static int sloppy_get(kv_db *db, const void *key, size_t klen, kv_buf *val)
     if (val)
         kv_buf_set(val, "junk", 4);
     return kv_fail(KV_EIO, "sloppy get");
+}
+
+/* An engine failure that sets no detail (as an untouched stub once did). */
+static int silent_get(kv_db *db, const void *key, size_t klen, kv_buf *val)
+{
+    (void)db, (void)key, (void)klen, (void)val;
+    return KV_ENOMEM;
+}
+
+Test(kv, detail_never_comes_from_an_earlier_call)
+{
+    kv_engine_ops silent = kv_engine_model;
+    kv_db *db = NULL;
+
+    OK(kv_open("model", NULL, NULL, &db));
+    RC(KV_EINVAL, kv_put(db, "", 0, "v", 1)); /* sets "empty key" */
+    cr_assert_str_eq(kv_last_error(), "empty key");
+    silent.get = silent_get;
+    db->ops = &silent;
+    RC(KV_ENOMEM, kv_get(db, "k", 1, NULL));
+    cr_assert_str_eq(kv_last_error(), "",
+                     "a failure without its own detail showed an earlier call's: '%s'",
+                     kv_last_error());
+    db->ops = &kv_engine_model;
+    OK(kv_close(db));
 }
 
 static int failing_put(kv_db *db, const void *key, size_t klen, const void *val, size_t vlen)

@@ -67,6 +67,7 @@ $TIMEOUT gdb -q -batch -nx -x "$LAB_DIR/.gdbinit" \
     -ex 'echo @@ range\n' -ex 'da_elem sq 100 int' \
     -ex 'echo @@ mismatch\n' -ex 'da_print squares long' \
     -ex 'echo @@ help\n' -ex 'help da_print' \
+    -ex 'echo @@ userdef\n' -ex 'help user-defined' \
     -ex 'echo @@ end\n' -ex continue \
     "$PROG" >"$out" 2>&1 </dev/null
 
@@ -119,6 +120,12 @@ else
     fail "mismatch shows only what fits (400 bytes = 50 longs): got $n"
 fi
 check "commands are documented" '^Print a da_array' help
+check "help user-defined lists da_print" '^da_print' userdef
+if section userdef | grep -q 'da__'; then
+    fail "help user-defined shows no internal helper (da__*)"
+else
+    ok "help user-defined shows no internal helper (da__*)"
+fi
 check "program finished normally" 'exited normally' end
 
 finish

@@ -8,6 +8,7 @@
  * pad_padding_bytes(), pad_sorted_size() — with what the compiler did.
  */
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <errno.h>
 #include <stdalign.h>
 #include <stddef.h>

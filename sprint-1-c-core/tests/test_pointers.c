@@ -12,6 +12,7 @@
  * that a string copy asked for room for its NUL, without a sanitizer.
  */
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <errno.h>
 #include <stdlib.h>
 #include <string.h>

@@ -15,6 +15,7 @@
  * block too small for what it was asked.
  */
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <errno.h>
 #include <stdalign.h>
 #include <stdint.h>

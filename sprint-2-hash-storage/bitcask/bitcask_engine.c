@@ -20,6 +20,12 @@
  * out of memory after the append, the record is cut off again
  * (bc_log_undo) and the put fails with KV_ENOMEM, changing nothing.
  *
+ * Iterators (KV_CAP_SCAN, unordered): kv_iter_first() copies the keydir's
+ * keys shard by shard (ht_scan, each shard under its read lock) and each
+ * value is read with bc_get when the cursor lands on its key; a key deleted
+ * since the copy is skipped (kvlabs/iter_snap.h). No key order: seek is
+ * KV_ENOTSUP.
+ *
  * Timestamps: max(previous + 1, the clock in microseconds), so they are
  * strictly increasing even when the clock steps back; open starts from the
  * newest timestamp on disk.
@@ -31,6 +37,7 @@
 #include "bitcask_format.h"
 #include "kvlabs/alloc.h"
 #include "kvlabs/error.h"
+#include "kvlabs/iter_snap.h"
 
 static const kv_opt_spec bc_options[] = {
     {"max_file_size", KV_OPT_SIZE, "64M", NULL, 256, 0,
@@ -125,7 +132,7 @@ static int bc_open(const kv_open_args *a, kv_db **out)
         bc_free(db);
         return rc;
     }
-    db->base.caps = KV_CAP_DURABLE;
+    db->base.caps = KV_CAP_DURABLE | KV_CAP_SCAN;
     *out = &db->base;
     return KV_OK;
 }
@@ -313,10 +320,30 @@ static int bc_stats(kv_db *kdb, kv_stats *out)
     return KV_OK;
 }
 
+/* ---- unordered iteration (KV_CAP_SCAN) ------------------------------------------ */
+
+/* ht_scan's visitor: the key alone (the value is read by bc_get later). */
+static int copy_key(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    (void)val;
+    (void)vlen;
+    return kv_snap_add(arg, key, klen, NULL, 0);
+}
+
+static int bc_fill(kv_db *kdb, kv_snap_iter *s)
+{
+    return ht_scan(((bc_db *)kdb)->kd.t, copy_key, s);
+}
+
+static int bc_iter_open(kv_db *kdb, kv_iter **out)
+{
+    return kv_snap_iter_open(kdb, bc_fill, true, out);
+}
+
 const kv_engine_ops kv_engine_bitcask = {
     .name = "bitcask",
     .summary = "log-structured hash table: append-only data files, in-memory keydir, merge",
-    .caps = KV_CAP_DURABLE,
+    .caps = KV_CAP_DURABLE | KV_CAP_SCAN,
     .options = bc_options,
     .default_max_key = 1024,
     .limit_max_key = BC_MAX_KEY,
@@ -329,6 +356,14 @@ const kv_engine_ops kv_engine_bitcask = {
     .del = bc_del,
     .sync = bc_sync,
     .stats = bc_stats,
+    .iter_open = bc_iter_open,
+    .iter_first = kv_snap_iter_first,
+    .iter_valid = kv_snap_iter_valid,
+    .iter_next = kv_snap_iter_next,
+    .iter_key = kv_snap_iter_key,
+    .iter_value = kv_snap_iter_value,
+    .iter_status = kv_snap_iter_status,
+    .iter_close = kv_snap_iter_close,
 };
 
 /* The public merge (bitcask.h): here, at the top, so that bitcask_merge.c

@@ -72,7 +72,7 @@ static void totals_sub(bc_keydir *kd, size_t klen, const bc_loc *old)
 
 int bc_keydir_put(bc_keydir *kd, const void *key, size_t klen, const bc_loc *loc, bool *applied)
 {
-    /* STUB: (void)kd; (void)key; (void)klen; (void)loc; if (applied) *applied = false; return KV_ENOMEM; */
+    /* STUB: (void)kd; (void)key; (void)klen; (void)loc; if (applied) *applied = false; return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); */
     /* BEGIN SOLUTION */
     bc_loc old;
     bool had = bc_keydir_get(kd, key, klen, &old) == KV_OK;
@@ -96,7 +96,7 @@ int bc_keydir_put(bc_keydir *kd, const void *key, size_t klen, const bc_loc *loc
 
 int bc_keydir_del(bc_keydir *kd, const void *key, size_t klen, uint64_t ts)
 {
-    /* STUB: (void)kd; (void)key; (void)klen; (void)ts; (void)totals_sub; return KV_ENOTFOUND; */
+    /* STUB: (void)kd; (void)key; (void)klen; (void)ts; (void)totals_sub; return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); */
     /* BEGIN SOLUTION */
     bc_loc old;
 

@@ -151,7 +151,7 @@ static int out_add(struct merge *m, const bc_rec *h, const unsigned char *rec)
 static int copy_if_live(struct merge *m, const bc_rec *h, const unsigned char *rec,
                         uint32_t fid, uint64_t off)
 {
-    /* STUB: (void)m; (void)h; (void)rec; (void)fid; (void)off; (void)out_add; return KV_ENOTSUP; */
+    /* STUB: (void)m; (void)h; (void)rec; (void)fid; (void)off; (void)out_add; return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); */
     /* BEGIN SOLUTION */
     bc_loc loc;
 

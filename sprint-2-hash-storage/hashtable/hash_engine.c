@@ -34,7 +34,10 @@
  * 1 GiB (default max_value 64 MiB); larger is KV_ETOOBIG (checked by the
  * front end against max_key/max_value, and again by the core).
  *
- * Not ordered: no iterators (caps 0). Not durable: kv_sync() has nothing
+ * Not ordered, but scannable (KV_CAP_SCAN): an iterator copies the table
+ * shard by shard (ht_scan, each shard under its read lock) at
+ * kv_iter_first() and walks the copy in no particular order
+ * (kvlabs/iter_snap.h); seek is KV_ENOTSUP. Not durable: kv_sync() has nothing
  * to do. Thread-safe: the core locks per shard.
  *
  * Statistics: keys, bytes and mem_bytes (every allocation of the table,
@@ -51,10 +54,12 @@
 #include "kvlabs/engine.h"
 #include "kvlabs/error.h"
 #include "kvlabs/hash.h"
+#include "kvlabs/iter_snap.h"
 
 _Static_assert((int)HT_OK == (int)KV_OK && (int)HT_ENOTFOUND == (int)KV_ENOTFOUND &&
                    (int)HT_EINVAL == (int)KV_EINVAL && (int)HT_ETOOBIG == (int)KV_ETOOBIG &&
-                   (int)HT_ENOMEM == (int)KV_ENOMEM && (int)HT_EFULL == (int)KV_EFULL,
+                   (int)HT_ENOMEM == (int)KV_ENOMEM && (int)HT_EFULL == (int)KV_EFULL &&
+                   (int)HT_ENOTSUP == (int)KV_ENOTSUP,
                "the core's status codes must equal kvlabs' codes");
 
 struct hash_db {
@@ -152,7 +157,7 @@ static int hash_open(const kv_open_args *a, kv_db **out)
                                : kv_fail(KV_EINVAL, "hash: invalid table configuration");
     }
     h->self_mem = ht_port_alloc_size(h, sizeof(*h));
-    h->base.caps = 0;
+    h->base.caps = KV_CAP_SCAN;
     *out = &h->base;
     return KV_OK;
 }
@@ -172,6 +177,7 @@ static int fail(int rc, const char *op, size_t klen)
 {
     switch (rc) {
     case HT_ENOTFOUND: return kv_fail(KV_ENOTFOUND, "hash: key not found");
+    case HT_ENOTSUP: return KV_ENOTSUP; /* the stub named itself: "not implemented: FN" */
     case HT_ENOMEM:
         return kv_fail(KV_ENOMEM, "hash: out of memory (%s of a %zu-byte key); nothing changed",
                        op, klen);
@@ -211,6 +217,23 @@ static int hash_del(kv_db *db, const void *key, size_t klen)
     return rc == HT_OK ? KV_OK : fail(rc, "delete", klen);
 }
 
+/* ---- unordered iteration (KV_CAP_SCAN) ------------------------------------ */
+
+static int copy_entry(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    return kv_snap_add(arg, key, klen, val, vlen);
+}
+
+static int hash_fill(kv_db *db, kv_snap_iter *s)
+{
+    return ht_scan(((struct hash_db *)db)->t, copy_entry, s);
+}
+
+static int hash_iter_open(kv_db *db, kv_iter **out)
+{
+    return kv_snap_iter_open(db, hash_fill, false, out);
+}
+
 /* ---- statistics ---------------------------------------------------------- */
 
 static int hash_stats(kv_db *db, kv_stats *out)
@@ -244,7 +267,7 @@ static int hash_stats(kv_db *db, kv_stats *out)
 const kv_engine_ops kv_engine_hash = {
     .name = "hash",
     .summary = "in-memory sharded hash table: chaining, linear, robinhood or swiss (sprint 2)",
-    .caps = 0,
+    .caps = KV_CAP_SCAN,
     .options = hash_options,
     .default_max_key = 1024,
     .limit_max_key = HT_MAX_KEY,
@@ -256,4 +279,12 @@ const kv_engine_ops kv_engine_hash = {
     .get = hash_get,
     .del = hash_del,
     .stats = hash_stats,
+    .iter_open = hash_iter_open,
+    .iter_first = kv_snap_iter_first,
+    .iter_valid = kv_snap_iter_valid,
+    .iter_next = kv_snap_iter_next,
+    .iter_key = kv_snap_iter_key,
+    .iter_value = kv_snap_iter_value,
+    .iter_status = kv_snap_iter_status,
+    .iter_close = kv_snap_iter_close,
 };

@@ -422,6 +422,40 @@ void ht_get_stats(ht_table *t, ht_stats *out)
     }
 }
 
+/* ---- scan: every live entry, for the engines' unordered iterators -------- */
+
+struct scan_arg {
+    ht_visit_fn fn;
+    void *arg;
+    int status; /* the visitor's first non-zero return */
+};
+
+static void scan_cb(void *arg, uint64_t hash, ht_entry *e, size_t probe_len)
+{
+    struct scan_arg *a = arg;
+
+    (void)hash;
+    (void)probe_len;
+    if (a->status == 0)
+        a->status = a->fn(a->arg, e->kv, e->klen, e->kv + e->klen, e->vlen);
+}
+
+int ht_scan(ht_table *t, ht_visit_fn fn, void *arg)
+{
+    struct scan_arg a = {.fn = fn, .arg = arg, .status = 0};
+
+    for (unsigned i = 0; i < t->nshards && a.status == 0; i++) {
+        ht_shard *s = &t->shards[i];
+
+        read_lock(t, s);
+        t->ops->walk(&s->cur, scan_cb, &a);
+        if (s->old.cap)
+            t->ops->walk(&s->old, scan_cb, &a);
+        read_unlock(t, s);
+    }
+    return a.status;
+}
+
 /* ---- invariant checker ---------------------------------------------------- */
 
 struct check_arg {

@@ -50,7 +50,7 @@ static int lin_alloc(ht_tab *t, size_t cap)
 static ht_entry *lin_find(const ht_tab *t, ht_eq_fn eq, uint64_t hash, const void *key,
                           size_t klen, ht_loc *loc)
 {
-    /* STUB: (void)t; (void)eq; (void)hash; (void)key; (void)klen; (void)loc; return NULL; */
+    /* STUB: (void)t; (void)eq; (void)hash; (void)key; (void)klen; (void)loc; ht_port_not_implemented(__func__); return NULL; */
     /* BEGIN SOLUTION */
     const ht_slot *sl = slots(t);
     size_t i = hash & t->mask;
@@ -74,7 +74,7 @@ static ht_entry *lin_find(const ht_tab *t, ht_eq_fn eq, uint64_t hash, const voi
 
 static int lin_insert(ht_tab *t, uint64_t hash, ht_entry *e)
 {
-    /* STUB: (void)t; (void)hash; (void)e; return HT_EINVAL; */
+    /* STUB: (void)t; (void)hash; (void)e; ht_port_not_implemented(__func__); return HT_ENOTSUP; */
     /* BEGIN SOLUTION */
     ht_slot *sl = slots(t);
     size_t i = hash & t->mask;
@@ -98,7 +98,7 @@ static void lin_replace(ht_tab *t, const ht_loc *loc, ht_entry *e)
 
 static void lin_remove(ht_tab *t, const ht_loc *loc, bool in_old)
 {
-    /* STUB: (void)t; (void)loc; (void)in_old; */
+    /* STUB: (void)t; (void)loc; (void)in_old; ht_port_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     ht_slot *sl = slots(t);
     size_t i = loc->pos;

@@ -30,6 +30,7 @@
 
 #include "ht_port.h"
 #include "kvlabs/alloc.h"
+#include "kvlabs/error.h"
 
 void *ht_port_alloc(size_t n)
 {
@@ -39,6 +40,11 @@ void *ht_port_alloc(size_t n)
 void *ht_port_zalloc(size_t n)
 {
     return kv_calloc(1, n);
+}
+
+void ht_port_not_implemented(const char *fn)
+{
+    kv_fail(KV_ENOTSUP, "not implemented: %s", fn);
 }
 
 void ht_port_free(void *p)

@@ -95,7 +95,7 @@ static int sw_alloc(ht_tab *t, size_t cap)
 static ht_entry *sw_find(const ht_tab *t, ht_eq_fn eq, uint64_t hash, const void *key,
                          size_t klen, ht_loc *loc)
 {
-    /* STUB: (void)t; (void)eq; (void)hash; (void)key; (void)klen; (void)loc; return NULL; */
+    /* STUB: (void)t; (void)eq; (void)hash; (void)key; (void)klen; (void)loc; ht_port_not_implemented(__func__); return NULL; */
     /* BEGIN SOLUTION */
     ht_entry *const *p = ptrs(t);
     uint8_t tag = ht_tag(hash);
@@ -124,7 +124,7 @@ static ht_entry *sw_find(const ht_tab *t, ht_eq_fn eq, uint64_t hash, const void
 
 static int sw_insert(ht_tab *t, uint64_t hash, ht_entry *e)
 {
-    /* STUB: (void)t; (void)hash; (void)e; return HT_EINVAL; */
+    /* STUB: (void)t; (void)hash; (void)e; ht_port_not_implemented(__func__); return HT_ENOTSUP; */
     /* BEGIN SOLUTION */
     size_t g = home_group(t, hash), gm = gmask(t);
 
@@ -152,7 +152,7 @@ static void sw_replace(ht_tab *t, const ht_loc *loc, ht_entry *e)
 
 static void sw_remove(ht_tab *t, const ht_loc *loc, bool in_old)
 {
-    /* STUB: (void)t; (void)loc; (void)in_old; */
+    /* STUB: (void)t; (void)loc; (void)in_old; ht_port_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     size_t i = loc->pos;
 

@@ -64,7 +64,9 @@ enum {
     HT_EINVAL = -2,    /**< invalid argument or configuration */
     HT_ETOOBIG = -3,   /**< key or value above HT_MAX_KEY / HT_MAX_VALUE */
     HT_ENOMEM = -4,    /**< out of memory; the table is unchanged */
-    HT_EFULL = -8      /**< the shard is at its load limit and resizing is off */
+    HT_EFULL = -8,     /**< the shard is at its load limit and resizing is off */
+    HT_ENOTSUP = -9    /**< not implemented: a starter kit's stub (KV_ENOTSUP); the stub has
+                            named itself through ht_port_not_implemented() */
 };
 /** @} */
 
@@ -260,6 +262,31 @@ int ht_delete(ht_table *t, const void *key, size_t klen);
  * @param[out] out  overwritten. Walks every slot: O(capacity).
  */
 void ht_get_stats(ht_table *t, ht_stats *out);
+
+/**
+ * @brief Called by ht_scan() for each live entry, with the entry's shard
+ *        read-locked: it must not call into the table.
+ * @param[in] arg   the caller's argument.
+ * @param[in] key   the key (the table's memory: copy what you keep).
+ * @param[in] klen  its length.
+ * @param[in] val   the value (idem).
+ * @param[in] vlen  its length.
+ * @return 0 to go on; anything else is remembered and returned by ht_scan()
+ *         (the rest of the entries are still visited but not passed on).
+ */
+typedef int (*ht_visit_fn)(void *arg, const void *key, size_t klen, const void *val, size_t vlen);
+
+/**
+ * @brief Visit every live entry, shard by shard, each shard under its read
+ *        lock (consistent per shard, not across shards; a key lives in one
+ *        shard, so a key unchanged throughout is visited exactly once).
+ *        In no particular order. What the engines' KV_CAP_SCAN iterators use.
+ * @param[in] t    the table.
+ * @param[in] fn   the visitor.
+ * @param[in] arg  its argument.
+ * @return 0, or the first non-zero status the visitor returned.
+ */
+int ht_scan(ht_table *t, ht_visit_fn fn, void *arg);
 
 /**
  * @brief Check every invariant of every shard (tests and debugging).

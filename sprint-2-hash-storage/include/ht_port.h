@@ -162,6 +162,17 @@ size_t ht_port_alloc_size(const void *p, size_t n);
 typedef struct ht_lock ht_lock;
 
 /**
+ * @brief Say that a starter kit's stub was called: @p fn is not implemented.
+ *
+ * The user-space port sets kvlabs' error detail to "not implemented: FN"
+ * (kv_last_error(), which the tests print); a kernel port logs it once. A
+ * stub calls it, then returns HT_ENOTSUP (or NULL, or nothing), so an
+ * untouched stub fails with a message naming itself.
+ * @param[in] fn  the function's name (__func__).
+ */
+void ht_port_not_implemented(const char *fn);
+
+/**
  * @brief Create a reader-writer lock.
  * @param[out] mem  receives the lock's memory footprint in bytes (for the
  *                  statistics); may be NULL.

@@ -12,10 +12,13 @@
  *  - path: a directory, created if missing (its parent must exist); the
  *    segment is DIR/shm.seg. Use a directory on tmpfs (/dev/shm/...) for
  *    pure shared memory.
- *  - caps: KV_CAP_MULTIPROC only. Many processes (and threads) may open the
+ *  - caps: KV_CAP_MULTIPROC and KV_CAP_SCAN. Many processes (and threads) may open the
  *    same directory at once; a put or delete acknowledged in one is seen by
  *    the next get in any other, since they all read the same memory under
- *    the same lock. Not ordered (iterators: KV_ENOTSUP). Not durable:
+ *    the same lock. Not ordered, but scannable (KV_CAP_SCAN): an iterator
+ *    copies the entries at kv_iter_first() (kvshm_scan, shard by shard
+ *    under each shard's lock) and walks the copy in no particular order;
+ *    seek is KV_ENOTSUP. Not durable:
  *    kv_sync() does nothing; the segment outlives the processes (on tmpfs
  *    until reboot or `kvshm destroy`), but nothing is promised about power
  *    loss.
@@ -60,6 +63,7 @@
 #include "kvlabs/alloc.h"
 #include "kvlabs/error.h"
 #include "kvlabs/hash.h"
+#include "kvlabs/iter_snap.h"
 #include "shm.h"
 
 static const kv_opt_spec shm_options[] = {
@@ -340,7 +344,7 @@ static int shm_open(const kv_open_args *a, kv_db **out)
         return rc;
     }
     db->seg.log_mode = kv_opts_enum(a->opts, "log");
-    db->base.caps = KV_CAP_MULTIPROC;
+    db->base.caps = KV_CAP_MULTIPROC | KV_CAP_SCAN;
     db->base.max_key = (size_t)db->seg.max_key;
     db->base.max_value = (size_t)db->seg.max_value;
     db->base.limits_set = true;
@@ -504,10 +508,27 @@ int kvshm_destroy(kvshm_db *db)
     return rc;
 }
 
+/* ---- unordered iteration (KV_CAP_SCAN) -------------------------------------- */
+
+static int copy_entry(void *arg, const void *key, size_t klen, const void *val, size_t vlen)
+{
+    return kv_snap_add(arg, key, klen, val, vlen);
+}
+
+static int shm_fill(kv_db *db, kv_snap_iter *s)
+{
+    return kvshm_scan((kvshm_db *)db, NULL, 0, false, copy_entry, s);
+}
+
+static int shm_iter_open(kv_db *db, kv_iter **out)
+{
+    return kv_snap_iter_open(db, shm_fill, false, out);
+}
+
 const kv_engine_ops kv_engine_shm = {
     .name = "shm",
     .summary = "multi-process shared-memory hash store: robust locks, growth without copying",
-    .caps = KV_CAP_MULTIPROC,
+    .caps = KV_CAP_MULTIPROC | KV_CAP_SCAN,
     .options = shm_options,
     .default_max_key = KVSHM_DEFAULT_KEY,
     .limit_max_key = KVSHM_LIMIT_KEY,
@@ -520,4 +541,12 @@ const kv_engine_ops kv_engine_shm = {
     .del = shm_del,
     .sync = shm_sync,
     .stats = shm_stats,
+    .iter_open = shm_iter_open,
+    .iter_first = kv_snap_iter_first,
+    .iter_valid = kv_snap_iter_valid,
+    .iter_next = kv_snap_iter_next,
+    .iter_key = kv_snap_iter_key,
+    .iter_value = kv_snap_iter_value,
+    .iter_status = kv_snap_iter_status,
+    .iter_close = kv_snap_iter_close,
 };

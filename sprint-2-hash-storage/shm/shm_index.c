@@ -168,7 +168,7 @@ int kvshm_index_find(kvshm_seg *s, kvshm_shard *sh, uint64_t hash, const void *k
 int kvshm_index_insert(kvshm_seg *s, kvshm_shard *sh, const kvshm_pos *pos, kvshm_addr a,
                        kvshm_entry *e)
 {
-    /* STUB: (void)s; (void)sh; (void)pos; (void)a; (void)e; return KV_ENOTSUP; */
+    /* STUB: (void)s; (void)sh; (void)pos; (void)a; (void)e; return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); */
     /* BEGIN SOLUTION */
     uint64_t add = (uint64_t)e->klen + e->vlen;
 
@@ -197,7 +197,7 @@ int kvshm_index_insert(kvshm_seg *s, kvshm_shard *sh, const kvshm_pos *pos, kvsh
 
 int kvshm_index_unlink(kvshm_seg *s, kvshm_shard *sh, const kvshm_pos *pos)
 {
-    /* STUB: (void)s; (void)sh; (void)pos; return KV_ENOTSUP; */
+    /* STUB: (void)s; (void)sh; (void)pos; return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); */
     /* BEGIN SOLUTION */
     kvshm_entry *old = pos->e;
     uint64_t sub = (uint64_t)old->klen + old->vlen;

@@ -41,6 +41,7 @@ timeout to keep `make test` short.
 import glob
 import hashlib
 import os
+import re
 import shutil
 import subprocess
 import sys
@@ -53,6 +54,7 @@ import kvlab
 
 # The pid of the last grader run: its sandbox uids derive from it.
 LAST_GRADER_PID = [0]
+LAST_STDOUT = [""]
 
 
 def grade(lab, sub, out, timeout=None, only=None):
@@ -68,6 +70,7 @@ def grade(lab, sub, out, timeout=None, only=None):
     p.stdout, p.stderr = p.communicate()
     elapsed = time.monotonic() - t0
     LAST_GRADER_PID[0] = p.pid
+    LAST_STDOUT[0] = p.stdout
     res, errs = load_results(os.path.join(out, "results.json"))
     check(p.returncode == 0 and not errs,
           "%s: graded %s in %.0f s, valid results.json" % (lab, os.path.basename(sub), elapsed),
@@ -113,15 +116,53 @@ def reference_and_starter(lab, tmp):
         check(res["score"] == total and not bad,
               "%s: the reference scores full marks (%g / %g)" % (lab, res["score"], total),
               "\n".join(bad))
+        check("summary.md" in LAST_STDOUT[0] and "results.json" in LAST_STDOUT[0],
+              "%s: grade's terminal line names results.json and summary.md" % lab,
+              LAST_STDOUT[0][-500:])
+        summary_format(lab, res, os.path.join(tmp, "ref", "summary.md"), "reference")
     kit = kvlab.make_kit(ROOT, lab, os.path.join(tmp, "kit"), stub=True)
     res, _t = grade(lab, kit, os.path.join(tmp, "starter"))
     if res:
         check(res["score"] == 0, "%s: the untouched starter scores 0 (%g)" % (lab, res["score"]))
         crit = [t for t in res["tests"] if "/" in t["name"]]
         unclean = [t["name"] + ": " + first_line(t) for t in crit
-                   if not first_line(t).startswith(("failed", "memory leak"))]
+                   if not first_line(t).startswith(("failed", "memory leak"))
+                   and not re.match(r"\S+:\d+: ", first_line(t))]
         check(crit and not unclean, "%s: every starter test fails by an assertion (%d tests), "
               "none crashes the harness" % (lab, len(crit)), "\n".join(unclean))
+        summary_format(lab, res, os.path.join(tmp, "starter", "summary.md"), "starter")
+
+
+def summary_format(lab, res, path, who):
+    """What summary.md must say (issue 14): each failed test with its
+    message, the memcheck scaling, each test program once, whole cells."""
+    import grade as grade_py
+    with open(path) as f:
+        md = f.read()
+    failed = [t for t in res["tests"] if t["status"] != "passed" and t["max_score"] > 0
+              and not t["name"].startswith(("memcheck", "performance"))]
+    if failed:
+        sec = md.split("## failed tests", 1)[1] if "## failed tests" in md else ""
+        missing = [t["name"] for t in failed if "- `%s`: " % t["name"] not in sec]
+        check(sec and not missing, "%s %s: summary.md lists each failed test with its "
+              "message (%d)" % (lab, who, len(failed)), missing[:10])
+        msgs = re.findall(r"^- `[^`]+`: (.*)$", sec, re.M)
+        check(msgs and all(m.strip() and m.strip() != "failed" for m in msgs),
+              "%s %s: each failed test's line says why (not just 'failed')" % (lab, who),
+              [m for m in msgs if m.strip() in ("", "failed")][:5])
+    mc = [t for t in res["tests"] if t["name"].startswith("memcheck")]
+    if mc:
+        check("x the fraction of the test points earned" in mc[0]["output"],
+              "%s %s: the memcheck item explains its scaling" % (lab, who),
+              first_line(mc[0]))
+        progs = re.findall(r"^- `([^`]+)` \(\d+ tests", mc[0]["output"], re.M)
+        dup = sorted({p for p in progs if progs.count(p) > 1})
+        check(not dup, "%s %s: memcheck lists each test program once" % (lab, who), dup)
+    rows = re.findall(r"^\| `([^`]+)` \| [^|]* \| [^|]* \| (.*) \|$", md, re.M)
+    by = {t["name"]: t for t in res["tests"]}
+    cut = [n for n, c in rows if n in by and
+           c != grade_py.cell(first_line(by[n]).replace("|", "\\|"))]
+    check(rows and not cut, "%s %s: no table cell is cut mid-sentence" % (lab, who), cut[:5])
 
 
 def fixture(lab, name, tmp):

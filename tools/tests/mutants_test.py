@@ -27,11 +27,15 @@ from checklib import FIXTURES, ROOT, TOOLS, check, finish, load_results, tooled_
 from grade_tests import read_mutants
 
 
+LAST_STDOUT = [""]
+
+
 def grade_tests(lab, out, tests=None):
     argv = [sys.executable, os.path.join(TOOLS, "grade_tests.py"), "--lab", lab, "--out", out,
             "--jobs", "2"]
     argv += ["--tests"] + tests if tests else ["--own", "--quick"]
     p = subprocess.run(argv, capture_output=True, text=True)
+    LAST_STDOUT[0] = p.stdout
     res, errs = load_results(os.path.join(out, "results.json"))
     report = ""
     if os.path.exists(os.path.join(out, "report.md")):
@@ -95,6 +99,28 @@ def main():
                       and "student/no_growth_when_it_fits" not in report.split(
                           "these did not")[-1],
                       "%s: a test failing on the reference scores 0 and is named" % lab, report)
+                check("wrong_tests.c:13: " in report and "wrong_tests.c:13: " in LAST_STDOUT[0]
+                      and "fail on the reference" in LAST_STDOUT[0]
+                      and "catch 0 of" not in LAST_STDOUT[0],
+                      "%s: the report and the terminal show the failing assertion "
+                      "(wrong_tests.c:13) and say the tests fail on the reference" % lab,
+                      LAST_STDOUT[0] + report[-1500:])
+                check("Output of `" in report, "%s: the report shows the failing test's "
+                      "output" % lab, report[-1500:])
+            broken = os.path.join(sdir, "broken_tests.c")
+            if os.path.exists(broken):
+                res, report, _o = grade_tests(lab, os.path.join(tmp, lab, "broken"), [broken])
+                if res:
+                    out = LAST_STDOUT[0]
+                    check(res["score"] == 0 and "does not compile" in out and "error" in out
+                          and ("broken_tests.c:10" in out or "broken_tests.c:11" in out)
+                          and "catch 0 of" not in out,
+                          "%s: a test file that does not compile scores 0 and the terminal "
+                          "says so with the compiler's first error" % lab, out + report[-1500:])
+                    check(all(t["output"] == "not run: your test file does not compile"
+                              for t in res["tests"]),
+                          "%s: every mutant item gives that reason" % lab,
+                          [t["output"] for t in res["tests"]][:3])
     finish()
 
 

@@ -34,6 +34,30 @@ SYNTH = re.compile(r"Synthesis: Tested: (\d+) \| Passing: (\d+) \| Failing: (\d+
                    r"Crashing: (\d+)")
 
 
+def gdb_program(d, lab):
+    """The program `make gdb` in d would debug (from a dry run), or None."""
+    p = subprocess.run(["make", "-s", "-n", "--no-print-directory", "-C", d, "gdb"],
+                       capture_output=True, text=True,
+                       env={k: v for k, v in os.environ.items()
+                            if k not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL", "KVLABS_ROOT",
+                                         "BUILD", "VARIANT")})
+    for line in p.stdout.splitlines():
+        words = line.split()
+        if words and words[0] == "gdb":
+            prog = words[-1]
+            return None if prog.endswith("/") else os.path.basename(prog)
+    return None
+
+
+def check_gdb(lab, d, where):
+    """`make gdb` names one of the lab's programs (sprint 2 once named a directory)."""
+    progs = [os.path.basename(x) for x in kvlab.manifest(ROOT, lab)["LAB_PROGS"].split()]
+    prog = gdb_program(d, lab)
+    check(prog is not None and prog in progs,
+          "%s: make gdb in the %s debugs one of the lab's programs (%s), not a directory"
+          % (lab, where, prog), progs)
+
+
 def one_lab(lab, tmp, strict):
     out = os.path.join(tmp, "out")
     p = subprocess.run([sys.executable, os.path.join(TOOLS, "starter.py"), "--out", out, lab],
@@ -53,6 +77,30 @@ def one_lab(lab, tmp, strict):
         unpacked = os.path.join(tmp, "elsewhere")
         t.extractall(unpacked)
     kit = os.path.join(unpacked, top)
+    markup = []
+    for d, _dirs, files in os.walk(os.path.join(kit, lab)):
+        for f in files:
+            if f.endswith(".md"):
+                with open(os.path.join(d, f)) as fh:
+                    t = fh.read()
+                if re.search(r"\{#[A-Za-z0-9_]+\}|@ref\b", t):
+                    markup.append(os.path.relpath(os.path.join(d, f), kit))
+    check(not markup, "%s: the kit's handout has no Doxygen markup ({#anchor}, @ref)" % lab,
+          markup)
+    with open(os.path.join(kit, "README.md")) as fh:
+        kit_readme = fh.read()
+    check(os.path.isfile(os.path.join(kit, "docs", "grading.md"))
+          and "docs/grading.md" in kit_readme,
+          "%s: the kit ships the grading page it links" % lab)
+    check("## Running your own test file" in kit_readme and "LAB_TESTS=" in kit_readme,
+          "%s: the kit says how to run your own test file" % lab)
+    if kvlab.manifest(ROOT, lab).get("GRADE_BENCH"):
+        check("## The performance item" in kit_readme and "callgrind" in kit_readme
+              and ("instructions**" in kit_readme or "was not recorded" in kit_readme),
+              "%s: the kit states how the performance item is measured and the reference's "
+              "count (or that it is not recorded yet)" % lab)
+    check_gdb(lab, os.path.join(ROOT, lab), "reference")
+    check_gdb(lab, kit, "kit")
     leaks = []
     for d, _dirs, files in os.walk(kit):
         for f in files:
@@ -67,6 +115,13 @@ def one_lab(lab, tmp, strict):
             if a.read() == b.read():
                 same.append(rel)
     check(not same, "%s: every student file differs from the reference" % lab, same)
+    calls_itself = []
+    for rel in kvlab.manifest(ROOT, lab)["STUDENT_FILES"].split():
+        with open(os.path.join(kit, lab, rel)) as fh:
+            if "reference solution of" in fh.read():
+                calls_itself.append(rel)
+    check(not calls_itself, "%s: no stubbed file calls itself the reference solution" % lab,
+          calls_itself)
     p = subprocess.run(["make", "--no-print-directory", "-j2", "-C", kit, "build-tests", "V=1"],
                        capture_output=True, text=True,
                        env={k: v for k, v in os.environ.items()
@@ -79,6 +134,7 @@ def one_lab(lab, tmp, strict):
         return
     bindir = os.path.join(kit, "build", "asan", "bin", lab)
     tested = failing = 0
+    outputs = []
     for t in kvlab.manifest(ROOT, lab)["LAB_TESTS"].split():
         b = os.path.join(bindir, os.path.splitext(os.path.basename(t))[0])
         try:
@@ -86,6 +142,7 @@ def one_lab(lab, tmp, strict):
             outp, rc = r.stdout + r.stderr, r.returncode
         except subprocess.TimeoutExpired:
             outp, rc = "timed out", None
+        outputs.append(outp)
         m = SYNTH.search(outp)
         ok = m and int(m.group(1)) > 0 and int(m.group(4)) == 0
         if m:
@@ -101,6 +158,15 @@ def one_lab(lab, tmp, strict):
     if not strict:
         check(tested and 2 * failing >= tested, "%s: most of the starter's tests fail "
               "(%d of %d)" % (lab, failing, tested))
+    every = "\n".join(outputs)
+    check("not implemented" in every,
+          "%s: the untouched stubs' failures say \"not implemented\"" % lab)
+    leaks = re.findall(r"ERROR: LeakSanitizer.*\n(?:.*\n){0,12}", every)
+    check(not leaks, "%s: the kit's given code leaks nothing (no LeakSanitizer report "
+          "in the starter's test runs)" % lab, "\n".join(leaks[:2]))
+    check("(out of memory)" not in every or lab != "sprint-2-hash-storage",
+          "%s: no untouched stub blames memory" % lab,
+          [l for l in every.splitlines() if "(out of memory)" in l][:5])
 
 
 def main():

@@ -81,7 +81,9 @@ struct kv_db {
  *        engine's iterator struct.
  */
 struct kv_iter {
-    kv_db *db; /**< the instance the iterator reads */
+    kv_db *db;         /**< the instance the iterator reads */
+    int front_status;  /**< set by the front end: KV_ENOTSUP after a seek on an unordered
+                            engine (the cursor is then invalid until kv_iter_first()) */
 };
 
 /**

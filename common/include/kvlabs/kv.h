@@ -145,7 +145,9 @@ enum {
     KV_CAP_ORDERED = 1,  /**< iterators in key order are supported */
     KV_CAP_DURABLE = 2,  /**< data survives close, crash and reopen after kv_sync() */
     KV_CAP_SNAPSHOT = 4, /**< iterators see a consistent snapshot */
-    KV_CAP_MULTIPROC = 8 /**< several processes may open the same path at once */
+    KV_CAP_MULTIPROC = 8, /**< several processes may open the same path at once */
+    KV_CAP_SCAN = 16      /**< an unordered engine's iterator visits every key once, in no
+                               particular order (kv_iter_first/next only; no seek) */
 };
 /** @} */
 
@@ -244,8 +246,14 @@ int kv_delete(kv_db *db, const void *key, size_t klen);
 int kv_sync(kv_db *db);
 
 /**
- * @brief Open an ordered cursor. It is unpositioned: call kv_iter_first()
- *        or kv_iter_seek() before reading.
+ * @brief Open a cursor: ordered (KV_CAP_ORDERED) or, on an unordered
+ *        engine with KV_CAP_SCAN, in no particular order. It is
+ *        unpositioned: call kv_iter_first() or kv_iter_seek() before reading.
+ *
+ * Without KV_CAP_ORDERED (a KV_CAP_SCAN engine) only kv_iter_first() and
+ * kv_iter_next() move the cursor: the guarantee below holds without "in
+ * order", and kv_iter_seek() leaves it invalid with kv_iter_status()
+ * KV_ENOTSUP.
  *
  * Guarantee: a key present and unchanged for the whole iteration is
  * returned exactly once, in order; keys written meanwhile may or may not
@@ -255,8 +263,8 @@ int kv_sync(kv_db *db);
  * @param[in]  db   the handle.
  * @param[out] out  the new cursor, set only on success; close it with
  *                  kv_iter_close() before kv_close().
- * @return KV_OK; KV_ENOTSUP unless KV_CAP_ORDERED; KV_ENOMEM; KV_EINVAL
- *         (NULL argument).
+ * @return KV_OK; KV_ENOTSUP unless KV_CAP_ORDERED or KV_CAP_SCAN; KV_ENOMEM;
+ *         KV_EINVAL (NULL argument).
  */
 int kv_iter_open(kv_db *db, kv_iter **out);
 
@@ -267,7 +275,8 @@ int kv_iter_open(kv_db *db, kv_iter **out);
 void kv_iter_first(kv_iter *it);
 
 /**
- * @brief Position on the first key >= @p key.
+ * @brief Position on the first key >= @p key (KV_CAP_ORDERED engines; on
+ *        any other the cursor becomes invalid with status KV_ENOTSUP).
  * @param[in] it    the cursor.
  * @param[in] key   klen bytes; NULL means klen 0.
  * @param[in] klen  may be 0: then the cursor goes to the first key.

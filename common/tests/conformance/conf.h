@@ -75,6 +75,7 @@
 #include <stdint.h>
 
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 
 #include "kvlabs/env.h"
 #include "kvlabs/kv.h"

@@ -56,6 +56,7 @@
 
 #ifndef KVTEST_PLAIN
 #include <criterion/criterion.h>
+#include "kv_assert.h" /* cr_assert_eq/neq saying both values */
 #endif
 
 /* ---- leaks ---------------------------------------------------------------- */

@@ -14,6 +14,7 @@
 #define TEST_BITCASK_UTIL_H
 
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <dirent.h>
 #include <stdio.h>
 #include <stdlib.h>

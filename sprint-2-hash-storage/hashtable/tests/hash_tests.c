@@ -15,6 +15,7 @@
  * Swiss group match in test_group.c; the contract in the conformance suite.
  */
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -17,6 +17,7 @@
 #define LIMITS_CHECK_H
 
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <stdlib.h>
 #include <string.h>
 

@@ -6,6 +6,7 @@
  * Criterion's runner and TSan do not mix well, so it is built on its own.
  */
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 
 #include "stress.h"
 

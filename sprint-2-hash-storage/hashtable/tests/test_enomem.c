@@ -14,6 +14,7 @@
  * (AddressSanitizer's leak check would catch a leak).
  */
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <stdlib.h>
 
 #include "ht_test.h"

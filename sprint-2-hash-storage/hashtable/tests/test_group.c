@@ -8,6 +8,7 @@
  * path is checked the same way under qemu by tests/swiss_group_qemu.sh.
  */
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 
 #include "ht_port.h"
 #include "kvlabs/rng.h"

@@ -17,6 +17,7 @@
  * otherwise notice.
  */
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <stdio.h>
 #include <stdlib.h>
 

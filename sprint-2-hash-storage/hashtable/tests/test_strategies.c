@@ -9,6 +9,7 @@
  * within max_load x capacity for every shard.
  */
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <stdlib.h>
 
 #include "ht_test.h"

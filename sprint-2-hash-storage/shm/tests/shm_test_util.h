@@ -14,6 +14,7 @@
 #define SHM_TEST_UTIL_H
 
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <dirent.h>
 #include <errno.h>
 #include <poll.h>

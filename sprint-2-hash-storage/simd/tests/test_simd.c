@@ -26,6 +26,7 @@
  * Build: links the lab library, common/ and -lxxhash -lcriterion.
  */
 #include <criterion/criterion.h>
+#include "kv_assert.h"
 #include <stdlib.h>
 #include <string.h>
 #include <xxhash.h>
