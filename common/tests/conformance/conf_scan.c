@@ -29,7 +29,7 @@ static void put_id(kv_db *db, uint32_t id, uint64_t ver)
 {
     unsigned char k[CONF_KEY_MAX], v[CONF_VAL_MAX];
 
-    CONF_OK(kv_put(db, k, conf_key(id, k), v, conf_val(id, ver, v)));
+    OK(kv_put(db, k, conf_key(id, k), v, conf_val(id, ver, v)));
 }
 
 /*
@@ -61,7 +61,7 @@ static size_t walk(kv_iter *it, unsigned *seen, size_t n, void (*writer)(kv_db *
         if (writer)
             writer(db, steps);
     }
-    CONF_OK(kv_iter_status(it));
+    OK(kv_iter_status(it));
     return steps;
 }
 
@@ -72,7 +72,7 @@ Test(conf_scan, empty_store)
 
     need_scan();
     db = conf_open(NULL);
-    CONF_OK(kv_iter_open(db, &it));
+    OK(kv_iter_open(db, &it));
     kv_iter_first(it);
     cr_assert(!kv_iter_valid(it), "kv_iter_first on an empty store is valid");
     cr_assert_eq(kv_iter_status(it), KV_OK, "status %d on an empty store, expected KV_OK",
@@ -97,9 +97,9 @@ Test(conf_scan, every_key_once_with_its_value)
         put_id(db, i, 2);
     for (uint32_t i = 3; i < n; i += 10) {
         unsigned char k[CONF_KEY_MAX];
-        CONF_OK(kv_delete(db, k, conf_key(i, k)));
+        OK(kv_delete(db, k, conf_key(i, k)));
     }
-    CONF_OK(kv_iter_open(db, &it));
+    OK(kv_iter_open(db, &it));
     walk(it, seen, n, NULL, NULL);
     for (uint32_t i = 0; i < n; i++) {
         unsigned want = i % 10 == 3 ? 0 : 1;
@@ -125,7 +125,7 @@ Test(conf_scan, seek_is_enotsup)
     need_scan();
     db = conf_open(NULL);
     put_id(db, 1, 1);
-    CONF_OK(kv_iter_open(db, &it));
+    OK(kv_iter_open(db, &it));
     kv_iter_seek(it, k, conf_key(1, k));
     cr_assert(!kv_iter_valid(it), "kv_iter_seek on an unordered engine left a valid cursor");
     cr_assert_eq(kv_iter_status(it), KV_ENOTSUP,
@@ -163,7 +163,7 @@ Test(conf_scan, writes_during_iteration)
     db = conf_open(NULL);
     for (uint32_t i = 0; i < n; i++)
         put_id(db, i, 1);
-    CONF_OK(kv_iter_open(db, &it));
+    OK(kv_iter_open(db, &it));
     walk(it, seen, n, churn, db);
     /* even keys are never touched: exactly once each; odd ones at most once */
     for (uint32_t i = 0; i < n; i++)
