@@ -174,6 +174,8 @@ static int load_hs(raft_storage *st, raft_hard_state *hs)
 
 int raft_storage_save_hs(raft_storage *st, const raft_hard_state *hs)
 {
+    /* STUB: (void)st; (void)hs; return KV_OK; */
+    /* BEGIN SOLUTION */
     uint8_t p[HS_LEN];
     uint64_t seq = st->hs_seq + 1;
     put64(p, seq);
@@ -190,6 +192,7 @@ int raft_storage_save_hs(raft_storage *st, const raft_hard_state *hs)
     if (rc == KV_OK)
         st->hs_seq = seq;
     return rc;
+    /* END SOLUTION */
 }
 
 /* ---- log ------------------------------------------------------------------ */
@@ -295,10 +298,13 @@ static int load_log(raft_storage *st, raft_boot *boot)
             goto out_free_buf;
         off += REC_HDR + len;
     }
+    /* STUB: (void)size; */
+    /* BEGIN SOLUTION */
     if (off != size) { /* cut the torn tail */
         if ((rc = kv_file_truncate(st->log, off)) || (rc = kv_file_sync(st->log)))
             goto out_free_buf;
     }
+    /* END SOLUTION */
     st->end = off;
     /* Entries after the snapshot go to boot. If the log holds the snapshot's
      * index with another term, or starts after it, the log is not a
