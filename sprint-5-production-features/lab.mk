@@ -14,18 +14,28 @@
 #   api/, monitoring/, deployment/: later issues.
 #
 # LAB_ENGINES: raftsim, an in-process simulated cluster (nodes=, seed=, sm=,
-#   snapshot_every=). LAB_CONF_CONFIGS is empty for now: the conformance
-#   suite's cases time out on it (every write is fsynced on every replica
-#   through the posix env, thousands of writes per case) and its ENOMEM
-#   cases crash (the core aborts when an allocation fails). test_raftsim.c
-#   covers the engine on the in-memory envs meanwhile.
-#
-# STUDENT_FILES: not set yet, and no solution fences yet: tools/check_fences.py
-#   requires every fenced file to be in STUDENT_FILES, and STUDENT_FILES
-#   makes the course tooling (starter kit, grader, mutants_test.py, which
-#   reads <lab>/mutants/) pick the lab up; that wiring is the next step.
-#   The files a student would edit, assignable one at a time as 6.5840's
-#   3A-3D: election and replication in distributed/raft.c, persistence in
-#   distributed/raft_storage.c, snapshots in distributed/raft.c and
-#   distributed/cluster_manager.c.
+#   snapshot_every=).
+# LAB_CONF_CONFIGS: the conformance suite on a 3-node raftsim cluster with
+#   the default sync=none (the replicas defer their fsyncs to kv_sync and
+#   kv_close, see raft_engine.c; the suite's sync=always cases fsync every
+#   ready of every replica). The engine's snapshots and restarts are
+#   covered by test_raftsim.c (snapshot_every=5 and 7): a second
+#   configuration would double the suite's time in make test.
+# STUDENT_FILES: the files a student edits, one per piece, each assignable
+#   on its own as 6.5840's 3A-3D: election (distributed/raft_election.c:
+#   the vote's log check, granting and counting votes), replication
+#   (distributed/raft_replication.c: the follower's AppendEntries and the
+#   Figure 8 commit rule), persistence (distributed/raft_storage.c: the
+#   hard state's write and the torn tail's cut) and snapshots
+#   (distributed/raft_snapshot.c: compaction and the follower's
+#   InstallSnapshot). Each holds solution regions fenced
+#   /* BEGIN SOLUTION */ ... /* END SOLUTION */ after a /* STUB: ... */
+#   whose body replaces the region in the starter kit. The frame (raft.c),
+#   the log, the messages, the node, the simulator and the checker are given.
+#   The mutants of `make grade-tests` are in distributed/mutants/; each
+#   names in its Tests: line the runners that catch it, so make test's
+#   mutants check (--own --quick) runs only those.
 LAB_ENGINES      := raftsim
+LAB_CONF_CONFIGS := raftsim
+STUDENT_FILES    := distributed/raft_election.c distributed/raft_replication.c \
+                    distributed/raft_storage.c distributed/raft_snapshot.c

@@ -9,6 +9,10 @@
  * from that point on fails too, which models a process that has truly run
  * out of memory rather than one unlucky request.
  *
+ * kv_alloc_hook_suspend() exempts one thread's allocations (a thread-local
+ * depth, checked first): they are not counted, so a failure armed at call N
+ * still lands on the Nth allocation made outside the exemption.
+ *
  * kv_alloc_fail_loop() is the malloc-failure loop: run the body with the
  * failure at allocation 1, 2, 3, ... until a run finishes without reaching
  * it. Each run exercises one more failure path; the body checks that the
@@ -24,9 +28,12 @@ static atomic_uint_fast64_t counter;
 static atomic_uint_fast64_t fail_at;
 static atomic_bool fail_sticky;
 static atomic_bool fail_hit;
+static _Thread_local unsigned suspended; /* kv_alloc_hook_suspend() depth */
 
 static bool should_fail(void)
 {
+    if (suspended)
+        return false;
     uint_fast64_t n = atomic_fetch_add_explicit(&counter, 1, memory_order_relaxed) + 1;
     uint_fast64_t at = atomic_load_explicit(&fail_at, memory_order_relaxed);
 
@@ -89,6 +96,17 @@ void kv_alloc_fail_at(uint64_t nth, bool sticky)
     atomic_store(&fail_hit, false);
     atomic_store(&fail_sticky, sticky);
     atomic_store(&fail_at, nth ? atomic_load(&counter) + nth : 0);
+}
+
+void kv_alloc_hook_suspend(void)
+{
+    suspended++;
+}
+
+void kv_alloc_hook_resume(void)
+{
+    if (suspended)
+        suspended--;
 }
 
 bool kv_alloc_fail_hit(void)

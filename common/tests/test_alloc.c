@@ -122,6 +122,40 @@ Test(alloc, fail_at_nth_only)
     kv_alloc_fail_at(0, false);
 }
 
+/* A suspended thread's allocations are neither counted nor failed (also when
+ * sticky), nesting needs as many resumes, and the armed failure then lands
+ * on the next counted call. */
+Test(alloc, suspended_calls_neither_count_nor_fail)
+{
+    void *p[5];
+
+    kv_alloc_fail_at(1, true);
+    uint64_t before = kv_alloc_count();
+    kv_alloc_hook_suspend();
+    kv_alloc_hook_suspend();
+    p[0] = kv_malloc(8);
+    kv_alloc_hook_resume();
+    p[1] = kv_realloc(NULL, 8);
+    cr_assert_not_null(p[0], "suspended: not failed");
+    cr_assert_not_null(p[1], "still suspended after one resume of two");
+    cr_assert_eq(kv_alloc_count(), before, "suspended calls are not counted");
+    cr_assert_not(kv_alloc_fail_hit());
+    kv_alloc_hook_resume();
+    kv_alloc_hook_resume(); /* an extra resume is harmless */
+    p[2] = kv_malloc(8);
+    cr_assert_null(p[2], "resumed: the armed failure is the next counted call");
+    cr_assert(kv_alloc_fail_hit());
+    p[3] = kv_calloc(1, 8);
+    cr_assert_null(p[3], "sticky");
+    kv_alloc_hook_suspend();
+    p[4] = kv_calloc(1, 8);
+    kv_alloc_hook_resume();
+    cr_assert_not_null(p[4], "sticky failures skip a suspended thread too");
+    kv_alloc_fail_at(0, false);
+    for (int i = 0; i < 5; i++)
+        kv_free(p[i]);
+}
+
 Test(alloc, fail_at_each_kind_of_call)
 {
     void *old = kv_malloc(16);

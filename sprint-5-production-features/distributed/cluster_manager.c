@@ -40,12 +40,19 @@ int raft_node_open(const kv_env *env, const char *dir, const raft_config *cfg,
                    const raft_sm_ops *sm_ops, void *sm, uint64_t snapshot_every,
                    raft_node **out)
 {
+    return raft_node_open_mode(env, dir, 0600, cfg, sm_ops, sm, snapshot_every, out);
+}
+
+int raft_node_open_mode(const kv_env *env, const char *dir, unsigned mode,
+                        const raft_config *cfg, const raft_sm_ops *sm_ops, void *sm,
+                        uint64_t snapshot_every, raft_node **out)
+{
     *out = NULL;
     raft_node *n = kv_calloc(1, sizeof *n);
     if (n == NULL)
         return KV_ENOMEM;
     raft_boot boot;
-    int rc = raft_storage_open(env, dir, &n->st, &boot);
+    int rc = raft_storage_open_mode(env, dir, mode, &n->st, &boot);
     if (rc)
         goto out_free_node;
     if (boot.snap.index &&
@@ -145,6 +152,11 @@ int raft_node_process(raft_node *n, raft_send_fn send, void *ctx)
 raft *raft_node_core(raft_node *n)
 {
     return n->core;
+}
+
+raft_storage *raft_node_storage(raft_node *n)
+{
+    return n->st;
 }
 
 uint64_t raft_node_persists(const raft_node *n)

@@ -1,17 +1,21 @@
 /*
- * raft_int.h — private to the Raft core (raft.c, raft_log.c): the in-memory
- * log and the core's state. Nothing outside distributed/raft*.c includes it.
+ * raft_int.h — private to the Raft core (raft.c, raft_election.c,
+ * raft_replication.c, raft_snapshot.c, raft_log.c): the in-memory log, the
+ * core's state and the functions its files share. Nothing outside
+ * distributed/raft*.c includes it.
  *
  * The log layers, lowest first:
  *   raft_log.c   the in-memory log: entries after the snapshot, and the
  *                indexes that walk along it (stable <= last, applied <=
  *                committed <= last);
- *   raft.c       the protocol: roles, elections, replication, reads,
- *                snapshots, transfer; builds the ready.
+ *   raft.c       the frame: roles, dispatch, ticks, requests, the ready;
+ *   raft_election.c, raft_replication.c, raft_snapshot.c: the protocol's
+ *                pieces, each callable only from the frame's inputs.
  */
 #ifndef KVLABS_RAFT_INT_H
 #define KVLABS_RAFT_INT_H
 
+#include "kvlabs/rng.h"
 #include "raft.h"
 
 /*
@@ -46,5 +50,100 @@ void raft_log_restore(raft_log *l, uint64_t index, uint64_t term);
 uint64_t raft_log_first_of_term(const raft_log *l, uint64_t index);
 /* The last index holding term, or 0 if the log has no entry of term. */
 uint64_t raft_log_last_of_term(const raft_log *l, uint64_t term);
+
+/* ---- the core's state ---------------------------------------------------- */
+
+
+#define MAX_INFLIGHT 64
+#define LEASE_ROUNDS 64 /* heartbeat rounds whose send tick is remembered */
+
+enum { PR_PROBE, PR_REPLICATE, PR_SNAPSHOT };
+enum { CAMPAIGN_PRE, CAMPAIGN_ELECTION, CAMPAIGN_TRANSFER };
+
+typedef struct progress {
+    uint64_t match, next;
+    int state;
+    bool probe_sent;     /* PROBE: an APPEND is out, wait for its answer */
+    bool active;         /* heard from since the last CheckQuorum round */
+    uint64_t infl[MAX_INFLIGHT]; /* REPLICATE: last index of each unacked APPEND */
+    size_t infl_start, infl_n;
+    uint64_t snap_index; /* SNAPSHOT: the snapshot being sent */
+    uint64_t snap_offset;/* SNAPSHOT: the chunk being sent */
+    uint64_t read_ack;   /* highest ReadIndex round acknowledged */
+} progress;
+
+typedef struct pending_read {
+    uint64_t ctx, index, round;
+} pending_read;
+
+struct raft {
+    raft_config cfg;
+    uint64_t term;
+    uint32_t vote, leader;
+    raft_role role;
+    raft_log log;
+    progress pr[RAFT_MAX_NODES];
+    int8_t votes[RAFT_MAX_NODES]; /* 0 unknown, 1 granted, -1 refused */
+    unsigned election_elapsed, heartbeat_elapsed, rand_timeout, transfer_elapsed;
+    uint32_t transfer_target;
+    kv_rng rng;
+    raft_msg *msgs;
+    size_t n_msgs, cap_msgs;
+    uint64_t prev_term; /* the hard state last handed out */
+    uint32_t prev_vote;
+    raft_snapshot snap; /* the latest snapshot (own or received) */
+    bool snap_pending;  /* received: hand it in the next ready */
+    uint8_t *in_buf;    /* a snapshot being received */
+    uint64_t in_index, in_term, in_size, in_got;
+    pending_read *reads;
+    size_t n_reads, cap_reads;
+    raft_read_state *rs;
+    size_t n_rs, cap_rs;
+    uint64_t read_round;   /* the last heartbeat round sent */
+    uint64_t now;          /* ticks since the core was created */
+    uint64_t lease_floor;  /* the last round sent before this leader's term: older acks never count */
+    uint64_t round_id[LEASE_ROUNDS], round_tick[LEASE_ROUNDS]; /* when each recent round was sent */
+    bool lease_off;        /* TIMEOUT_NOW sent in this term: no lease until the next */
+};
+
+/* ---- shared by the core's files (raft.c unless noted) --------------------- */
+
+/* kv_realloc that aborts on failure (the core cannot undo half a step). */
+void *raft_xrealloc(void *p, size_t n);
+/* Votes or acknowledgements that make a majority. */
+unsigned raft_quorum(const raft *r);
+/* A zeroed message in the outbox, from this node at its term. */
+raft_msg *raft_new_msg(raft *r, unsigned type, uint32_t to);
+/* A new term (or the same): clears the vote if the term changed, the known
+ * leader, the votes, the timers, a transfer and the pending reads. */
+void raft_reset_term(raft *r, uint64_t term);
+void raft_become_follower(raft *r, uint64_t term, uint32_t leader);
+
+/* raft_election.c */
+void raft_become_leader(raft *r);
+/* kind: CAMPAIGN_PRE, CAMPAIGN_ELECTION or CAMPAIGN_TRANSFER. */
+void raft_campaign(raft *r, int kind);
+void raft_handle_vote(raft *r, const raft_msg *m);
+void raft_handle_vote_resp(raft *r, const raft_msg *m);
+
+/* raft_replication.c */
+void raft_send_append(raft *r, uint32_t to, bool allow_empty);
+void raft_send_all(raft *r, uint32_t to);
+void raft_bcast_heartbeat(raft *r);
+void raft_maybe_commit(raft *r);
+void raft_push_read_state(raft *r, uint64_t ctx, uint64_t index);
+void raft_check_reads(raft *r);
+void raft_become_probe(progress *p, uint64_t next);
+void raft_leader_append_resp(raft *r, const raft_msg *m);
+void raft_leader_heartbeat_resp(raft *r, const raft_msg *m);
+/* Raise the commit index to c, capped at the last index. */
+void raft_commit_to(raft *r, uint64_t c);
+void raft_follower_append(raft *r, const raft_msg *m);
+void raft_follower_heartbeat(raft *r, const raft_msg *m);
+
+/* raft_snapshot.c */
+void raft_send_snapshot_chunk(raft *r, uint32_t to);
+void raft_leader_snapshot_resp(raft *r, const raft_msg *m);
+void raft_follower_snapshot(raft *r, const raft_msg *m);
 
 #endif /* KVLABS_RAFT_INT_H */

@@ -46,6 +46,28 @@
  * follower behind the compacted log), ReadIndex reads, and leadership
  * transfer (TimeoutNow).
  *
+ * **Lease reads** (raft_lease_read(), with raft_config::lease_read and
+ * CheckQuorum on every node). Every heartbeat broadcast is a numbered
+ * round; a follower that receives one restarts its election timer, and
+ * with CheckQuorum it then refuses (pre)votes for election_tick ticks. So
+ * once a quorum has answered round R, sent at tick T, no other leader can
+ * be elected before tick T + election_tick, and until then the leader may
+ * serve a read from its own state machine at its commit index with no
+ * message at all. The leader stops lease_margin ticks early:
+ * `T + election_tick - lease_margin`. **The clock assumption:** ticks are
+ * measured on each node's own clock, so the lease is safe only while no
+ * node's clock runs faster than the leader's by more than a factor of
+ * election_tick / (election_tick - lease_margin) (the default margin,
+ * election_tick / 5, tolerates 25%: 30 against 24 ticks), and while a
+ * tick is never skipped on a follower that stays up. A paused leader (GC,
+ * swap) keeps no lease: it counts ticks, not wall time, so a pause makes its
+ * lease look younger than it is. Also: a node that starts or restarts
+ * refuses votes for its first election_tick ticks (it may have heard from a
+ * leader just before it went down), a leader that sent TIMEOUT_NOW holds no
+ * lease for the rest of its term (a forced vote ignores the lease), and
+ * acknowledgements from an earlier term never count. When in doubt, use
+ * raft_read_index(): it assumes nothing about clocks.
+ *
  * **Membership.** The configuration is fixed: nodes 0 .. n_nodes-1.
  *
  * **Thread safety.** None: a raft instance is used by one thread at a time.
@@ -168,6 +190,11 @@ typedef struct raft_config {
     size_t max_inflight;     /**< most unacknowledged APPENDs per follower (>= 1) */
     size_t snapshot_chunk;   /**< most snapshot bytes in one SNAPSHOT message (>= 1) */
     uint64_t seed;           /**< seeds the randomised election timeout */
+    bool lease_read;         /**< allow raft_lease_read() (needs check_quorum); set it on every
+                                  node: it also makes a (re)started node refuse votes for its
+                                  first election_tick ticks */
+    unsigned lease_margin;   /**< the lease ends this many ticks before election_tick
+                                  (< election_tick): the clock-drift bound, see the file comment */
 } raft_config;
 
 /** @brief What a node restarts from (raft_storage_open() fills it). */
@@ -192,7 +219,7 @@ typedef struct raft raft;
 /**
  * @brief Fill @p cfg with the defaults: election_tick 30, heartbeat_tick 10,
  *        pre_vote and check_quorum on, max_batch 64, max_inflight 8,
- *        snapshot_chunk 16 KiB.
+ *        snapshot_chunk 16 KiB, lease_read off, lease_margin 6.
  * @param[out] cfg     the configuration.
  * @param[in]  id      this node.
  * @param[in]  n_nodes cluster size.
@@ -245,6 +272,19 @@ int raft_propose(raft *r, const void *data, uint32_t len, uint64_t *index, uint6
  * @return 0, or -1 when not leader (the caller retries elsewhere).
  */
 int raft_read_index(raft *r, uint64_t ctx);
+
+/**
+ * @brief A lease read: whether this leader may serve a read from its own
+ *        state machine now, with no message (see "Lease reads" above for the
+ *        clock assumption). Changes nothing.
+ * @param[in] r  the core.
+ * @param[out] index  on success: serve the read once the state machine has
+ *                    applied this index (the commit index).
+ * @return 0, or -1 when there is no valid lease (not leader, lease_read or
+ *         check_quorum off, nothing of its term committed yet, no quorum
+ *         heard within the lease, a transfer begun): use raft_read_index().
+ */
+int raft_lease_read(const raft *r, uint64_t *index);
 
 /**
  * @brief Hand leadership to @p target: stop accepting proposals, bring the

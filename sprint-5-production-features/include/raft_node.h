@@ -52,6 +52,20 @@ typedef struct raft_storage raft_storage;
  */
 int raft_storage_open(const kv_env *env, const char *dir, raft_storage **out, raft_boot *boot);
 
+/**
+ * @brief raft_storage_open() creating files with permission bits @p mode
+ *        and directories with kv_mode_dir_of(mode) (raft_storage_open():
+ *        0600 and 0700).
+ * @param[in]  env   the env of its files.
+ * @param[in]  dir   its directory.
+ * @param[in]  mode  permission bits of the files it creates (<= 0777).
+ * @param[out] out   the storage.
+ * @param[out] boot  what to start the core from.
+ * @return as raft_storage_open().
+ */
+int raft_storage_open_mode(const kv_env *env, const char *dir, unsigned mode,
+                           raft_storage **out, raft_boot *boot);
+
 /** @brief Free what raft_storage_open() put in a boot.
  *  @param[in,out] boot  the boot. */
 void raft_boot_free(raft_boot *boot);
@@ -85,6 +99,26 @@ int raft_storage_append(raft_storage *st, const raft_entry *entries, size_t n);
  */
 int raft_storage_save_snapshot(raft_storage *st, const raft_snapshot *snap,
                                const raft_entry *rest, size_t n_rest);
+
+/**
+ * @brief Choose deferred sync: with @p deferred, raft_storage_save_hs() and
+ *        raft_storage_append() write without fsync (the writes reach the OS,
+ *        so a reopen in a running system sees them) and raft_storage_flush()
+ *        makes them durable. A machine crash may then lose a granted vote or
+ *        an acknowledged append, which Raft's safety argument forbids: only
+ *        for replicas that share one process and one disk (engine raftsim,
+ *        sync=none or batch). Snapshots are always synced. Off by default.
+ * @param[in,out] st  the storage.
+ * @param[in] deferred  true to defer the fsyncs.
+ */
+void raft_storage_set_deferred(raft_storage *st, bool deferred);
+
+/**
+ * @brief Fsync the hard state and the log if written since their last fsync.
+ * @param[in,out] st  the storage.
+ * @return KV_OK or an env error (then close the storage).
+ */
+int raft_storage_flush(raft_storage *st);
 
 /** @brief Close the files and free the storage.
  *  @param[in] st  the storage, or NULL. */
@@ -128,6 +162,23 @@ int raft_node_open(const kv_env *env, const char *dir, const raft_config *cfg,
                    raft_node **out);
 
 /**
+ * @brief raft_node_open() whose storage creates files with permission bits
+ *        @p mode (raft_storage_open_mode()); raft_node_open() uses 0600.
+ * @param[in]  env            the env of its files.
+ * @param[in]  dir            its directory.
+ * @param[in]  mode           permission bits of the files it creates.
+ * @param[in]  cfg            the core's configuration.
+ * @param[in]  sm_ops         the state machine's callbacks.
+ * @param[in]  sm             the state machine.
+ * @param[in]  snapshot_every as raft_node_open().
+ * @param[out] out            the node.
+ * @return as raft_node_open().
+ */
+int raft_node_open_mode(const kv_env *env, const char *dir, unsigned mode,
+                        const raft_config *cfg, const raft_sm_ops *sm_ops, void *sm,
+                        uint64_t snapshot_every, raft_node **out);
+
+/**
  * @brief Run ready loops until the core has nothing pending.
  * @param[in,out] n  the node.
  * @param[in] send  where messages go.
@@ -146,6 +197,11 @@ raft *raft_node_core(raft_node *n);
  *  @param[in] n  the node.
  *  @return the count. */
 uint64_t raft_node_persists(const raft_node *n);
+
+/** @brief The node's storage (to choose deferred sync and to flush it).
+ *  @param[in] n  the node.
+ *  @return its storage. */
+raft_storage *raft_node_storage(raft_node *n);
 
 /** @brief Free the node (the state machine is the caller's).
  *  @param[in] n  the node, or NULL. */

@@ -59,6 +59,7 @@ typedef struct raft_sim_config {
     size_t snapshot_chunk;   /**< InstallSnapshot chunk size (0: the core's default) */
     size_t max_batch;        /**< entries per APPEND (0: the core's default); 1 makes a
                                   leader replicate old-term entries without its own */
+    bool lease_read;         /**< every node's raft_config::lease_read (lease reads allowed) */
 } raft_sim_config;
 
 /** @brief Counters of what the network carried. */

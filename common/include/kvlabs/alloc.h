@@ -108,6 +108,22 @@ bool kv_alloc_fail_hit(void);
 uint64_t kv_alloc_count(void);
 
 /**
+ * @brief Exempt the calling thread's allocations from the hook (nestable):
+ *        until the matching kv_alloc_hook_resume(), they are neither counted
+ *        nor failed, on this thread only.
+ *
+ * For code that stands for another machine inside a test process: the
+ * raftsim engine simulates a cluster in-process, and an allocation of a
+ * simulated node is that node's memory, not the client's (as an engine in
+ * a kernel allocates out of the hook's sight). Library code that can
+ * return KV_ENOMEM must not use it to hide its own failure paths.
+ */
+void kv_alloc_hook_suspend(void);
+
+/** @brief End the innermost kv_alloc_hook_suspend() of the calling thread. */
+void kv_alloc_hook_resume(void);
+
+/**
  * @brief The malloc-failure loop.
  *
  * For n = 1, 2, ...: arms a failure at allocation n, runs

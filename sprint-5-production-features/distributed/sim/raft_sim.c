@@ -223,6 +223,7 @@ static void node_config(const raft_sim *s, uint32_t i, raft_config *rc)
         rc->snapshot_chunk = s->cfg.snapshot_chunk;
     if (s->cfg.max_batch)
         rc->max_batch = s->cfg.max_batch;
+    rc->lease_read = s->cfg.lease_read;
 }
 
 static void sm_reset(sim_sm *sm)

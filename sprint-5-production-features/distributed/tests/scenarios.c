@@ -48,10 +48,11 @@ typedef struct T {
     } while (0)
 
 static void setup(T *t, uint32_t n, uint64_t seed, bool unreliable, uint64_t snap_every,
-                  size_t max_batch)
+                  size_t max_batch, bool lease)
 {
     raft_sim_config c = { .n = n, .seed = seed, .snapshot_every = snap_every,
-                          .snapshot_chunk = snap_every ? 64 : 0, .max_batch = max_batch };
+                          .snapshot_chunk = snap_every ? 64 : 0, .max_batch = max_batch,
+                          .lease_read = lease };
     t->s = raft_sim_new(&c);
     t->n = n;
     t->agreements = 0;
@@ -1001,6 +1002,136 @@ static void snapshot_init(T *t)
     }
 }
 
+/* ---- lease reads ------------------------------------------------------------------- */
+
+/* Every node that grants a lease read now must be up to date: its commit
+ * index (the index the read waits for) at least the highest commit index of
+ * any running node. An older one is a stale read: a write committed
+ * elsewhere that the read would miss. Counts the reads served. */
+static void lease_probe(T *t, uint64_t *served)
+{
+    uint64_t top = 0, idx;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (raft_sim_up(t->s, i) && raft_get_commit(raft_sim_core(t->s, i)) > top)
+            top = raft_get_commit(raft_sim_core(t->s, i));
+    for (uint32_t i = 0; i < t->n; i++) {
+        if (!raft_sim_up(t->s, i) || raft_lease_read(raft_sim_core(t->s, i), &idx) != 0)
+            continue;
+        ++*served;
+        if (idx < top)
+            FAIL(t, "stale lease read: node %u serves at index %llu, %llu is committed (t=%llu ms)",
+                 i, (unsigned long long)idx, (unsigned long long)top,
+                 (unsigned long long)raft_sim_now(t->s));
+    }
+}
+
+/* Propose at whichever running node leads (no wait). */
+static void propose_any(T *t)
+{
+    uint64_t cmd = rnd(t), index;
+    for (uint32_t i = 0; i < t->n; i++)
+        if (usable(t, i) && raft_sim_propose(t->s, i, &cmd, sizeof cmd, &index, NULL) == 0)
+            return;
+}
+
+/* The leader is cut off while the others elect a new leader and commit:
+ * the old leader must stop serving lease reads before the new one commits.
+ * Probed every 5 ms for 1.5 s, four times over. */
+static void lease_read(T *t)
+{
+    uint64_t served = 0;
+    for (int round = 0; round < 4 && !BAD(t); round++) {
+        int l = one_leader(t);
+        CHECK(t);
+        one(t, rnd(t), t->n, true);
+        raft_sim_disconnect(t->s, (uint32_t)l);
+        for (int k = 0; k < 300 && !BAD(t); k++) {
+            run(t, 5);
+            lease_probe(t, &served);
+            if (k % 10 == 0)
+                propose_any(t);
+        }
+        raft_sim_connect(t->s, (uint32_t)l);
+        one(t, rnd(t), t->n, true);
+    }
+    if (!BAD(t) && served == 0)
+        FAIL(t, "no lease read was served in 6 s");
+}
+
+/* A leader hands leadership over (TIMEOUT_NOW: the target's forced election
+ * ignores the followers' lease) and at once hears nobody (the links into it
+ * cut, its own still up): it must not serve lease reads while the target
+ * wins and commits. Four times over. */
+static void lease_read_transfer(T *t)
+{
+    uint64_t served = 0;
+    for (int round = 0; round < 4 && !BAD(t); round++) {
+        one(t, rnd(t), t->n, true);
+        int l = one_leader(t);
+        CHECK(t);
+        uint32_t target = (uint32_t)(l + 1 + below(t, t->n - 1)) % t->n;
+        run(t, 20);
+        lease_probe(t, &served); /* a lease is held before the transfer */
+        raft_transfer_leader(raft_sim_core(t->s, (uint32_t)l), target);
+        for (uint32_t j = 0; j < t->n; j++)
+            if (j != (uint32_t)l)
+                raft_sim_link(t->s, j, (uint32_t)l, false);
+        for (int k = 0; k < 100 && !BAD(t); k++) {
+            run(t, 5);
+            lease_probe(t, &served);
+            if (k % 10 == 0)
+                propose_any(t);
+        }
+        for (uint32_t j = 0; j < t->n; j++)
+            raft_sim_link(t->s, j, (uint32_t)l, true);
+    }
+    one(t, rnd(t), t->n, true);
+    if (!BAD(t) && served == 0)
+        FAIL(t, "no lease read was served");
+}
+
+/* Lease reads on an unreliable network with crashes, restarts, partitions
+ * and leader transfers, probed every 5 ms. */
+static void lease_read_churn(T *t)
+{
+    uint64_t served = 0;
+    for (int k = 0; k < 1600 && !BAD(t); k++) {
+        run(t, 5);
+        lease_probe(t, &served);
+        if (k % 8 == 0)
+            propose_any(t);
+        if (k % 100 == 99) {
+            uint32_t i = (uint32_t)below(t, t->n);
+            switch (below(t, 4)) {
+            case 0:
+                if (raft_sim_up(t->s, i))
+                    crash(t, i);
+                break;
+            case 1:
+                if (!raft_sim_up(t->s, i))
+                    raft_sim_restart(t->s, i);
+                raft_sim_connect(t->s, i);
+                break;
+            case 2:
+                raft_sim_disconnect(t->s, i);
+                break;
+            default:
+                for (uint32_t j = 0; j < t->n; j++)
+                    if (raft_sim_up(t->s, j) && raft_get_role(raft_sim_core(t->s, j)) == RAFT_LEADER)
+                        raft_transfer_leader(raft_sim_core(t->s, j), i);
+            }
+        }
+    }
+    for (uint32_t i = 0; i < t->n; i++) {
+        if (!raft_sim_up(t->s, i))
+            raft_sim_restart(t->s, i);
+        raft_sim_connect(t->s, i);
+    }
+    one(t, rnd(t), t->n, true);
+    if (!BAD(t) && served == 0)
+        FAIL(t, "no lease read was served in 8 s");
+}
+
 /* ---- the table and the runner ------------------------------------------------------- */
 
 typedef struct scenario {
@@ -1011,47 +1142,51 @@ typedef struct scenario {
     uint64_t snap_every;
     unsigned seeds;   /* in `make test` */
     size_t max_batch; /* 0: the default */
+    bool lease;       /* lease reads on (raft_config::lease_read) */
 } scenario;
 
 static const scenario table[] = {
-    { "InitialElection", initial_election, 3, false, 0, 20, 0 },
-    { "ReElection", re_election, 3, false, 0, 20, 0 },
-    { "ManyElections", many_elections, 7, false, 0, 20, 0 },
-    { "PreVoteRejoin", prevote_rejoin, 3, false, 0, 20, 0 },
-    { "CheckQuorum", check_quorum, 3, false, 0, 20, 0 },
-    { "BasicAgree", basic_agree, 3, false, 0, 20, 0 },
-    { "RPCBytes", rpc_bytes, 3, false, 0, 20, 0 },
-    { "FollowerFailure", follower_failure, 3, false, 0, 20, 0 },
-    { "LeaderFailure", leader_failure, 3, false, 0, 20, 0 },
-    { "FailAgree", fail_agree, 3, false, 0, 20, 0 },
-    { "FailNoAgree", fail_no_agree, 5, false, 0, 20, 0 },
-    { "ConcurrentStarts", concurrent_starts, 3, false, 0, 20, 0 },
-    { "Rejoin", rejoin, 3, false, 0, 20, 0 },
-    { "Backup", backup, 5, false, 0, 20, 0 },
-    { "Count", count, 3, false, 0, 20, 0 },
-    { "Persist1", persist1, 3, false, 0, 20, 0 },
-    { "Persist2", persist2, 5, false, 0, 20, 0 },
-    { "Persist3", persist3, 3, false, 0, 20, 0 },
-    { "Figure8", figure8, 5, false, 0, 60, 0 },
-    { "Figure8OneByOne", figure8, 5, false, 0, 60, 1 },
-    { "UnreliableAgree", unreliable_agree, 5, true, 0, 20, 0 },
-    { "Figure8Unreliable", figure8_unreliable, 5, true, 0, 60, 0 },
-    { "Figure8UnreliableOneByOne", figure8_unreliable, 5, true, 0, 60, 1 },
-    { "ReliableChurn", churn, 5, false, 0, 20, 0 },
-    { "UnreliableChurn", churn, 5, true, 0, 20, 0 },
-    { "UnreliableChurnOneByOne", churn, 5, true, 0, 20, 1 },
-    { "SteadyState", steady_state, 3, false, 0, 20, 0 },
-    { "KVHistory", kv_history, 5, true, 0, 20, 0 },
-    { "KVHistorySnapshots", kv_history, 3, true, 10, 20, 0 },
-    { "LeaderTransfer", transfer, 3, false, 0, 20, 0 },
-    { "SlowDisk", slow_disk, 3, false, 0, 20, 0 },
-    { "SnapshotBasic", snapshot_basic, 3, false, 10, 20, 0 },
-    { "SnapshotInstall", snapshot_install, 3, false, 10, 20, 0 },
-    { "SnapshotInstallUnreliable", snapshot_install, 3, true, 10, 20, 0 },
-    { "SnapshotInstallCrash", snapshot_install_crash, 3, false, 10, 20, 0 },
-    { "SnapshotInstallUnCrash", snapshot_install_crash, 3, true, 10, 20, 0 },
-    { "SnapshotAllCrash", snapshot_all_crash, 3, false, 10, 20, 0 },
-    { "SnapshotInit", snapshot_init, 3, false, 10, 20, 0 },
+    { "InitialElection", initial_election, 3, false, 0, 20, 0, false },
+    { "ReElection", re_election, 3, false, 0, 20, 0, false },
+    { "ManyElections", many_elections, 7, false, 0, 20, 0, false },
+    { "PreVoteRejoin", prevote_rejoin, 3, false, 0, 20, 0, false },
+    { "CheckQuorum", check_quorum, 3, false, 0, 20, 0, false },
+    { "BasicAgree", basic_agree, 3, false, 0, 20, 0, false },
+    { "RPCBytes", rpc_bytes, 3, false, 0, 20, 0, false },
+    { "FollowerFailure", follower_failure, 3, false, 0, 20, 0, false },
+    { "LeaderFailure", leader_failure, 3, false, 0, 20, 0, false },
+    { "FailAgree", fail_agree, 3, false, 0, 20, 0, false },
+    { "FailNoAgree", fail_no_agree, 5, false, 0, 20, 0, false },
+    { "ConcurrentStarts", concurrent_starts, 3, false, 0, 20, 0, false },
+    { "Rejoin", rejoin, 3, false, 0, 20, 0, false },
+    { "Backup", backup, 5, false, 0, 20, 0, false },
+    { "Count", count, 3, false, 0, 20, 0, false },
+    { "Persist1", persist1, 3, false, 0, 20, 0, false },
+    { "Persist2", persist2, 5, false, 0, 20, 0, false },
+    { "Persist3", persist3, 3, false, 0, 20, 0, false },
+    { "Figure8", figure8, 5, false, 0, 60, 0, false },
+    { "Figure8OneByOne", figure8, 5, false, 0, 60, 1, false },
+    { "UnreliableAgree", unreliable_agree, 5, true, 0, 20, 0, false },
+    { "Figure8Unreliable", figure8_unreliable, 5, true, 0, 60, 0, false },
+    { "Figure8UnreliableOneByOne", figure8_unreliable, 5, true, 0, 60, 1, false },
+    { "ReliableChurn", churn, 5, false, 0, 20, 0, false },
+    { "UnreliableChurn", churn, 5, true, 0, 20, 0, false },
+    { "UnreliableChurnOneByOne", churn, 5, true, 0, 20, 1, false },
+    { "SteadyState", steady_state, 3, false, 0, 20, 0, false },
+    { "KVHistory", kv_history, 5, true, 0, 20, 0, false },
+    { "KVHistorySnapshots", kv_history, 3, true, 10, 20, 0, false },
+    { "LeaderTransfer", transfer, 3, false, 0, 20, 0, false },
+    { "SlowDisk", slow_disk, 3, false, 0, 20, 0, false },
+    { "LeaseRead", lease_read, 5, false, 0, 20, 0, true },
+    { "LeaseReadTransfer", lease_read_transfer, 5, false, 0, 20, 0, true },
+    { "LeaseReadChurn", lease_read_churn, 5, true, 0, 20, 0, true },
+    { "SnapshotBasic", snapshot_basic, 3, false, 10, 20, 0, false },
+    { "SnapshotInstall", snapshot_install, 3, false, 10, 20, 0, false },
+    { "SnapshotInstallUnreliable", snapshot_install, 3, true, 10, 20, 0, false },
+    { "SnapshotInstallCrash", snapshot_install_crash, 3, false, 10, 20, 0, false },
+    { "SnapshotInstallUnCrash", snapshot_install_crash, 3, true, 10, 20, 0, false },
+    { "SnapshotAllCrash", snapshot_all_crash, 3, false, 10, 20, 0, false },
+    { "SnapshotInit", snapshot_init, 3, false, 10, 20, 0, false },
 };
 
 int main(int argc, char **argv)
@@ -1092,7 +1227,8 @@ int main(int argc, char **argv)
         clock_t t0 = clock();
         for (long long s = lo; s < lo + cnt; s++) {
             T t;
-            setup(&t, sc->n, (uint64_t)s, sc->unreliable, sc->snap_every, sc->max_batch);
+            setup(&t, sc->n, (uint64_t)s, sc->unreliable, sc->snap_every, sc->max_batch,
+                  sc->lease);
             sc->fn(&t);
             const char *f = raft_sim_failure(t.s);
             sim_s += raft_sim_now(t.s) / 1000.0;

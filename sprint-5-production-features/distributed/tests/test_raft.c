@@ -5,7 +5,7 @@
  * terms alone, the CheckQuorum lease, Figure 8, the conflict hints and
  * their use, conflict-only truncation, commit bounds, the leader counting
  * itself only once persisted, snapshots keeping their term, ReadIndex,
- * leadership transfer).
+ * lease reads, leadership transfer).
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -29,11 +29,14 @@ typedef struct box {
     size_t n_reads;
 } box;
 
+static bool mk_lease; /* the next mk() turns lease reads on */
+
 static raft *mk(uint32_t id, uint32_t n, uint64_t term, const uint64_t *terms, size_t nent,
                 size_t max_batch)
 {
     raft_config c;
     raft_config_default(&c, id, n, 42);
+    c.lease_read = mk_lease;
     c.max_batch = max_batch ? max_batch : 64;
     raft_boot b;
     memset(&b, 0, sizeof b);
@@ -446,6 +449,118 @@ Test(reads, read_index_waits_for_a_quorum)
     cr_assert_eq(b.reads[0].index, 1);
     clear(&b);
     raft_free(r);
+}
+
+/* A leader of a lease-reading cluster, its NOOP committed; returns the term. */
+static uint64_t lease_leader(raft **out, box *b)
+{
+    mk_lease = true;
+    raft *r = mk(0, 3, 1, NULL, 0, 0);
+    mk_lease = false;
+    elect(r, 3, b);
+    uint64_t term = raft_get_term(r);
+    raft_msg a = { .type = RAFT_MSG_APPEND_RESP, .from = 1, .to = 0, .term = term, .index = 1 };
+    raft_step(r, &a);
+    drain(r, b);
+    clear(b);
+    *out = r;
+    return term;
+}
+
+/* Tick until a heartbeat round goes out; answer it from node 1. */
+static void ack_next_round(raft *r, box *b, uint64_t term)
+{
+    const raft_msg *hb = NULL;
+    for (int i = 0; i < 20 && hb == NULL; i++) {
+        raft_tick(r);
+        drain(r, b);
+        hb = find(b, RAFT_MSG_HEARTBEAT, 1);
+    }
+    cr_assert_not_null(hb, "no heartbeat within 20 ticks");
+    raft_msg resp = { .type = RAFT_MSG_HEARTBEAT_RESP, .from = 1, .to = 0, .term = term,
+                      .ctx = hb->ctx };
+    clear(b);
+    raft_step(r, &resp);
+    drain(r, b);
+    clear(b);
+}
+
+/* The lease starts when an acknowledged round was sent and lasts
+ * election_tick - lease_margin ticks (30 - 6): valid 23 ticks later, gone
+ * at 24; a later acknowledged round renews it. */
+Test(reads, lease_lasts_election_tick_minus_margin)
+{
+    raft *r;
+    box b = { 0 };
+    uint64_t term = lease_leader(&r, &b), idx = 0;
+    cr_assert_eq(raft_lease_read(r, &idx), -1, "no round of this term acknowledged yet");
+    ack_next_round(r, &b, term);
+    cr_assert_eq(raft_lease_read(r, &idx), 0, "a quorum (node 1 and itself) answered");
+    cr_assert_eq(idx, 1, "the read waits for the commit index");
+    for (int i = 0; i < 23; i++) {
+        raft_tick(r);
+        drain(r, &b);
+        clear(&b);
+    }
+    cr_assert_eq(raft_lease_read(r, &idx), 0, "23 ticks after the round: still in lease");
+    raft_tick(r);
+    drain(r, &b);
+    clear(&b);
+    cr_assert_eq(raft_lease_read(r, &idx), -1, "24 ticks: another leader may be elected soon");
+    ack_next_round(r, &b, term);
+    cr_assert_eq(raft_lease_read(r, &idx), 0, "a new acknowledged round renews it");
+    raft_free(r);
+}
+
+/* Lease reads need lease_read on; a transfer ends the lease for the term. */
+Test(reads, no_lease_when_off_or_during_a_transfer)
+{
+    raft *r = mk(0, 3, 1, NULL, 0, 0);
+    box b = { 0 };
+    uint64_t idx;
+    elect(r, 3, &b);
+    uint64_t term = raft_get_term(r);
+    raft_msg a = { .type = RAFT_MSG_APPEND_RESP, .from = 1, .to = 0, .term = term, .index = 1 };
+    raft_step(r, &a);
+    drain(r, &b);
+    clear(&b);
+    ack_next_round(r, &b, term);
+    cr_assert_eq(raft_lease_read(r, &idx), -1, "lease_read is off");
+    raft_free(r);
+
+    term = lease_leader(&r, &b);
+    ack_next_round(r, &b, term);
+    cr_assert_eq(raft_lease_read(r, &idx), 0);
+    cr_assert_eq(raft_transfer_leader(r, 1), 0);
+    drain(r, &b);
+    cr_assert_eq(raft_lease_read(r, &idx), -1, "TIMEOUT_NOW sent: the target's vote ignores leases");
+    clear(&b);
+    raft_free(r);
+}
+
+/* A node that (re)starts with lease reads on refuses votes for its first
+ * election_tick ticks: it may have acknowledged a leader's round just
+ * before it went down. Without lease reads it votes at once. */
+Test(reads, restarted_node_waits_out_a_lease)
+{
+    for (int lease = 0; lease < 2; lease++) {
+        mk_lease = lease;
+        raft *f = mk(1, 3, 1, NULL, 0, 0);
+        mk_lease = false;
+        box b = { 0 };
+        raft_msg v = vote_req(RAFT_MSG_VOTE, 2, 1, 2, 0, 0);
+        raft_step(f, &v);
+        drain(f, &b);
+        const raft_msg *resp = find(&b, RAFT_MSG_VOTE_RESP, 2);
+        if (lease) {
+            cr_assert_null(resp, "voted within the first election_tick ticks");
+            cr_assert_eq(raft_get_term(f), 1, "the request changed the term");
+        } else {
+            cr_assert(resp && !resp->reject, "without lease reads the vote is granted");
+        }
+        clear(&b);
+        raft_free(f);
+    }
 }
 
 Test(transfer, caught_up_target_gets_timeout_now)
