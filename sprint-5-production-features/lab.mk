@@ -28,4 +28,4 @@
 #   3A-3D: election and replication in distributed/raft.c, persistence in
 #   distributed/raft_storage.c, snapshots in distributed/raft.c and
 #   distributed/cluster_manager.c.
-LAB_ENGINES      := raftsim
+LAB_ENGINES      := raftsim raft
