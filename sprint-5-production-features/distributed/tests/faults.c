@@ -7,6 +7,8 @@
  *   follower_restart   kill -9 a follower under load, restart it from its data
  *   partition          the leader's veth link down (ip netns), then healed
  *   full_restart       kill -9 every node, restart them all
+ *   bad_frames         oversized, wrong-version, bad-CRC and malformed frames
+ *                      close their connection and nothing else
  *
  * Each test runs four client threads doing puts, gets and deletes on eight
  * keys, records the history (invocation and response times; a write that
@@ -40,6 +42,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <sys/time.h>
 #include <sys/wait.h>
 #include <time.h>
 #include <unistd.h>
@@ -420,6 +423,29 @@ static bool report(const char *name, verdict *v, double election_ms, load *ld)
     return true;
 }
 
+static uint64_t field(const char *line, const char *name)
+{
+    const char *p = strstr(line, name);
+    return p ? strtoull(p + strlen(name), NULL, 10) : 0;
+}
+
+/* Node i has applied at least the leader's commit index (as read now). */
+static bool follower_caught_up(cluster *c, int i)
+{
+    char line[512];
+    int l = cl_leader(c, NULL, -1);
+    if (l < 0 || kv_raft_node_status(c->admin, (uint32_t)l, line, sizeof line))
+        return false;
+    uint64_t commit = field(line, "commit=");
+    for (int t = 0; t < 500; t++) {
+        if (kv_raft_node_status(c->admin, (uint32_t)i, line, sizeof line) == KV_OK &&
+            field(line, "applied=") >= commit)
+            return true;
+        sleep_ms(10);
+    }
+    return false;
+}
+
 /* Start the cluster and wait for its first leader. */
 static int bring_up(cluster *c)
 {
@@ -432,6 +458,76 @@ static int bring_up(cluster *c)
 }
 
 typedef enum fault { LEADER_KILL, FOLLOWER_RESTART, FULL_RESTART, PARTITION } fault;
+
+/* Send raw bytes to node i; true when the node then closes the connection
+ * (recv sees EOF or a reset within 2 s). */
+static bool node_closes_after(cluster *c, int i, const void *bytes, size_t n)
+{
+    struct sockaddr_in sa;
+    if (kvn_addr_parse(c->addrs[i], &sa) != KV_OK)
+        return false;
+    int fd = socket(AF_INET, SOCK_STREAM, 0);
+    struct timeval tv = { 2, 0 };
+    setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof tv);
+    bool closed = false;
+    if (fd >= 0 && connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 &&
+        send(fd, bytes, n, MSG_NOSIGNAL) == (ssize_t)n) {
+        char b[64];
+        ssize_t got = recv(fd, b, sizeof b, 0);
+        closed = got == 0 || (got < 0 && errno == ECONNRESET);
+    }
+    if (fd >= 0)
+        close(fd);
+    return closed;
+}
+
+/* Bad frames close their connection and nothing else: the cluster keeps
+ * serving, and the node that got them stays up. */
+static void run_bad_frames(void)
+{
+    const char *name = "bad_frames";
+    cluster c;
+    if (cl_init(&c, name, false)) {
+        result(name, false, "cannot create the test directory");
+        return;
+    }
+    bool ok = false;
+    int l = bring_up(&c);
+    if (l < 0) {
+        result(name, false, "no first leader within 10 s");
+        goto out;
+    }
+    uint8_t oversized[KVN_HDR] = { KVN_VERSION, KVN_REQ, 0, 0, 0xff, 0xff, 0xff, 0x7f };
+    uint8_t version[KVN_HDR] = { 9, KVN_REQ };
+    uint8_t crc[KVN_HDR + 4] = { KVN_VERSION, KVN_RAFT, 0, 0, 4, 0, 0, 0, 1, 2, 3, 4, 'a', 'b', 'c', 'd' };
+    uint8_t garbage[KVN_HDR + 3];
+    memcpy(garbage + KVN_HDR, "xyz", 3); /* a good CRC over a malformed message */
+    kvn_frame_seal(garbage, KVN_RAFT, 3);
+    const struct { const char *what; const void *b; size_t n; } bad[] = {
+        { "a 2 GiB length", oversized, sizeof oversized }, { "version 9", version, sizeof version },
+        { "a bad CRC", crc, sizeof crc }, { "a malformed Raft message", garbage, sizeof garbage },
+    };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+        if (!node_closes_after(&c, l, bad[i].b, bad[i].n)) {
+            char why[128];
+            snprintf(why, sizeof why, "the leader kept a connection that sent %s", bad[i].what);
+            result(name, false, why);
+            goto out;
+        }
+    char opts[400];
+    snprintf(opts, sizeof opts, "cluster=%s,timeout_ms=3000", c.conf);
+    kv_db *db;
+    kv_buf v = { 0 };
+    if (kv_open("raft", "bad", opts, &db) == KV_OK) {
+        ok = kv_put(db, "k", 1, "v", 1) == KV_OK && kv_get(db, "k", 1, &v) == KV_OK &&
+             v.len == 1 && cl_leader(&c, NULL, -1) == l;
+        kv_buf_free(&v);
+        kv_close(db);
+    }
+    result(name, ok, "the cluster stopped serving after bad frames");
+out:
+    cl_destroy(&c, ok);
+}
 
 static int netns(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 static int netns(const char *fmt, ...)
@@ -447,7 +543,7 @@ static int netns(const char *fmt, ...)
 }
 
 static const char *const fault_names[] = { "leader_kill", "follower_restart", "full_restart",
-                                           "partition" };
+                                           "partition", "bad_frames" };
 
 static void ns_teardown(void)
 {
@@ -531,6 +627,7 @@ static void run_fault(fault f)
     uint64_t fault_at = now_us();
     int victim = f == FOLLOWER_RESTART ? (l0 + 1) % N_NODES : l0;
     double election_ms = 0;
+    bool caught_up = true;
     int p = (int)getpid();
     switch (f) {
     case LEADER_KILL: {
@@ -548,6 +645,7 @@ static void run_fault(fault f)
         cl_start(&c, victim);
         sleep_ms(1000);
         election_ms = cl_leader(&c, NULL, -1) >= 0 ? 0 : -1; /* no election expected */
+        caught_up = follower_caught_up(&c, victim);
         break;
     case FULL_RESTART: {
         for (int i = 0; i < N_NODES; i++)
@@ -574,6 +672,11 @@ static void run_fault(fault f)
     verdict v;
     check(&ld, fault_at, &v);
     ok = report(name, &v, election_ms, &ld);
+    if (ok && !caught_up) {
+        n_pass--;
+        result(name, false, "the restarted follower did not catch up with the leader in 5 s");
+        ok = false;
+    }
     load_free(&ld);
 out:
     cl_destroy(&c, ok);
@@ -603,6 +706,8 @@ int main(int argc, char **argv)
     for (int f = LEADER_KILL; f <= PARTITION; f++)
         if (only == NULL || strcmp(only, fault_names[f]) == 0)
             run_fault((fault)f);
+    if (only == NULL || strcmp(only, "bad_frames") == 0)
+        run_bad_frames();
     printf("%d passed, %d failed, %d skipped\n", n_pass, n_fail, n_skip);
     return n_fail ? 1 : 0;
 }
