@@ -91,6 +91,7 @@
 #include <unistd.h>
 
 #include "btree.h"
+#include "kvctl_cluster.h"
 #include "kvlabs/engine.h"
 #include "kvlabs/kv.h"
 #include "kvlabs/opts.h"
@@ -738,6 +739,18 @@ static int cmd_dot(const struct ctx *c, int argc, char **argv)
     return st;
 }
 
+/* ---- cluster (engine raft: kvctl_cluster.c) ------------------------------ */
+
+static int cmd_cluster(const struct ctx *c, int argc, char **argv)
+{
+    kv_db *db;
+    int st = open_db(c, &db);
+
+    if (st == KVCTL_OK)
+        st = finish(db, false, kvctl_cluster(db, c->engine, argc, argv));
+    return st;
+}
+
 /* ---- help and dispatch -------------------------------------------------- */
 
 static int cmd_help(const struct ctx *c, int argc, char **argv)
@@ -762,6 +775,7 @@ static int cmd_help(const struct ctx *c, int argc, char **argv)
            "  stats             the engine's counters, name<TAB>value\n"
            "  dot [--title T] [FILE]\n"
            "                    btree only: load FILE, print the tree as Graphviz dot\n"
+           "  cluster status    raft only: each node's role, term, indexes (kvctl_cluster.c)\n"
            "  engines           the linked engines, their capabilities and options\n"
            "  help              this text\n\n"
            "scan escapes and load decodes \\t \\n \\\\ and \\xNN (other non-printable bytes);\n"
@@ -781,7 +795,7 @@ static const struct {
 } commands[] = {
     {"put", cmd_put},   {"get", cmd_get},     {"del", cmd_del},         {"scan", cmd_scan},
     {"load", cmd_load}, {"stats", cmd_stats}, {"engines", cmd_engines}, {"help", cmd_help},
-    {"dot", cmd_dot},
+    {"dot", cmd_dot},   {"cluster", cmd_cluster},
 };
 
 static const char *env_or(const char *name, const char *def)
