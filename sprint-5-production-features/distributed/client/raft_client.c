@@ -28,7 +28,8 @@
  * Iterators read the keyspace in pages of up to 256 pairs (each page a
  * linearizable read; keys written between pages may or may not appear,
  * as the contract allows). kv_sync has nothing to do: a write has been
- * fsynced by a majority when it returns.
+ * fsynced by a majority when it returns. kv_db_stats counts keys and bytes
+ * by walking the keyspace (O(keys): meant for tests and small stores).
  *
  * Callers must not share one lane between threads (the pool does that) nor
  * use a handle after kv_close.
@@ -410,9 +411,34 @@ int kv_raft_node_status(kv_db *db, uint32_t node, char *out, size_t cap)
     return rc;
 }
 
+static int rc_iter_open(kv_db *db, kv_iter **out);
+static void rc_iter_first(kv_iter *i);
+static bool rc_iter_valid(const kv_iter *i);
+static void rc_iter_next(kv_iter *i);
+static int rc_iter_status(const kv_iter *i);
+static void rc_iter_close(kv_iter *i);
+
+/* keys and bytes: a walk over the keyspace (pages of SCAN), so O(keys). */
 static int rc_stats(kv_db *db, kv_stats *out)
 {
     rc_db *d = (rc_db *)db;
+    kv_iter *it;
+    int rc = rc_iter_open(db, &it);
+    if (rc)
+        return rc;
+    it->db = db;
+    uint64_t keys = 0, bytes = 0;
+    for (rc_iter_first(it); rc_iter_valid(it); rc_iter_next(it)) {
+        const rc_iter *ri = (const rc_iter *)it;
+        keys++;
+        bytes += ri->kl + ri->vl;
+    }
+    rc = rc_iter_status(it);
+    rc_iter_close(it);
+    if (rc)
+        return rc;
+    out->keys = keys;
+    out->bytes = bytes;
     kv_stats_add_extra(out, "nodes", d->n);
     return KV_OK;
 }

@@ -313,11 +313,11 @@ int kvn_cluster_read(const char *path, char addrs[RAFT_MAX_NODES][128], uint32_t
     size_t got = 0;
     int rc = kv_env_open(env, path, KV_O_RDONLY, &f);
     if (rc)
-        return kv_fail(KV_EIO, "cluster file %s: cannot open", path);
+        return kv_fail(rc == KV_ENOMEM ? rc : KV_EIO, "cluster file %s: cannot open", path);
     rc = kv_file_pread(f, buf, sizeof buf - 1, 0, &got);
     kv_file_close(f);
     if (rc)
-        return kv_fail(KV_EIO, "cluster file %s: cannot read", path);
+        return kv_fail(rc == KV_ENOMEM ? rc : KV_EIO, "cluster file %s: cannot read", path);
     buf[got] = '\0';
     uint32_t n = 0;
     for (char *line = buf, *next; line && *line; line = next) {
