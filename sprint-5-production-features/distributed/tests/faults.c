@@ -319,6 +319,47 @@ static void *client(void *arg)
     return NULL;
 }
 
+static int by_call(const void *a, const void *b)
+{
+    uint64_t x = ((const hop *)a)->call, y = ((const hop *)b)->call;
+    return x < y ? -1 : x > y;
+}
+
+/* The rejected key's operations, by invocation time, into DIR/history.txt:
+ * what a student reads to find the read that no order explains. */
+static void dump_key_history(load *ld, uint8_t key, const char *const *keys)
+{
+    static const char *const kinds[] = { "put", "get", "del" };
+    char path[320];
+    snprintf(path, sizeof path, "%s/history.txt", ld->c->dir);
+    FILE *f = fopen(path, "w");
+    if (f == NULL)
+        return;
+    uint64_t t0 = ld->n ? ld->ops[0].call : 0;
+    for (size_t i = 0; i < ld->n; i++)
+        if (ld->ops[i].call < t0)
+            t0 = ld->ops[i].call;
+    fprintf(f, "# key %s: invoked_ms returned_ms op value result (returned ? = unknown outcome)\n",
+            keys[key]);
+    hop *sel = malloc((ld->n ? ld->n : 1) * sizeof *sel);
+    size_t n = 0;
+    for (size_t i = 0; i < ld->n; i++)
+        if (ld->ops[i].key == key)
+            sel[n++] = ld->ops[i];
+    qsort(sel, n, sizeof *sel, by_call);
+    for (size_t i = 0; i < n; i++) {
+        hop *h = &sel[i];
+        char ret[32] = "?";
+        if (h->ret != RAFT_LC_UNKNOWN)
+            snprintf(ret, sizeof ret, "%.3f", (double)(h->ret - t0) / 1000.0);
+        fprintf(f, "%.3f %s %s %.*s %s\n", (double)(h->call - t0) / 1000.0, ret, kinds[h->kind],
+                (int)h->vlen, h->val, h->result == 0 ? "ok" : "not-found");
+    }
+    free(sel);
+    fclose(f);
+    fprintf(stderr, "faults: not linearizable at key %s: its history is in %s\n", keys[key], path);
+}
+
 typedef struct verdict {
     bool linearizable;
     size_t ops, unknown, puts_after;
@@ -341,7 +382,7 @@ static void check(load *ld, uint64_t fault_at, verdict *out)
     out->ops = ld->n;
     out->linearizable = raft_lincheck(ops, ld->n, 0, &res) == 0 && res.linearizable && !res.exhausted;
     if (!out->linearizable && !res.exhausted && res.bad_op < ld->n)
-        fprintf(stderr, "faults: not linearizable at key %s\n", keys[ld->ops[res.bad_op].key]);
+        dump_key_history(ld, ld->ops[res.bad_op].key, keys);
     free(ops);
     /* the write gap: the longest time between successive successful puts
      * that spans the fault or follows it */
