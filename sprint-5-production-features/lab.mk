@@ -14,7 +14,11 @@
 #   api/, monitoring/, deployment/: later issues.
 #
 # LAB_ENGINES: raftsim, an in-process simulated cluster (nodes=, seed=, sm=,
-#   snapshot_every=). LAB_CONF_CONFIGS is empty for now: the conformance
+#   snapshot_every=); raft, a client of a kvnode cluster on real processes
+#   (distributed/client/raft_client.c; cluster=FILE, timeout_ms=,
+#   rpc_timeout_ms=; see distributed/node/README.md). The conformance suite
+#   is not run on raft: it needs a running cluster, and its durability,
+#   crash and mode cases look for files under the path (a keyspace here). LAB_CONF_CONFIGS is empty for now: the conformance
 #   suite's cases time out on it (every write is fsynced on every replica
 #   through the posix env, thousands of writes per case) and its ENOMEM
 #   cases crash (the core aborts when an allocation fails). test_raftsim.c
