@@ -422,7 +422,7 @@ static void rc_iter_close(kv_iter *i);
 static int rc_stats(kv_db *db, kv_stats *out)
 {
     rc_db *d = (rc_db *)db;
-    kv_iter *it;
+    kv_iter *it = NULL;
     int rc = rc_iter_open(db, &it);
     if (rc)
         return rc;
