@@ -16,9 +16,10 @@
  * linearizability checker (include/raft_lincheck.h) on it. Each measures the
  * time from the fault to a new leader (election) and the write gap: the
  * longest time without a successful put around the fault. It passes when
- * the checker accepts the history, a leader is back within 5 s and writes
- * succeed after the fault (the 1 s election target is a benchmark number,
- * printed, not a timed test).
+ * the checker accepts the history, a leader is back within 10 s (the
+ * nodes run under ASan on a loaded machine, and a full restart includes
+ * starting them) and writes succeed after the fault (the 1 s election
+ * target is a benchmark number, printed, not a timed test).
  *
  * Loopback tests bind 127.0.0.1 ports chosen free; the partition test
  * needs root: it creates namespaces kvl<pid>h (a bridge) and kvl<pid>n0..2
@@ -54,6 +55,7 @@
 #define N_NODES 3
 #define N_CLIENTS 4
 #define N_KEYS 8
+#define LEADER_WAIT_MS 10000
 
 typedef struct cluster {
     char dir[256], conf[300], kvnode[4096];
@@ -453,7 +455,7 @@ static bool report(const char *name, verdict *v, double election_ms, load *ld)
         return false;
     }
     if (election_ms < 0) {
-        result(name, false, "no leader within 5 s after the fault");
+        result(name, false, "no leader within 10 s after the fault");
         return false;
     }
     if (v->puts_after == 0) {
@@ -673,7 +675,7 @@ static void run_fault(fault f)
     switch (f) {
     case LEADER_KILL: {
         cl_kill(&c, l0, SIGKILL);
-        int l = cl_wait_leader(&c, l0, term0, 5000);
+        int l = cl_wait_leader(&c, l0, term0, LEADER_WAIT_MS);
         election_ms = l < 0 ? -1 : (double)(now_us() - fault_at) / 1000.0;
         sleep_ms(1000);
         cl_start(&c, l0); /* back, to catch up as a follower */
@@ -694,14 +696,14 @@ static void run_fault(fault f)
         sleep_ms(200);
         for (int i = 0; i < N_NODES; i++)
             cl_start(&c, i);
-        int l = cl_wait_leader(&c, -1, term0, 5000);
+        int l = cl_wait_leader(&c, -1, term0, LEADER_WAIT_MS);
         election_ms = l < 0 ? -1 : (double)(now_us() - fault_at) / 1000.0;
         sleep_ms(1000);
         break;
     }
     case PARTITION: {
         netns("ip -n kvl%dh link set kv%db down", p, l0);
-        int l = cl_wait_leader(&c, l0, term0, 5000);
+        int l = cl_wait_leader(&c, l0, term0, LEADER_WAIT_MS);
         election_ms = l < 0 ? -1 : (double)(now_us() - fault_at) / 1000.0;
         sleep_ms(1000);
         netns("ip -n kvl%dh link set kv%db up", p, l0);

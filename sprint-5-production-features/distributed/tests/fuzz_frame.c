@@ -124,7 +124,7 @@ static size_t seed_input(unsigned m, uint8_t *buf)
 
 int main(int argc, char **argv)
 {
-    unsigned long iters = argc > 1 ? strtoul(argv[1], NULL, 10) : 200000;
+    unsigned long iters = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
     uint8_t buf[2048];
     for (unsigned long i = 0; i < iters; i++) {
         size_t n = seed_input((unsigned)(i % 4), buf);
