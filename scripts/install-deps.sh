@@ -29,7 +29,11 @@ gnuplot-nox
 libglib2.0-dev
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
 bubblewrap
+iproute2 etcd-server etcd-client
+clang
 "
+# (sprint 5: iproute2 for the partition test's network namespaces, etcd for
+#  make bench-cluster; clang for the libFuzzer targets of make fuzz)
 
 missing=""
 for p in $PKGS; do

@@ -14,7 +14,11 @@
 #   api/, monitoring/, deployment/: later issues.
 #
 # LAB_ENGINES: raftsim, an in-process simulated cluster (nodes=, seed=, sm=,
-#   snapshot_every=).
+#   snapshot_every=); raft, a client of a kvnode cluster on real processes
+#   (distributed/client/raft_client.c; cluster=FILE, timeout_ms=,
+#   rpc_timeout_ms=; see distributed/node/README.md). The conformance suite
+#   is not run on raft: it needs a running cluster, and its durability,
+#   crash and mode cases look for files under the path (a keyspace here).
 # LAB_CONF_CONFIGS: the conformance suite on a 3-node raftsim cluster with
 #   the default sync=none (the replicas defer their fsyncs to kv_sync and
 #   kv_close, see raft_engine.c; the suite's sync=always cases fsync every
@@ -35,7 +39,7 @@
 #   The mutants of `make grade-tests` are in distributed/mutants/; each
 #   names in its Tests: line the runners that catch it, so make test's
 #   mutants check (--own --quick) runs only those.
-LAB_ENGINES      := raftsim
+LAB_ENGINES      := raftsim raft
 LAB_CONF_CONFIGS := raftsim
 STUDENT_FILES    := distributed/raft_election.c distributed/raft_replication.c \
                     distributed/raft_storage.c distributed/raft_snapshot.c

@@ -75,6 +75,7 @@ int cmd_help(struct session *s, int argc, char **argv)
            "  stats             the engine's counters, name<TAB>value\n"
            "  dot [--title T] [FILE]\n"
            "                    btree only: load FILE, print the tree as Graphviz dot\n"
+           "  cluster status    raft only: each node's role, term, indexes (kvctl_cluster.c)\n"
            "  engines           the linked engines, their capabilities and options\n"
            "  shell             read commands from stdin (a terminal or a script), one per\n"
            "                    line, against one open store; quit or end of input leaves\n"
@@ -96,7 +97,7 @@ static const struct {
 } commands[] = {
     {"put", cmd_put},   {"get", cmd_get},     {"del", cmd_del},         {"scan", cmd_scan},
     {"load", cmd_load}, {"stats", cmd_stats}, {"engines", cmd_engines}, {"help", cmd_help},
-    {"dot", cmd_dot},   {"shell", cmd_shell},
+    {"dot", cmd_dot},   {"shell", cmd_shell}, {"cluster", cmd_cluster},
 };
 
 cmd_fn find_command(const char *name)

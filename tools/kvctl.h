@@ -106,6 +106,8 @@ int cmd_load(struct session *s, int argc, char **argv);
 int cmd_stats(struct session *s, int argc, char **argv);
 int cmd_engines(struct session *s, int argc, char **argv);
 int cmd_dot(struct session *s, int argc, char **argv);
+/** @brief `cluster status`: engine raft only (kvctl_cluster.c). */
+int cmd_cluster(struct session *s, int argc, char **argv);
 int cmd_help(struct session *s, int argc, char **argv);
 int cmd_shell(struct session *s, int argc, char **argv);
 /** @brief Put each key<TAB>value line of @p f (load's format); *count gets the keys loaded. */

@@ -19,6 +19,7 @@
 
 #include "btree.h"
 #include "kvctl.h"
+#include "kvctl_cluster.h"
 #include "kvlabs/engine.h"
 #include "kvlabs/opts.h"
 
@@ -164,5 +165,17 @@ int cmd_dot(struct session *s, int argc, char **argv)
     }
     if (f && f != stdin)
         fclose(f);
+    return st;
+}
+
+/* ---- cluster (engine raft: kvctl_cluster.c) ------------------------------ */
+
+int cmd_cluster(struct session *s, int argc, char **argv)
+{
+    kv_db *db;
+    int st = session_db(s, &db);
+
+    if (st == KVCTL_OK)
+        st = kvctl_cluster(db, s->c->engine, argc, argv);
     return st;
 }

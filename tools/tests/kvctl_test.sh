@@ -297,5 +297,15 @@ check "dot on another engine is an engine error (exit 3)" rc_is 3
 run -e btree dot a b
 check "dot with two files: exit 2" rc_is 2
 
+# cluster status: engine raft only; a cluster nobody serves has no leader
+run -d m cluster status
+check "cluster status on another engine is an engine error (exit 3)" rc_is 3
+printf '127.0.0.1:1\n' > "$T/dead.conf"
+run -e "raft:cluster=$T/dead.conf" -d ks cluster status
+check "cluster status without a live node: exit 3" rc_is 3
+check "cluster status names the unreachable node" has "$T/out" 'node 0: unreachable'
+run -e "raft:cluster=$T/dead.conf" -d ks cluster
+check "cluster without status: exit 2" rc_is 2
+
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
