@@ -274,7 +274,8 @@ typedef int (*bc_scan_fn)(void *arg, const bc_rec *h, const unsigned char *rec, 
  * @param[in]  s    the scanner (bc_scan_init'ed; the caller frees it, and may
  *                  call bc_scan_tail() on it after BC_SCAN_BAD).
  * @param[in]  fid  the file's id, passed to @p fn.
- * @param[in]  fn   the callback; @p arg its first argument.
+ * @param[in]  fn   the callback.
+ * @param[in]  arg  the callback's first argument.
  * @param[out] off  the offset of the last record read, or of the bad one.
  * @return KV_OK at the end of the file; BC_SCAN_BAD; @p fn's failure;
  *         KV_EIO / KV_ENOMEM.
