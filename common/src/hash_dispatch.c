@@ -116,8 +116,7 @@ const kv_hash_impl *kv_hash_active(void)
     return atomic_load_explicit(&active, memory_order_acquire);
 }
 
-/* dst's members, replaced by src's non-NULL ones. */
-static void overlay(kv_hash_impl *dst, const kv_hash_impl *src)
+void kv_hash_overlay(kv_hash_impl *dst, const kv_hash_impl *src)
 {
     if (src->name)
         dst->name = src->name;
@@ -149,7 +148,7 @@ void kv_hash_install(const kv_hash_impl *impl)
     now = atomic_load_explicit(&active, memory_order_acquire);
     next = now == &slots[0] ? &slots[1] : &slots[0];
     *next = *now;
-    overlay(next, impl);
+    kv_hash_overlay(next, impl);
     atomic_store_explicit(&active, next, memory_order_release);
 }
 

@@ -166,23 +166,22 @@ static int copy_if_live(struct merge *m, const bc_rec *h, const unsigned char *r
     /* END SOLUTION */
 }
 
+/* bc_scan_each's callback: copy_if_live over the merge's state. */
+static int copy_one(void *arg, const bc_rec *h, const unsigned char *rec, uint32_t fid,
+                    uint64_t off)
+{
+    return copy_if_live(arg, h, rec, fid, off);
+}
+
 static int copy_file(struct merge *m, bc_file *bf)
 {
     bc_scan s;
-    bc_rec h;
-    const unsigned char *rec;
     uint64_t off;
     int rc;
 
     bc_scan_init(&s, bf->f, bf->size);
-    while ((rc = bc_scan_next(&s, &h, &rec, &off)) == BC_SCAN_REC) {
-        rc = copy_if_live(m, &h, rec, bf->id, off);
-        if (rc != KV_OK)
-            break;
-    }
+    rc = bc_scan_each(&s, bf->id, copy_one, m, &off);
     bc_scan_free(&s);
-    if (rc == BC_SCAN_END)
-        return KV_OK;
     if (rc == BC_SCAN_BAD)
         return kv_fail(KV_ECORRUPT, "bitcask: merge met a bad record at offset %llu of file %u",
                        (unsigned long long)off, bf->id);

@@ -175,23 +175,22 @@ static int bad_record(bc_db *db, bc_scan *s, bc_file *bf, uint64_t bad, bool new
     return rc;
 }
 
+/* bc_scan_each's callback: apply_record over the store. */
+static int apply_one(void *arg, const bc_rec *h, const unsigned char *rec, uint32_t fid,
+                     uint64_t off)
+{
+    return apply_record(arg, h, rec, fid, off);
+}
+
 static int scan_file(bc_db *db, bc_file *bf, bool newest)
 {
     bc_scan s;
-    bc_rec h;
-    const unsigned char *rec;
     uint64_t off;
     int rc;
 
     bc_scan_init(&s, bf->f, bf->size);
-    while ((rc = bc_scan_next(&s, &h, &rec, &off)) == BC_SCAN_REC) {
-        rc = apply_record(db, &h, rec, bf->id, off);
-        if (rc != KV_OK)
-            break;
-    }
-    if (rc == BC_SCAN_END)
-        rc = KV_OK;
-    else if (rc == BC_SCAN_BAD)
+    rc = bc_scan_each(&s, bf->id, apply_one, db, &off);
+    if (rc == BC_SCAN_BAD)
         rc = bad_record(db, &s, bf, off, newest);
     bc_scan_free(&s);
     db->scanned_files++;

@@ -137,3 +137,18 @@ int bc_scan_tail(bc_scan *s, uint64_t bad, uint64_t *cut)
     return KV_OK;
     /* END SOLUTION */
 }
+
+int bc_scan_each(bc_scan *s, uint32_t fid, bc_scan_fn fn, void *arg, uint64_t *off)
+{
+    bc_rec h;
+    const unsigned char *rec;
+    int rc;
+
+    *off = 0;
+    while ((rc = bc_scan_next(s, &h, &rec, off)) == BC_SCAN_REC) {
+        rc = fn(arg, &h, rec, fid, *off);
+        if (rc != KV_OK)
+            return rc;
+    }
+    return rc == BC_SCAN_END ? KV_OK : rc;
+}

@@ -262,6 +262,25 @@ int bc_scan_next(bc_scan *s, bc_rec *h, const unsigned char **rec, uint64_t *off
  * @return KV_OK (torn tail), KV_ECORRUPT, or KV_EIO / KV_ENOMEM.
  */
 int bc_scan_tail(bc_scan *s, uint64_t bad, uint64_t *cut);
+/**
+ * @brief What bc_scan_each() calls for each valid record.
+ * @return KV_OK to go on; anything else stops the scan and is returned.
+ */
+typedef int (*bc_scan_fn)(void *arg, const bc_rec *h, const unsigned char *rec, uint32_t fid,
+                          uint64_t off);
+/**
+ * @brief The file-scan loop of merge and recovery: call @p fn on every record
+ *        of an initialised scanner, in order, until the end or a bad record.
+ * @param[in]  s    the scanner (bc_scan_init'ed; the caller frees it, and may
+ *                  call bc_scan_tail() on it after BC_SCAN_BAD).
+ * @param[in]  fid  the file's id, passed to @p fn.
+ * @param[in]  fn   the callback.
+ * @param[in]  arg  the callback's first argument.
+ * @param[out] off  the offset of the last record read, or of the bad one.
+ * @return KV_OK at the end of the file; BC_SCAN_BAD; @p fn's failure;
+ *         KV_EIO / KV_ENOMEM.
+ */
+int bc_scan_each(bc_scan *s, uint32_t fid, bc_scan_fn fn, void *arg, uint64_t *off);
 /** @}*/
 
 /** @name bitcask_log.c

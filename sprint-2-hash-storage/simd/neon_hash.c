@@ -106,27 +106,6 @@ const char *kv_hash_simd_level(void)
     return kv_hash_active()->name;
 }
 
-/* dst's members, replaced by src's non-NULL ones (the name excepted). */
-NH_HELPER static inline void overlay(kv_hash_impl *dst, const kv_hash_impl *src)
-{
-    if (src->fnv1a32)
-        dst->fnv1a32 = src->fnv1a32;
-    if (src->fnv1a64)
-        dst->fnv1a64 = src->fnv1a64;
-    if (src->crc32c)
-        dst->crc32c = src->crc32c;
-    if (src->xxh64)
-        dst->xxh64 = src->xxh64;
-    if (src->xxh3_64)
-        dst->xxh3_64 = src->xxh3_64;
-    if (src->xxh3_64_seed)
-        dst->xxh3_64_seed = src->xxh3_64_seed;
-    if (src->key_eq)
-        dst->key_eq = src->key_eq;
-    if (src->key_cmp)
-        dst->key_cmp = src->key_cmp;
-}
-
 /* Install level lvl: the portable table with every supported path of
  * level <= lvl on top, in list order, in one kv_hash_install(). */
 static void install_level(size_t lvl)
@@ -139,7 +118,7 @@ static void install_level(size_t lvl)
         const nh_path *p = &nh_arch_paths[i];
 
         if (p->level <= lvl && p->supported())
-            overlay(&t, &p->impl);
+            kv_hash_overlay(&t, &p->impl); /* the name is set below */
     }
     t.name = nh_arch_levels[lvl];
     kv_hash_install(&t);

@@ -200,6 +200,19 @@ const kv_hash_impl *kv_hash_active(void);
  */
 void kv_hash_install(const kv_hash_impl *impl);
 
+/**
+ * @brief Overlay one table on another: every non-NULL member of @p src (its
+ *        name included) replaces the member of @p dst; NULL members keep
+ *        @p dst's.
+ *
+ * What kv_hash_install() does to the active table, for a table the caller
+ * builds (a SIMD level: the portable table with each supported path of the
+ * level on top, installed in one call).
+ * @param[out] dst  the table to change.
+ * @param[in]  src  the entries to put on top.
+ */
+void kv_hash_overlay(kv_hash_impl *dst, const kv_hash_impl *src);
+
 /** @name Portable reference implementations (the members of kv_hash_portable)
  * Same contracts as the dispatched functions of the same name without the
  * `_portable` suffix.
