@@ -9,7 +9,7 @@ What this is: the fast checks of the PART paths, written as if a student
 - `make PART=<p>` sees only the part's tests and conformance configurations
   (sprint 1: one exercise's suite; sprint 2: Bitcask's suites and its
   configurations, nothing of the hash table or shm), and an unknown part
-  is an error, not "every test";
+  is an error, not "every test"; the part is not passed on to common/;
 - the kit of one part (make_kit(part=...)) stubs that part, ships the parts
   it builds on solved and unfenced, and keeps every other part stubbed;
   with own_lower the lower parts are stubbed too; the part's reference
@@ -68,6 +68,11 @@ def manifests():
                        capture_output=True, text=True)
     check(p.returncode != 0 and "no such part" in p.stderr,
           "%s PART=btree (not a part): make fails naming the parts" % S2, p.stderr[-500:])
+    env = dict(os.environ, PART="bitcask")  # as the grader runs every make
+    p = subprocess.run(["make", "-s", "-n", "-C", os.path.join(ROOT, S2), "common-lib"],
+                       capture_output=True, text=True, env=env)
+    check(p.returncode == 0, "%s: PART in the environment is not passed on to common/" % S2,
+          p.stderr[-500:])
     check(kvlab.lower_parts(full, "bitcask") == ["hashtable"]
           and kvlab.lower_parts(full, "shm") == [] and kvlab.lower_parts(full, "hashtable") == [],
           "%s: bitcask builds on hashtable; shm and hashtable on nothing" % S2)
