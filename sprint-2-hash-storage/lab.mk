@@ -18,7 +18,7 @@
 #   /* BEGIN SOLUTION */ ... /* END SOLUTION */, each preceded by a
 #   /* STUB: ... */ comment whose body replaces the region in the starter kit;
 #   the starter compiles warning-free and its tests fail.
-LAB_ENGINES      := hash shm bitcask
+LAB_ENGINES      := hash shm bitcask kdev
 LAB_INITS        := kv_hash_simd_init
 LAB_CONF_CONFIGS := hash:strategy=chaining hash:strategy=linear hash:strategy=robinhood \
                     hash:strategy=swiss hash:strategy=linear,hash=fnv1a,buckets=4 \
