@@ -37,7 +37,7 @@ DEPS_STAMP  := $(BUILD)/.deps-stamp
 SUB     := $(MAKE) --no-print-directory
 
 .PHONY: all test docs coverage memcheck install deps clean distclean archives compdb bench report
-.PHONY: starter grade grade-tests grade-check
+.PHONY: starter grade grade-tests grade-check ktest
 
 all: $(DEPS_STAMP)
 	@for l in $(LABS); do $(SUB) -j$(JOBS) -C $$l all VARIANT=release BUILD=$(BUILD) || exit 1; done
@@ -61,8 +61,27 @@ test: $(DEPS_STAMP)
 	@st=0; for l in $(LABS); do \
 	  $(SUB) -j$(JOBS) -C $$l build-tests VARIANT=asan BUILD=$(BUILD) || { st=1; continue; }; \
 	  KV_TEST_NOFAIL=1 $(SUB) -C $$l test VARIANT=asan BUILD=$(BUILD) || st=1; \
-	done; echo $$st > $(BUILD)/test-results/status
+	done; \
+	KV_TEST_NOFAIL=1 $(SUB) ktest KTEST_CONF_FILTER='$(KTEST_TEST_FILTER)' || st=1; \
+	echo $$st > $(BUILD)/test-results/status
 	@sh scripts/test-summary.sh - $(BUILD)/test-results/asan $(BUILD)/test-results/status
+
+# The kernel modules' VM test (scripts/ktest/): every lab with a kernel part
+# (<lab>/kernel/ktest.mk) stages its modules into one folder, and one boot of
+# the Debian kernel under qemu runs them all. `make test` runs it with the
+# conformance suite cut to KTEST_TEST_FILTER (a short VM run); `make ktest`
+# alone runs the whole suite in the VM.
+KTEST_LABS        := $(patsubst %/kernel/ktest.mk,%,$(wildcard sprint-*/kernel/ktest.mk))
+KTEST_TEST_FILTER := conf_basic/*
+KTEST_CONF_FILTER ?=
+ktest: $(DEPS_STAMP)
+	@rm -rf $(BUILD)/ktest/stage-all $(BUILD)/test-results/asan/ktest
+	@for l in $(KTEST_LABS); do $(SUB) -C $$l ktest-stage KTEST_STAGE=$(BUILD)/ktest/stage-all \
+	  VARIANT=asan BUILD=$(BUILD) || exit 1; done
+	@mkdir -p $(BUILD)/test-results/asan/ktest
+	@KTEST_APPEND='$(if $(KTEST_CONF_FILTER),KTEST_CONF_FILTER=$(KTEST_CONF_FILTER))' \
+	  bash scripts/run-test.sh plain $(BUILD)/test-results/asan/ktest/ktest.res \
+	  sh scripts/ktest/run.sh $(BUILD)/ktest/stage-all $(BUILD)/cache/ktest || [ -n "$$KV_TEST_NOFAIL" ]
 
 memcheck: $(DEPS_STAMP)
 	@st=0; for l in $(LABS); do \

@@ -14,6 +14,9 @@
 set -eu
 
 # One line per purpose, so a reader can see why each package is here.
+# (The last line: the kernel modules' VM test, scripts/ktest/ - the headers
+# to build against, qemu to boot, busybox for the initramfs, kmod for
+# insmod, cpio and xz for packing and the image, sparse for C=2.)
 PKGS="
 build-essential make pkg-config python3 gdb
 libcriterion-dev
@@ -25,6 +28,7 @@ gnuplot-nox
 libglib2.0-dev
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
 bubblewrap
+linux-headers-amd64 qemu-system-x86 busybox-static kmod cpio xz-utils sparse
 "
 
 missing=""

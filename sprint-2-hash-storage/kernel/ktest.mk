@@ -21,12 +21,17 @@ KTEST_DIR      := $(ROOT)/scripts/ktest
 KMOD_OUT       := $(BUILD)/ktest/$(LAB)/kvhash
 KTEST_STAGE    ?= $(BUILD)/ktest/stage-$(LAB)
 KTEST_PROG     := $(BUILD)/ktest/$(LAB)/ktest_kvhash
-KMOD_SRCS      := $(wildcard $(LAB_DIR)/kernel/*.c $(LAB_DIR)/kernel/*.h $(LAB_DIR)/kernel/Kbuild) \
+KMOD_SRCS      := $(filter-out %/kdev_engine.c,$(wildcard $(LAB_DIR)/kernel/*.c)) \
+                  $(wildcard $(LAB_DIR)/kernel/*.h $(LAB_DIR)/kernel/Kbuild) \
                   $(LAB_DIR)/include/uapi/kvhash.h $(LAB_DIR)/include/ht.h \
                   $(LAB_DIR)/include/ht_port.h $(KV_HT_CORE) $(KV_HT_CORE_DIR)/ht_impl.h
 KBUILD_ARGS    := KV_HT_CORE_DIR=$(KV_HT_CORE_DIR) KV_LAB_DIR=$(LAB_DIR) W=1
 
-.PHONY: ktest ktest-stage ktest-build ktest-sparse
+#   make ktest-bench  kvbench on kdev beside hash in one VM (release build of
+#                     bench/; KTEST_BENCH_N keys, default 50000; not in make test)
+#   make ktest-mutants  one boot per mutant of kernel/mutants/: each must be
+#                     caught by the VM tests (long: not in make test)
+.PHONY: ktest ktest-stage ktest-build ktest-sparse ktest-mutants ktest-bench
 $(KMOD_OUT)/kvhash.ko: $(KMOD_SRCS)
 	@echo "  KBUILD  $(LAB)/kernel/kvhash.ko"
 	$(Q)sh $(KTEST_DIR)/build-module.sh $(KMOD_OUT) $(LAB_DIR)/kernel $(KV_HT_CORE) -- \
@@ -77,3 +82,20 @@ ktest:
 	@rm -rf $(KTEST_STAGE); $(MAKE) --no-print-directory ktest-stage KTEST_STAGE=$(KTEST_STAGE)
 	@mkdir -p $(RESDIR)
 	@$(RUN_TEST) plain $(RESDIR)/ktest.res sh $(KTEST_DIR)/run.sh $(KTEST_STAGE) $(BUILD)/cache/ktest
+
+ktest-mutants: ktest-stage
+	@KTEST_CORE_FILES="$(KV_HT_CORE)" $(RUN_TEST) plain $(RESDIR)/ktest-mutants.res \
+	  sh $(KTEST_DIR)/mutants.sh $(LAB_DIR) $(KTEST_STAGE)/kvhash $(BUILD)/ktest/mutants-$(LAB) \
+	  $(BUILD)/cache/ktest kvhash -- $(KBUILD_ARGS)
+
+KBENCH_STAGE := $(BUILD)/ktest/bench-$(LAB)
+ktest-bench: $(KMOD_OUT)/kvhash.ko
+	@$(MAKE) --no-print-directory -C $(ROOT)/bench VARIANT=release BUILD=$(BUILD) \
+	  $(BUILD)/release/bin/bench/kvbench
+	@rm -rf $(KBENCH_STAGE); mkdir -p $(KBENCH_STAGE)/kvhash
+	@cp $(KMOD_OUT)/kvhash.ko $(BUILD)/release/bin/bench/kvbench $(KBENCH_STAGE)/kvhash/
+	@cp $(LAB_DIR)/kernel/tests/kbench_step.sh $(KBENCH_STAGE)/kvhash/step.sh
+	@KTEST_TIMEOUT=$${KTEST_TIMEOUT:-1200} \
+	  KTEST_APPEND="$${KTEST_BENCH_N:+KTEST_BENCH_N=$$KTEST_BENCH_N}" \
+	  sh $(KTEST_DIR)/run.sh $(KBENCH_STAGE) $(BUILD)/cache/ktest; \
+	  grep -a -A40 'engine\|kdev\|ops/s' $(KBENCH_STAGE).log | grep -av '^\[' | head -n 80
