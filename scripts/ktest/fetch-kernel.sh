@@ -21,6 +21,7 @@ if [ -s "$img" ]; then echo "$img"; exit 0; fi
 mkdir -p "$cache"
 tmp=$(mktemp -d "$cache/fetch.XXXXXX")
 trap 'rm -rf "$tmp"' EXIT
+chmod 755 "$tmp" # apt's download sandbox (user _apt) must be able to write here
 ( cd "$tmp" && { apt-get download "linux-image-$ver" >&2 ||
                  apt-get download "linux-image-$ver-unsigned" >&2; } )
 deb=$(ls "$tmp"/linux-image-*.deb | head -n 1)

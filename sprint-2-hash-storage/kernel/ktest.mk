@@ -84,7 +84,7 @@ ktest:
 	@$(RUN_TEST) plain $(RESDIR)/ktest.res sh $(KTEST_DIR)/run.sh $(KTEST_STAGE) $(BUILD)/cache/ktest
 
 ktest-mutants: ktest-stage
-	@KTEST_CORE_FILES="$(KV_HT_CORE)" $(RUN_TEST) plain $(RESDIR)/ktest-mutants.res \
+	@KTEST_CORE_FILES="$(KV_HT_CORE)" TEST_TIMEOUT=7200 $(RUN_TEST) plain $(RESDIR)/ktest-mutants.res \
 	  sh $(KTEST_DIR)/mutants.sh $(LAB_DIR) $(KTEST_STAGE)/kvhash $(BUILD)/ktest/mutants-$(LAB) \
 	  $(BUILD)/cache/ktest kvhash -- $(KBUILD_ARGS)
 
