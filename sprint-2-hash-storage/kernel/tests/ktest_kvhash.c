@@ -677,6 +677,8 @@ int main(int argc, char **argv)
 	const char *filter = NULL;
 	int quick = 0, list = 0, passed = 0, failed = 0;
 
+	/* line by line, so a case that hangs the device is seen in the log */
+	setvbuf(stdout, NULL, _IOLBF, 0);
 	for (int i = 1; i < argc; i++) {
 		if (!strcmp(argv[i], "--quick"))
 			quick = 1;
