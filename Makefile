@@ -42,7 +42,7 @@ DEPS_STAMP  := $(BUILD)/.deps-stamp
 SUB     := $(MAKE) --no-print-directory
 
 .PHONY: all test docs coverage memcheck install deps clean distclean archives compdb bench report
-.PHONY: starter grade grade-tests grade-check
+.PHONY: starter grade grade-tests grade-check ktest
 
 all: $(DEPS_STAMP)
 	@for l in $(LABS); do $(SUB) -j$(JOBS) -C $$l all VARIANT=release BUILD=$(BUILD) || exit 1; done
@@ -63,8 +63,9 @@ $(DEPS_STAMP): scripts/install-deps.sh
 # summary only, so a non-zero make status here means a build broke.
 # The labs build one at a time (later labs link earlier ones), then their test
 # phases run TEST_SLOTS at a time (scripts/run-labs.sh: each lab's output is
-# printed whole when it ends), the slowest labs first. A lab that failed to
-# build is not run; the status file makes that one more failure.
+# printed whole when it ends), the slowest labs first, the kernel modules' VM
+# test (make ktest, below) among them. A lab that failed to build is not run;
+# the status file makes that one more failure.
 TEST_SLOTS ?= 2
 TEST_FIRST := $(filter $(LABS),tools sprint-5-production-features sprint-2-hash-storage)
 TEST_ORDER := $(TEST_FIRST) $(filter-out $(TEST_FIRST),$(LABS))
@@ -74,9 +75,27 @@ test: $(DEPS_STAMP)
 	  if $(SUB) -j$(JOBS) -C $$l build-tests VARIANT=asan BUILD=$(BUILD); then built="$$built $$l"; else st=1; fi; \
 	done; echo $$st > $(BUILD)/test-results/status; \
 	run=""; for l in $(TEST_ORDER); do case " $$built " in *" $$l "*) run="$$run $$l";; esac; done; \
-	bash scripts/run-labs.sh $(BUILD) $(TEST_SLOTS) $(BUILD)/test-results/status $$run
+	bash scripts/run-labs.sh $(BUILD) $(TEST_SLOTS) $(BUILD)/test-results/status $$run \
+	  $(if $(KTEST_LABS),"ktest KTEST_CONF_FILTER=$(KTEST_TEST_FILTER)")
 	@sh scripts/test-times.sh $(BUILD)/test-results/asan 12
 	@sh scripts/test-summary.sh - $(BUILD)/test-results/asan $(BUILD)/test-results/status
+
+# The kernel modules' VM test (scripts/ktest/): every lab with a kernel part
+# (<lab>/kernel/ktest.mk) stages its modules into one folder, and one boot of
+# the Debian kernel under qemu runs them all. `make test` runs it with the
+# conformance suite cut to KTEST_TEST_FILTER (a short VM run); `make ktest`
+# alone runs the whole suite in the VM.
+KTEST_LABS        := $(patsubst %/kernel/ktest.mk,%,$(wildcard sprint-*/kernel/ktest.mk))
+KTEST_TEST_FILTER := conf_basic/*
+KTEST_CONF_FILTER ?=
+ktest: $(DEPS_STAMP)
+	@rm -rf $(BUILD)/ktest/stage-all $(BUILD)/test-results/asan/ktest
+	@for l in $(KTEST_LABS); do $(SUB) -C $$l ktest-stage KTEST_STAGE=$(BUILD)/ktest/stage-all \
+	  VARIANT=asan BUILD=$(BUILD) || exit 1; done
+	@mkdir -p $(BUILD)/test-results/asan/ktest
+	@KTEST_APPEND='$(if $(KTEST_CONF_FILTER),KTEST_CONF_FILTER=$(KTEST_CONF_FILTER))' \
+	  bash scripts/run-test.sh plain $(BUILD)/test-results/asan/ktest/ktest.res \
+	  sh scripts/ktest/run.sh $(BUILD)/ktest/stage-all $(BUILD)/cache/ktest || [ -n "$$KV_TEST_NOFAIL" ]
 
 memcheck: $(DEPS_STAMP)
 	@st=0; for l in $(LABS); do \

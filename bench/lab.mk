@@ -5,12 +5,14 @@
 #   adapters are in peers/. Every later lab adds its engines here (e.g.
 #   `LAB_ENGINES += hash bitcask`) and its library to LAB_LIBS in bench/Makefile
 #   (e.g. `LAB_LIBS += $(LIBDIR)/libsprint-2-hash-storage.a`), so kvbench —
-#   and with it `make report` — reaches every engine.
+#   and with it `make report` — reaches every engine. kdev (sprint 2's
+#   kernel device) is linked but only runs inside the test VM (kind "vm":
+#   not in the default engine list; sprint-2-hash-storage make ktest-bench).
 #   A lab whose engines need a start-up function (sprint 2's SIMD hash paths)
 #   adds it to LAB_INITS here too.
 # LAB_MICROS: micro-benchmarks (`const struct kv_micro_bench kv_micro_<name>`,
 #   see kvlabs/micro.h) listed in kvbench's registry. A lab that defines its own
 #   adds their names here and its library to LAB_LIBS, like an engine.
-LAB_ENGINES := hash bitcask btree leveldb shm lmdb rocksdb sqlite
+LAB_ENGINES := hash bitcask btree leveldb shm lmdb rocksdb sqlite kdev
 LAB_INITS   := kv_hash_simd_init
 LAB_MICROS  := crc32c_4k xxh3_4k btree_get_1m btree_scan1000_1m btree_bulk_load_10k

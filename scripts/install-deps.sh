@@ -16,6 +16,9 @@ set -eu
 # One line per purpose, so a reader can see why each package is here.
 # (gdbserver: the handouts' `--debug=gdb` route into a Criterion test;
 #  chromium: `make docs` renders the study guide headless at 1280 px and checks it.)
+# (The last line: the kernel modules' VM test, scripts/ktest/ - the headers
+# to build against, qemu to boot, busybox for the initramfs, kmod for
+# insmod, cpio and xz for packing and the image, sparse for C=2.)
 PKGS="
 build-essential make pkg-config python3 gdb
 gdbserver
@@ -31,6 +34,7 @@ gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
 bubblewrap
 iproute2 etcd-server etcd-client
 clang
+linux-headers-amd64 qemu-system-x86 busybox-static kmod cpio xz-utils sparse
 "
 # (sprint 5: iproute2 for the partition test's network namespaces, etcd for
 #  make bench-cluster; clang for the libFuzzer targets of make fuzz)

@@ -1,0 +1,167 @@
+// SPDX-License-Identifier: MIT
+/*
+ * ht_port_kernel.c - the kernel implementation of the hash core's port
+ * (include/ht_port.h): memory, reader-writer locks and the hash function,
+ * for the module behind /dev/kvhash (hash_device.c).
+ *
+ * Memory. Every block the core asks for comes from kvmalloc() (kmalloc for
+ * small blocks, vmalloc when a large shard array cannot be found in
+ * physically contiguous pages) with a 16-byte header in front that records
+ * what the block was charged: ksize() of a kmalloc block, the page-rounded
+ * size of a vmalloc one. The charges of all tables of the module add up in
+ * one atomic counter, kvhash_port_mem_used(); the module parameter mem_cap
+ * (bytes, 0 = no cap, writable at run time under
+ * /sys/module/kvhash/parameters/) bounds it. An allocation that would pass
+ * the cap is refused, so the core returns HT_ENOMEM and leaves its table
+ * unchanged, exactly as when the kernel itself is out of memory. The charge
+ * in the header is what ht_port_alloc_size() reports and what
+ * ht_port_free() gives back, so adding and subtracting always balance.
+ *
+ * Locks. An ht_lock is a struct rw_semaphore: readers share it, a writer
+ * excludes everyone, and a holder may sleep (the device allocates and
+ * copies while a shard is locked). So the core must only be called from
+ * process context (an ioctl), never from an interrupt or under a spinlock.
+ *
+ * Hash. The kernel's xxh64() (lib/xxhash.c, built in on Debian's kernels:
+ * CONFIG_XXHASH=y), seed 0. crc32c() would need libcrc32c and the crypto
+ * modules loaded first; xxh64 gives the 64 well-mixed bits the core wants
+ * without any module dependency.
+ *
+ * Callers must not free a block of this port with kvfree() (the header
+ * comes first), or pass a block of another allocator to ht_port_free().
+ */
+#include <linux/atomic.h>
+#include <linux/mm.h>
+#include <linux/moduleparam.h>
+#include <linux/overflow.h>
+#include <linux/rwsem.h>
+#include <linux/slab.h>
+#include <linux/xxhash.h>
+
+#include "ht_port.h"
+#include "ht_port_kernel.h"
+
+static atomic_long_t port_mem = ATOMIC_LONG_INIT(0);
+
+static unsigned long mem_cap = 64UL << 20;
+module_param(mem_cap, ulong, 0644);
+MODULE_PARM_DESC(mem_cap, "bytes all tables together may hold (0: no cap; default 64 MiB)");
+
+/* The header in front of every block: its charge, padded to 16 bytes so the
+ * block stays aligned for any object.
+ */
+struct port_hdr {
+	size_t charged;
+	size_t pad;
+};
+
+/* The largest single request: the core never needs more (HT_MAX_VALUE). */
+#define PORT_MAX_BLOCK (1UL << 30)
+
+static void *port_alloc(size_t n, gfp_t gfp)
+{
+	struct port_hdr *h;
+	size_t total;
+	long used;
+	unsigned long cap = READ_ONCE(mem_cap);
+
+	if (n > PORT_MAX_BLOCK || check_add_overflow(n, sizeof(*h), &total))
+		return NULL;
+	h = kvmalloc(total, gfp | __GFP_NOWARN);
+	if (!h)
+		return NULL;
+	h->charged = is_vmalloc_addr(h) ? PAGE_ALIGN(total) : ksize(h);
+	used = atomic_long_add_return((long)h->charged, &port_mem);
+	if (cap && (unsigned long)used > cap) {
+		atomic_long_sub((long)h->charged, &port_mem);
+		kvfree(h);
+		return NULL;
+	}
+	return h + 1;
+}
+
+void *ht_port_alloc(size_t n)
+{
+	return port_alloc(n, GFP_KERNEL);
+}
+
+void *ht_port_zalloc(size_t n)
+{
+	return port_alloc(n, GFP_KERNEL | __GFP_ZERO);
+}
+
+void ht_port_free(void *p)
+{
+	struct port_hdr *h;
+
+	if (!p)
+		return;
+	h = (struct port_hdr *)p - 1;
+	atomic_long_sub((long)h->charged, &port_mem);
+	kvfree(h);
+}
+
+size_t ht_port_alloc_size(const void *p, size_t n)
+{
+	const struct port_hdr *h = (const struct port_hdr *)p - 1;
+
+	return h->charged > n ? h->charged : n;
+}
+
+unsigned long kvhash_port_mem_used(void)
+{
+	long v = atomic_long_read(&port_mem);
+
+	return v > 0 ? (unsigned long)v : 0;
+}
+
+unsigned long kvhash_port_mem_cap(void)
+{
+	return READ_ONCE(mem_cap);
+}
+
+uint64_t kvhash_port_hash(const void *key, size_t len)
+{
+	return xxh64(key, len, 0);
+}
+
+struct ht_lock {
+	struct rw_semaphore rw;
+};
+
+ht_lock *ht_port_lock_create(size_t *mem)
+{
+	ht_lock *l = ht_port_alloc(sizeof(*l));
+
+	if (!l)
+		return NULL;
+	init_rwsem(&l->rw);
+	if (mem)
+		*mem = ht_port_alloc_size(l, sizeof(*l));
+	return l;
+}
+
+void ht_port_lock_destroy(ht_lock *l)
+{
+	ht_port_free(l);
+}
+
+void ht_port_read_lock(ht_lock *l)
+{
+	down_read(&l->rw);
+}
+
+void ht_port_read_unlock(ht_lock *l)
+{
+	up_read(&l->rw);
+}
+
+void ht_port_write_lock(ht_lock *l)
+{
+	down_write(&l->rw);
+}
+
+void ht_port_write_unlock(ht_lock *l)
+{
+	up_write(&l->rw);
+}
