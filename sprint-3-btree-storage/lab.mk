@@ -11,8 +11,9 @@
 #   /* BEGIN SOLUTION */ ... /* END SOLUTION */, each preceded by a
 #   /* STUB: ... */ comment whose body replaces the region in the starter kit;
 #   the starter compiles warning-free and its tests fail.
-LAB_ENGINES      := btree
-LAB_CONF_CONFIGS := btree btree:order=3 btree:order=4 btree:order=256
+LAB_ENGINES      := btree cowbtree
+LAB_CONF_CONFIGS := btree btree:order=3 btree:order=4 btree:order=256 \
+                    cowbtree cowbtree:checkpoint_commits=7,page_size=8K
 # The student writes the tree's changes: splitting leaves and inner nodes,
 # merging and borrowing (btree_operations.c), the bulk load
 # (btree_bulk.c) and the invariant walk of bpt_check (btree_check.c). The
