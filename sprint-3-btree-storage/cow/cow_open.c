@@ -19,8 +19,10 @@
  *   3. Replay the log. Its header's generation says where to start: the
  *      meta's generation, from the meta's position; the next generation
  *      (the checkpoint restarted the log after its meta was durable), from
- *      the first record. A missing log or a header torn before any record
- *      was written starts a new generation. Records are applied in order as
+ *      the first record. A missing log, a header torn before any record
+ *      was written, or a log shorter than the meta's position (the
+ *      checkpoint covered unsynced log bytes a crash dropped) starts a new
+ *      generation: the checkpoint holds everything those bytes held. Records are applied in order as
  *      transactions with the same ids; the first record that is short,
  *      torn, of another generation or not the next txnid ends the replay,
  *      and the log is cut there so new records follow the last good one.
@@ -278,7 +280,10 @@ static int replay(cow_db *db, const cow_meta *m)
         goto out_free_buf;
     }
     if (start > size) {
-        rc = kv_fail(KV_ECORRUPT, "cowbtree: log shorter than its checkpoint position");
+        /* the checkpoint named unsynced log bytes that a crash dropped: every record
+           before its position is in the checkpoint, so nothing is lost; restart the
+           log so that new records are not written below that position */
+        rc = cow_log_reset(&db->log, m->log_gen + 1);
         goto out_free_buf;
     }
     db->log.gen = gen;
