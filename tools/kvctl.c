@@ -762,6 +762,9 @@ static int cmd_help(const struct ctx *c, int argc, char **argv)
            "  stats             the engine's counters, name<TAB>value\n"
            "  dot [--title T] [FILE]\n"
            "                    btree only: load FILE, print the tree as Graphviz dot\n"
+           "  verify DIR        cowbtree: check every page of a closed store\n"
+           "  dump DIR          cowbtree: print its meta pages and tree pages\n"
+           "  logdump DIR       cowbtree: print its commit log\n"
            "  engines           the linked engines, their capabilities and options\n"
            "  help              this text\n\n"
            "scan escapes and load decodes \\t \\n \\\\ and \\xNN (other non-printable bytes);\n"
@@ -775,6 +778,26 @@ static int cmd_help(const struct ctx *c, int argc, char **argv)
 
 typedef int (*cmd_fn)(const struct ctx *c, int argc, char **argv);
 
+/* engine cowbtree: kvctl_cow.c (they read a closed store's files: no ctx) */
+int kvctl_cow_verify(int argc, char **argv);
+int kvctl_cow_dump(int argc, char **argv);
+int kvctl_cow_logdump(int argc, char **argv);
+static int cmd_verify(const struct ctx *c, int argc, char **argv)
+{
+    (void)c;
+    return kvctl_cow_verify(argc, argv);
+}
+static int cmd_dump(const struct ctx *c, int argc, char **argv)
+{
+    (void)c;
+    return kvctl_cow_dump(argc, argv);
+}
+static int cmd_logdump(const struct ctx *c, int argc, char **argv)
+{
+    (void)c;
+    return kvctl_cow_logdump(argc, argv);
+}
+
 static const struct {
     const char *name;
     cmd_fn fn;
@@ -782,6 +805,7 @@ static const struct {
     {"put", cmd_put},   {"get", cmd_get},     {"del", cmd_del},         {"scan", cmd_scan},
     {"load", cmd_load}, {"stats", cmd_stats}, {"engines", cmd_engines}, {"help", cmd_help},
     {"dot", cmd_dot},
+    {"verify", cmd_verify}, {"dump", cmd_dump}, {"logdump", cmd_logdump},
 };
 
 static const char *env_or(const char *name, const char *def)

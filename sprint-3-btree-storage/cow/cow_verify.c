@@ -1,5 +1,6 @@
 /*
- * cow_verify.c — offline checks of a store: what `kvctl verify` runs.
+ * cow_verify.c — offline inspection of a closed store: `kvctl verify`,
+ * `kvctl dump` and `kvctl logdump` (cow_verify, cow_dump, cow_logdump).
  *
  * cow_verify() opens a store's data file read-only (through the posix env,
  * without the LOCK: run it on a closed store), decodes both meta pages,
@@ -142,5 +143,168 @@ out_close:
     cow_pager_destroy(&db->pg);
     kv_file_close(db->dataf);
     kv_free(db);
+    return rc;
+}
+
+/* ---- dumps ---- */
+
+static void put_escaped(FILE *out, const unsigned char *p, size_t n)
+{
+    for (size_t i = 0; i < n; i++) {
+        if (p[i] >= 0x20 && p[i] < 0x7f && p[i] != '\\')
+            fputc(p[i], out);
+        else
+            fprintf(out, "\\x%02x", p[i]);
+    }
+}
+
+typedef struct dstate {
+    FILE *out;
+    uint32_t psize;
+} dstate;
+
+static int dump_page(void *arg, uint64_t pgno, const unsigned char *p, int depth)
+{
+    dstate *s = arg;
+    unsigned n = cow_pg_n(p);
+    bool leaf = cow_pg_type(p) == COW_PT_LEAF;
+
+    fprintf(s->out, "page %llu depth %d %s txn %llu cells %u used %zu/%u", (unsigned long long)pgno,
+            depth, leaf ? "leaf" : "inner", (unsigned long long)cow_pg_txn(p), n,
+            cow_page_used(p, s->psize), s->psize);
+    if (!leaf)
+        fprintf(s->out, " child0 %llu", (unsigned long long)cow_pg_link(p));
+    fputc('\n', s->out);
+    for (unsigned i = 0; i < n; i++) {
+        cow_cell c;
+        cow_page_cell(p, i, &c);
+        fputs("  ", s->out);
+        put_escaped(s->out, c.k, c.kl);
+        if (leaf) {
+            fputc('\t', s->out);
+            put_escaped(s->out, c.v, c.vl);
+        } else {
+            fprintf(s->out, " -> %llu", (unsigned long long)c.child);
+        }
+        fputc('\n', s->out);
+    }
+    return KV_OK;
+}
+
+int cow_dump(const char *dir, FILE *out)
+{
+    cow_db *db = kv_calloc(1, sizeof(*db));
+    unsigned char buf[COW_META_LEN];
+    cow_meta ms[2], m;
+    bool ok[2] = {false, false};
+    char path[4096];
+    uint8_t *seen = NULL;
+    int which, rc;
+
+    if (!db)
+        return KV_ENOMEM;
+    snprintf(path, sizeof(path), "%s/data.cow", dir);
+    rc = kv_env_open(kv_env_posix(), path, KV_O_RDONLY, &db->dataf);
+    if (rc != KV_OK) {
+        kv_free(db);
+        return rc;
+    }
+    cow_pager_init(&db->pg, kv_env_posix(), db->dataf, 4096);
+    if (cow_pager_read_raw(&db->pg, 0, buf, sizeof(buf)) == KV_OK)
+        ok[0] = cow_meta_decode(buf, sizeof(buf), &ms[0]) == KV_OK;
+    for (uint32_t ps = 4096; ps <= 16384 && !ok[1]; ps *= 2)
+        if ((!ok[0] || ps == ms[0].page_size) &&
+            cow_pager_read_raw(&db->pg, ps, buf, sizeof(buf)) == KV_OK)
+            ok[1] = cow_meta_decode(buf, sizeof(buf), &ms[1]) == KV_OK && ms[1].page_size == ps;
+    for (int i = 0; i < 2; i++) {
+        if (!ok[i]) {
+            fprintf(out, "meta %c: invalid\n", 'A' + i);
+            continue;
+        }
+        fprintf(out,
+                "meta %c: txn %llu root %llu next_pgno %llu log %llu@%llu keys %llu bytes %llu "
+                "page_size %u\n",
+                'A' + i, (unsigned long long)ms[i].txnid, (unsigned long long)ms[i].root,
+                (unsigned long long)ms[i].next_pgno, (unsigned long long)ms[i].log_gen,
+                (unsigned long long)ms[i].log_pos, (unsigned long long)ms[i].keys,
+                (unsigned long long)ms[i].bytes, ms[i].page_size);
+    }
+    rc = cow_meta_choose(&ms[0], ok[0], &ms[1], ok[1], &which);
+    if (rc == KV_OK) {
+        dstate ds = {.out = out};
+        m = ms[which];
+        db->pg.psize = ds.psize = m.page_size;
+        fprintf(out, "using meta %c\n", 'A' + which);
+        seen = m.next_pgno <= ((uint64_t)COW_DIR_N << COW_DIR_BITS)
+                   ? kv_calloc(1, (size_t)m.next_pgno + 1)
+                   : NULL;
+        rc = seen ? cow_walk(db, m.root, m.txnid, m.next_pgno, seen, dump_page, &ds, true)
+                  : KV_ECORRUPT;
+        kv_free(seen);
+    }
+    cow_pager_destroy(&db->pg);
+    kv_file_close(db->dataf);
+    kv_free(db);
+    return rc;
+}
+
+int cow_logdump(const char *dir, FILE *out)
+{
+    char path[4096];
+    kv_file *f;
+    uint64_t size, gen, pos = COW_LOG_HDR;
+    unsigned char *buf;
+    size_t got = 0;
+    int rc;
+
+    snprintf(path, sizeof(path), "%s/commit.log", dir);
+    rc = kv_env_open(kv_env_posix(), path, KV_O_RDONLY, &f);
+    if (rc != KV_OK)
+        return rc;
+    rc = kv_file_size(f, &size);
+    buf = rc == KV_OK && size < ((uint64_t)1 << 34) ? kv_malloc(size + 1) : NULL;
+    if (!buf) {
+        kv_file_close(f);
+        return rc == KV_OK ? KV_ENOMEM : rc;
+    }
+    rc = kv_file_pread(f, buf, size, 0, &got);
+    kv_file_close(f);
+    if (rc == KV_OK && cow_log_header_decode(buf, got, &gen) != KV_OK) {
+        fprintf(out, "log header: invalid (%llu bytes)\n", (unsigned long long)got);
+        rc = KV_ECORRUPT;
+    }
+    if (rc == KV_OK) {
+        fprintf(out, "log generation %llu, %llu bytes\n", (unsigned long long)gen,
+                (unsigned long long)got);
+        while (pos < got) {
+            cow_rec r;
+            size_t n = cow_rec_decode(buf + pos, got - pos, &r), at = 0;
+            cow_op op;
+            if (n == 0) {
+                fprintf(out, "end at %llu: %llu bytes that are not a whole record (torn tail)\n",
+                        (unsigned long long)pos, (unsigned long long)(got - pos));
+                break;
+            }
+            fprintf(out, "record at %llu: gen %llu txn %llu ops %u bytes %u%s\n",
+                    (unsigned long long)pos, (unsigned long long)r.gen,
+                    (unsigned long long)r.txnid, r.nops, r.plen,
+                    r.gen == gen ? "" : " (another generation: not replayed)");
+            for (uint32_t i = 0; i < r.nops; i++) {
+                if (cow_op_next(&r, &at, &op) != KV_OK) {
+                    fprintf(out, "  bad operation %u\n", i);
+                    break;
+                }
+                fprintf(out, "  %s ", op.kind == COW_OP_PUT ? "put" : "del");
+                put_escaped(out, op.k, op.kl);
+                if (op.kind == COW_OP_PUT)
+                    fprintf(out, " (%u-byte value)", op.vl);
+                fputc('\n', out);
+            }
+            pos += n;
+        }
+        if (pos == got)
+            fprintf(out, "end at %llu: clean\n", (unsigned long long)pos);
+    }
+    kv_free(buf);
     return rc;
 }

@@ -28,6 +28,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "kvlabs/kv.h"
 
@@ -146,6 +147,26 @@ typedef struct cow_verify_report {
  * @return KV_OK; KV_ECORRUPT; KV_EIO; KV_ENOTFOUND (no store there); KV_ENOMEM.
  */
 int cow_verify(const char *dir, cow_verify_report *r, char *why, size_t whylen);
+
+/**
+ * @brief Print both meta pages and every page of the newest valid meta's
+ *        tree (cells escaped as \\xNN outside printable ASCII) of a closed store.
+ * @param[in] dir  the store's directory.
+ * @param[in] out  where to print.
+ * @return KV_OK; KV_ECORRUPT (no valid meta, or a bad page: printed up to it);
+ *         KV_EIO; KV_ENOTFOUND; KV_ENOMEM.
+ */
+int cow_dump(const char *dir, FILE *out);
+
+/**
+ * @brief Print the commit log of a closed store: its generation, each
+ *        record (offset, generation, txnid, operations) and how it ends
+ *        (clean, or a torn tail that replay drops).
+ * @param[in] dir  the store's directory.
+ * @param[in] out  where to print.
+ * @return KV_OK; KV_ECORRUPT (bad header); KV_EIO; KV_ENOTFOUND; KV_ENOMEM.
+ */
+int cow_logdump(const char *dir, FILE *out);
 
 #ifdef __cplusplus
 }
