@@ -100,7 +100,7 @@ enum {
 };
 enum { COW_PT_LEAF = 1, COW_PT_INNER = 2, COW_PT_META = 3 };
 enum { COW_OP_PUT = 1, COW_OP_DEL = 2 };
-#define COW_MAGIC 0x45455254424f5743ULL /* "COWBTREE" read little-endian */
+#define COW_MAGIC 0x4545525442574f43ULL /* the bytes "COWBTREE" as a little-endian u64 */
 #define COW_LOG_MAGIC 0x474f4c43u       /* "CLOG" */
 #define COW_REC_MAGIC 0x43455243u       /* "CREC" */
 #define COW_END_MAGIC 0x444e4543u       /* "CEND" */
