@@ -236,6 +236,7 @@ typedef struct cow_log {
 void cow_log_header_encode(uint64_t gen, unsigned char *buf);
 int cow_log_header_decode(const unsigned char *buf, size_t len, uint64_t *gen);
 size_t cow_rec_decode(const unsigned char *buf, size_t len, cow_rec *r);
+bool cow_rec_damaged(const unsigned char *buf, size_t len);
 int cow_op_next(const cow_rec *r, size_t *pos, cow_op *op);
 int cow_rec_op_append(unsigned char **buf, size_t *len, size_t *cap, unsigned kind,
                       const void *k, size_t kl, const void *v, size_t vl);

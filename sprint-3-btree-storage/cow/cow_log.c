@@ -7,7 +7,10 @@
  * trailer (CRC32C of the payload, magic "CEND"). The header CRC lets a
  * reader trust the length before it reads the payload; the trailer proves
  * the whole record reached the disk. cow_rec_decode() returns 0 for any
- * record that is short, torn or damaged: replay stops there, cleanly.
+ * record that is short, torn or damaged: replay stops there, cleanly when
+ * the record is short (a crash), with KV_ECORRUPT when cow_rec_damaged()
+ * says its header vouched for a length the file holds (a bit flip in bytes
+ * that were written whole).
  *
  * Why the log makes small commits cheap. Without it, a durable commit
  * must write every page on the path from leaf to root, fsync, write the
@@ -70,6 +73,15 @@ size_t cow_rec_decode(const unsigned char *buf, size_t len, cow_rec *r)
     r->nops = cow_ld32(buf + 28);
     r->payload = buf + COW_REC_HDR;
     return COW_REC_HDR + plen + COW_REC_TRL;
+}
+
+bool cow_rec_damaged(const unsigned char *buf, size_t len)
+{
+    /* the header vouches for a length the file holds, yet the record fails: not a tear
+       (a crash leaves a record short), but damage to bytes that were written whole */
+    return len >= COW_REC_HDR + COW_REC_TRL && cow_ld32(buf) == COW_REC_MAGIC &&
+           cow_ld32(buf + 4) == kv_crc32c(0, buf + 8, COW_REC_HDR - 8) &&
+           cow_ld32(buf + 24) <= len - COW_REC_HDR - COW_REC_TRL;
 }
 
 int cow_op_next(const cow_rec *r, size_t *pos, cow_op *op)

@@ -25,7 +25,9 @@
  *      generation: the checkpoint holds everything those bytes held. Records are applied in order as
  *      transactions with the same ids; the first record that is short,
  *      torn, of another generation or not the next txnid ends the replay,
- *      and the log is cut there so new records follow the last good one.
+ *      and the log is cut there so new records follow the last good one;
+ *      a record whose header vouches for a length the file holds but which
+ *      fails its payload check is damage, not a tear: KV_ECORRUPT.
  *      Replay is deterministic: the same files give the same tree.
  *
  * Close checkpoints (writing both meta slots, so a later bit flip in one
@@ -291,6 +293,11 @@ static int replay(cow_db *db, const cow_meta *m)
     while (start < size) {
         cow_rec r;
         size_t n = cow_rec_decode(buf + start, size - start, &r);
+        if (n == 0 && cow_rec_damaged(buf + start, size - start)) {
+            rc = kv_fail(KV_ECORRUPT, "cowbtree: damaged commit record at log offset %llu",
+                         (unsigned long long)start);
+            break;
+        }
         if (n == 0 || r.gen != gen ||
             cow_log_decode_ops(&r, db->max_key, db->max_value) != KV_OK)
             break;

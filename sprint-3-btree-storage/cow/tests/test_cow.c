@@ -11,7 +11,8 @@
  *             unwritten appears, the store verifies
  *   meta/     a damaged newest meta rolls back to the other one and the log
  *             replays; both damaged is KV_ECORRUPT
- *   log/      a torn last record is dropped cleanly and new commits follow
+ *   log/      a torn last record is dropped cleanly and new commits follow;
+ *             a flipped bit in a whole record is KV_ECORRUPT, not a tear
  *   verify/   cow_verify passes a good store and catches a flipped page
  *   golden/   the store committed in cow/tests/golden opens and verifies
  *   pages/    4 KiB pages: limits resolved, many splits and merges
@@ -368,6 +369,26 @@ Test(log, torn_last_record_is_dropped_then_appended_after)
     OK(kv_get(db, "new", 3, NULL)); /* appended after the last good record, not after the tear */
     OK(kv_get(db, k, key_of(8, k), NULL));
     OK(kv_close(db));
+    kv_env_free(env);
+}
+
+Test(log, flipped_payload_of_a_whole_record_is_corrupt)
+{
+    kv_env *env = kv_env_fault_new(11);
+    kv_db *db;
+    char k[32], v[64];
+
+    OK(kv_open_env("cowbtree", "/db", "checkpoint_commits=0,checkpoint_bytes=0", env, &db));
+    for (unsigned i = 0; i < 10; i++)
+        OK(kv_put(db, k, key_of(i, k), v, val_of(i, 1, v)));
+    OK(kv_sync(db));
+    kv_env_fault_crash(env, KV_CRASH_DROP);
+    kv_close(db);
+    kv_env_fault_reboot(env);
+    /* log header 24 bytes, record header 32, op header 7: byte 24+32+7+4 is in key 0 */
+    OK(kv_env_fault_flip(env, "/db/commit.log", 24 + 32 + 7 + 4, 2));
+    cr_assert_eq(kv_open_env("cowbtree", "/db", NULL, env, &db), KV_ECORRUPT,
+                 "a whole record that fails its checksum is damage, not a torn tail");
     kv_env_free(env);
 }
 
