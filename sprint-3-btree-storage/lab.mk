@@ -6,7 +6,9 @@
 #   default order (64), the smallest order (3: every few keys split or
 #   merge, the tree is tall), a small even order (4: the asymmetric split
 #   and minimum-fill arithmetic), and the largest tested order (256: one
-#   leaf holds most of a test's keys).
+#   leaf holds most of a test's keys). cowbtree (cow/): the default 16 KiB
+#   pages, and 8 KiB pages with a checkpoint every 7 commits (checkpoints,
+#   log restarts and page reuse inside every case).
 # STUDENT_FILES: the files a student edits. Each holds solution regions fenced
 #   /* BEGIN SOLUTION */ ... /* END SOLUTION */, each preceded by a
 #   /* STUB: ... */ comment whose body replaces the region in the starter kit;
