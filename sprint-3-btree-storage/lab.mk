@@ -6,16 +6,18 @@
 #   default order (64), the smallest order (3: every few keys split or
 #   merge, the tree is tall), a small even order (4: the asymmetric split
 #   and minimum-fill arithmetic), and the largest tested order (256: one
-#   leaf holds most of a test's keys). cowbtree (cow/): the default 16 KiB
-#   pages, and 8 KiB pages with a checkpoint every 7 commits (checkpoints,
-#   log restarts and page reuse inside every case).
+#   leaf holds most of a test's keys). cowbtree (cow/): its defaults (16 KiB
+#   pages: the suite's 4096-byte values need them). A second configuration
+#   with 8 KiB pages and a checkpoint every 7 commits was tried and dropped:
+#   8 KiB pages lower the default max_value below the suite's 4096 bytes, and
+#   three fsyncs every 7 commits put many_keys and the iteration cases over
+#   their timeouts. Frequent checkpoints are tested in cow/tests/test_cow.c.
 # STUDENT_FILES: the files a student edits. Each holds solution regions fenced
 #   /* BEGIN SOLUTION */ ... /* END SOLUTION */, each preceded by a
 #   /* STUB: ... */ comment whose body replaces the region in the starter kit;
 #   the starter compiles warning-free and its tests fail.
 LAB_ENGINES      := btree cowbtree
-LAB_CONF_CONFIGS := btree btree:order=3 btree:order=4 btree:order=256 \
-                    cowbtree cowbtree:checkpoint_commits=7,page_size=8K
+LAB_CONF_CONFIGS := btree btree:order=3 btree:order=4 btree:order=256 cowbtree
 # The student writes the tree's changes: splitting leaves and inner nodes,
 # merging and borrowing (btree_operations.c), the bulk load
 # (btree_bulk.c) and the invariant walk of bpt_check (btree_check.c). The
