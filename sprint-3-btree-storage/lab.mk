@@ -89,7 +89,12 @@ GRADE_POINTS          := \
     dot/writer_failure_is_reported:0 \
     enomem/create_cleans_up:0 \
     scan/visitor_error_is_returned:0 \
-    freestanding_check.sh:0
+    freestanding_check.sh:0 \
+    conformance(cowbtree)/*:0 \
+    txn/*:0 snap/*:0 crash/*:0 meta/*:0 log/*:0 verify/*:0 golden/*:0 pages/*:0
+# The cow/ part (engine cowbtree) is not fenced yet (its files are not in
+# STUDENT_FILES), so a starter kit ships it whole and passes its tests:
+# they are worth 0 until the part gets its fences.
 GRADE_TIMEOUT         := 60
 GRADE_SCRIPT_TIMEOUT  := 600
 GRADE_MEMCHECK_POINTS := 10
