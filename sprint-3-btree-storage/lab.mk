@@ -6,13 +6,18 @@
 #   default order (64), the smallest order (3: every few keys split or
 #   merge, the tree is tall), a small even order (4: the asymmetric split
 #   and minimum-fill arithmetic), and the largest tested order (256: one
-#   leaf holds most of a test's keys).
+#   leaf holds most of a test's keys). cowbtree (cow/): its defaults (16 KiB
+#   pages: the suite's 4096-byte values need them). A second configuration
+#   with 8 KiB pages and a checkpoint every 7 commits was tried and dropped:
+#   8 KiB pages lower the default max_value below the suite's 4096 bytes, and
+#   three fsyncs every 7 commits put many_keys and the iteration cases over
+#   their timeouts. Frequent checkpoints are tested in cow/tests/test_cow.c.
 # STUDENT_FILES: the files a student edits. Each holds solution regions fenced
 #   /* BEGIN SOLUTION */ ... /* END SOLUTION */, each preceded by a
 #   /* STUB: ... */ comment whose body replaces the region in the starter kit;
 #   the starter compiles warning-free and its tests fail.
-LAB_ENGINES      := btree
-LAB_CONF_CONFIGS := btree btree:order=3 btree:order=4 btree:order=256
+LAB_ENGINES      := btree cowbtree
+LAB_CONF_CONFIGS := btree btree:order=3 btree:order=4 btree:order=256 cowbtree
 # The student writes the tree's changes: splitting leaves and inner nodes,
 # merging and borrowing (btree_operations.c), the bulk load
 # (btree_bulk.c) and the invariant walk of bpt_check (btree_check.c). The
@@ -84,7 +89,12 @@ GRADE_POINTS          := \
     dot/writer_failure_is_reported:0 \
     enomem/create_cleans_up:0 \
     scan/visitor_error_is_returned:0 \
-    freestanding_check.sh:0
+    freestanding_check.sh:0 \
+    conformance(cowbtree)/*:0 \
+    txn/*:0 snap/*:0 crash/*:0 meta/*:0 log/*:0 verify/*:0 golden/*:0 pages/*:0
+# The cow/ part (engine cowbtree) is not fenced yet (its files are not in
+# STUDENT_FILES), so a starter kit ships it whole and passes its tests:
+# they are worth 0 until the part gets its fences.
 GRADE_TIMEOUT         := 60
 GRADE_SCRIPT_TIMEOUT  := 600
 GRADE_MEMCHECK_POINTS := 10

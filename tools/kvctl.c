@@ -76,6 +76,9 @@ int cmd_help(struct session *s, int argc, char **argv)
            "  dot [--title T] [FILE]\n"
            "                    btree only: load FILE, print the tree as Graphviz dot\n"
            "  cluster status    raft only: each node's role, term, indexes (kvctl_cluster.c)\n"
+           "  verify DIR        cowbtree: check every page of a closed store\n"
+           "  dump DIR          cowbtree: print its meta pages and tree pages\n"
+           "  logdump DIR       cowbtree: print its commit log\n"
            "  engines           the linked engines, their capabilities and options\n"
            "  shell             read commands from stdin (a terminal or a script), one per\n"
            "                    line, against one open store; quit or end of input leaves\n"
@@ -91,6 +94,26 @@ int cmd_help(struct session *s, int argc, char **argv)
     return KVCTL_OK;
 }
 
+/* engine cowbtree: kvctl_cow.c (they read a closed store's files: no session) */
+int kvctl_cow_verify(int argc, char **argv);
+int kvctl_cow_dump(int argc, char **argv);
+int kvctl_cow_logdump(int argc, char **argv);
+static int cmd_verify(struct session *s, int argc, char **argv)
+{
+    (void)s;
+    return kvctl_cow_verify(argc, argv);
+}
+static int cmd_dump(struct session *s, int argc, char **argv)
+{
+    (void)s;
+    return kvctl_cow_dump(argc, argv);
+}
+static int cmd_logdump(struct session *s, int argc, char **argv)
+{
+    (void)s;
+    return kvctl_cow_logdump(argc, argv);
+}
+
 static const struct {
     const char *name;
     cmd_fn fn;
@@ -98,6 +121,7 @@ static const struct {
     {"put", cmd_put},   {"get", cmd_get},     {"del", cmd_del},         {"scan", cmd_scan},
     {"load", cmd_load}, {"stats", cmd_stats}, {"engines", cmd_engines}, {"help", cmd_help},
     {"dot", cmd_dot},   {"shell", cmd_shell}, {"cluster", cmd_cluster},
+    {"verify", cmd_verify}, {"dump", cmd_dump}, {"logdump", cmd_logdump},
 };
 
 cmd_fn find_command(const char *name)

@@ -6,6 +6,6 @@
 # LAB_INITS: their start-up functions (the SIMD hash paths).
 # Each later lab adds its engines, its folder and its start-up functions here,
 # so kvctl reaches every engine.
-LAB_ENGINES := model hash shm bitcask btree raft
+LAB_ENGINES := model hash shm bitcask btree cowbtree raft
 LAB_USES    := sprint-2-hash-storage sprint-3-btree-storage sprint-5-production-features
 LAB_INITS   := kv_hash_simd_init
