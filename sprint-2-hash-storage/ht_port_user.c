@@ -31,6 +31,7 @@
 #include "ht_port.h"
 #include "kvlabs/alloc.h"
 #include "kvlabs/error.h"
+#include "kvlabs/kv.h"
 
 void *ht_port_alloc(size_t n)
 {
