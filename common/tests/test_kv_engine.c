@@ -108,11 +108,11 @@ Test(kv, detail_never_comes_from_an_earlier_call)
     kv_db *db = NULL;
 
     OK(kv_open("model", NULL, NULL, &db));
-    RC(KV_EINVAL, kv_put(db, "", 0, "v", 1)); /* sets "empty key" */
+    RC(kv_put(db, "", 0, "v", 1), KV_EINVAL); /* sets "empty key" */
     cr_assert_str_eq(kv_last_error(), "empty key");
     silent.get = silent_get;
     db->ops = &silent;
-    RC(KV_ENOMEM, kv_get(db, "k", 1, NULL));
+    RC(kv_get(db, "k", 1, NULL), KV_ENOMEM);
     cr_assert_str_eq(kv_last_error(), "",
                      "a failure without its own detail showed an earlier call's: '%s'",
                      kv_last_error());

@@ -20,6 +20,7 @@ import glob
 import os
 import re
 import subprocess
+import sys
 import tempfile
 
 from checklib import ROOT, check, finish, tooled_labs
@@ -43,13 +44,34 @@ def part_pages(lab, html):
     return pages
 
 
+def render_check_can_fail(tmp):
+    """docs-render-check.py fails a page whose diagram is wider than the
+    column or that shows a <tt> tag as text (what the guide once did)."""
+    d = os.path.join(tmp, "render-bad")
+    os.makedirs(d)
+    with open(os.path.join(d, "bad.html"), "w") as f:
+        f.write('<html><body><div class="contents" style="width:900px">'
+                '<h1>Heading &lt;tt&gt;code&lt;/tt&gt;</h1>'
+                '<iframe src="x.svg" width="1498" height="100"></iframe>'
+                '</div></body></html>')
+    p = subprocess.run([sys.executable, os.path.join(ROOT, "scripts", "docs-render-check.py"), d,
+                        "bad.html"], capture_output=True, text=True)
+    check(p.returncode == 1 and "OVERFLOW iframe" in p.stdout and "MARKUP" in p.stdout,
+          "the render check fails an overflowing diagram and a literal <tt>",
+          p.stdout[-2000:] + p.stderr[-1000:])
+
+
 def main():
     with tempfile.TemporaryDirectory(prefix="kvlabs-docs-test-") as tmp:
         p = subprocess.run(["sh", os.path.join(ROOT, "scripts", "build-docs.sh"), tmp],
                            capture_output=True, text=True, cwd=ROOT)
         check(p.returncode == 0, "scripts/build-docs.sh: zero warnings, every page present",
               (p.stdout + p.stderr)[-3000:])
+        check("renders at 1280 px" in p.stdout,
+              "make docs renders the main pages at 1280 px in headless Chromium and they pass",
+              (p.stdout + p.stderr)[-3000:])
         html = os.path.join(tmp, "html")
+        render_check_can_fail(tmp)
         headers = sorted(glob.glob(os.path.join(ROOT, "common/include/kvlabs/*.h")) +
                          glob.glob(os.path.join(ROOT, "sprint-*/include/*.h")))
         for h in headers:

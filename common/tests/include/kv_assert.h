@@ -7,7 +7,7 @@
  * <criterion/criterion.h>, this header redefines the two macros so that a
  * failure reads
  *
- *     da_grow_capacity(0, 1) gave 0, expected 8 (DA_MIN_CAP)
+ *     da_grow_capacity(0, 1) gave 0, expected 8
  *     da_push(a, &i) gave -38, expected 0: push 0 of 100 onto an empty array
  *
  * with the test's own message, if any, after a colon. Every existing call
@@ -17,8 +17,9 @@
  * arrays decay as they would in ==) and compared with EXPECTED as written,
  * so the comparison, and the compiler's sign-compare checks on it, are the
  * same as Criterion's. A value is formatted by its type through _Generic:
- * integers in decimal (negative values as such; -ENOSYS, what sprint 1's
- * untouched stubs return, adds "(-ENOSYS: not implemented)"), floating
+ * integers in decimal (negative values as such; -ENOSYS and -9, what the
+ * untouched stubs return in sprint 1 and in sprint 2 (KV_ENOTSUP,
+ * HT_ENOTSUP), add "not implemented"), floating
  * point with %g,
  * anything else as a pointer (NULL by name). Only on failure is EXPECTED
  * evaluated a second time, to print it: callers must not give an EXPECTED
@@ -39,7 +40,11 @@
 static inline void kva_fmt_ll(char *b, long long v)
 {
     /* sprint 1's untouched stubs return -ENOSYS: say what it means */
-    snprintf(b, KVA_LEN, v == -ENOSYS ? "%lld (-ENOSYS: not implemented)" : "%lld", v);
+    snprintf(b, KVA_LEN,
+             v == -ENOSYS ? "%lld (-ENOSYS: not implemented)"
+             : v == -9    ? "%lld (KV_ENOTSUP: not implemented, or not supported)"
+                          : "%lld",
+             v);
 }
 static inline void kva_fmt_ull(char *b, unsigned long long v) { snprintf(b, KVA_LEN, "%llu", v); }
 static inline void kva_fmt_ld(char *b, long double v) { snprintf(b, KVA_LEN, "%Lg", v); }
@@ -60,9 +65,10 @@ static inline void kva_fmt_ptr(char *b, const volatile void *v)
         long long: kva_fmt_ll, unsigned long long: kva_fmt_ull, float: kva_fmt_ld,                 \
         double: kva_fmt_ld, long double: kva_fmt_ld, default: kva_fmt_ptr)(b, x)
 
-/* Abort the test: "ACTUAL gave VA, <rel> VB (EXPECTED)[: message]". */
-static inline void kva_fail(const char *ea, const char *va, const char *rel, const char *eb,
-                            const char *vb, const char *fmt, ...)
+/* Write "ACTUAL gave VA, <rel> VB (EXPECTED)[: message]" into out. */
+static inline void kva_message(char *out, size_t cap, const char *ea, const char *va,
+                               const char *rel, const char *eb, const char *vb,
+                               const char *fmt, ...)
 {
     char user[512] = "";
     va_list ap;
@@ -72,19 +78,23 @@ static inline void kva_fail(const char *ea, const char *va, const char *rel, con
         vsnprintf(user, sizeof(user), fmt, ap);
         va_end(ap);
     }
-    cr_assert_fail("%s gave %s, %s %s%s%s%s%s", ea, va, rel, vb, strcmp(eb, vb) ? " (" : "",
-                   strcmp(eb, vb) ? eb : "", strcmp(eb, vb) ? ")" : "", *user ? ": " : "", user);
+    snprintf(out, cap, "%s gave %s, %s %s%s%s%s%s%s", ea, va, rel, vb,
+             strcmp(eb, vb) ? " (" : "", strcmp(eb, vb) ? eb : "", strcmp(eb, vb) ? ")" : "",
+             *user ? ": " : "", user);
 }
 
+/* The failure is raised here, in the test's own line, so Criterion names it. */
 #define KVA_OP(op, rel, A, B, ...)                                                                 \
     do {                                                                                           \
         __auto_type kva_a_ = (A);                                                                  \
         if (!(kva_a_ op(B))) {                                                                     \
             __auto_type kva_b_ = (B);                                                              \
-            char kva_va_[KVA_LEN], kva_vb_[KVA_LEN];                                               \
+            char kva_va_[KVA_LEN], kva_vb_[KVA_LEN], kva_msg_[1024];                               \
             KVA_FMT(kva_va_, kva_a_);                                                              \
             KVA_FMT(kva_vb_, kva_b_);                                                              \
-            kva_fail(#A, kva_va_, rel, #B, kva_vb_, "" __VA_ARGS__);                               \
+            kva_message(kva_msg_, sizeof(kva_msg_), #A, kva_va_, rel, #B, kva_vb_,                 \
+                        "" __VA_ARGS__);                                                           \
+            cr_assert_fail("%s", kva_msg_);                                                        \
         }                                                                                          \
     } while (0)
 

@@ -322,8 +322,11 @@ Test(engine, unordered_and_limits)
     static unsigned char key[1025];
 
     cr_assert_eq(kv_open("hash", NULL, NULL, &db), KV_OK);
-    cr_assert_eq(kv_caps(db), 0, "not ordered, not durable");
-    cr_assert_eq(kv_iter_open(db, &it), KV_ENOTSUP);
+    cr_assert_eq(kv_caps(db), KV_CAP_SCAN, "not ordered, not durable; scannable");
+    cr_assert_eq(kv_iter_open(db, &it), KV_OK, "unordered iterators (KV_CAP_SCAN)");
+    kv_iter_seek(it, "k", 1);
+    cr_assert_eq(kv_iter_status(it), KV_ENOTSUP, "seek on an unordered engine");
+    kv_iter_close(it);
     cr_assert_eq(kv_put(db, key, 1024, "v", 1), KV_OK, "default max_key is 1024");
     cr_assert_eq(kv_put(db, key, 1025, "v", 1), KV_ETOOBIG);
     cr_assert_eq(kv_sync(db), KV_OK);
