@@ -3,5 +3,5 @@
 #
 # LAB_ENGINES: the engines this lab defines (kv_engine_<name>).
 # LAB_CONF_CONFIGS: the conformance suite runs once per configuration.
-LAB_ENGINES      :=
-LAB_CONF_CONFIGS :=
+LAB_ENGINES      := lsm
+LAB_CONF_CONFIGS := lsm
