@@ -71,6 +71,10 @@ int lsm_ikey_cmp(const void *a, size_t na, const void *b, size_t nb);
 
 /**
  * @brief Compare two user keys bytewise, the shorter first on a tie.
+ * @param[in] a   the first user key.
+ * @param[in] na  its length.
+ * @param[in] b   the second user key.
+ * @param[in] nb  its length.
  * @return < 0, 0 or > 0. Goes through the key-compare hook (lsm_key_cmp_hook),
  *         which the simd part may replace by a vectorised version.
  */
@@ -120,11 +124,14 @@ struct lsm_iter {
  * @brief The bloom hash of a user key (xxh3-64 with the filter's seed).
  * @param[in] key  the user key.
  * @param[in] n    its length.
+ * @return the 64-bit hash.
  */
 uint64_t lsm_bloom_hash(const void *key, size_t n);
 
 /**
  * @brief The size of a filter for @p nkeys keys at @p bits_per_key.
+ * @param[in] nkeys         the number of distinct keys.
+ * @param[in] bits_per_key  bits of filter per key.
  * @return bytes, a multiple of LSM_BLOOM_LINE, at least one line.
  */
 size_t lsm_bloom_size(size_t nkeys, unsigned bits_per_key);
@@ -143,10 +150,17 @@ void lsm_bloom_add(uint8_t *filter, size_t size, uint64_t h);
  * @param[in] filter  the filter.
  * @param[in] size    its size, a multiple of LSM_BLOOM_LINE, not 0.
  * @param[in] h       the key's lsm_bloom_hash().
+ * @return false when the key is certainly absent, true when it may be present.
  */
 bool lsm_bloom_may_contain(const uint8_t *filter, size_t size, uint64_t h);
 
-/** @brief The scalar probe, the reference every SIMD probe is tested against. */
+/**
+ * @brief The scalar probe, the reference every SIMD probe is tested against.
+ * @param[in] filter  the filter.
+ * @param[in] size    its size, a multiple of LSM_BLOOM_LINE, not 0.
+ * @param[in] h       the key's lsm_bloom_hash().
+ * @return as lsm_bloom_may_contain().
+ */
 bool lsm_bloom_may_contain_scalar(const uint8_t *filter, size_t size, uint64_t h);
 
 /** @brief A bloom probe function. */
@@ -201,16 +215,29 @@ int lsm_table_builder_new(kv_file *f, const lsm_table_opts *opts, lsm_table_buil
 
 /**
  * @brief Append an entry; internal keys must come strictly increasing.
+ * @param[in] b      the builder.
+ * @param[in] ikey   the internal key (user key + trailer).
+ * @param[in] iklen  its length, at least LSM_TRAILER.
+ * @param[in] val    the value (may be NULL when vlen is 0).
+ * @param[in] vlen   its length.
  * @return KV_OK; KV_EINVAL (key shorter than the trailer, or out of order);
  *         KV_ENOMEM; an env error of the write (KV_EIO, KV_EFULL).
  */
 int lsm_table_builder_add(lsm_table_builder *b, const void *ikey, size_t iklen, const void *val,
                           size_t vlen);
 
-/** @brief The bytes the table would have if finished now (its data so far). */
+/**
+ * @brief The bytes the table would have if finished now (its data so far).
+ * @param[in] b  the builder.
+ * @return bytes written plus the pending block.
+ */
 uint64_t lsm_table_builder_size(const lsm_table_builder *b);
 
-/** @brief The entries added so far. */
+/**
+ * @brief The entries added so far.
+ * @param[in] b  the builder.
+ * @return the count.
+ */
 uint64_t lsm_table_builder_entries(const lsm_table_builder *b);
 
 /**
@@ -221,7 +248,10 @@ uint64_t lsm_table_builder_entries(const lsm_table_builder *b);
  */
 int lsm_table_builder_finish(lsm_table_builder *b, uint64_t *size);
 
-/** @brief Free a builder (finished or abandoned); NULL is ignored. */
+/**
+ * @brief Free a builder (finished or abandoned).
+ * @param[in] b  the builder; NULL is ignored.
+ */
 void lsm_table_builder_free(lsm_table_builder *b);
 
 /** @brief An open table (opaque). */
@@ -244,10 +274,17 @@ typedef struct lsm_read_stats {
  */
 int lsm_table_open(kv_file *f, uint64_t size, lsm_read_stats *stats, lsm_table **out);
 
-/** @brief Close a table and its file; NULL is ignored. */
+/**
+ * @brief Close a table and its file.
+ * @param[in] t  the table; NULL is ignored.
+ */
 void lsm_table_close(lsm_table *t);
 
-/** @brief The number of entries (from the footer). */
+/**
+ * @brief The number of entries (from the footer).
+ * @param[in] t  the table.
+ * @return the count.
+ */
 uint64_t lsm_table_entries(const lsm_table *t);
 
 /**
