@@ -254,9 +254,15 @@ static int flush_imm(lsm_db *db)
         lsm_file_unref(files[i]);
     kv_free(files);
     db->mf = st;
-    /* imm's log is no longer needed */
-    kv_file_close(db->imm_wal);
+    /* imm's log is no longer needed; a group commit may be syncing it: close
+     * it under sync_mu (lock order: sync_mu before mu) */
+    kv_file *old_wal = db->imm_wal;
     db->imm_wal = NULL;
+    pthread_mutex_unlock(&db->mu);
+    pthread_mutex_lock(&db->sync_mu);
+    kv_file_close(old_wal);
+    pthread_mutex_unlock(&db->sync_mu);
+    pthread_mutex_lock(&db->mu);
     lsm_file_name(path, sizeof path, db->dir, db->imm_wal_number, "log");
     kv_env_unlink(db->env, path);
     db->imm = NULL;

@@ -91,6 +91,8 @@ static void *bg_main(void *arg)
     while (!db->shutting_down) {
         if (lsm_bg_work(db))
             continue;
+        if (db->shutting_down) /* set while lsm_bg_work had dropped the mutex */
+            break;
         if (db->sync == KV_SYNC_BATCH) {
             uint64_t period = (db->sync_ms ? db->sync_ms : 1) * 1000000u;
             if (now_ns() - last_sync >= period) {
