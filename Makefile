@@ -31,6 +31,7 @@ PREFIX  ?= /usr/local
 JOBS    ?= 2
 # The labs in build order; common/ first, every lab depends on it.
 LABS    := common sprint-1-c-core sprint-2-hash-storage sprint-3-btree-storage \
+           sprint-4-simd-optimization \
            sprint-5-production-features tools bench
 # The labs whose engines go into libkvlabs.a: not bench, whose engines are the
 # peer adapters (they need LevelDB, RocksDB, LMDB and SQLite to link).

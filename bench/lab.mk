@@ -13,6 +13,6 @@
 # LAB_MICROS: micro-benchmarks (`const struct kv_micro_bench kv_micro_<name>`,
 #   see kvlabs/micro.h) listed in kvbench's registry. A lab that defines its own
 #   adds their names here and its library to LAB_LIBS, like an engine.
-LAB_ENGINES := hash bitcask btree leveldb shm lmdb rocksdb sqlite kdev cowbtree
+LAB_ENGINES := hash bitcask btree lsm leveldb shm lmdb rocksdb sqlite kdev cowbtree
 LAB_INITS   := kv_hash_simd_init
 LAB_MICROS  := crc32c_4k xxh3_4k btree_get_1m btree_scan1000_1m btree_bulk_load_10k

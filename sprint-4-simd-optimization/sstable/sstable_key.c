@@ -1,0 +1,80 @@
+/*
+ * sstable_key.c — internal keys: comparison, and the key-compare hook.
+ *
+ * An internal key is user key + 8-byte little-endian trailer (seq << 8 |
+ * type). lsm_ikey_cmp orders by user key (bytewise, shorter first on a
+ * tie) and then by trailer descending, so that a seek to (key, LSM_MAX_SEQ)
+ * lands on the newest version of key. Every user-key comparison of the part
+ * goes through one function pointer, scalar by default; the simd part
+ * installs its vectorised compare at start-up (results must be identical:
+ * its tests compare the two on the same inputs).
+ *
+ * Callers must not pass an internal key shorter than the trailer: that is
+ * asserted (bytes from disk are length-checked before they get here).
+ */
+#include <assert.h>
+#include <stdatomic.h>
+#include <string.h>
+
+#include "sstable_int.h"
+
+static int scalar_cmp(const void *a, size_t na, const void *b, size_t nb)
+{
+    size_t m = na < nb ? na : nb;
+    int c = m ? memcmp(a, b, m) : 0;
+    if (c)
+        return c;
+    return na < nb ? -1 : na > nb;
+}
+
+static _Atomic(lsm_key_cmp_fn) key_cmp = scalar_cmp;
+
+void lsm_key_cmp_install(lsm_key_cmp_fn fn)
+{
+    atomic_store_explicit(&key_cmp, fn ? fn : scalar_cmp, memory_order_release);
+}
+
+int lsm_ukey_cmp(const void *a, size_t na, const void *b, size_t nb)
+{
+    return atomic_load_explicit(&key_cmp, memory_order_relaxed)(a, na, b, nb);
+}
+
+int lsm_ikey_cmp(const void *a, size_t na, const void *b, size_t nb)
+{
+    assert(na >= LSM_TRAILER && nb >= LSM_TRAILER);
+    int c = lsm_ukey_cmp(a, na - LSM_TRAILER, b, nb - LSM_TRAILER);
+    if (c)
+        return c;
+    uint64_t ta = kv_load_le64((const uint8_t *)a + na - LSM_TRAILER);
+    uint64_t tb = kv_load_le64((const uint8_t *)b + nb - LSM_TRAILER);
+    return ta > tb ? -1 : ta < tb;
+}
+
+int lsm_bytes_reserve(lsm_bytes *b, size_t more)
+{
+    if (b->cap - b->n >= more)
+        return KV_OK;
+    size_t cap = b->cap ? b->cap : 256;
+    while (cap - b->n < more) {
+        if (cap > SIZE_MAX / 2)
+            return kv_fail(KV_ENOMEM, "lsm: buffer size overflow");
+        cap *= 2;
+    }
+    uint8_t *p = kv_realloc(b->p, cap);
+    if (!p)
+        return kv_fail(KV_ENOMEM, "lsm: out of memory growing a buffer to %zu bytes", cap);
+    b->p = p;
+    b->cap = cap;
+    return KV_OK;
+}
+
+int lsm_bytes_append(lsm_bytes *b, const void *p, size_t n)
+{
+    int rc = lsm_bytes_reserve(b, n);
+    if (rc)
+        return rc;
+    if (n)
+        memcpy(b->p + b->n, p, n);
+    b->n += n;
+    return KV_OK;
+}

@@ -1,0 +1,342 @@
+/*
+ * sstable_reader.c — reading an SSTable: open, point lookup, iterator.
+ *
+ * Open reads the 56-byte footer at the end of the file and checks its
+ * magic, version and CRC, then reads the index block and the filter block
+ * (each checked against its CRC32C) and keeps both in memory. A lookup
+ * probes the bloom filter with the user key; on "maybe" it binary-searches
+ * the index (entries: a data block's last internal key -> its handle) for
+ * the first block whose last key is >= the target, reads that block
+ * (checking its CRC) and seeks in it. The iterator is two-level: an index
+ * iterator, and an iterator over the current data block.
+ *
+ * Every handle read from the file is checked before use: a block must lie
+ * wholly before the footer, and no block is larger than LSM_BLOCK_MAX. A
+ * failed check is KV_ECORRUPT, never a read out of bounds.
+ *
+ * Callers must keep a table open while an iterator over it is open, and
+ * must not close a table another thread is reading (the LSM tree
+ * reference-counts its versions for that).
+ */
+#include "sstable_int.h"
+
+struct lsm_table {
+    kv_file *f;
+    uint64_t size;
+    uint64_t data_end;      /* where the footer starts */
+    uint8_t *index;         /* index block contents */
+    size_t index_n;
+    uint8_t *filter;        /* filter contents, or NULL */
+    size_t filter_n;
+    uint64_t entries;
+    lsm_read_stats *stats;
+};
+
+/* Read the block at handle (off, n): checked, kv_malloc'd contents in *out. */
+static int read_block(const lsm_table *t, uint64_t off, uint64_t n, uint8_t **out)
+{
+    uint8_t *buf;
+    size_t got;
+    int rc;
+    *out = NULL;
+    if (n > LSM_BLOCK_MAX || off > t->data_end || t->data_end - off < n + LSM_BLOCK_TRAILER)
+        return kv_fail(KV_ECORRUPT, "lsm: corrupt table: block handle (%llu, %llu) out of range",
+                       (unsigned long long)off, (unsigned long long)n);
+    if (!(buf = kv_malloc((size_t)n + LSM_BLOCK_TRAILER)))
+        return kv_fail(KV_ENOMEM, "lsm: out of memory reading a block");
+    if ((rc = kv_file_pread(t->f, buf, (size_t)n + LSM_BLOCK_TRAILER, off, &got)))
+        goto out_free_buf;
+    if (got != n + LSM_BLOCK_TRAILER) {
+        rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: short block");
+        goto out_free_buf;
+    }
+    if (kv_crc32c(0, buf, (size_t)n + 1) != kv_load_le32(buf + n + 1)) {
+        rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: block checksum mismatch at %llu",
+                     (unsigned long long)off);
+        goto out_free_buf;
+    }
+    if (buf[n] != LSM_COMPRESS_NONE) {
+        rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: unknown block type %u", buf[n]);
+        goto out_free_buf;
+    }
+    *out = buf;
+    return KV_OK;
+out_free_buf:
+    kv_free(buf);
+    return rc;
+}
+
+int lsm_table_open(kv_file *f, uint64_t size, lsm_read_stats *stats, lsm_table **out)
+{
+    uint8_t footer[LSM_FOOTER_SIZE];
+    lsm_table *t;
+    size_t got;
+    int rc;
+    *out = NULL;
+    if (!(t = kv_calloc(1, sizeof *t))) {
+        kv_file_close(f);
+        return kv_fail(KV_ENOMEM, "lsm: out of memory opening a table");
+    }
+    t->f = f;
+    t->size = size;
+    t->stats = stats;
+    if (size < LSM_FOOTER_SIZE) {
+        rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: %llu bytes, shorter than a footer",
+                     (unsigned long long)size);
+        goto out_close;
+    }
+    t->data_end = size - LSM_FOOTER_SIZE;
+    if ((rc = kv_file_pread(f, footer, sizeof footer, t->data_end, &got)))
+        goto out_close;
+    if (got != sizeof footer || kv_load_le64(footer + 48) != LSM_TABLE_MAGIC ||
+        kv_load_le32(footer + 40) != LSM_TABLE_VERSION ||
+        kv_crc32c(0, footer, 44) != kv_load_le32(footer + 44)) {
+        rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: bad footer (magic, version or checksum)");
+        goto out_close;
+    }
+    t->entries = kv_load_le64(footer + 32);
+    uint64_t ioff = kv_load_le64(footer), in = kv_load_le64(footer + 8);
+    uint64_t foff = kv_load_le64(footer + 16), fn = kv_load_le64(footer + 24);
+    if ((rc = read_block(t, ioff, in, &t->index)))
+        goto out_close;
+    t->index_n = (size_t)in;
+    if (in < 4) {
+        rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: index block too short");
+        goto out_close;
+    }
+    if (fn) {
+        if (fn % LSM_BLOOM_LINE) {
+            rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: filter size %llu not whole lines",
+                         (unsigned long long)fn);
+            goto out_close;
+        }
+        if ((rc = read_block(t, foff, fn, &t->filter)))
+            goto out_close;
+        t->filter_n = (size_t)fn;
+    }
+    *out = t;
+    return KV_OK;
+out_close:
+    lsm_table_close(t);
+    return rc;
+}
+
+void lsm_table_close(lsm_table *t)
+{
+    if (!t)
+        return;
+    kv_file_close(t->f);
+    kv_free(t->index);
+    kv_free(t->filter);
+    kv_free(t);
+}
+
+uint64_t lsm_table_entries(const lsm_table *t)
+{
+    return t->entries;
+}
+
+/* Open an iterator over the data block an index entry names. */
+static int open_data_block(const lsm_table *t, const void *hv, size_t hn, lsm_iter **out)
+{
+    uint8_t *buf;
+    int rc;
+    if (hn != 16)
+        return kv_fail(KV_ECORRUPT, "lsm: corrupt table: index value of %zu bytes", hn);
+    uint64_t off = kv_load_le64(hv), n = kv_load_le64((const uint8_t *)hv + 8);
+    if ((rc = read_block(t, off, n, &buf)))
+        return rc;
+    if (t->stats)
+        t->stats->blocks_read++;
+    return lsm_block_iter(buf, (size_t)n, true, out);
+}
+
+int lsm_table_get(lsm_table *t, const void *ukey, size_t n, uint64_t seq, unsigned *type,
+                  kv_buf *val)
+{
+    lsm_iter *ix = NULL, *bx = NULL;
+    uint8_t stack[256], *target = stack;
+    const void *k, *v;
+    size_t kn, vn;
+    int rc;
+    if (t->filter) {
+        if (t->stats)
+            t->stats->bloom_checks++;
+        if (!lsm_bloom_may_contain(t->filter, t->filter_n, lsm_bloom_hash(ukey, n))) {
+            if (t->stats)
+                t->stats->bloom_negative++;
+            return KV_ENOTFOUND;
+        }
+    }
+    if (n + LSM_TRAILER > sizeof stack && !(target = kv_malloc(n + LSM_TRAILER)))
+        return kv_fail(KV_ENOMEM, "lsm: out of memory for a lookup key");
+    memcpy(target, ukey, n);
+    lsm_put_le64(target + n, lsm_trailer(seq, LSM_TYPE_VALUE));
+    if ((rc = lsm_block_iter(t->index, t->index_n, false, &ix)))
+        goto out_free_target;
+    ix->ops->seek(ix, target, n + LSM_TRAILER);
+    if (!ix->ops->valid(ix)) {
+        rc = ix->ops->status(ix) ? ix->ops->status(ix) : KV_ENOTFOUND;
+        goto out_close_index;
+    }
+    ix->ops->value(ix, &v, &vn);
+    if ((rc = open_data_block(t, v, vn, &bx)))
+        goto out_close_index;
+    bx->ops->seek(bx, target, n + LSM_TRAILER);
+    if (!bx->ops->valid(bx)) {
+        rc = bx->ops->status(bx) ? bx->ops->status(bx) : KV_ENOTFOUND;
+        goto out_close_block;
+    }
+    bx->ops->key(bx, &k, &kn);
+    if (lsm_ukey_cmp(k, kn - LSM_TRAILER, ukey, n) != 0) {
+        rc = KV_ENOTFOUND;
+        goto out_close_block;
+    }
+    unsigned ty = (unsigned)(kv_load_le64((const uint8_t *)k + kn - LSM_TRAILER) & 0xff);
+    if (ty != LSM_TYPE_VALUE && ty != LSM_TYPE_DELETE) {
+        rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: entry of unknown type %u", ty);
+        goto out_close_block;
+    }
+    *type = ty;
+    rc = KV_OK;
+    if (ty == LSM_TYPE_VALUE && val) {
+        bx->ops->value(bx, &v, &vn);
+        rc = kv_buf_set(val, v, vn);
+    }
+out_close_block:
+    bx->ops->close(bx);
+out_close_index:
+    ix->ops->close(ix);
+out_free_target:
+    if (target != stack)
+        kv_free(target);
+    return rc;
+}
+
+/* ---- the two-level iterator ------------------------------------------------ */
+
+typedef struct table_iter {
+    lsm_iter base;
+    lsm_table *t;
+    lsm_iter *index, *block; /* block NULL when none is loaded */
+    int status;
+} table_iter;
+
+static void ti_set_block(table_iter *ti)
+{
+    const void *v;
+    size_t vn;
+    int rc;
+    if (ti->block) {
+        ti->block->ops->close(ti->block);
+        ti->block = NULL;
+    }
+    if (!ti->index->ops->valid(ti->index)) {
+        if (!ti->status)
+            ti->status = ti->index->ops->status(ti->index);
+        return;
+    }
+    ti->index->ops->value(ti->index, &v, &vn);
+    if ((rc = open_data_block(ti->t, v, vn, &ti->block)))
+        ti->status = rc;
+}
+
+/* Move past exhausted blocks to the first entry of the next non-empty one. */
+static void ti_skip_empty(table_iter *ti)
+{
+    while (!ti->status && ti->block && !ti->block->ops->valid(ti->block)) {
+        if ((ti->status = ti->block->ops->status(ti->block)))
+            return;
+        ti->index->ops->next(ti->index);
+        ti_set_block(ti);
+        if (ti->block)
+            ti->block->ops->first(ti->block);
+    }
+}
+
+static void ti_first(lsm_iter *it)
+{
+    table_iter *ti = (table_iter *)it;
+    if (ti->status)
+        return;
+    ti->index->ops->first(ti->index);
+    ti_set_block(ti);
+    if (ti->block)
+        ti->block->ops->first(ti->block);
+    ti_skip_empty(ti);
+}
+
+static void ti_seek(lsm_iter *it, const void *k, size_t n)
+{
+    table_iter *ti = (table_iter *)it;
+    if (ti->status)
+        return;
+    ti->index->ops->seek(ti->index, k, n);
+    ti_set_block(ti);
+    if (ti->block)
+        ti->block->ops->seek(ti->block, k, n);
+    ti_skip_empty(ti);
+}
+
+static void ti_next(lsm_iter *it)
+{
+    table_iter *ti = (table_iter *)it;
+    if (ti->status || !ti->block)
+        return;
+    ti->block->ops->next(ti->block);
+    ti_skip_empty(ti);
+}
+
+static bool ti_valid(const lsm_iter *it)
+{
+    const table_iter *ti = (const table_iter *)it;
+    return !ti->status && ti->block && ti->block->ops->valid(ti->block);
+}
+
+static void ti_key(const lsm_iter *it, const void **k, size_t *n)
+{
+    const table_iter *ti = (const table_iter *)it;
+    ti->block->ops->key(ti->block, k, n);
+}
+
+static void ti_value(const lsm_iter *it, const void **v, size_t *n)
+{
+    const table_iter *ti = (const table_iter *)it;
+    ti->block->ops->value(ti->block, v, n);
+}
+
+static int ti_status(const lsm_iter *it)
+{
+    return ((const table_iter *)it)->status;
+}
+
+static void ti_close(lsm_iter *it)
+{
+    table_iter *ti = (table_iter *)it;
+    if (ti->block)
+        ti->block->ops->close(ti->block);
+    ti->index->ops->close(ti->index);
+    kv_free(ti);
+}
+
+static const lsm_iter_ops table_iter_ops = {
+    .first = ti_first, .seek = ti_seek, .next = ti_next, .valid = ti_valid,
+    .key = ti_key, .value = ti_value, .status = ti_status, .close = ti_close,
+};
+
+int lsm_table_iter(lsm_table *t, lsm_iter **out)
+{
+    table_iter *ti;
+    int rc;
+    *out = NULL;
+    if (!(ti = kv_calloc(1, sizeof *ti)))
+        return kv_fail(KV_ENOMEM, "lsm: out of memory for a table iterator");
+    if ((rc = lsm_block_iter(t->index, t->index_n, false, &ti->index))) {
+        kv_free(ti);
+        return rc;
+    }
+    ti->base.ops = &table_iter_ops;
+    ti->t = t;
+    *out = &ti->base;
+    return KV_OK;
+}
