@@ -60,7 +60,9 @@ STUDENT_FILES    := $(foreach p,$(LAB_PARTS),$(PART_$(p)_FILES))
 #   given), and its mutants are kernel/vm-mutants/ (make ktest-mutants: one
 #   boot each), not kernel/mutants/, because the host tests the graders run
 #   on <part>/mutants/ cannot catch them. LAB_ENGINES' kdev only runs in the VM.
-STUDENT_FILES    += kernel/hash_device.c
+#   LAB_VM_FILES names it: a student file of no host-graded part.
+LAB_VM_FILES     := kernel/hash_device.c
+STUDENT_FILES    += $(LAB_VM_FILES)
 # Grading (tools/grade.py; docs/grading.md describes every variable). Every
 #   test is worth one point. Script tests (the qemu runs, the TSan build, the
 #   freestanding check) build and run for minutes: 10 minutes each. Valgrind

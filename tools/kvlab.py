@@ -62,7 +62,7 @@ import fences
 # What a kit holds besides the lab, relative to the repository root.
 SUPPORT = ["common", "scripts", ".clang-format"]
 # Never copied into a kit.
-SKIP_DIRS = {"build", ".git", "mutants", "__pycache__"}
+SKIP_DIRS = {"build", ".git", "mutants", "vm-mutants", "__pycache__"}
 
 # Defaults of the grading variables (documented in docs/grading.md).
 GRADE_DEFAULTS = {
@@ -214,7 +214,7 @@ def make_kit(root, lab, dest, stub=False, part=None, own_lower=False):
     if stub or part:
         for rel in mani.get("STUDENT_FILES", "").split():
             if rel in solved:
-                _rewrite(os.path.join(dest, lab, rel), check_fences.unfence_text)
+                _rewrite(os.path.join(dest, lab, rel), fences.unfence_text)
             else:
                 stub_file(os.path.join(dest, lab, rel))
         for u in used_labs(root, lab):

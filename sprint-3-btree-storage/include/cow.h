@@ -71,6 +71,11 @@ int cow_txn_get(cow_txn *t, const void *key, size_t klen, const void **val, size
 
 /**
  * @brief Insert or overwrite in a write transaction.
+ * @param t    the write transaction.
+ * @param key  klen bytes (1..max_key).
+ * @param klen the key's length.
+ * @param val  vlen bytes (copied).
+ * @param vlen the value's length.
  * @return KV_OK; KV_EINVAL (read transaction, empty key); KV_ETOOBIG;
  *         KV_ENOMEM, KV_EIO, KV_ECORRUPT (the transaction is then unchanged
  *         by this call and may go on or abort).
@@ -79,6 +84,9 @@ int cow_txn_put(cow_txn *t, const void *key, size_t klen, const void *val, size_
 
 /**
  * @brief Delete in a write transaction.
+ * @param t    the write transaction.
+ * @param key  klen bytes.
+ * @param klen the key's length.
  * @return KV_OK; KV_ENOTFOUND; KV_EINVAL; KV_ETOOBIG; KV_ENOMEM; KV_EIO; KV_ECORRUPT.
  */
 int cow_txn_del(cow_txn *t, const void *key, size_t klen);
@@ -102,7 +110,11 @@ int cow_txn_commit(cow_txn *t);
  */
 void cow_txn_abort(cow_txn *t);
 
-/** @brief The transaction id the transaction reads (a writer: the id it will commit as). */
+/**
+ * @brief The transaction id the transaction reads (a writer: the id it will commit as).
+ * @param t the transaction
+ * @return its id
+ */
 uint64_t cow_txn_id(const cow_txn *t);
 
 /**
@@ -112,17 +124,43 @@ uint64_t cow_txn_id(const cow_txn *t);
  * @return KV_OK; KV_EINVAL; KV_ENOMEM.
  */
 int cow_cursor_open(cow_txn *t, cow_cursor **out);
-/** @brief Position on the first key >= key (klen 0: the first key). */
+/**
+ * @brief Position on the first key >= key (klen 0: the first key).
+ * @param c the cursor
+ * @param key the key to seek
+ * @param klen its length in bytes
+ */
 void cow_cursor_seek(cow_cursor *c, const void *key, size_t klen);
-/** @brief Whether the cursor is on a key. */
+/**
+ * @brief Whether the cursor is on a key.
+ * @param c the cursor
+ * @return true on a key, false past the end or after an error
+ */
 bool cow_cursor_valid(const cow_cursor *c);
-/** @brief Step to the next key. */
+/**
+ * @brief Step to the next key.
+ * @param c the cursor
+ */
 void cow_cursor_next(cow_cursor *c);
-/** @brief The current pair (valid until the transaction ends). */
+/**
+ * @brief The current pair (valid until the transaction ends).
+ * @param c the cursor, on a key
+ * @param k gets the key
+ * @param kl gets its length
+ * @param v gets the value
+ * @param vl gets its length
+ */
 void cow_cursor_get(const cow_cursor *c, const void **k, size_t *kl, const void **v, size_t *vl);
-/** @brief KV_OK, or the error (KV_ECORRUPT, KV_EIO, KV_ENOMEM) that invalidated it. */
+/**
+ * @brief Whether an error ended the cursor.
+ * @param c the cursor
+ * @return KV_OK, or the error (KV_ECORRUPT, KV_EIO, KV_ENOMEM) that invalidated it
+ */
 int cow_cursor_status(const cow_cursor *c);
-/** @brief Free the cursor (NULL: nothing). */
+/**
+ * @brief Free the cursor (NULL: nothing).
+ * @param c the cursor
+ */
 void cow_cursor_close(cow_cursor *c);
 
 /** @brief What cow_verify() reports. */
@@ -132,7 +170,8 @@ typedef struct cow_verify_report {
     uint64_t tree_pages;  /**< pages reachable from the root */
     uint64_t keys;        /**< keys found by the walk */
     unsigned depth;       /**< tree height (0: empty) */
-    int meta_a, meta_b;   /**< status of each meta page (KV_OK or KV_ECORRUPT) */
+    int meta_a;           /**< status of meta page A (KV_OK or KV_ECORRUPT) */
+    int meta_b;           /**< status of meta page B (KV_OK or KV_ECORRUPT) */
 } cow_verify_report;
 
 /**
