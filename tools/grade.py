@@ -314,7 +314,7 @@ class Grader:
         for rel in solved:
             dst = os.path.join(tree, self.lab, rel)
             shutil.copyfile(os.path.join(self.root, self.lab, rel), dst)
-            kvlab._rewrite(dst, kvlab.check_fences.unfence_text)
+            kvlab._rewrite(dst, kvlab.fences.unfence_text)
         lower = kvlab.lower_parts(self.mani, self.part)
         if not lower:
             return ["Part `%s` graded alone." % self.part]
