@@ -542,11 +542,5 @@ const kv_engine_ops kv_engine_shm = {
     .sync = shm_sync,
     .stats = shm_stats,
     .iter_open = shm_iter_open,
-    .iter_first = kv_snap_iter_first,
-    .iter_valid = kv_snap_iter_valid,
-    .iter_next = kv_snap_iter_next,
-    .iter_key = kv_snap_iter_key,
-    .iter_value = kv_snap_iter_value,
-    .iter_status = kv_snap_iter_status,
-    .iter_close = kv_snap_iter_close,
+    KV_SNAP_ITER_OPS,
 };

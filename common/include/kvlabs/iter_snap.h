@@ -92,6 +92,16 @@ int kv_snap_iter_status(const kv_iter *it);
 /** @brief An engine's iter_close. @param[in] it the iterator (freed). */
 void kv_snap_iter_close(kv_iter *it);
 
+/**
+ * @brief The copy iterator's members of an engine's ops table, after its own
+ *        iter_open: `.iter_open = my_iter_open, KV_SNAP_ITER_OPS,`.
+ */
+#define KV_SNAP_ITER_OPS                                                                           \
+    .iter_first = kv_snap_iter_first, .iter_valid = kv_snap_iter_valid,                            \
+    .iter_next = kv_snap_iter_next, .iter_key = kv_snap_iter_key,                                  \
+    .iter_value = kv_snap_iter_value, .iter_status = kv_snap_iter_status,                          \
+    .iter_close = kv_snap_iter_close
+
 #ifdef __cplusplus
 }
 #endif
