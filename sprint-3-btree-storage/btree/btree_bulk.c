@@ -89,7 +89,7 @@ static void rebalance_last(bpt_tree *t, struct level *lv)
 
 int bpt_bulk_load(bpt_tree *t, bpt_next_fn next, void *arg)
 {
-    /* STUB: (void)level_push; (void)level_free; (void)rebalance_last; (void)next; (void)arg; (void)t; return BPT_EINVAL; */
+    /* STUB: (void)level_push; (void)level_free; (void)rebalance_last; (void)next; (void)arg; (void)t; bpt_port_not_implemented(__func__); return BPT_ENOTSUP; */
     /* BEGIN SOLUTION */
     struct level cur = {0}, up = {0};
     bpt_leaf *leaf = NULL;

@@ -90,6 +90,7 @@ static int fail(int rc, const char *op)
     case BPT_ENOMEM: return kv_fail(KV_ENOMEM, "btree: out of memory during %s; nothing changed", op);
     case BPT_ETOOBIG: return kv_fail(KV_ETOOBIG, "btree: key or value above the tree's limit");
     case BPT_EINVAL: return kv_fail(KV_EINVAL, "btree: invalid argument to %s", op);
+    case BPT_ENOTSUP: return KV_ENOTSUP; /* the stub named itself: "not implemented: FN" */
     default: return kv_fail(rc, "btree: %s failed", op);
     }
 }

@@ -89,7 +89,7 @@ static void leaf_insert_at(bpt_tree *t, bpt_leaf *l, unsigned i, uint8_t *rec, u
 /* move slots [from, n) of leaf l to the empty leaf r, linking r after l */
 static void leaf_split(bpt_tree *t, bpt_leaf *l, bpt_leaf *r, unsigned from)
 {
-    /* STUB: (void)t; (void)l; (void)r; (void)from; */
+    /* STUB: (void)t; (void)l; (void)r; (void)from; bpt_port_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     unsigned cnt = l->h.n - from;
     bpt_memcpy(r->rec, &l->rec[from], cnt * sizeof(l->rec[0]));
@@ -122,7 +122,7 @@ static void inner_insert_at(bpt_tree *t, bpt_inner *n, unsigned i, uint8_t *sep,
  * empty node r; returns the median separator, which leaves both */
 static uint8_t *inner_split(bpt_tree *t, bpt_inner *n, bpt_inner *r)
 {
-    /* STUB: (void)t; (void)n; (void)r; return NULL; */
+    /* STUB: (void)t; (void)n; (void)r; bpt_port_not_implemented(__func__); return NULL; */
     /* BEGIN SOLUTION */
     unsigned left_children = (t->order + 2) / 2;  /* ceil((order+1)/2) */
     unsigned mid = left_children - 1;             /* the separator that goes up */
@@ -269,7 +269,7 @@ static void leaf_remove_at(bpt_tree *t, bpt_leaf *l, unsigned i)
 /* merge child li+1 of p into child li (separator li between them) */
 static void merge_children(bpt_tree *t, bpt_inner *p, unsigned li)
 {
-    /* STUB: (void)t; (void)p; (void)li; (void)inner_remove_at; */
+    /* STUB: (void)t; (void)p; (void)li; (void)inner_remove_at; bpt_port_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     bpt_node *a = p->child[li], *b = p->child[li + 1];
     uint8_t *sep = inner_keys(t, p)[li];
@@ -301,7 +301,7 @@ static void merge_children(bpt_tree *t, bpt_inner *p, unsigned li)
 /* inner node c (child idx of p) takes the last child of its left sibling */
 static void inner_borrow_left(bpt_tree *t, bpt_inner *p, unsigned idx)
 {
-    /* STUB: (void)t; (void)p; (void)idx; */
+    /* STUB: (void)t; (void)p; (void)idx; bpt_port_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     bpt_inner *c = (bpt_inner *)p->child[idx], *s = (bpt_inner *)p->child[idx - 1];
     uint8_t **ck = inner_keys(t, c);
@@ -323,7 +323,7 @@ static void inner_borrow_left(bpt_tree *t, bpt_inner *p, unsigned idx)
 /* inner node c (child idx of p) takes the first child of its right sibling */
 static void inner_borrow_right(bpt_tree *t, bpt_inner *p, unsigned idx)
 {
-    /* STUB: (void)t; (void)p; (void)idx; */
+    /* STUB: (void)t; (void)p; (void)idx; bpt_port_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     bpt_inner *c = (bpt_inner *)p->child[idx], *s = (bpt_inner *)p->child[idx + 1];
     uint8_t **sk = inner_keys(t, s);

@@ -15,6 +15,9 @@
  * (PTHREAD_RWLOCK_PREFER_WRITER_NONRECURSIVE_NP): the default prefers
  * readers, and a steady stream of lookups could starve a writer forever.
  *
+ * bpt_port_not_implemented() (called only by a starter kit's stubs) sets
+ * kvlabs' error detail to "not implemented: FN" with status KV_ENOTSUP.
+ *
  * This file is not part of the kernel-portable core; it may use libc.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
@@ -22,6 +25,8 @@
 
 #include "bpt_port.h"
 #include "kvlabs/alloc.h"
+#include "kvlabs/error.h"
+#include "kvlabs/kv.h"
 
 struct bpt_port_lock {
     pthread_rwlock_t rw;
@@ -41,6 +46,11 @@ size_t bpt_port_alloc_size(size_t n)
 {
     size_t c = (n + sizeof(size_t) + 15) & ~(size_t)15;
     return c < 32 ? 32 : c;
+}
+
+void bpt_port_not_implemented(const char *fn)
+{
+    kv_fail(KV_ENOTSUP, "not implemented: %s", fn);
 }
 
 bpt_port_lock *bpt_port_lock_create(void)

@@ -19,7 +19,10 @@
  * key + value <= (page_size - 40) / 2 - 8 bytes, so 8164 at 16K, 4068 at
  * 8K, 2020 at 4K; keys <= 1024 (<= 1000 at 4K). Defaults 512 and 4096,
  * lowered to fit a smaller page unless given explicitly (then KV_EINVAL).
- * `cache=` is accepted and ignored (no eviction yet: cow_pager.c).
+ * `cache=SIZE` bounds the page cache to SIZE / page_size pages (at least 1;
+ * default 0: no bound, every page read stays until close). It is a soft
+ * bound: pinned pages and pages written since the last checkpoint stay
+ * (cow_pager.c, "Eviction").
  *
  * What callers must not do: close with iterators or transactions open.
  */
@@ -128,6 +131,11 @@ static int cow_open(const kv_open_args *a, kv_db **out)
         rc = cow_db_open(db);
     if (rc == KV_OK)
         rc = resolve_limits(db, a);
+    if (rc == KV_OK && a->common->cache) {
+        uint64_t pages = a->common->cache / db->pg.psize;
+        /* set after open: recovery's walks and replay hold pages unregistered */
+        cow_pager_set_cache(&db->pg, pages ? pages : 1, &db->snaps);
+    }
     if (rc != KV_OK) {
         cow_free(db);
         return rc;
@@ -222,6 +230,7 @@ static int cow_stats(kv_db *kdb, kv_stats *out)
     kv_stats_add_extra(out, "checkpoints", (double)atomic_load(&db->n_ckpts));
     kv_stats_add_extra(out, "replayed", (double)atomic_load(&db->n_replayed));
     kv_stats_add_extra(out, "page_loads", (double)atomic_load(&db->pg.loads));
+    kv_stats_add_extra(out, "page_evictions", (double)atomic_load(&db->pg.evictions));
     kv_stats_add_extra(out, "readers", atomic_load(&db->snaps.live));
     return KV_OK;
 }

@@ -203,6 +203,10 @@ typedef struct cow_snapreg {
     cow_version cur;
     atomic_uint_fast64_t slot[COW_READERS];
     atomic_int live;
+    /* page-cache epochs (cow_pager.c, eviction): ep[i] = 1 + the epoch at which
+       reader slot i (i = COW_READERS: the writer) began using pages, 0 = none */
+    atomic_uint_fast64_t epoch;
+    atomic_uint_fast64_t ep[COW_READERS + 1];
 } cow_snapreg;
 void cow_snap_init(cow_snapreg *r, const cow_version *v);
 void cow_snap_destroy(cow_snapreg *r);
@@ -211,6 +215,9 @@ void cow_snap_release(cow_snapreg *r, int slot);
 void cow_snap_publish(cow_snapreg *r, const cow_version *v);
 void cow_snap_current(cow_snapreg *r, cow_version *v);
 uint64_t cow_snap_oldest(cow_snapreg *r);
+void cow_snap_enter(cow_snapreg *r, int idx);
+void cow_snap_exit(cow_snapreg *r, int idx);
+uint64_t cow_snap_min_epoch(cow_snapreg *r);
 
 /* ---- cow_log.c ---- */
 typedef struct cow_rec {
@@ -248,13 +255,31 @@ int cow_log_decode_ops(const cow_rec *r, size_t max_key, size_t max_value);
 
 /* ---- cow_pager.c ---- */
 typedef _Atomic(unsigned char *) cow_pslot;
+/* A page's bytes follow this frame header in one allocation (cow_pager.c). */
+typedef struct cow_frame {
+    atomic_uint pins;   /* cow_pager_pin()s not yet unpinned: never evicted while > 0 */
+    atomic_bool ondisk; /* the bytes equal the file's (loaded, or written by a checkpoint) */
+    atomic_bool ref;    /* read since the clock hand last passed (second chance) */
+    unsigned char pad[8];
+} cow_frame;
+typedef struct cow_retired {
+    unsigned char *p;
+    uint64_t epoch;
+} cow_retired;
 typedef struct cow_pager {
     const kv_env *env;
     kv_file *f;
     uint32_t psize;
     _Atomic(cow_pslot *) dir[COW_DIR_N];
     pthread_mutex_t load_lock;
-    atomic_uint_fast64_t loaded, pins, loads;
+    atomic_uint_fast64_t loaded, pins, loads, evictions;
+    /* eviction (cow_pager_set_cache; 0 pages: none). Under load_lock: */
+    uint64_t cap;
+    cow_snapreg *snaps;
+    atomic_uint_fast64_t hi; /* 1 + the highest page number installed */
+    uint64_t hand;
+    cow_retired *ret;
+    size_t nret, capret;
     /* writer only */
     uint8_t *dirty; /* per pgno: 1 = written in memory since the last checkpoint */
     size_t dirty_cap;
@@ -265,7 +290,8 @@ void cow_pager_init(cow_pager *pg, const kv_env *env, kv_file *f, uint32_t psize
 void cow_pager_destroy(cow_pager *pg);
 int cow_pager_get(cow_pager *pg, uint64_t pgno, const unsigned char **out);
 int cow_pager_pin(cow_pager *pg, uint64_t pgno, const unsigned char **out);
-void cow_pager_unpin(cow_pager *pg);
+void cow_pager_unpin(cow_pager *pg, const unsigned char *page);
+void cow_pager_set_cache(cow_pager *pg, uint64_t pages, cow_snapreg *snaps);
 int cow_pager_fresh(cow_pager *pg, uint64_t pgno, unsigned char **out);
 int cow_pager_mark_dirty(cow_pager *pg, uint64_t pgno, bool dirty);
 int cow_pager_flush(cow_pager *pg, uint64_t *written);

@@ -55,6 +55,8 @@ int cow_log_header_decode(const unsigned char *buf, size_t len, uint64_t *gen)
 
 size_t cow_rec_decode(const unsigned char *buf, size_t len, cow_rec *r)
 {
+    /* STUB: (void)buf; (void)len; (void)r; kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); return 0; */
+    /* BEGIN SOLUTION */
     uint64_t plen;
     const unsigned char *t;
 
@@ -73,6 +75,7 @@ size_t cow_rec_decode(const unsigned char *buf, size_t len, cow_rec *r)
     r->nops = cow_ld32(buf + 28);
     r->payload = buf + COW_REC_HDR;
     return COW_REC_HDR + plen + COW_REC_TRL;
+    /* END SOLUTION */
 }
 
 bool cow_rec_damaged(const unsigned char *buf, size_t len)
@@ -86,6 +89,8 @@ bool cow_rec_damaged(const unsigned char *buf, size_t len)
 
 int cow_op_next(const cow_rec *r, size_t *pos, cow_op *op)
 {
+    /* STUB: (void)r; (void)pos; (void)op; return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); */
+    /* BEGIN SOLUTION */
     const unsigned char *p = r->payload + *pos;
     size_t left = r->plen - *pos;
 
@@ -101,12 +106,13 @@ int cow_op_next(const cow_rec *r, size_t *pos, cow_op *op)
     op->v = op->k + op->kl;
     *pos += COW_OP_HDR + (size_t)op->kl + op->vl;
     return KV_OK;
+    /* END SOLUTION */
 }
 
 int cow_log_decode_ops(const cow_rec *r, size_t max_key, size_t max_value)
 {
     size_t pos = 0;
-    cow_op op;
+    cow_op op = {0}; /* the starter's stub of cow_op_next leaves it unset */
     for (uint32_t i = 0; i < r->nops; i++) {
         if (cow_op_next(r, &pos, &op) != KV_OK || op.kl > max_key || op.vl > max_value)
             return KV_ECORRUPT;

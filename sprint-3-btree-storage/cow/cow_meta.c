@@ -14,6 +14,7 @@
  */
 #include <string.h>
 
+#include "kvlabs/error.h"
 #include "kvlabs/hash.h"
 #include "cow_int.h"
 
@@ -36,6 +37,8 @@ void cow_meta_encode(const cow_meta *m, unsigned char *buf)
 
 int cow_meta_decode(const unsigned char *buf, size_t len, cow_meta *m)
 {
+    /* STUB: (void)buf; (void)len; (void)m; return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); */
+    /* BEGIN SOLUTION */
     if (len < COW_META_LEN || cow_ld32(buf) != kv_crc32c(0, buf + 4, COW_META_LEN - 4))
         return KV_ECORRUPT;
     if (buf[4] != COW_PT_META || cow_ld64(buf + 8) != COW_MAGIC ||
@@ -55,10 +58,13 @@ int cow_meta_decode(const unsigned char *buf, size_t len, cow_meta *m)
         m->log_pos < COW_LOG_HDR || m->log_gen == 0 || (m->root == 0 && m->keys != 0))
         return KV_ECORRUPT;
     return KV_OK;
+    /* END SOLUTION */
 }
 
 int cow_meta_choose(const cow_meta *a, bool a_ok, const cow_meta *b, bool b_ok, int *which)
 {
+    /* STUB: (void)a; (void)a_ok; (void)b; (void)b_ok; (void)which; return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); */
+    /* BEGIN SOLUTION */
     if (!a_ok && !b_ok)
         return KV_ECORRUPT;
     if (a_ok && b_ok)
@@ -66,4 +72,5 @@ int cow_meta_choose(const cow_meta *a, bool a_ok, const cow_meta *b, bool b_ok, 
     else
         *which = a_ok ? 0 : 1;
     return KV_OK;
+    /* END SOLUTION */
 }

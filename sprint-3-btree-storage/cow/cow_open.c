@@ -288,6 +288,8 @@ static int replay(cow_db *db, const cow_meta *m)
         rc = cow_log_reset(&db->log, m->log_gen + 1);
         goto out_free_buf;
     }
+    /* STUB: (void)apply_record; rc = kv_fail(KV_ENOTSUP, "not implemented: %s (replay)", __func__); */
+    /* BEGIN SOLUTION */
     db->log.gen = gen;
     db->replaying = true;
     while (start < size) {
@@ -320,6 +322,7 @@ static int replay(cow_db *db, const cow_meta *m)
         if (rc == KV_OK)
             rc = kv_file_sync(db->logf);
     }
+    /* END SOLUTION */
 out_free_buf:
     kv_free(buf);
     return rc;
@@ -365,7 +368,7 @@ int cow_db_open(cow_db *db)
     if (created && (rc = kv_env_sync_dir(db->env, db->dir)) != KV_OK)
         return rc;
     db->pg.psize = m.page_size;
-    db->scratch = kv_malloc(m.page_size);
+    db->scratch = kv_calloc(1, m.page_size); /* zeroed: pages copied from it are sealed whole */
     db->cells_a = kv_malloc(m.page_size / 4 * sizeof(cow_cell));
     db->cells_b = kv_malloc(m.page_size / 4 * sizeof(cow_cell));
     if (!db->scratch || !db->cells_a || !db->cells_b)

@@ -11,12 +11,30 @@
  * can see its old contents (cow_freelist.c), the writer may overwrite a
  * reused page's buffer while readers run.
  *
- * Pins. cow_pager_pin()/cow_pager_unpin() count the pages a caller holds
- * (the tools and tests check that every pin is released). Pages stay in
- * memory until close: this version has no eviction, so `cache=` is
- * accepted and ignored and the cache grows to the pages touched (the
- * freelist's snapshot rule is what would make eviction safe: a page no
- * live snapshot can reach and that is clean may be dropped).
+ * Frames. Each page's bytes follow a small header (cow_frame) in one
+ * allocation: its pin count, whether the bytes equal the file's (`ondisk`:
+ * loaded from the file, or written by a checkpoint; a page the writer
+ * created or reused since is not), and a reference bit.
+ *
+ * Pins. cow_pager_pin()/cow_pager_unpin() count the holders of one page
+ * (and, in `pins`, of all pages: the tools and tests check that every pin
+ * is released). A pinned page is never evicted.
+ *
+ * Eviction (`cache=` bytes; cow_pager_set_cache, after open; 0: none, the
+ * cache grows to the pages touched). When a load puts more than `cap` pages
+ * in memory, the loader sweeps a clock hand over the page table under
+ * load_lock: a page that is unpinned, `ondisk` and not referenced since the
+ * last sweep is unpublished (its slot set to NULL by compare-and-swap);
+ * a referenced one loses its bit (second chance). Only `ondisk` pages go:
+ * reloading them gives the same bytes; a page written since the last
+ * checkpoint exists only here (it stays, so `cap` is a soft limit between
+ * checkpoints). An unpublished buffer may still be in use by a reader that
+ * loaded its pointer before: it is retired with the current epoch and freed
+ * once every reader and the writer entered a later epoch (cow_snap.c,
+ * cow_snap_enter: epoch-based reclamation). A long reader therefore delays
+ * the freeing of what is evicted while it runs, not the eviction.
+ * cow_pager_fresh takes load_lock when eviction is on, so the evictor never
+ * unpublishes a buffer the writer is overwriting.
  *
  * Dirty pages. Pages the writer created since the last checkpoint are
  * dirty (a byte per page number, and a list); cow_pager_flush() seals each
@@ -34,6 +52,33 @@
 #include "cow_int.h"
 
 #define CHUNK ((size_t)1 << COW_DIR_BITS)
+#define FRAME sizeof(cow_frame)
+
+static cow_frame *frame_of(const unsigned char *p)
+{
+    return (cow_frame *)(uintptr_t)(p - FRAME);
+}
+
+/* a page buffer with its frame: not pinned, not on disk, referenced. The
+   bytes are zeroed: a page built in it leaves its free space unwritten, and
+   the CRC (and the file) would otherwise cover uninitialised memory. */
+static unsigned char *page_alloc(uint32_t psize)
+{
+    unsigned char *b = kv_calloc(1, FRAME + psize);
+    cow_frame *f = (cow_frame *)b;
+    if (!b)
+        return NULL;
+    atomic_init(&f->pins, 0);
+    atomic_init(&f->ondisk, false);
+    atomic_init(&f->ref, true);
+    return b + FRAME;
+}
+
+static void page_free(unsigned char *p)
+{
+    if (p)
+        kv_free(p - FRAME);
+}
 
 void cow_pager_init(cow_pager *pg, const kv_env *env, kv_file *f, uint32_t psize)
 {
@@ -51,9 +96,12 @@ void cow_pager_destroy(cow_pager *pg)
         if (!c)
             continue;
         for (size_t i = 0; i < CHUNK; i++)
-            kv_free(atomic_load(&c[i]));
+            page_free(atomic_load(&c[i]));
         kv_free(c);
     }
+    for (size_t i = 0; i < pg->nret; i++)
+        page_free(pg->ret[i].p);
+    kv_free(pg->ret);
     kv_free(pg->dirty);
     kv_free(pg->dlist);
     pthread_mutex_destroy(&pg->load_lock);
@@ -94,6 +142,71 @@ int cow_pager_read_raw(cow_pager *pg, uint64_t off, void *buf, size_t n)
     return KV_OK;
 }
 
+static void note_hi(cow_pager *pg, uint64_t pgno)
+{
+    uint64_t h = atomic_load(&pg->hi);
+    while (h < pgno + 1 && !atomic_compare_exchange_weak(&pg->hi, &h, pgno + 1))
+        ;
+}
+
+/* Free the retired buffers no reader or writer can still hold. */
+static void reclaim(cow_pager *pg)
+{
+    uint64_t min = cow_snap_min_epoch(pg->snaps);
+    size_t keep = 0;
+    for (size_t i = 0; i < pg->nret; i++) {
+        if (pg->ret[i].epoch < min)
+            page_free(pg->ret[i].p);
+        else
+            pg->ret[keep++] = pg->ret[i];
+    }
+    pg->nret = keep;
+}
+
+/* Sweep the clock hand until at most cap pages are in memory (or two full
+ * turns found nothing more to evict); never the page `keep` just loaded.
+ * load_lock held. */
+static void evict_locked(cow_pager *pg, uint64_t keep)
+{
+    uint64_t hi = atomic_load(&pg->hi), steps;
+
+    for (steps = 0; steps < 2 * hi && atomic_load(&pg->loaded) > pg->cap; steps++) {
+        uint64_t pgno = pg->hand++ % (hi ? hi : 1);
+        cow_pslot *s = pgno >= 2 ? slot_of(pg, pgno, false) : NULL;
+        unsigned char *p = s ? atomic_load(s) : NULL;
+        cow_frame *f;
+        if (!p || pgno == keep)
+            continue;
+        f = frame_of(p);
+        if (atomic_load(&f->pins) || !atomic_load(&f->ondisk))
+            continue;
+        if (atomic_exchange(&f->ref, false))
+            continue; /* second chance */
+        if (pg->nret == pg->capret) {
+            size_t nc = pg->capret ? pg->capret * 2 : 64;
+            cow_retired *r = kv_realloc(pg->ret, nc * sizeof(*r));
+            if (!r)
+                break; /* no room to retire: keep the page */
+            pg->ret = r;
+            pg->capret = nc;
+        }
+        if (!atomic_compare_exchange_strong(s, &p, NULL))
+            continue;
+        pg->ret[pg->nret].p = p;
+        pg->ret[pg->nret++].epoch = atomic_fetch_add(&pg->snaps->epoch, 1);
+        atomic_fetch_sub(&pg->loaded, 1);
+        atomic_fetch_add(&pg->evictions, 1);
+    }
+    reclaim(pg);
+}
+
+static void evict(cow_pager *pg, uint64_t keep)
+{
+    pthread_mutex_lock(&pg->load_lock);
+    evict_locked(pg, keep);
+    pthread_mutex_unlock(&pg->load_lock);
+}
+
 int cow_pager_get(cow_pager *pg, uint64_t pgno, const unsigned char **out)
 {
     cow_pslot *s;
@@ -109,12 +222,15 @@ int cow_pager_get(cow_pager *pg, uint64_t pgno, const unsigned char **out)
                    ? kv_fail(KV_ECORRUPT, "cowbtree: page number %llu out of range",
                              (unsigned long long)pgno)
                    : kv_fail(KV_ENOMEM, "cowbtree: out of memory for the page table");
-    p = atomic_load_explicit(s, memory_order_acquire);
+    p = atomic_load(s);
     if (p) {
+        cow_frame *f = frame_of(p);
+        if (pg->cap && !atomic_load_explicit(&f->ref, memory_order_relaxed))
+            atomic_store_explicit(&f->ref, true, memory_order_relaxed);
         *out = p;
         return KV_OK;
     }
-    p = kv_malloc(pg->psize);
+    p = page_alloc(pg->psize);
     if (!p)
         return kv_fail(KV_ENOMEM, "cowbtree: out of memory for a page");
     rc = cow_pager_read_raw(pg, pgno * pg->psize, p, pg->psize);
@@ -122,31 +238,63 @@ int cow_pager_get(cow_pager *pg, uint64_t pgno, const unsigned char **out)
         rc = kv_fail(KV_ECORRUPT, "cowbtree: page %llu fails its checksum or structure check",
                      (unsigned long long)pgno);
     if (rc != KV_OK) {
-        kv_free(p);
+        page_free(p);
         return rc;
     }
+    atomic_store(&frame_of(p)->ondisk, true);
     atomic_fetch_add(&pg->loads, 1);
     if (atomic_compare_exchange_strong(s, &expect, p)) {
         atomic_fetch_add(&pg->loaded, 1);
+        note_hi(pg, pgno);
         *out = p;
+        if (pg->cap && atomic_load(&pg->loaded) > pg->cap)
+            evict(pg, pgno);
     } else {
-        kv_free(p); /* another reader installed it first */
+        page_free(p); /* another reader installed it first */
         *out = expect;
     }
     return KV_OK;
 }
 
+/* A pin taken under load_lock when eviction is on: the evictor, which holds
+   it, then either sees the pin or has already unpublished the page (we then
+   load it again). */
 int cow_pager_pin(cow_pager *pg, uint64_t pgno, const unsigned char **out)
 {
-    int rc = cow_pager_get(pg, pgno, out);
-    if (rc == KV_OK)
-        atomic_fetch_add(&pg->pins, 1);
-    return rc;
+    for (;;) {
+        cow_pslot *s;
+        int rc = cow_pager_get(pg, pgno, out);
+        bool still = true;
+        if (rc != KV_OK)
+            return rc;
+        if (pg->cap)
+            pthread_mutex_lock(&pg->load_lock);
+        s = slot_of(pg, pgno, false);
+        if (pg->cap)
+            still = s && atomic_load(s) == *out;
+        if (still)
+            atomic_fetch_add(&frame_of(*out)->pins, 1);
+        if (pg->cap)
+            pthread_mutex_unlock(&pg->load_lock);
+        if (still)
+            break;
+    }
+    atomic_fetch_add(&pg->pins, 1);
+    return KV_OK;
 }
 
-void cow_pager_unpin(cow_pager *pg)
+void cow_pager_unpin(cow_pager *pg, const unsigned char *page)
 {
+    atomic_fetch_sub(&frame_of(page)->pins, 1);
     atomic_fetch_sub(&pg->pins, 1);
+}
+
+void cow_pager_set_cache(cow_pager *pg, uint64_t pages, cow_snapreg *snaps)
+{
+    pthread_mutex_lock(&pg->load_lock);
+    pg->snaps = snaps;
+    pg->cap = pages;
+    pthread_mutex_unlock(&pg->load_lock);
 }
 
 int cow_pager_mark_dirty(cow_pager *pg, uint64_t pgno, bool dirty)
@@ -188,15 +336,26 @@ int cow_pager_fresh(cow_pager *pg, uint64_t pgno, unsigned char **out)
                        "cowbtree: cannot map page %llu", (unsigned long long)pgno);
     if (cow_pager_mark_dirty(pg, pgno, true) != KV_OK)
         return KV_ENOMEM;
+    if (pg->cap)
+        pthread_mutex_lock(&pg->load_lock); /* not while the evictor sweeps */
     p = atomic_load(s);
     if (!p) {
-        p = kv_malloc(pg->psize);
+        p = page_alloc(pg->psize);
         if (!p) {
+            if (pg->cap)
+                pthread_mutex_unlock(&pg->load_lock);
             pg->dirty[pgno] = 0;
             return kv_fail(KV_ENOMEM, "cowbtree: out of memory for a page");
         }
-        atomic_store_explicit(s, p, memory_order_release);
+        atomic_store(s, p);
         atomic_fetch_add(&pg->loaded, 1);
+        note_hi(pg, pgno);
+    }
+    atomic_store(&frame_of(p)->ondisk, false); /* the writer changes it: only here now */
+    if (pg->cap) {
+        if (atomic_load(&pg->loaded) > pg->cap)
+            evict_locked(pg, pgno);
+        pthread_mutex_unlock(&pg->load_lock);
     }
     *out = p;
     return KV_OK;
@@ -225,8 +384,11 @@ int cow_pager_flush(cow_pager *pg, uint64_t *written)
             continue;
         }
         pg->dirty[pgno] = 0;
+        atomic_store(&frame_of(p)->ondisk, true);
         (*written)++;
     }
     pg->ndlist = keep;
+    if (pg->cap && atomic_load(&pg->loaded) > pg->cap)
+        evict(pg, UINT64_MAX); /* the pages just written may go now */
     return rc;
 }

@@ -27,6 +27,9 @@ void cow_snap_init(cow_snapreg *r, const cow_version *v)
     for (int i = 0; i < COW_READERS; i++)
         atomic_init(&r->slot[i], COW_NO_TXN);
     atomic_init(&r->live, 0);
+    atomic_init(&r->epoch, 0);
+    for (int i = 0; i <= COW_READERS; i++)
+        atomic_init(&r->ep[i], 0);
 }
 
 void cow_snap_destroy(cow_snapreg *r)
@@ -44,6 +47,7 @@ int cow_snap_acquire(cow_snapreg *r, cow_version *v, int *slot)
             *v = r->cur;
             *slot = i;
             atomic_fetch_add(&r->live, 1);
+            cow_snap_enter(r, i);
             rc = KV_OK;
             break;
         }
@@ -56,6 +60,7 @@ int cow_snap_acquire(cow_snapreg *r, cow_version *v, int *slot)
 
 void cow_snap_release(cow_snapreg *r, int slot)
 {
+    cow_snap_exit(r, slot);
     atomic_fetch_sub(&r->live, 1);
     atomic_store_explicit(&r->slot[slot], COW_NO_TXN, memory_order_release);
 }
@@ -85,5 +90,33 @@ uint64_t cow_snap_oldest(cow_snapreg *r)
             m = s;
     }
     pthread_mutex_unlock(&r->lock);
+    return m;
+}
+
+/* Epochs. A user of pages (a reader slot, or the writer at COW_READERS)
+ * enters before it reads any page pointer and exits after its last use. The
+ * pager's evictor unpublishes a page, then ticks the epoch and tags the
+ * buffer with the old value E; it frees the buffer once every entered user
+ * entered after E (cow_snap_min_epoch() > E). Both sides use seq_cst: a user
+ * that entered at e <= E may have loaded the pointer before it was
+ * unpublished; one that entered at e > E loads it after, and misses it. */
+void cow_snap_enter(cow_snapreg *r, int idx)
+{
+    atomic_store(&r->ep[idx], atomic_load(&r->epoch) + 1);
+}
+
+void cow_snap_exit(cow_snapreg *r, int idx)
+{
+    atomic_store(&r->ep[idx], 0);
+}
+
+uint64_t cow_snap_min_epoch(cow_snapreg *r)
+{
+    uint64_t m = UINT64_MAX;
+    for (int i = 0; i <= COW_READERS; i++) {
+        uint64_t e = atomic_load(&r->ep[i]);
+        if (e && e - 1 < m)
+            m = e - 1;
+    }
     return m;
 }

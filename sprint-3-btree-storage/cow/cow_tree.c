@@ -172,13 +172,15 @@ static int store(cow_txn *t, uint64_t old_pgno, const unsigned char *old, unsign
                  uint64_t link, cow_cell *cells, unsigned n, result *r)
 {
     uint32_t ps = t->db->pg.psize;
-    unsigned at;
-    int rc;
 
     r->kind = R_REPLACED;
     r->underfull = cells_size(type, cells, n) < ps / 4;
     if (cells_size(type, cells, n) <= ps)
         return emit(t, old_pgno, old, type, link, cells, n, &r->pgno);
+    /* STUB: (void)split_point; return kv_fail(KV_ENOTSUP, "not implemented: %s (split)", __func__); */
+    /* BEGIN SOLUTION */
+    unsigned at;
+    int rc;
     at = split_point(type, cells, n, ps, type == COW_PT_INNER);
     r->kind = R_SPLIT;
     r->underfull = false;
@@ -194,6 +196,7 @@ static int store(cow_txn *t, uint64_t old_pgno, const unsigned char *old, unsign
             rc = emit(t, old_pgno, old, type, link, cells, at, &r->pgno);
     }
     return rc;
+    /* END SOLUTION */
 }
 
 static void cell_insert(cow_cell *c, unsigned *n, unsigned at, const cow_cell *x)
@@ -213,6 +216,8 @@ static void cell_remove(cow_cell *c, unsigned *n, unsigned at)
  * two fit in one page; edits cells/link. */
 static int try_merge(cow_txn *t, cow_cell *cells, unsigned *n, uint64_t *link, unsigned idx)
 {
+    /* STUB: (void)t; (void)cells; (void)n; (void)link; (void)idx; return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); */
+    /* BEGIN SOLUTION */
     cow_db *db = t->db;
     unsigned li = idx > 0 ? idx - 1 : idx, ri = li + 1;
     uint64_t lpg = li == 0 ? *link : cells[li - 1].child, rpg = cells[ri - 1].child, merged;
@@ -247,6 +252,7 @@ static int try_merge(cow_txn *t, cow_cell *cells, unsigned *n, uint64_t *link, u
         cells[li - 1].child = merged;
     cell_remove(cells, n, ri - 1);
     return KV_OK;
+    /* END SOLUTION */
 }
 
 /* Walk from the leaf's result up to the root, copying each ancestor. */

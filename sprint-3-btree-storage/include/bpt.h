@@ -51,7 +51,9 @@ enum {
     BPT_EINVAL = -2,    /**< bad argument (empty key, bad order, unsorted bulk input) */
     BPT_ETOOBIG = -3,   /**< key or value above the core's limits */
     BPT_ENOMEM = -4,    /**< out of memory; nothing changed */
-    BPT_ECORRUPT = -6   /**< bpt_check() found a broken invariant */
+    BPT_ECORRUPT = -6,  /**< bpt_check() found a broken invariant */
+    BPT_ENOTSUP = -9    /**< not implemented: a starter kit's stub (KV_ENOTSUP); the stub has
+                             named itself through bpt_port_not_implemented() */
 };
 
 /** @brief Smallest order (branching factor). */
@@ -214,7 +216,8 @@ typedef struct bpt_check_report {
  *        cache matches the separators; the leaf hash tags match the keys.
  * @param[in]  t    the tree.
  * @param[out] rep  where the first problem was found (may be NULL).
- * @return BPT_OK or BPT_ECORRUPT.
+ * @return BPT_OK or BPT_ECORRUPT (in a starter kit, BPT_ENOTSUP until the
+ *         walk is written).
  */
 int bpt_check(bpt_tree *t, bpt_check_report *rep);
 

@@ -73,6 +73,18 @@ void bpt_port_free(void *p);
  */
 size_t bpt_port_alloc_size(size_t n);
 
+/**
+ * @brief Say that a starter kit's stub was called: @p fn is not implemented.
+ *
+ * The user-space port sets kvlabs' error detail to "not implemented: FN"
+ * (kv_last_error(), which the tests print); a kernel port logs it. A stub
+ * calls it, then returns BPT_ENOTSUP (or NULL, or nothing), so an untouched
+ * stub fails with a message naming itself. Only a starter kit's stubs call
+ * it; the reference never does.
+ * @param[in] fn  the function's name (__func__).
+ */
+void bpt_port_not_implemented(const char *fn);
+
 /** @brief An opaque reader-writer lock of the port. */
 typedef struct bpt_port_lock bpt_port_lock;
 

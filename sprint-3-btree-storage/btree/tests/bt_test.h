@@ -5,7 +5,14 @@
  *
  * Keys made by key_of() are 8 decimal digits ("00000042"), so their
  * bytewise order is their numeric order. CHECK(t) runs bpt_check and fails
- * the test with the invariant, level, node and slot it names.
+ * the test with the invariant, level, node and slot it names (or, from a
+ * starter kit's stub, kv_last_error(): "not implemented: walk").
+ *
+ * A tree from new_tree() is owned by the test (kvtest.h's kvt_own): a
+ * test frees it with free_tree(), and a failed assertion leaves it to the
+ * suite's .fini (BT_SUITE(name) declares the suite with it), so a failing
+ * test reports its failure and no leak. Buffers a test allocates are owned
+ * the same way (kvt_own(malloc(n), free), freed with kvt_drop()).
  */
 #ifndef BT_TEST_H
 #define BT_TEST_H
@@ -18,13 +25,17 @@
 #include "bpt.h"
 #include "btree_int.h"
 #include "kvlabs/alloc.h"
+#include "kvtest.h"
+
+/** Declare suite @p name with the .fini that frees what a failed test owned. */
+#define BT_SUITE(name) TestSuite(name, .fini = kvt_release_owned)
 
 #define CHECK(t)                                                                                   \
     do {                                                                                           \
         bpt_check_report rep_;                                                                     \
         int crc_ = bpt_check((t), &rep_);                                                          \
         cr_assert_eq(crc_, BPT_OK, "bpt_check: %s (level %u, node %llu, slot %u) at %s:%d",        \
-                     rep_.what ? rep_.what : "?", rep_.level, (unsigned long long)rep_.node,       \
+                     rep_.what ? rep_.what : kv_last_error(), rep_.level, (unsigned long long)rep_.node,       \
                      rep_.slot, __FILE__, __LINE__);                                               \
     } while (0)
 
@@ -74,11 +85,24 @@ static inline int collect_visit(void *arg, const void *k, size_t kl, const void 
     return 0;
 }
 
+static inline void bt_destroy_owned_(void *t)
+{
+    bpt_destroy(t);
+}
+
+/** A new empty tree of @p order, owned by the test (free it with free_tree()). */
 static inline bpt_tree *new_tree(unsigned order)
 {
     bpt_tree *t = NULL;
-    cr_assert_eq(bpt_create(order, &t), BPT_OK, "bpt_create(%u)", order);
-    return t;
+    cr_assert_eq(bpt_create(order, &t), BPT_OK, "bpt_create(%u): %s", order, kv_last_error());
+    return kvt_own(t, bt_destroy_owned_);
+}
+
+/** Destroy tree @p t, owned (new_tree()) or not. */
+static inline void free_tree(bpt_tree *t)
+{
+    if (!kvt_drop(t))
+        bpt_destroy(t);
 }
 
 static inline uint64_t tree_count(bpt_tree *t)

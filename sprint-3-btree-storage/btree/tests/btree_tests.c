@@ -16,6 +16,17 @@
  */
 #include "bt_test.h"
 
+/* every suite frees, after each test, the trees and buffers a failed
+ * assertion left owned (bt_test.h) */
+BT_SUITE(core);
+BT_SUITE(split);
+BT_SUITE(delete);
+BT_SUITE(scan);
+BT_SUITE(bulk);
+BT_SUITE(enomem);
+BT_SUITE(check);
+BT_SUITE(dot);
+
 /* ---- core ---------------------------------------------------------------- */
 
 Test(core, create_rejects_bad_order)
@@ -30,7 +41,7 @@ Test(core, create_rejects_bad_order)
 Test(core, empty_tree)
 {
     bpt_tree *t = new_tree(4);
-    struct collect c = {.keys = malloc(4 * 64), .cap = 4};
+    struct collect c = {.keys = kvt_own(malloc(4 * 64), free), .cap = 4};
     cr_assert_eq(bpt_get(t, "a", 1, NULL, NULL), BPT_ENOTFOUND);
     cr_assert_eq(bpt_delete(t, "a", 1), BPT_ENOTFOUND);
     cr_assert_eq(bpt_scan(t, NULL, 0, false, collect_visit, &c), BPT_OK);
@@ -38,8 +49,8 @@ Test(core, empty_tree)
     CHECK(t);
     cr_assert_eq(bpt_put(t, "", 0, "v", 1), BPT_EINVAL, "an empty key is refused");
     cr_assert_eq(bpt_put(t, NULL, 3, "v", 1), BPT_EINVAL);
-    free(c.keys);
-    bpt_destroy(t);
+    kvt_drop(c.keys);
+    free_tree(t);
 }
 
 struct vbuf {
@@ -85,15 +96,15 @@ Test(core, variable_length_keys_and_values)
         cr_assert_eq(bpt_get(t, big, sizeof(big), NULL, NULL), BPT_OK);
         /* order: "a" < "a\0" < "a\0\0" < "ab" < "b" < "ba" < "kkk..." < "\xff" < "\xff\xff" */
         {
-            struct collect c = {.keys = malloc(16 * 64), .cap = 16};
+            struct collect c = {.keys = kvt_own(malloc(16 * 64), free), .cap = 16};
             cr_assert_eq(bpt_scan(t, NULL, 0, false, collect_visit, &c), BPT_OK);
             cr_assert_eq(c.n, 9);
             cr_assert_str_eq(c.keys[3], "ab");
             cr_assert_eq(c.keys[6][0], 'k');
             cr_assert_eq((unsigned char)c.keys[8][1], 0xff);
-            free(c.keys);
+            kvt_drop(c.keys);
         }
-        bpt_destroy(t);
+        free_tree(t);
     }
 }
 
@@ -111,18 +122,18 @@ Test(core, overwrite_replaces_value_and_counts)
     cr_assert_eq(bpt_get(t, "00000007", 8, copy_out, &b), BPT_OK);
     cr_assert_eq(b.len, 3);
     cr_assert(memcmp(b.data, "xyz", 3) == 0);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(core, too_big_is_etoobig)
 {
     bpt_tree *t = new_tree(8);
-    char *k = calloc(1, BPT_MAX_KEY + 1);
+    char *k = kvt_own(calloc(1, BPT_MAX_KEY + 1), free);
     cr_assert_eq(bpt_put(t, k, BPT_MAX_KEY + 1, "", 0), BPT_ETOOBIG);
     cr_assert_eq(bpt_put(t, "k", 1, k, (size_t)BPT_MAX_VALUE + 1), BPT_ETOOBIG);
     cr_assert_eq(tree_count(t), 0);
-    free(k);
-    bpt_destroy(t);
+    kvt_drop(k);
+    free_tree(t);
 }
 
 /* ---- split ---------------------------------------------------------------- */
@@ -138,7 +149,7 @@ static void fill_check(unsigned order, unsigned n, int mode)
     for (unsigned i = 0; i < n; i++)
         cr_assert(has_i(t, i), "order %u: key %u lost after the inserts", order, i);
     cr_assert_eq(tree_count(t), n);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(split, ascending_every_small_order)
@@ -174,7 +185,7 @@ Test(split, height_grows_only_at_the_root)
     CHECK(t);
     /* the median stays: 00000002 must be found (a split that drops it loses it) */
     cr_assert(has_i(t, 1) && has_i(t, 2) && has_i(t, 3));
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(split, separator_is_right_halfs_first_key)
@@ -194,7 +205,7 @@ Test(split, separator_is_right_halfs_first_key)
     cr_assert(memcmp(k, "00000030", 8) == 0, "separator %.8s, want 00000030", k);
     cr_assert_eq(root->child[0]->n, 2);
     cr_assert_eq(root->child[1]->n, 2);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 /* ---- delete ---------------------------------------------------------------- */
@@ -227,7 +238,7 @@ static void drain_and_refill(unsigned order, unsigned n)
         cr_assert_eq(st.inners, 0);
         cr_assert_eq(st.mem_bytes, mem0, "order %u: every block freed", order);
     }
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(delete, until_empty_then_reinsert)
@@ -248,7 +259,7 @@ Test(delete, survivors_stay_reachable)
         CHECK(t);
         for (unsigned i = 0; i < 400; i++)
             cr_assert_eq(has_i(t, i), i % 3 != 0, "order %u key %u", order, i);
-        bpt_destroy(t);
+        free_tree(t);
     }
 }
 
@@ -275,7 +286,7 @@ Test(delete, borrow_updates_the_separator)
     k = blk_key(inner_keys(t, root)[0], &kl);
     cr_assert(memcmp(k, "00000045", 8) == 0, "separator %.8s, want 00000045", k);
     cr_assert(has_i(t, 20) && has_i(t, 40) && has_i(t, 45) && has_i(t, 50));
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(delete, merge_shrinks_the_tree)
@@ -294,7 +305,7 @@ Test(delete, merge_shrinks_the_tree)
     cr_assert_eq(st.height, 1);
     cr_assert_gt(st.merges, 0);
     cr_assert(has_i(t, 63));
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 /* ---- scan ------------------------------------------------------------------- */
@@ -302,7 +313,7 @@ Test(delete, merge_shrinks_the_tree)
 Test(scan, ordered_from_any_start)
 {
     bpt_tree *t = new_tree(4);
-    struct collect c = {.keys = malloc(1000 * 64), .cap = 1000};
+    struct collect c = {.keys = kvt_own(malloc(1000 * 64), free), .cap = 1000};
     for (unsigned i = 0; i < 500; i++)
         cr_assert_eq(put_i(t, (i * 37u) % 500 * 2), BPT_OK); /* even keys 0..998 */
     cr_assert_eq(bpt_scan(t, NULL, 0, false, collect_visit, &c), BPT_OK);
@@ -328,8 +339,8 @@ Test(scan, ordered_from_any_start)
     c.cap = 3;
     cr_assert_eq(bpt_scan(t, NULL, 0, false, collect_visit, &c), BPT_OK);
     cr_assert_eq(c.n, 3, "the visitor stops the scan");
-    free(c.keys);
-    bpt_destroy(t);
+    kvt_drop(c.keys);
+    free_tree(t);
 }
 
 static int fail_visit(void *arg, const void *k, size_t kl, const void *v, size_t vl)
@@ -343,7 +354,7 @@ Test(scan, visitor_error_is_returned)
     bpt_tree *t = new_tree(4);
     cr_assert_eq(put_i(t, 1), BPT_OK);
     cr_assert_eq(bpt_scan(t, NULL, 0, false, fail_visit, NULL), BPT_ENOMEM);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 /* ---- bulk load ---------------------------------------------------------------- */
@@ -397,7 +408,7 @@ static void bulk_shape(unsigned order, unsigned n)
     for (unsigned i = 0; i < 2 * n; i += 3)
         cr_assert_eq(del_i(t, i), BPT_OK);
     CHECK(t);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(bulk, shapes)
@@ -423,7 +434,7 @@ Test(bulk, unsorted_or_duplicate_input_is_einval_and_tree_stays_empty)
         cr_assert_eq(st.mem_bytes, st0.mem_bytes, "every block of the failed load freed");
         CHECK(t);
         cr_assert_eq(put_i(t, 5), BPT_OK, "the tree stays usable");
-        bpt_destroy(t);
+        free_tree(t);
     }
 }
 
@@ -434,7 +445,7 @@ Test(bulk, only_into_an_empty_tree)
     cr_assert_eq(put_i(t, 5), BPT_OK);
     cr_assert_eq(bpt_bulk_load(t, src_next, &s), BPT_EINVAL);
     cr_assert_eq(tree_count(t), 1);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 static int bulk_body(void *arg, uint64_t n)
@@ -471,7 +482,7 @@ Test(bulk, out_of_memory_at_every_allocation)
     cr_assert_eq(kv_alloc_fail_loop(bulk_body, t, 5000, &runs), 0);
     cr_assert_gt(runs, 300, "the loop reached every allocation (%llu runs)",
                  (unsigned long long)runs);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 /* ---- out of memory --------------------------------------------------------------- */
@@ -527,7 +538,7 @@ Test(enomem, put_that_splits_to_the_root)
     }
     cr_assert_geq(runs, 3, "put 7 needed a record, a separator and nodes (%llu runs)",
                   (unsigned long long)runs);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(enomem, delete_that_borrows)
@@ -545,7 +556,7 @@ Test(enomem, delete_that_borrows)
             break;
     }
     cr_assert_geq(runs, 2, "the borrow's separator copy failed once");
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(enomem, create_cleans_up)
@@ -606,7 +617,7 @@ Test(check, catches_swapped_keys)
     leaf_tags(t, l)[1] = leaf_tags(t, l)[0];
     leaf_tags(t, l)[0] = g;
     CHECK(t);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(check, catches_a_broken_chain)
@@ -620,7 +631,7 @@ Test(check, catches_a_broken_chain)
     expect_corrupt(t, "a prev link not pointing back");
     n->prev = l;
     CHECK(t);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(check, catches_wrong_counts_and_underfull_nodes)
@@ -637,7 +648,7 @@ Test(check, catches_wrong_counts_and_underfull_nodes)
     expect_corrupt(t, "an underfull leaf");
     l->h.n++;
     CHECK(t);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(check, catches_a_key_outside_its_separators)
@@ -651,7 +662,7 @@ Test(check, catches_a_key_outside_its_separators)
     bpt_inner_set_key(t, root, 0, old);
     bpt_sep_free(t, fake);
     CHECK(t);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(check, catches_leaves_at_different_depths)
@@ -661,7 +672,7 @@ Test(check, catches_leaves_at_different_depths)
     expect_corrupt(t, "a height that no leaf has");
     t->height--;
     CHECK(t);
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 /* ---- dot ---------------------------------------------------------------------------- */
@@ -710,7 +721,7 @@ Test(dot, small_tree_exact_text)
              "n1_0 -> n1_1 [style=dashed, constraint=false, color=gray40, arrowsize=0.6];\n"
              "n0_0:c1 -> n1_1;\n"
              "}\n");
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(dot, every_node_and_edge_once)
@@ -728,15 +739,15 @@ Test(dot, every_node_and_edge_once)
     cr_assert_eq(count_of(b.s, ":c"), st.leaves + st.inners - 1, "one edge per child");
     cr_assert_not_null(strstr(b.s, "<td>x&lt;&amp;y\\x01</td>"), "special bytes escaped: %s", b.s);
     cr_assert_not_null(strstr(b.s, "label=\"a \\\"title\\\"\""));
-    bpt_destroy(t);
+    free_tree(t);
 }
 
 Test(dot, writer_failure_is_reported)
 {
     bpt_tree *t = new_tree(4);
-    struct sbuf *b = calloc(1, sizeof(*b));
+    struct sbuf *b = kvt_own(calloc(1, sizeof(*b)), free);
     b->n = sizeof(b->s) - 10; /* nearly full: the writer refuses */
     cr_assert_eq(bpt_dot(t, NULL, sbuf_write, b), BPT_EINVAL);
-    free(b);
-    bpt_destroy(t);
+    kvt_drop(b);
+    free_tree(t);
 }

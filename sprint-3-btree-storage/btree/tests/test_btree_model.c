@@ -13,6 +13,10 @@
  *
  * Four suites split the orders (3-16, 17-64, 65-128, 129-256) so the
  * runner spreads them over its jobs.
+ *
+ * The stores and iterators a test opens are owned (kvtest.h's kvt_own) and
+ * the value buffers are this file's: the suite's .fini closes and frees
+ * what a failed assertion left open, so a failing test reports no leak.
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -22,13 +26,48 @@
 #include "btree.h"
 #include "kvlabs/kv.h"
 #include "kvlabs/rng.h"
+#include "kvtest.h"
+
+static kv_buf got_bt, got_m; /* the values read back; freed after each test */
+
+static void close_db_owned(void *db)
+{
+    kv_close(db);
+}
+
+static void close_iter_owned(void *it)
+{
+    kv_iter_close(it);
+}
+
+static void model_fini(void)
+{
+    kvt_release_owned();
+    kv_buf_free(&got_bt);
+    kv_buf_free(&got_m);
+}
+
+TestSuite(model, .fini = model_fini);
+
+/* open iterator *it on db, owned until closed with iter_close() */
+static void iter_open(kv_db *db, kv_iter **it)
+{
+    cr_assert_eq(kv_iter_open(db, it), KV_OK, "%s", kv_last_error());
+    kvt_own(*it, close_iter_owned);
+}
+
+static void iter_close(kv_iter *it)
+{
+    if (!kvt_drop(it))
+        kv_iter_close(it);
+}
 
 static void expect_same_iteration(kv_db *a, kv_db *b, unsigned order)
 {
     kv_iter *ia, *ib;
     size_t n = 0;
-    cr_assert_eq(kv_iter_open(a, &ia), KV_OK);
-    cr_assert_eq(kv_iter_open(b, &ib), KV_OK);
+    iter_open(a, &ia);
+    iter_open(b, &ib);
     kv_iter_first(ia);
     kv_iter_first(ib);
     while (kv_iter_valid(ib)) {
@@ -48,8 +87,8 @@ static void expect_same_iteration(kv_db *a, kv_db *b, unsigned order)
     }
     cr_assert(!kv_iter_valid(ia), "order %u: btree iteration has extra keys", order);
     cr_assert_eq(kv_iter_status(ia), KV_OK);
-    kv_iter_close(ia);
-    kv_iter_close(ib);
+    iter_close(ia);
+    iter_close(ib);
 }
 
 static void check_tree(kv_db *db, unsigned order, unsigned op)
@@ -57,21 +96,22 @@ static void check_tree(kv_db *db, unsigned order, unsigned op)
     bpt_check_report rep;
     int rc = bpt_check(btree_engine_tree(db), &rep);
     cr_assert_eq(rc, BPT_OK, "order %u, after op %u: bpt_check: %s (level %u, node %llu, slot %u)",
-                 order, op, rep.what, rep.level, (unsigned long long)rep.node, rep.slot);
+                 order, op, rep.what ? rep.what : kv_last_error(), rep.level, (unsigned long long)rep.node, rep.slot);
 }
 
 static void run_order(unsigned order)
 {
     char opts[32];
     kv_db *bt, *m;
-    kv_buf va = {0}, vb = {0};
     kv_rng rng;
     unsigned space = 3 * order + 20, ops = 6 * space + 200;
     unsigned every = order < 16 ? 7 : order < 64 ? 31 : 97;
 
     snprintf(opts, sizeof(opts), "order=%u", order);
     cr_assert_eq(kv_open("btree", NULL, opts, &bt), KV_OK, "%s", kv_last_error());
+    kvt_own(bt, close_db_owned);
     cr_assert_eq(kv_open("model", NULL, NULL, &m), KV_OK);
+    kvt_own(m, close_db_owned);
     kv_rng_seed(&rng, 1000 + order);
     for (unsigned op = 0; op < ops; op++) {
         char k[24], v[48];
@@ -89,14 +129,14 @@ static void run_order(unsigned order)
             cr_assert_eq(ra, rb, "order %u op %u: delete %s: btree %d, model %d", order, op, k,
                          ra, rb);
         } else if (r < 97) {
-            int ra = kv_get(bt, k, kl, &va), rb = kv_get(m, k, kl, &vb);
+            int ra = kv_get(bt, k, kl, &got_bt), rb = kv_get(m, k, kl, &got_m);
             cr_assert_eq(ra, rb, "order %u op %u: get %s", order, op, k);
             if (ra == KV_OK)
-                cr_assert(va.len == vb.len && memcmp(va.data, vb.data, va.len) == 0);
+                cr_assert(got_bt.len == got_m.len && memcmp(got_bt.data, got_m.data, got_bt.len) == 0);
         } else {
             kv_iter *ia, *ib;
-            cr_assert_eq(kv_iter_open(bt, &ia), KV_OK);
-            cr_assert_eq(kv_iter_open(m, &ib), KV_OK);
+            iter_open(bt, &ia);
+            iter_open(m, &ib);
             kv_iter_seek(ia, k, kl);
             kv_iter_seek(ib, k, kl);
             for (int s = 0; s < 40 && kv_iter_valid(ib); s++) {
@@ -110,8 +150,8 @@ static void run_order(unsigned order)
                 kv_iter_next(ia);
                 kv_iter_next(ib);
             }
-            kv_iter_close(ia);
-            kv_iter_close(ib);
+            iter_close(ia);
+            iter_close(ib);
         }
         if (op % every == 0)
             check_tree(bt, order, op);
@@ -120,10 +160,8 @@ static void run_order(unsigned order)
     }
     check_tree(bt, order, ops);
     expect_same_iteration(bt, m, order);
-    kv_buf_free(&va);
-    kv_buf_free(&vb);
-    kv_close(bt);
-    kv_close(m);
+    kvt_drop(m);
+    kvt_drop(bt);
 }
 
 Test(model, orders_3_to_16)

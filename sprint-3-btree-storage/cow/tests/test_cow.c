@@ -142,10 +142,12 @@ static void scan_equals(kv_db *db, cow_txn *r, const unsigned *model, const char
     for (cow_cursor_seek(c, NULL, 0); cow_cursor_valid(c); cow_cursor_next(c)) {
         const void *k, *v;
         size_t kl, vl;
-        char want[64];
+        char want[64], ks[10] = {0}; /* a key in a page is not NUL-terminated */
         unsigned id;
         cow_cursor_get(c, &k, &kl, &v, &vl);
-        cr_assert(kl == 9 && sscanf((const char *)k + 3, "%6u", &id) == 1, "%s: odd key", what);
+        cr_assert_eq(kl, 9, "%s: odd key", what);
+        memcpy(ks, k, kl);
+        cr_assert(sscanf(ks + 3, "%6u", &id) == 1, "%s: odd key", what);
         for (; next < id; next++)
             cr_assert_eq(model[next], 0, "%s: key %u missing from the snapshot", what, next);
         cr_assert_neq(model[id], 0, "%s: key %u should not be in the snapshot", what, id);
@@ -389,6 +391,17 @@ Test(log, flipped_payload_of_a_whole_record_is_corrupt)
     OK(kv_env_fault_flip(env, "/db/commit.log", 24 + 32 + 7 + 4, 2));
     cr_assert_eq(kv_open_env("cowbtree", "/db", NULL, env, &db), KV_ECORRUPT,
                  "a whole record that fails its checksum is damage, not a torn tail");
+    /* the control: the same bit flipped back, the store opens with every key
+       (so the KV_ECORRUPT above came from the flip, not from a store that never opens) */
+    OK(kv_env_fault_flip(env, "/db/commit.log", 24 + 32 + 7 + 4, 2));
+    OK(kv_open_env("cowbtree", "/db", NULL, env, &db));
+    for (unsigned i = 0; i < 10; i++) {
+        kv_buf b = {0};
+        OK(kv_get(db, k, key_of(i, k), &b));
+        cr_assert(b.len == val_of(i, 1, v) && memcmp(b.data, v, b.len) == 0, "key %u after replay", i);
+        kv_buf_free(&b);
+    }
+    OK(kv_close(db));
     kv_env_free(env);
 }
 
@@ -436,10 +449,17 @@ Test(golden, committed_store_opens_and_verifies, .init = mk_tmp, .fini = rm_tmp)
     if (!src) {
         /* beside this file, whatever the working directory (the graders run
          * the tests elsewhere): __FILE__ is the absolute path the build
-         * compiled, or relative to the lab folder */
+         * compiled, or relative to the lab folder. `make grade-tests` builds
+         * a copy of this file in the lab's tests/ folder: then the golden
+         * store is at ../cow/tests/golden from there. */
+        static const char *const rel[] = {"golden", "../cow/tests/golden"};
         const char *slash = strrchr(__FILE__, '/');
-        snprintf(here, sizeof(here), "%.*s/golden", slash ? (int)(slash - __FILE__) : 1,
-                 slash ? __FILE__ : ".");
+        for (size_t i = 0; i < sizeof(rel) / sizeof(rel[0]); i++) {
+            snprintf(here, sizeof(here), "%.*s/%s", slash ? (int)(slash - __FILE__) : 1,
+                     slash ? __FILE__ : ".", rel[i]);
+            if (access(here, F_OK) == 0)
+                break;
+        }
         src = here;
     }
     snprintf(cmd, sizeof(cmd), "cp -r '%s' '%s/db'", src, tdir);
