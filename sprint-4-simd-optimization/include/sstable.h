@@ -75,19 +75,10 @@ int lsm_ikey_cmp(const void *a, size_t na, const void *b, size_t nb);
  * @param[in] na  its length.
  * @param[in] b   the second user key.
  * @param[in] nb  its length.
- * @return < 0, 0 or > 0. Goes through the key-compare hook (lsm_key_cmp_hook),
- *         which the simd part may replace by a vectorised version.
+ * @return -1, 0 or 1. The simd part's lsm_simd_key_cmp() (lsm_simd.h):
+ *         scalar, SSE2/AVX2 or NEON as the CPU allows, identical results.
  */
 int lsm_ukey_cmp(const void *a, size_t na, const void *b, size_t nb);
-
-/** @brief The key-compare function the sstable part uses (scalar by default). */
-typedef int (*lsm_key_cmp_fn)(const void *a, size_t na, const void *b, size_t nb);
-
-/**
- * @brief Install a key-compare function (the simd part's start-up calls it).
- * @param[in] fn  a function with the exact results of the scalar one; NULL restores it.
- */
-void lsm_key_cmp_install(lsm_key_cmp_fn fn);
 /** @} */
 
 /** @name Internal iterators
@@ -146,7 +137,7 @@ void lsm_bloom_add(uint8_t *filter, size_t size, uint64_t h);
 
 /**
  * @brief Whether a key may be in a filter (false: certainly absent).
- *        Dispatches through the probe hook (scalar, AVX2 or NEON: identical results).
+ *        The simd part's dispatched probe (scalar, AVX2 or NEON: identical results).
  * @param[in] filter  the filter.
  * @param[in] size    its size, a multiple of LSM_BLOOM_LINE, not 0.
  * @param[in] h       the key's lsm_bloom_hash().
@@ -162,15 +153,6 @@ bool lsm_bloom_may_contain(const uint8_t *filter, size_t size, uint64_t h);
  * @return as lsm_bloom_may_contain().
  */
 bool lsm_bloom_may_contain_scalar(const uint8_t *filter, size_t size, uint64_t h);
-
-/** @brief A bloom probe function. */
-typedef bool (*lsm_bloom_probe_fn)(const uint8_t *filter, size_t size, uint64_t h);
-
-/**
- * @brief Install a probe (the simd part's start-up calls it).
- * @param[in] fn  a probe with the scalar one's exact results; NULL restores the scalar one.
- */
-void lsm_bloom_probe_install(lsm_bloom_probe_fn fn);
 
 /**
  * @brief The line and the eight bit positions (0..511) a hash probes; what
@@ -188,8 +170,8 @@ size_t lsm_bloom_positions(uint64_t h, size_t lines, uint32_t bits[LSM_BLOOM_PRO
 /** @brief Block compression of a table. */
 typedef enum lsm_compression {
     LSM_COMPRESS_NONE = 0, /**< blocks stored as they are */
-    LSM_COMPRESS_LZ4 = 1,  /**< LZ4 (reserved: not implemented yet, KV_ENOTSUP) */
-    LSM_COMPRESS_ZSTD = 2  /**< Zstandard (reserved: not implemented yet, KV_ENOTSUP) */
+    LSM_COMPRESS_LZ4 = 1,  /**< LZ4 (liblz4), per block, when it saves >= 1/8 */
+    LSM_COMPRESS_ZSTD = 2  /**< Zstandard level 1 (libzstd), per block, when it saves >= 1/8 */
 } lsm_compression;
 
 /** @brief What a table builder is told. */
@@ -197,7 +179,7 @@ typedef struct lsm_table_opts {
     size_t block_size;       /**< target bytes of a data block before its trailer (e.g. 4096) */
     unsigned restart_every;  /**< entries between restart points (e.g. 16) */
     unsigned bloom_bits;     /**< bloom bits per key; 0: no filter */
-    lsm_compression compression; /**< only LSM_COMPRESS_NONE today */
+    lsm_compression compression; /**< the codec of data and index blocks (filters are stored raw) */
 } lsm_table_opts;
 
 /** @brief A table being written (opaque). */
@@ -209,7 +191,7 @@ typedef struct lsm_table_builder lsm_table_builder;
  *                   at offsets from 0 and never closes or syncs it.
  * @param[in]  opts  the options (copied).
  * @param[out] out   the builder.
- * @return KV_OK; KV_EINVAL (bad options); KV_ENOTSUP (compression); KV_ENOMEM.
+ * @return KV_OK; KV_EINVAL (bad options, unknown compression); KV_ENOMEM.
  */
 int lsm_table_builder_new(kv_file *f, const lsm_table_opts *opts, lsm_table_builder **out);
 
@@ -257,18 +239,93 @@ void lsm_table_builder_free(lsm_table_builder *b);
 /** @brief An open table (opaque). */
 typedef struct lsm_table lsm_table;
 
-/** @brief Counters a table reader adds to (shared by the tables of one store; may be NULL). */
+/**
+ * @brief The block cache (sstable_cache.c): checked data blocks in memory,
+ * LRU, sharded, shared by the tables of a store. Opaque.
+ */
+typedef struct lsm_cache lsm_cache;
+/** @brief A pinned cache entry: its bytes stay valid until lsm_cache_release(). */
+typedef struct lsm_cache_block lsm_cache_block;
+
+/**
+ * @brief Counters a table reader adds to, and the block cache its data
+ * blocks go through (shared by the tables of one store; may be NULL).
+ */
 typedef struct lsm_read_stats {
     _Atomic uint64_t blocks_read;   /**< data blocks read from the file */
     _Atomic uint64_t bloom_negative;/**< gets answered "absent" by a filter */
     _Atomic uint64_t bloom_checks;  /**< filter probes */
+    _Atomic uint64_t cache_hits;    /**< data blocks found in the cache */
+    _Atomic uint64_t cache_misses;  /**< data blocks looked up in the cache and read */
+    lsm_cache *cache;               /**< set before tables open; NULL: no cache */
 } lsm_read_stats;
+
+/**
+ * @brief Make a block cache, split into 16 shards of capacity / 16 bytes each.
+ * @param[in]  capacity  bytes the cache may hold (contents plus a small overhead per block).
+ * @param[out] out       the cache.
+ * @return KV_OK or KV_ENOMEM.
+ */
+int lsm_cache_new(size_t capacity, lsm_cache **out);
+/**
+ * @brief Free the cache and every block in it.
+ * @param[in] c  the cache (NULL: nothing); every entry must have been released.
+ */
+void lsm_cache_free(lsm_cache *c);
+/**
+ * @brief A fresh table id: a table's blocks are named by (id, offset).
+ * @param[in] c  the cache.
+ * @return an id no other call returned for this cache.
+ */
+uint64_t lsm_cache_new_id(lsm_cache *c);
+/**
+ * @brief Find a block, pin it and make it the most recently used.
+ * @param[in] c    the cache.
+ * @param[in] id   the table's id.
+ * @param[in] off  the block's offset in the table.
+ * @return the pinned entry (release it), or NULL when the block is not cached.
+ */
+lsm_cache_block *lsm_cache_lookup(lsm_cache *c, uint64_t id, uint64_t off);
+/**
+ * @brief Cache a block and return it pinned. Evicts the least recently used
+ * blocks of its shard down to the shard's capacity; a block larger than the
+ * shard is returned pinned but not kept.
+ * @param[in] c     the cache.
+ * @param[in] id    the table's id.
+ * @param[in] off   the block's offset in the table.
+ * @param[in] data  the block's checked contents, kv_malloc'd: the cache's from now on.
+ * @param[in] n     their size.
+ * @return the entry, or NULL when out of memory: then @p data is still the caller's.
+ */
+lsm_cache_block *lsm_cache_insert(lsm_cache *c, uint64_t id, uint64_t off, uint8_t *data,
+                                  size_t n);
+/**
+ * @brief Unpin an entry; an evicted entry is freed by its last release.
+ * @param[in] c  the cache the entry came from.
+ * @param[in] e  the entry (NULL: nothing).
+ */
+void lsm_cache_release(lsm_cache *c, lsm_cache_block *e);
+/**
+ * @brief The bytes of a pinned entry.
+ * @param[in]  e  the entry.
+ * @param[out] n  their count.
+ * @return the block's contents (valid until the entry is released).
+ */
+const uint8_t *lsm_cache_data(const lsm_cache_block *e, size_t *n);
+/**
+ * @brief Bytes charged to the cache now.
+ * @param[in] c  the cache.
+ * @return the sum over the shards of their entries' charges.
+ */
+size_t lsm_cache_used(lsm_cache *c);
 
 /**
  * @brief Open a table: read and check the footer, the index and the filter.
  * @param[in]  f      the file (the table owns it from now on, also on failure).
  * @param[in]  size   the file's size.
- * @param[in]  stats  counters to add to, or NULL.
+ * @param[in]  stats  counters to add to, or NULL; its cache, when set, holds
+ *                    the table's data blocks (the caller keeps the cache
+ *                    until every table using it is closed).
  * @param[out] out    the table.
  * @return KV_OK; KV_ECORRUPT (bad magic, checksum, handle or size); KV_ENOMEM; KV_EIO.
  */

@@ -164,6 +164,14 @@ out_abandon:
 int lsm_write_tables(lsm_db *db, lsm_iter *it, const lsm_version *v, int out_level,
                      bool drop_tombstones, lsm_file ***out, size_t *nout)
 {
+    /* STUB:
+    (void)db; (void)it; (void)v; (void)out_level; (void)drop_tombstones;
+    (void)out_start; (void)out_finish;
+    *out = NULL;
+    *nout = 0;
+    return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    */
+    /* BEGIN SOLUTION */
     output o = {.db = db};
     lsm_bytes last = {0};
     int rc = KV_OK;
@@ -215,6 +223,7 @@ out_fail:
     kv_free(o.smallest.p);
     kv_free(o.largest.p);
     return rc;
+    /* END SOLUTION */
 }
 
 /* ---- flush ------------------------------------------------------------------------ */
@@ -308,6 +317,12 @@ static size_t tiered_window(const lsm_db *db, const lsm_version *v)
 /* The level to compact, or -1. */
 static int pick_level(const lsm_db *db, const lsm_version *v)
 {
+    /* STUB:
+    (void)db; (void)v; (void)level_target; (void)tiered_window;
+    kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    return -1;
+    */
+    /* BEGIN SOLUTION */
     double best = 1.0;
     int level = -1;
     if (db->cfg.tiered)
@@ -324,6 +339,7 @@ static int pick_level(const lsm_db *db, const lsm_version *v)
         }
     }
     return level;
+    /* END SOLUTION */
 }
 
 bool lsm_needs_compaction(const lsm_db *db, const lsm_version *v)
@@ -346,6 +362,14 @@ typedef struct compaction {
 /* Choose the inputs (mu held). */
 static int pick_inputs(lsm_db *db, const lsm_version *v, int level, compaction *c)
 {
+    /* STUB:
+    (void)db; (void)v; (void)overlaps;
+    c->level = level;
+    c->in = NULL;
+    c->nin = c->nlevel = 0;
+    return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    */
+    /* BEGIN SOLUTION */
     const lsm_bytes *lo, *hi;
     size_t cap = v->n[level] + (level + 1 < LSM_LEVELS ? v->n[level + 1] : 0);
     c->level = level;
@@ -391,6 +415,7 @@ static int pick_inputs(lsm_db *db, const lsm_version *v, int level, compaction *
     memcpy(db->compact_ptr[level], hi->p, pn);
     db->compact_ptr_n[level] = pn;
     return KV_OK;
+    /* END SOLUTION */
 }
 
 static int run_compaction(lsm_db *db)

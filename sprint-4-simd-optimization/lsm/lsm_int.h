@@ -149,7 +149,14 @@ typedef struct lsm_config {
     lsm_table_opts table;
     unsigned l0_trigger, l0_slowdown, l0_stop, ratio;
     bool tiered;
+    size_t block_cache; /* bytes; 0: no block cache */
+    bool exact;         /* exact_stats: look every put's key up first */
 } lsm_config;
+
+/* lsm_manifest_state.live_keys when the counts are not kept (a put made
+ * with exact_stats=false): stats report 0; an open with exact_stats=true
+ * counts them again by a scan. */
+#define LSM_COUNTS_UNKNOWN UINT64_MAX
 
 struct lsm_db {
     kv_db base;

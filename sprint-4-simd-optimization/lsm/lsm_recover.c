@@ -89,16 +89,18 @@ static int apply(void *arg, uint64_t seq, unsigned type, const void *k, size_t k
     if (seq <= db->st.last_seq && db->st.last_seq)
         return kv_fail(KV_ECORRUPT, "lsm: log record with sequence %llu after %llu",
                        (unsigned long long)seq, (unsigned long long)db->st.last_seq);
-    rc = lsm_lookup(db->mem, NULL, db->current, k, kn, LSM_MAX_SEQ, &ot, &db->scratch);
-    if (rc && rc != KV_ENOTFOUND)
-        return rc;
-    if (rc == KV_OK && ot == LSM_TYPE_VALUE) {
-        db->st.live_keys--;
-        db->st.live_bytes -= kn + db->scratch.len;
-    }
-    if (type == LSM_TYPE_VALUE) {
-        db->st.live_keys++;
-        db->st.live_bytes += kn + vn;
+    if (db->st.live_keys != LSM_COUNTS_UNKNOWN) { /* else counted by a scan at open */
+        rc = lsm_lookup(db->mem, NULL, db->current, k, kn, LSM_MAX_SEQ, &ot, &db->scratch);
+        if (rc && rc != KV_ENOTFOUND)
+            return rc;
+        if (rc == KV_OK && ot == LSM_TYPE_VALUE) {
+            db->st.live_keys--;
+            db->st.live_bytes -= kn + db->scratch.len;
+        }
+        if (type == LSM_TYPE_VALUE) {
+            db->st.live_keys++;
+            db->st.live_bytes += kn + vn;
+        }
     }
     if ((rc = lsm_mem_prepare(db->mem, seq, type, k, kn, v, vn, &node)))
         return rc;
@@ -159,11 +161,18 @@ int lsm_recover(lsm_db *db)
     qsort(logs, nlogs, sizeof *logs, cmp_u64);
     if ((rc = lsm_mem_new(&db->mem)))
         goto out_free_names;
+    /* STUB:
+    (void)apply;
+    rc = kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    goto out_free_names;
+    */
+    /* BEGIN SOLUTION */
     for (size_t i = 0; i < nlogs; i++) {
         lsm_file_name(path, sizeof path, db->dir, logs[i], "log");
         if ((rc = lsm_wal_replay(db->env, path, apply, &r)))
             goto out_free_names;
     }
+    /* END SOLUTION */
     if ((rc = flush_mem(&r)))
         goto out_free_names;
     /* a fresh log, then the commit point */

@@ -47,6 +47,9 @@ static const kv_opt_spec lsm_options[] = {
     {"l0_stop", KV_OPT_UINT, "12", NULL, 2, 1000, "L0 files that stop writers"},
     {"compaction", KV_OPT_ENUM, "leveled", "leveled|tiered", 0, 0, "compaction style"},
     {"compression", KV_OPT_ENUM, "none", "none|lz4|zstd", 0, 0, "block compression"},
+    {"block_cache", KV_OPT_SIZE, "8M", NULL, 0, 1099511627776.0, "block cache size (0: none)"},
+    {"exact_stats", KV_OPT_BOOL, "true", NULL, 0, 0,
+     "exact stats.keys/bytes: a lookup before every put (false: none, keys/bytes 0, as the peers)"},
     {0},
 };
 
@@ -137,6 +140,7 @@ static void lsm_free(lsm_db *db)
     lsm_mem_unref(db->mem);
     lsm_mem_unref(db->imm);
     lsm_version_unref(db->current);
+    lsm_cache_free(db->rs.cache); /* after the tables: they release into it */
     kv_file_close(db->wal);
     kv_file_close(db->imm_wal);
     kv_file_close(db->lock);
@@ -168,11 +172,40 @@ static int read_options(lsm_db *db, const kv_open_args *a)
     db->sync = a->common->sync;
     db->sync_ms = a->common->sync_ms;
     db->file_mode = a->file_mode;
+    c->block_cache = (size_t)kv_opts_u64(a->opts, "block_cache");
+    c->exact = kv_opts_bool(a->opts, "exact_stats");
     if (c->l0_trigger > c->l0_slowdown || c->l0_slowdown > c->l0_stop)
         return kv_fail(KV_EINVAL, "lsm: need l0_trigger <= l0_slowdown <= l0_stop");
-    if (c->table.compression != LSM_COMPRESS_NONE)
-        return kv_fail(KV_ENOTSUP, "lsm: compression=%s is not implemented yet",
-                       c->table.compression == LSM_COMPRESS_LZ4 ? "lz4" : "zstd");
+    return KV_OK;
+}
+
+static int lsm_close(kv_db *kdb);
+
+/* Count the live keys and bytes by a scan (open with exact_stats=true of a
+ * store written without it). The counts are saved by the next flush. */
+static int recount(lsm_db *db)
+{
+    kv_iter *it;
+    uint64_t keys = 0, bytes = 0;
+    int rc;
+    if ((rc = lsm_kv_iter_open(&db->base, &it)))
+        return rc;
+    for (lsm_kv_iter_first(it); lsm_kv_iter_valid(it); lsm_kv_iter_next(it)) {
+        const void *p;
+        size_t kn, vn;
+        lsm_kv_iter_key(it, &p, &kn);
+        lsm_kv_iter_value(it, &p, &vn);
+        keys++;
+        bytes += kn + vn;
+    }
+    rc = lsm_kv_iter_status(it);
+    lsm_kv_iter_close(it);
+    if (rc)
+        return rc;
+    pthread_mutex_lock(&db->mu);
+    db->st.live_keys = keys;
+    db->st.live_bytes = bytes;
+    pthread_mutex_unlock(&db->mu);
     return KV_OK;
 }
 
@@ -191,6 +224,8 @@ static int lsm_open(const kv_open_args *a, kv_db **out)
     db->env = a->env;
     if ((rc = read_options(db, a)))
         goto out_free;
+    if (db->cfg.block_cache && (rc = lsm_cache_new(db->cfg.block_cache, &db->rs.cache)))
+        goto out_free;
     if (!(db->dir = kv_strdup(a->path))) {
         rc = kv_fail(KV_ENOMEM, "lsm: out of memory");
         goto out_free;
@@ -204,6 +239,10 @@ static int lsm_open(const kv_open_args *a, kv_db **out)
     }
     db->bg_started = true;
     db->base.caps = KV_CAP_ORDERED | KV_CAP_DURABLE;
+    if (db->cfg.exact && db->st.live_keys == LSM_COUNTS_UNKNOWN && (rc = recount(db))) {
+        lsm_close(&db->base);
+        return rc;
+    }
     *out = &db->base;
     return KV_OK;
 out_free:
@@ -315,7 +354,13 @@ static int write_op(lsm_db *db, unsigned type, const void *k, size_t kn, const v
     pthread_mutex_lock(&db->mu);
     if ((rc = make_room(db)))
         goto out_unlock;
-    rc = lsm_lookup(db->mem, db->imm, db->current, k, kn, LSM_MAX_SEQ, &ot, &db->scratch);
+    /* without exact_stats a put writes blind (a delete still looks: an
+     * absent key is KV_ENOTFOUND), and the counts become unknown */
+    bool blind = !db->cfg.exact && type == LSM_TYPE_VALUE;
+    if (blind)
+        rc = KV_ENOTFOUND;
+    else
+        rc = lsm_lookup(db->mem, db->imm, db->current, k, kn, LSM_MAX_SEQ, &ot, &db->scratch);
     if (rc && rc != KV_ENOTFOUND)
         goto out_unlock;
     bool exists = rc == KV_OK && ot == LSM_TYPE_VALUE;
@@ -335,8 +380,12 @@ static int write_op(lsm_db *db, unsigned type, const void *k, size_t kn, const v
     db->wal_off += db->wal_buf.n;
     lsm_mem_link(db->mem, node);
     db->st.last_seq = seq;
-    db->st.live_keys += (type == LSM_TYPE_VALUE) - exists;
-    db->st.live_bytes += (type == LSM_TYPE_VALUE ? kn + vn : 0) - old;
+    if (blind)
+        db->st.live_keys = LSM_COUNTS_UNKNOWN;
+    if (db->st.live_keys != LSM_COUNTS_UNKNOWN) {
+        db->st.live_keys += (type == LSM_TYPE_VALUE) - exists;
+        db->st.live_bytes += (type == LSM_TYPE_VALUE ? kn + vn : 0) - old;
+    }
     uint64_t number = db->wal_number, off = db->wal_off;
     pthread_mutex_unlock(&db->mu);
     if (db->sync == KV_SYNC_ALWAYS)
@@ -391,8 +440,9 @@ static int lsm_stats(kv_db *kdb, kv_stats *out)
     lsm_db *db = (lsm_db *)kdb;
     uint64_t files = 0, disk = 0;
     pthread_mutex_lock(&db->mu);
-    out->keys = db->st.live_keys;
-    out->bytes = db->st.live_bytes;
+    bool known = db->st.live_keys != LSM_COUNTS_UNKNOWN;
+    out->keys = known ? db->st.live_keys : 0;
+    out->bytes = known ? db->st.live_bytes : 0;
     out->mem_bytes = lsm_mem_footprint(db->mem) + (db->imm ? lsm_mem_footprint(db->imm) : 0);
     for (int l = 0; l < LSM_LEVELS; l++) {
         files += db->current->n[l];
@@ -414,6 +464,9 @@ static int lsm_stats(kv_db *kdb, kv_stats *out)
     kv_stats_add_extra(out, "blocks_read", (double)db->rs.blocks_read);
     kv_stats_add_extra(out, "bloom_checks", (double)db->rs.bloom_checks);
     kv_stats_add_extra(out, "bloom_negative", (double)db->rs.bloom_negative);
+    kv_stats_add_extra(out, "cache_hits", (double)db->rs.cache_hits);
+    kv_stats_add_extra(out, "cache_misses", (double)db->rs.cache_misses);
+    kv_stats_add_extra(out, "cache_bytes", db->rs.cache ? (double)lsm_cache_used(db->rs.cache) : 0);
     return KV_OK;
 }
 

@@ -73,6 +73,11 @@ static int add_restart(lsm_block_builder *bb, uint32_t off)
 int lsm_block_builder_add(lsm_block_builder *bb, const void *k, size_t kn, const void *v,
                           size_t vn)
 {
+    /* STUB:
+    (void)bb; (void)k; (void)kn; (void)v; (void)vn; (void)add_restart;
+    return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    */
+    /* BEGIN SOLUTION */
     size_t shared = 0;
     int rc;
     if (kn > UINT32_MAX || vn > UINT32_MAX || bb->buf.n > UINT32_MAX - 3 * 5 - kn - vn)
@@ -109,10 +114,16 @@ out_drop_restart:
     if (bb->since_restart == 0)
         bb->nrestarts--;
     return rc;
+    /* END SOLUTION */
 }
 
 int lsm_block_builder_finish(lsm_block_builder *bb)
 {
+    /* STUB:
+    (void)bb;
+    return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    */
+    /* BEGIN SOLUTION */
     int rc;
     if (bb->nrestarts == 0 && (rc = add_restart(bb, 0)))
         return rc;
@@ -124,6 +135,7 @@ int lsm_block_builder_finish(lsm_block_builder *bb)
     lsm_put_le32(bb->buf.p + bb->buf.n, (uint32_t)bb->nrestarts);
     bb->buf.n += 4;
     return KV_OK;
+    /* END SOLUTION */
 }
 
 /* ---- iterator ------------------------------------------------------------- */
@@ -158,6 +170,13 @@ static uint32_t restart_at(const block_iter *bi, uint32_t i)
  * is the previous entry's (shared prefix). */
 static bool decode_next(block_iter *bi)
 {
+    /* STUB:
+    bi->valid = false;
+    if (!bi->status)
+        bi->status = kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    return false;
+    */
+    /* BEGIN SOLUTION */
     const uint8_t *p = bi->data + bi->next, *end = bi->data + bi->limit;
     uint32_t shared, unshared, vlen;
     if (bi->next >= bi->limit) {
@@ -188,6 +207,7 @@ static bool decode_next(block_iter *bi)
     bi->next = (size_t)(bi->val + vlen - bi->data);
     bi->valid = true;
     return true;
+    /* END SOLUTION */
 }
 
 static void seek_restart(block_iter *bi, uint32_t i)
@@ -220,6 +240,14 @@ static void bi_next(lsm_iter *it)
 
 static void bi_seek(lsm_iter *it, const void *target, size_t tn)
 {
+    /* STUB:
+    block_iter *bi = (block_iter *)it;
+    (void)target; (void)tn;
+    bi->valid = false;
+    if (!bi->status)
+        bi->status = kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    */
+    /* BEGIN SOLUTION */
     block_iter *bi = (block_iter *)it;
     uint32_t lo = 0, hi = bi->nrestarts - 1;
     if (bi->status)
@@ -250,6 +278,7 @@ static void bi_seek(lsm_iter *it, const void *target, size_t tn)
         if (lsm_ikey_cmp(bi->key.p, bi->key.n, target, tn) >= 0)
             return;
     }
+    /* END SOLUTION */
 }
 
 static bool bi_valid(const lsm_iter *it)

@@ -22,20 +22,18 @@
  * (the test bounds it at 1.5% over 1M absent keys).
  *
  * Callers must not change the seed or the salts: they are the file format
- * (docs/formats/sstable.md). The probe goes through a hook that the simd
- * part replaces at start-up; every replacement must answer exactly as
- * lsm_bloom_may_contain_scalar does.
+ * (docs/formats/sstable.md). The salts, the positions and the probes live
+ * in the simd part below this one (simd/neon_lsm_ops.c, include/lsm_simd.h):
+ * the probe is its dispatched scalar, AVX2 or NEON path, and every path
+ * answers exactly as lsm_bloom_may_contain_scalar does.
  */
-#include <stdatomic.h>
-
+#include "lsm_simd.h"
 #include "sstable_int.h"
 
-#define LSM_BLOOM_SEED UINT64_C(0x9e3779b97f4a7c15)
+_Static_assert(LSM_BLOOM_LINE == LSM_SIMD_BLOOM_LINE && LSM_BLOOM_PROBES == LSM_SIMD_BLOOM_PROBES,
+               "the filter's geometry is the simd part's");
 
-static const uint32_t bloom_salt[LSM_BLOOM_PROBES] = {
-    0x47b6137bu, 0x44974d91u, 0x8824ad5bu, 0xa2b7289du,
-    0x705495c7u, 0x2df1424bu, 0x9efc4947u, 0x5c6bfb31u,
-};
+#define LSM_BLOOM_SEED UINT64_C(0x9e3779b97f4a7c15)
 
 uint64_t lsm_bloom_hash(const void *key, size_t n)
 {
@@ -51,40 +49,29 @@ size_t lsm_bloom_size(size_t nkeys, unsigned bits_per_key)
 
 size_t lsm_bloom_positions(uint64_t h, size_t lines, uint32_t bits[LSM_BLOOM_PROBES])
 {
-    uint32_t lo = (uint32_t)h;
-    for (unsigned i = 0; i < LSM_BLOOM_PROBES; i++)
-        bits[i] = (lo * bloom_salt[i]) >> 23;
-    return (size_t)(((h >> 32) * (uint64_t)lines) >> 32);
+    return lsm_simd_bloom_positions(h, lines, bits);
 }
 
 void lsm_bloom_add(uint8_t *filter, size_t size, uint64_t h)
 {
+    /* STUB:
+    (void)filter; (void)size; (void)h;
+    kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    */
+    /* BEGIN SOLUTION */
     uint32_t bits[LSM_BLOOM_PROBES];
     uint8_t *line = filter + lsm_bloom_positions(h, size / LSM_BLOOM_LINE, bits) * LSM_BLOOM_LINE;
     for (unsigned i = 0; i < LSM_BLOOM_PROBES; i++)
         line[bits[i] >> 3] |= (uint8_t)(1u << (bits[i] & 7));
+    /* END SOLUTION */
 }
 
 bool lsm_bloom_may_contain_scalar(const uint8_t *filter, size_t size, uint64_t h)
 {
-    uint32_t bits[LSM_BLOOM_PROBES];
-    const uint8_t *line =
-        filter + lsm_bloom_positions(h, size / LSM_BLOOM_LINE, bits) * LSM_BLOOM_LINE;
-    for (unsigned i = 0; i < LSM_BLOOM_PROBES; i++)
-        if (!(line[bits[i] >> 3] & (1u << (bits[i] & 7))))
-            return false;
-    return true;
-}
-
-static _Atomic(lsm_bloom_probe_fn) bloom_probe = lsm_bloom_may_contain_scalar;
-
-void lsm_bloom_probe_install(lsm_bloom_probe_fn fn)
-{
-    atomic_store_explicit(&bloom_probe, fn ? fn : lsm_bloom_may_contain_scalar,
-                          memory_order_release);
+    return lsm_simd_bloom_probe_scalar(filter, size, h);
 }
 
 bool lsm_bloom_may_contain(const uint8_t *filter, size_t size, uint64_t h)
 {
-    return atomic_load_explicit(&bloom_probe, memory_order_relaxed)(filter, size, h);
+    return lsm_simd_bloom_probe(filter, size, h);
 }

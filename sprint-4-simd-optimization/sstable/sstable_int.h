@@ -6,6 +6,7 @@
  * Layers of the part, lowest first (calls go only downward):
  *   sstable_key.c      internal-key comparison and the key-compare hook
  *   sstable_bloom.c    the blocked bloom filter and its probe hook
+ *   sstable_compress.c per-block LZ4 / Zstandard compression
  *   sstable_block.c    the block builder (restart points, prefix
  *                      compression) and the block iterator (decode, seek)
  *   sstable_builder.c  the table builder: data blocks, filter, index, footer
@@ -110,5 +111,16 @@ int lsm_block_builder_add(lsm_block_builder *bb, const void *k, size_t kn, const
 size_t lsm_block_builder_estimate(const lsm_block_builder *bb);
 /* Append the restart array; bb->buf then holds the finished block. */
 int lsm_block_builder_finish(lsm_block_builder *bb);
+
+/* sstable_compress.c: compress a block's contents with codec into out
+ * (reset first). *used: whether to store the compressed form (it saves at
+ * least 1/8; never for NONE or blocks under 64 bytes). KV_OK; KV_EINVAL
+ * (unknown codec); KV_ENOMEM. */
+int lsm_block_compress(lsm_compression codec, const uint8_t *p, size_t n, lsm_bytes *out,
+                       bool *used);
+/* Decompress a stored block of the given trailer type (LZ4 or ZSTD) into a
+ * new kv_malloc'd buffer. KV_OK; KV_ECORRUPT (unknown type, bad size, a
+ * frame that does not decompress to its stated size); KV_ENOMEM. */
+int lsm_block_decompress(unsigned type, const uint8_t *p, size_t n, uint8_t **out, size_t *outn);
 
 #endif /* LSM_SSTABLE_INT_H */

@@ -1,42 +1,26 @@
 /*
- * sstable_key.c — internal keys: comparison, and the key-compare hook.
+ * sstable_key.c — internal keys: comparison (user keys through the simd part).
  *
  * An internal key is user key + 8-byte little-endian trailer (seq << 8 |
  * type). lsm_ikey_cmp orders by user key (bytewise, shorter first on a
  * tie) and then by trailer descending, so that a seek to (key, LSM_MAX_SEQ)
  * lands on the newest version of key. Every user-key comparison of the part
- * goes through one function pointer, scalar by default; the simd part
- * installs its vectorised compare at start-up (results must be identical:
- * its tests compare the two on the same inputs).
+ * (a block search's restart-point keys included) is the simd part's
+ * lsm_simd_key_cmp(): scalar, SSE2/AVX2 or NEON as the CPU allows, with
+ * identical results (its tests compare every path with the scalar one).
  *
  * Callers must not pass an internal key shorter than the trailer: that is
  * asserted (bytes from disk are length-checked before they get here).
  */
 #include <assert.h>
-#include <stdatomic.h>
 #include <string.h>
 
+#include "lsm_simd.h"
 #include "sstable_int.h"
-
-static int scalar_cmp(const void *a, size_t na, const void *b, size_t nb)
-{
-    size_t m = na < nb ? na : nb;
-    int c = m ? memcmp(a, b, m) : 0;
-    if (c)
-        return c;
-    return na < nb ? -1 : na > nb;
-}
-
-static _Atomic(lsm_key_cmp_fn) key_cmp = scalar_cmp;
-
-void lsm_key_cmp_install(lsm_key_cmp_fn fn)
-{
-    atomic_store_explicit(&key_cmp, fn ? fn : scalar_cmp, memory_order_release);
-}
 
 int lsm_ukey_cmp(const void *a, size_t na, const void *b, size_t nb)
 {
-    return atomic_load_explicit(&key_cmp, memory_order_relaxed)(a, na, b, nb);
+    return lsm_simd_key_cmp(a, na, b, nb);
 }
 
 int lsm_ikey_cmp(const void *a, size_t na, const void *b, size_t nb)

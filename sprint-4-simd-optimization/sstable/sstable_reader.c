@@ -10,6 +10,12 @@
  * (checking its CRC) and seeks in it. The iterator is two-level: an index
  * iterator, and an iterator over the current data block.
  *
+ * Data blocks go through the store's block cache when it has one
+ * (stats->cache; sstable_cache.c): a block found there is used pinned, in
+ * place; a block read from the file (and checked) is inserted, and the
+ * reader keeps it pinned while it reads it (a get, or a table iterator on
+ * that block). The index and the filter stay in the table, not the cache.
+ *
  * Every handle read from the file is checked before use: a block must lie
  * wholly before the footer, and no block is larger than LSM_BLOCK_MAX. A
  * failed check is KV_ECORRUPT, never a read out of bounds.
@@ -30,10 +36,13 @@ struct lsm_table {
     size_t filter_n;
     uint64_t entries;
     lsm_read_stats *stats;
+    lsm_cache *cache;       /* stats->cache, or NULL */
+    uint64_t cache_id;      /* this table's name in the cache */
 };
 
-/* Read the block at handle (off, n): checked, kv_malloc'd contents in *out. */
-static int read_block(const lsm_table *t, uint64_t off, uint64_t n, uint8_t **out)
+/* Read the block at handle (off, n): checked, kv_malloc'd contents in *out,
+ * decompressed when its trailer says so (their length in *len). */
+static int read_block(const lsm_table *t, uint64_t off, uint64_t n, uint8_t **out, size_t *len)
 {
     uint8_t *buf;
     size_t got;
@@ -55,9 +64,13 @@ static int read_block(const lsm_table *t, uint64_t off, uint64_t n, uint8_t **ou
                      (unsigned long long)off);
         goto out_free_buf;
     }
+    *len = (size_t)n;
     if (buf[n] != LSM_COMPRESS_NONE) {
-        rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: unknown block type %u", buf[n]);
-        goto out_free_buf;
+        uint8_t *raw;
+        if ((rc = lsm_block_decompress(buf[n], buf, (size_t)n, &raw, len)))
+            goto out_free_buf;
+        kv_free(buf);
+        buf = raw;
     }
     *out = buf;
     return KV_OK;
@@ -80,6 +93,10 @@ int lsm_table_open(kv_file *f, uint64_t size, lsm_read_stats *stats, lsm_table *
     t->f = f;
     t->size = size;
     t->stats = stats;
+    if (stats && stats->cache) {
+        t->cache = stats->cache;
+        t->cache_id = lsm_cache_new_id(t->cache);
+    }
     if (size < LSM_FOOTER_SIZE) {
         rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: %llu bytes, shorter than a footer",
                      (unsigned long long)size);
@@ -97,10 +114,9 @@ int lsm_table_open(kv_file *f, uint64_t size, lsm_read_stats *stats, lsm_table *
     t->entries = kv_load_le64(footer + 32);
     uint64_t ioff = kv_load_le64(footer), in = kv_load_le64(footer + 8);
     uint64_t foff = kv_load_le64(footer + 16), fn = kv_load_le64(footer + 24);
-    if ((rc = read_block(t, ioff, in, &t->index)))
+    if ((rc = read_block(t, ioff, in, &t->index, &t->index_n)))
         goto out_close;
-    t->index_n = (size_t)in;
-    if (in < 4) {
+    if (t->index_n < 4) {
         rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: index block too short");
         goto out_close;
     }
@@ -110,9 +126,12 @@ int lsm_table_open(kv_file *f, uint64_t size, lsm_read_stats *stats, lsm_table *
                          (unsigned long long)fn);
             goto out_close;
         }
-        if ((rc = read_block(t, foff, fn, &t->filter)))
+        if ((rc = read_block(t, foff, fn, &t->filter, &t->filter_n)))
             goto out_close;
-        t->filter_n = (size_t)fn;
+        if (t->filter_n == 0 || t->filter_n % LSM_BLOOM_LINE) {
+            rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: filter of %zu bytes", t->filter_n);
+            goto out_close;
+        }
     }
     *out = t;
     return KV_OK;
@@ -136,25 +155,50 @@ uint64_t lsm_table_entries(const lsm_table *t)
     return t->entries;
 }
 
-/* Open an iterator over the data block an index entry names. */
-static int open_data_block(const lsm_table *t, const void *hv, size_t hn, lsm_iter **out)
+/* Open an iterator over the data block an index entry names; *pin: the
+ * cache entry to release after the iterator is closed (NULL: none). */
+static int open_data_block(const lsm_table *t, const void *hv, size_t hn, lsm_iter **out,
+                           lsm_cache_block **pin)
 {
+    const uint8_t *p;
     uint8_t *buf;
+    size_t len, bn;
     int rc;
+    *pin = NULL;
     if (hn != 16)
         return kv_fail(KV_ECORRUPT, "lsm: corrupt table: index value of %zu bytes", hn);
     uint64_t off = kv_load_le64(hv), n = kv_load_le64((const uint8_t *)hv + 8);
-    if ((rc = read_block(t, off, n, &buf)))
-        return rc;
-    if (t->stats)
-        t->stats->blocks_read++;
-    return lsm_block_iter(buf, (size_t)n, true, out);
+    if (t->cache && (*pin = lsm_cache_lookup(t->cache, t->cache_id, off))) {
+        t->stats->cache_hits++;
+    } else {
+        if (t->cache)
+            t->stats->cache_misses++;
+        /* the cache keeps the block as read: decompressed (len bytes) */
+        if ((rc = read_block(t, off, n, &buf, &len)))
+            return rc;
+        if (t->stats)
+            t->stats->blocks_read++;
+        if (!t->cache || !(*pin = lsm_cache_insert(t->cache, t->cache_id, off, buf, len)))
+            return lsm_block_iter(buf, len, true, out);
+    }
+    p = lsm_cache_data(*pin, &bn);
+    if ((rc = lsm_block_iter(p, bn, false, out))) {
+        lsm_cache_release(t->cache, *pin);
+        *pin = NULL;
+    }
+    return rc;
 }
 
 int lsm_table_get(lsm_table *t, const void *ukey, size_t n, uint64_t seq, unsigned *type,
                   kv_buf *val)
 {
+    /* STUB:
+    (void)t; (void)ukey; (void)n; (void)seq; (void)type; (void)val;
+    return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    */
+    /* BEGIN SOLUTION */
     lsm_iter *ix = NULL, *bx = NULL;
+    lsm_cache_block *pin = NULL;
     uint8_t stack[256], *target = stack;
     const void *k, *v;
     size_t kn, vn;
@@ -180,7 +224,7 @@ int lsm_table_get(lsm_table *t, const void *ukey, size_t n, uint64_t seq, unsign
         goto out_close_index;
     }
     ix->ops->value(ix, &v, &vn);
-    if ((rc = open_data_block(t, v, vn, &bx)))
+    if ((rc = open_data_block(t, v, vn, &bx, &pin)))
         goto out_close_index;
     bx->ops->seek(bx, target, n + LSM_TRAILER);
     if (!bx->ops->valid(bx)) {
@@ -205,12 +249,14 @@ int lsm_table_get(lsm_table *t, const void *ukey, size_t n, uint64_t seq, unsign
     }
 out_close_block:
     bx->ops->close(bx);
+    lsm_cache_release(t->cache, pin);
 out_close_index:
     ix->ops->close(ix);
 out_free_target:
     if (target != stack)
         kv_free(target);
     return rc;
+    /* END SOLUTION */
 }
 
 /* ---- the two-level iterator ------------------------------------------------ */
@@ -219,6 +265,7 @@ typedef struct table_iter {
     lsm_iter base;
     lsm_table *t;
     lsm_iter *index, *block; /* block NULL when none is loaded */
+    lsm_cache_block *pin;    /* the block's cache entry, or NULL */
     int status;
 } table_iter;
 
@@ -230,6 +277,8 @@ static void ti_set_block(table_iter *ti)
     if (ti->block) {
         ti->block->ops->close(ti->block);
         ti->block = NULL;
+        lsm_cache_release(ti->t->cache, ti->pin);
+        ti->pin = NULL;
     }
     if (!ti->index->ops->valid(ti->index)) {
         if (!ti->status)
@@ -237,7 +286,7 @@ static void ti_set_block(table_iter *ti)
         return;
     }
     ti->index->ops->value(ti->index, &v, &vn);
-    if ((rc = open_data_block(ti->t, v, vn, &ti->block)))
+    if ((rc = open_data_block(ti->t, v, vn, &ti->block, &ti->pin)))
         ti->status = rc;
 }
 
@@ -268,6 +317,13 @@ static void ti_first(lsm_iter *it)
 
 static void ti_seek(lsm_iter *it, const void *k, size_t n)
 {
+    /* STUB:
+    table_iter *ti = (table_iter *)it;
+    (void)k; (void)n;
+    if (!ti->status)
+        ti->status = kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
+    */
+    /* BEGIN SOLUTION */
     table_iter *ti = (table_iter *)it;
     if (ti->status)
         return;
@@ -276,6 +332,7 @@ static void ti_seek(lsm_iter *it, const void *k, size_t n)
     if (ti->block)
         ti->block->ops->seek(ti->block, k, n);
     ti_skip_empty(ti);
+    /* END SOLUTION */
 }
 
 static void ti_next(lsm_iter *it)
@@ -315,6 +372,7 @@ static void ti_close(lsm_iter *it)
     table_iter *ti = (table_iter *)it;
     if (ti->block)
         ti->block->ops->close(ti->block);
+    lsm_cache_release(ti->t->cache, ti->pin);
     ti->index->ops->close(ti->index);
     kv_free(ti);
 }

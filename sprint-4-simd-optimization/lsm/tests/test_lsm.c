@@ -10,6 +10,8 @@
  *   kill/     kill -9 of a writer (during writes, flushes and compactions):
  *             the manifest opens and every synced key reads back
  *   corrupt/  a damaged SSTable is KV_ECORRUPT on read, never a wrong value
+ *   stats/    exact_stats=false (blind puts), an exact reopen counts again;
+ *             the block cache counters
  * Written as if a student had made the bug: a compaction that keeps an
  * overlapping file, drops a tombstone too early (the old value comes
  * back), installs a version before its table is synced, or swallows a
@@ -365,5 +367,56 @@ Test(corrupt, damaged_table_is_ecorrupt_never_wrong, .timeout = 120)
         kv_buf_free(&b);
         kv_close(db);
     }
+    kv_env_free(env);
+}
+
+/* ---- stats ------------------------------------------------------------------- */
+
+/* exact_stats=false: puts write blind (keys/bytes 0, as the peers), a delete
+ * of an absent key is still KV_ENOTFOUND; a later open with exact_stats
+ * counts the store again (by a scan once tables hold blind writes, by replay
+ * while they are in the log); reads go through the block cache. */
+Test(stats, blind_puts_then_exact_reopen_and_cache_counters, .timeout = 120)
+{
+    kv_env *env = kv_env_mem_new();
+    kv_db *db;
+    kv_stats st;
+    char k[32], v[64];
+    unsigned n = 3000;
+    cr_assert_eq(kv_open_env("lsm", "/db", SMALL ",exact_stats=false", env, &db), KV_OK);
+    for (unsigned r = 0; r < 2; r++)
+        for (unsigned i = 0; i < n; i++)
+            cr_assert_eq(kv_put(db, k, key_of(k, i), v, val_of(v, i, r)), KV_OK);
+    cr_assert_eq(kv_delete(db, k, key_of(k, 0)), KV_OK);
+    cr_assert_eq(kv_delete(db, k, key_of(k, 0)), KV_ENOTFOUND, "blind mode still answers deletes");
+    cr_assert_eq(kv_db_stats(db, &st), KV_OK);
+    cr_assert_eq(st.keys, 0, "counts not kept are 0");
+    cr_assert_eq(st.bytes, 0);
+    quiesce(db);
+    cr_assert_gt(level_files(db, 1), 0, "the blind writes reached tables");
+    cr_assert_eq(kv_close(db), KV_OK);
+    cr_assert_eq(kv_open_env("lsm", "/db", SMALL, env, &db), KV_OK);
+    cr_assert_eq(kv_db_stats(db, &st), KV_OK);
+    uint64_t bytes = 0;
+    for (unsigned i = 1; i < n; i++)
+        bytes += key_of(k, i) + val_of(v, i, 1);
+    cr_assert_eq(st.keys, n - 1, "keys after an exact reopen: %llu", (unsigned long long)st.keys);
+    cr_assert_eq(st.bytes, bytes);
+    /* exact from here on: an overwrite does not count twice */
+    cr_assert_eq(kv_put(db, k, key_of(k, 5), v, val_of(v, 5, 1)), KV_OK);
+    cr_assert_eq(kv_db_stats(db, &st), KV_OK);
+    cr_assert_eq(st.keys, n - 1);
+    double hits = extra(db, "cache_hits"), misses = extra(db, "cache_misses");
+    kv_buf b = {0};
+    for (unsigned r = 0; r < 2; r++)
+        for (unsigned i = 1; i < n; i += 7)
+            cr_assert_eq(kv_get(db, k, key_of(k, i), &b), KV_OK);
+    kv_buf_free(&b);
+    /* (the recount's scan may have cached every block already) */
+    cr_assert_geq(extra(db, "cache_hits") + extra(db, "cache_misses") - hits - misses,
+                  2.0 * (n / 7), "gets of keys in tables go through the cache");
+    cr_assert_geq(extra(db, "cache_hits") - hits, (double)(n / 7), "the second pass misses");
+    cr_assert_gt(extra(db, "cache_bytes"), 0);
+    cr_assert_eq(kv_close(db), KV_OK);
     kv_env_free(env);
 }
