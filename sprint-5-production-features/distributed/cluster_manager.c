@@ -88,6 +88,7 @@ static int maybe_snapshot(raft_node *n)
         return KV_OK;
     raft_snapshot snap = { .index = n->applied, .term = raft_get_term_at(r, n->applied),
                            .len = len, .data = data };
+    raft_get_membership_at(r, n->applied, &snap.conf); /* a restart restores it */
     /* The persisted entries after the snapshot stay in the rewritten log. */
     uint64_t last = raft_get_last_index(r);
     size_t n_rest = (size_t)(last - n->applied);

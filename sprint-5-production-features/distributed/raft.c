@@ -1,11 +1,12 @@
 /*
  * raft.c — the Raft core's frame: roles, the message dispatch (raft_step),
- * ticks, the requests (propose, ReadIndex, transfer), the ready hand-off and
- * the life cycle, as a pure state machine (raft.h). The protocol's pieces
- * live in one file each: raft_election.c (campaigns and votes),
- * raft_replication.c (AppendEntries, commitment, ReadIndex rounds) and
- * raft_snapshot.c (compaction and InstallSnapshot); raft_int.h holds the
- * state they share.
+ * ticks, the requests (propose, ReadIndex, transfer, membership change),
+ * the ready hand-off and the life cycle, as a pure state machine (raft.h).
+ * The protocol's pieces live in one file each: raft_election.c (campaigns
+ * and votes), raft_replication.c (AppendEntries, commitment, ReadIndex
+ * rounds), raft_snapshot.c (compaction and InstallSnapshot) and, below
+ * them, raft_membership.c (the configuration); raft_int.h holds the state
+ * they share.
  *
  * Every input (a tick, a message, a proposal) changes the state and queues
  * messages in an outbox; raft_ready_get() hands the outbox, the entries to
@@ -23,7 +24,9 @@
  * (last term, then last index). With CheckQuorum a node that heard from a
  * leader less than election_tick ago ignores (pre)vote requests of higher
  * terms (the "lease"), and a leader that has not heard from a quorum in an
- * election timeout steps down.
+ * election timeout steps down. raft_leader_lost() is a timing knob for a
+ * transport that knows the leader's process is gone: the follower forgets
+ * the leader (and so its lease) and times out after the ticks it is given.
  *
  * Replication. The leader tracks, per follower, match (highest index known
  * replicated) and next (next index to send) in one of three states: PROBE
@@ -43,11 +46,28 @@
  * raft_advance().
  */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "kvlabs/alloc.h"
+#include "kvlabs/error.h"
+#include "kvlabs/kv.h"
 #include "raft_int.h"
+
+void raft_not_implemented(const char *fn)
+{
+    static const char *said[16]; /* __func__ strings already reported */
+    size_t i;
+
+    kv_fail(KV_ENOTSUP, "not implemented: %s", fn);
+    for (i = 0; i < sizeof(said) / sizeof(said[0]) && said[i]; i++)
+        if (said[i] == fn)
+            return;
+    if (i < sizeof(said) / sizeof(said[0]))
+        said[i] = fn;
+    fprintf(stderr, "raft: not implemented: %s\n", fn);
+}
 
 void *raft_xrealloc(void *p, size_t n)
 {
@@ -59,7 +79,7 @@ void *raft_xrealloc(void *p, size_t n)
 
 unsigned raft_quorum(const raft *r)
 {
-    return r->cfg.n_nodes / 2 + 1;
+    return raft_n_voters(r) / 2 + 1;
 }
 
 /* ---- outbox ------------------------------------------------------------ */
@@ -111,10 +131,10 @@ void raft_become_follower(raft *r, uint64_t term, uint32_t leader)
 }
 
 
-void raft_step(raft *r, const raft_msg *m)
+static void step(raft *r, const raft_msg *m)
 {
     if (m->type < RAFT_MSG_PREVOTE || m->type > RAFT_MSG_TIMEOUT_NOW ||
-        m->from >= r->cfg.n_nodes || m->from == r->cfg.id || m->to != r->cfg.id)
+        m->from >= RAFT_MAX_NODES || m->from == r->cfg.id || m->to != r->cfg.id)
         return;
     bool vote_req = m->type == RAFT_MSG_PREVOTE || m->type == RAFT_MSG_VOTE;
     if (m->term > r->term) {
@@ -179,10 +199,27 @@ void raft_step(raft *r, const raft_msg *m)
             raft_leader_snapshot_resp(r, m);
         break;
     case RAFT_MSG_TIMEOUT_NOW:
-        if (r->role != RAFT_LEADER)
+        if (r->role != RAFT_LEADER && raft_is_voter(r, r->cfg.id))
             raft_campaign(r, CAMPAIGN_TRANSFER);
         break;
     }
+}
+
+/* After an input that may have grown, cut or replaced the log: the
+ * configuration follows it (raft_membership.c); a leader sets up new
+ * members; a leader whose removal committed steps down. */
+static void conf_sync(raft *r)
+{
+    raft_membership old;
+    if (raft_conf_refresh(r, &old) && r->role == RAFT_LEADER)
+        raft_leader_conf_changed(r, old);
+    raft_step_down_if_removed(r);
+}
+
+void raft_step(raft *r, const raft_msg *m)
+{
+    step(r, m);
+    conf_sync(r);
 }
 
 /* ---- tick and requests -------------------------------------------------- */
@@ -191,6 +228,10 @@ void raft_tick(raft *r)
 {
     r->now++;
     if (r->role != RAFT_LEADER) {
+        if (!raft_is_voter(r, r->cfg.id)) {
+            r->election_elapsed = 0; /* a learner or a removed node never campaigns */
+            return;
+        }
         if (++r->election_elapsed >= r->rand_timeout)
             raft_campaign(r, r->cfg.pre_vote ? CAMPAIGN_PRE : CAMPAIGN_ELECTION);
         return;
@@ -199,10 +240,10 @@ void raft_tick(raft *r)
     if (++r->election_elapsed >= r->cfg.election_tick) {
         r->election_elapsed = 0;
         if (r->cfg.check_quorum) {
-            unsigned act = 1;
-            for (uint32_t i = 0; i < r->cfg.n_nodes; i++)
+            unsigned act = raft_is_voter(r, r->cfg.id);
+            for (uint32_t i = 0; i < RAFT_MAX_NODES; i++)
                 if (i != r->cfg.id) {
-                    act += r->pr[i].active;
+                    act += r->pr[i].active && raft_is_voter(r, i);
                     r->pr[i].active = false;
                 }
             if (act < raft_quorum(r)) {
@@ -219,6 +260,16 @@ void raft_tick(raft *r)
     }
 }
 
+void raft_leader_lost(raft *r, uint32_t leader, unsigned ticks)
+{
+    if (r->role != RAFT_FOLLOWER || r->leader != leader || leader == RAFT_NONE ||
+        r->cfg.lease_read)
+        return;
+    r->leader = RAFT_NONE;
+    r->election_elapsed = 0;
+    r->rand_timeout = ticks ? ticks : 1;
+}
+
 int raft_propose(raft *r, const void *data, uint32_t len, uint64_t *index, uint64_t *term)
 {
     if (r->role != RAFT_LEADER || r->transfer_target != RAFT_NONE)
@@ -226,8 +277,8 @@ int raft_propose(raft *r, const void *data, uint32_t len, uint64_t *index, uint6
     raft_entry e = { .term = r->term, .index = raft_log_last_index(&r->log) + 1,
                      .type = RAFT_ENTRY_NORMAL, .len = len, .data = (uint8_t *)data };
     raft_log_append(&r->log, &e);
-    for (uint32_t i = 0; i < r->cfg.n_nodes; i++)
-        if (i != r->cfg.id)
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++)
+        if (raft_is_peer(r, i))
             raft_send_all(r, i);
     if (index)
         *index = e.index;
@@ -241,7 +292,7 @@ int raft_read_index(raft *r, uint64_t ctx)
     uint64_t t;
     if (r->role != RAFT_LEADER || !raft_log_term(&r->log, r->log.committed, &t) || t != r->term)
         return -1;
-    if (r->cfg.n_nodes == 1) {
+    if (raft_n_voters(r) == 1 && raft_is_voter(r, r->cfg.id)) {
         raft_push_read_state(r, ctx, r->log.committed);
         return 0;
     }
@@ -255,9 +306,31 @@ int raft_read_index(raft *r, uint64_t ctx)
     return 0;
 }
 
+int raft_change_conf(raft *r, int op, uint32_t node, uint64_t *index)
+{
+    if (r->role != RAFT_LEADER || r->transfer_target != RAFT_NONE)
+        return RAFT_CONF_ENOTLEADER;
+    raft_membership c;
+    int rc = raft_conf_next(r, op, node, &c);
+    if (rc)
+        return rc;
+    uint8_t data[RAFT_CONF_LEN];
+    raft_conf_encode(&c, data);
+    raft_entry e = { .term = r->term, .index = raft_log_last_index(&r->log) + 1,
+                     .type = RAFT_ENTRY_CONF, .len = RAFT_CONF_LEN, .data = data };
+    raft_log_append(&r->log, &e);
+    conf_sync(r); /* in force at once: a new member gets its progress */
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++)
+        if (raft_is_peer(r, i))
+            raft_send_all(r, i);
+    if (index)
+        *index = e.index;
+    return 0;
+}
+
 int raft_transfer_leader(raft *r, uint32_t target)
 {
-    if (r->role != RAFT_LEADER || target >= r->cfg.n_nodes || target == r->cfg.id)
+    if (r->role != RAFT_LEADER || !raft_is_peer(r, target) || !raft_is_voter(r, target))
         return -1;
     r->transfer_target = target;
     r->transfer_elapsed = 0;
@@ -322,6 +395,7 @@ void raft_advance(raft *r, const raft_ready *rd)
     if (r->role == RAFT_LEADER) {
         r->pr[r->cfg.id].match = r->log.stable;
         raft_maybe_commit(r);
+        raft_step_down_if_removed(r);
     }
 }
 
@@ -337,7 +411,7 @@ void raft_config_default(raft_config *cfg, uint32_t id, uint32_t n_nodes, uint64
 
 raft *raft_new(const raft_config *cfg, const raft_boot *boot)
 {
-    assert(cfg->n_nodes >= 1 && cfg->n_nodes <= RAFT_MAX_NODES && cfg->id < cfg->n_nodes);
+    assert(cfg->n_nodes >= 1 && cfg->n_nodes <= RAFT_MAX_NODES && cfg->id < RAFT_MAX_NODES);
     assert(cfg->heartbeat_tick >= 1 && cfg->election_tick >= 2 * cfg->heartbeat_tick);
     assert(cfg->max_batch >= 1 && cfg->max_inflight >= 1 && cfg->max_inflight <= MAX_INFLIGHT);
     assert(cfg->snapshot_chunk >= 1);
@@ -364,6 +438,9 @@ raft *raft_new(const raft_config *cfg, const raft_boot *boot)
         r->log.stable = raft_log_last_index(&r->log);
         raft_commit_to(r, boot->hs.commit);
     }
+    r->conf_scanned_term = UINT64_MAX; /* scan the whole log for its configuration */
+    raft_membership old;
+    raft_conf_refresh(r, &old);
     r->prev_term = r->term;
     r->prev_vote = r->vote;
     r->role = RAFT_FOLLOWER;

@@ -26,14 +26,14 @@
 
 void raft_become_leader(raft *r)
 {
-    assert(r->role == RAFT_CANDIDATE || r->cfg.n_nodes == 1);
+    assert(r->role == RAFT_CANDIDATE || raft_n_voters(r) == 1);
     raft_reset_term(r, r->term);
     r->role = RAFT_LEADER;
     r->leader = r->cfg.id;
     r->lease_floor = r->read_round; /* acks of an earlier term give no lease */
     r->lease_off = false;
     uint64_t last = raft_log_last_index(&r->log);
-    for (uint32_t i = 0; i < r->cfg.n_nodes; i++) {
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++) {
         progress *p = &r->pr[i];
         uint64_t ack = p->read_ack;
         memset(p, 0, sizeof *p);
@@ -46,16 +46,16 @@ void raft_become_leader(raft *r)
     /* The empty entry of this term: it commits everything before it. */
     raft_entry e = { .term = r->term, .index = last + 1, .type = RAFT_ENTRY_NOOP };
     raft_log_append(&r->log, &e);
-    for (uint32_t i = 0; i < r->cfg.n_nodes; i++)
-        if (i != r->cfg.id)
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++)
+        if (raft_is_peer(r, i))
             raft_send_append(r, i, true);
 }
 
 static unsigned count_votes(const raft *r, int8_t v)
 {
     unsigned n = 0;
-    for (uint32_t i = 0; i < r->cfg.n_nodes; i++)
-        n += r->votes[i] == v;
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++)
+        n += r->votes[i] == v && raft_is_voter(r, i); /* a learner's answer never counts */
     return n;
 }
 
@@ -83,8 +83,8 @@ void raft_campaign(raft *r, int kind)
             raft_become_leader(r);
         return;
     }
-    for (uint32_t i = 0; i < r->cfg.n_nodes; i++) {
-        if (i == r->cfg.id)
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++) {
+        if (i == r->cfg.id || !raft_is_voter(r, i))
             continue;
         raft_msg *m = raft_new_msg(r, type, i);
         m->term = term;
@@ -97,7 +97,7 @@ void raft_campaign(raft *r, int kind)
 
 static bool log_up_to_date(const raft *r, uint64_t last_term, uint64_t last_index)
 {
-    /* STUB: (void)r; (void)last_term; (void)last_index; return true; */
+    /* STUB: (void)r; (void)last_term; (void)last_index; raft_not_implemented(__func__); return false; */
     /* BEGIN SOLUTION */
     uint64_t my_term = raft_log_last_term(&r->log);
     return last_term > my_term ||
@@ -107,7 +107,7 @@ static bool log_up_to_date(const raft *r, uint64_t last_term, uint64_t last_inde
 
 void raft_handle_vote(raft *r, const raft_msg *m)
 {
-    /* STUB: (void)r; (void)m; (void)log_up_to_date; */
+    /* STUB: (void)r; (void)m; (void)log_up_to_date; raft_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     bool pre = m->type == RAFT_MSG_PREVOTE;
     bool can = r->vote == m->from || (r->vote == RAFT_NONE && r->leader == RAFT_NONE) ||
@@ -127,7 +127,7 @@ void raft_handle_vote(raft *r, const raft_msg *m)
 
 void raft_handle_vote_resp(raft *r, const raft_msg *m)
 {
-    /* STUB: (void)r; (void)m; */
+    /* STUB: (void)r; (void)m; raft_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     bool pre = m->type == RAFT_MSG_PREVOTE_RESP;
     if (pre ? (r->role != RAFT_PRECANDIDATE || m->term != (m->reject ? r->term : r->term + 1))
@@ -143,5 +143,27 @@ void raft_handle_vote_resp(raft *r, const raft_msg *m)
     } else if (count_votes(r, -1) >= raft_quorum(r)) {
         raft_become_follower(r, r->term, RAFT_NONE);
     }
+    /* END SOLUTION */
+}
+
+/* Membership (raft_membership.c): a leader that removed itself leads until
+ * the removal commits, then steps down and sends TIMEOUT_NOW to the voter
+ * with the highest match when that one holds its whole log. */
+void raft_step_down_if_removed(raft *r)
+{
+    /* STUB: (void)r; */
+    /* BEGIN SOLUTION */
+    if (r->role != RAFT_LEADER || raft_is_voter(r, r->cfg.id) || r->conf_index > r->log.committed)
+        return;
+    /* Removed, and the removal is committed: hand over and step down. */
+    uint32_t best = RAFT_NONE;
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++)
+        if (raft_is_voter(r, i) && i != r->cfg.id &&
+            (best == RAFT_NONE || r->pr[i].match > r->pr[best].match))
+            best = i;
+    bool handover = best != RAFT_NONE && r->pr[best].match == raft_log_last_index(&r->log);
+    raft_become_follower(r, r->term, RAFT_NONE);
+    if (handover)
+        raft_new_msg(r, RAFT_MSG_TIMEOUT_NOW, best);
     /* END SOLUTION */
 }

@@ -9,6 +9,8 @@
  *                indexes that walk along it (stable <= last, applied <=
  *                committed <= last);
  *   raft.c       the frame: roles, dispatch, ticks, requests, the ready;
+ *   raft_membership.c  the configuration: who votes, who only learns,
+ *                what the log and the snapshot say it is, and changes;
  *   raft_election.c, raft_replication.c, raft_snapshot.c: the protocol's
  *                pieces, each callable only from the frame's inputs.
  */
@@ -104,10 +106,18 @@ struct raft {
     uint64_t lease_floor;  /* the last round sent before this leader's term: older acks never count */
     uint64_t round_id[LEASE_ROUNDS], round_tick[LEASE_ROUNDS]; /* when each recent round was sent */
     bool lease_off;        /* TIMEOUT_NOW sent in this term: no lease until the next */
+    raft_membership conf;  /* the latest configuration in the log (raft_membership.c) */
+    uint64_t conf_index;   /* the entry that set it (0: the snapshot's or the initial one) */
+    uint64_t conf_scanned, conf_scanned_term; /* the log was scanned for CONF entries to here */
 };
 
 /* ---- shared by the core's files (raft.c unless noted) --------------------- */
 
+/* A starter kit's stub was called: set kvlabs' error detail to "not
+ * implemented: FN" (KV_ENOTSUP) and say it once per function on stderr
+ * (a void handler has no status to return, and the tests print stderr).
+ * The reference never calls it. */
+void raft_not_implemented(const char *fn);
 /* kv_realloc that aborts on failure (the core cannot undo half a step). */
 void *raft_xrealloc(void *p, size_t n);
 /* Votes or acknowledgements that make a majority. */
@@ -119,8 +129,26 @@ raft_msg *raft_new_msg(raft *r, unsigned type, uint32_t to);
 void raft_reset_term(raft *r, uint64_t term);
 void raft_become_follower(raft *r, uint64_t term, uint32_t leader);
 
+/* raft_membership.c */
+/* Node i votes (is a voter of the latest configuration). */
+bool raft_is_voter(const raft *r, uint32_t i);
+/* Node i is another member (voter or learner) this node would replicate to. */
+bool raft_is_peer(const raft *r, uint32_t i);
+/* Number of voters. */
+unsigned raft_n_voters(const raft *r);
+/* Bring r->conf up to date with the log (after any input that may have
+ * appended, truncated or restored it). Cheap: it scans only the entries
+ * appended since the last call. Returns whether it changed (*old: before). */
+bool raft_conf_refresh(raft *r, raft_membership *old);
+/* The configuration a change request leads to (*next), or a raft_conf_err:
+ * one change at a time, after a commit of this term; PROMOTE only once the
+ * learner caught up. */
+int raft_conf_next(const raft *r, int op, uint32_t node, raft_membership *next);
+
 /* raft_election.c */
 void raft_become_leader(raft *r);
+/* A leader whose removal is committed steps down and hands over. */
+void raft_step_down_if_removed(raft *r);
 /* kind: CAMPAIGN_PRE, CAMPAIGN_ELECTION or CAMPAIGN_TRANSFER. */
 void raft_campaign(raft *r, int kind);
 void raft_handle_vote(raft *r, const raft_msg *m);
@@ -134,6 +162,9 @@ void raft_maybe_commit(raft *r);
 void raft_push_read_state(raft *r, uint64_t ctx, uint64_t index);
 void raft_check_reads(raft *r);
 void raft_become_probe(progress *p, uint64_t next);
+/* The leader's configuration changed from old: new members start in PROBE,
+ * and the commit index is recounted over the new voters. */
+void raft_leader_conf_changed(raft *r, raft_membership old);
 void raft_leader_append_resp(raft *r, const raft_msg *m);
 void raft_leader_heartbeat_resp(raft *r, const raft_msg *m);
 /* Raise the commit index to c, capped at the last index. */

@@ -91,8 +91,8 @@ void raft_bcast_heartbeat(raft *r)
     uint64_t round = ++r->read_round;
     r->round_id[round % LEASE_ROUNDS] = round;
     r->round_tick[round % LEASE_ROUNDS] = r->now;
-    for (uint32_t i = 0; i < r->cfg.n_nodes; i++) {
-        if (i == r->cfg.id)
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++) {
+        if (!raft_is_peer(r, i))
             continue;
         raft_msg *m = raft_new_msg(r, RAFT_MSG_HEARTBEAT, i);
         uint64_t c = r->pr[i].match < r->log.committed ? r->pr[i].match : r->log.committed;
@@ -103,12 +103,13 @@ void raft_bcast_heartbeat(raft *r)
 
 void raft_maybe_commit(raft *r)
 {
-    /* STUB: (void)r; */
+    /* STUB: (void)r; raft_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     uint64_t m[RAFT_MAX_NODES];
-    uint32_t n = r->cfg.n_nodes;
-    for (uint32_t i = 0; i < n; i++)
-        m[i] = r->pr[i].match;
+    uint32_t n = 0;
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++)
+        if (raft_is_voter(r, i)) /* learners never count; a removed leader neither */
+            m[n++] = r->pr[i].match;
     for (uint32_t i = 1; i < n; i++) /* sort descending */
         for (uint32_t j = i; j > 0 && m[j] > m[j - 1]; j--) {
             uint64_t t = m[j];
@@ -136,9 +137,9 @@ void raft_check_reads(raft *r)
     size_t done = 0;
     while (done < r->n_reads) {
         pending_read *pr = &r->reads[done];
-        unsigned acks = 1;
-        for (uint32_t i = 0; i < r->cfg.n_nodes; i++)
-            if (i != r->cfg.id && r->pr[i].read_ack >= pr->round)
+        unsigned acks = raft_is_voter(r, r->cfg.id);
+        for (uint32_t i = 0; i < RAFT_MAX_NODES; i++)
+            if (i != r->cfg.id && raft_is_voter(r, i) && r->pr[i].read_ack >= pr->round)
                 acks++;
         if (acks < raft_quorum(r))
             break;
@@ -238,7 +239,7 @@ void raft_commit_to(raft *r, uint64_t c)
 
 void raft_follower_append(raft *r, const raft_msg *m)
 {
-    /* STUB: (void)r; (void)m; */
+    /* STUB: (void)r; (void)m; raft_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     raft_msg *out;
     for (size_t i = 0; i < m->n_entries; i++)
@@ -295,13 +296,14 @@ int raft_lease_read(const raft *r, uint64_t *index)
 {
     uint64_t t;
     if (r->role != RAFT_LEADER || !r->cfg.lease_read || !r->cfg.check_quorum || r->lease_off ||
+        !raft_is_voter(r, r->cfg.id) ||
         r->transfer_target != RAFT_NONE || !raft_log_term(&r->log, r->log.committed, &t) ||
         t != r->term)
         return -1;
     uint64_t acks[RAFT_MAX_NODES];
     uint32_t n = 0;
-    for (uint32_t i = 0; i < r->cfg.n_nodes; i++)
-        if (i != r->cfg.id)
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++)
+        if (i != r->cfg.id && raft_is_voter(r, i))
             acks[n++] = r->pr[i].read_ack;
     if (n) {
         for (uint32_t i = 1; i < n; i++) /* sort descending */
@@ -319,4 +321,22 @@ int raft_lease_read(const raft *r, uint64_t *index)
     }
     *index = r->log.committed;
     return 0;
+}
+
+void raft_leader_conf_changed(raft *r, raft_membership old)
+{
+    uint32_t added = (r->conf.voters | r->conf.learners) & ~(old.voters | old.learners);
+    uint64_t last = raft_log_last_index(&r->log);
+    for (uint32_t i = 0; i < RAFT_MAX_NODES; i++) {
+        if (!(added & (1u << i)) || i == r->cfg.id)
+            continue;
+        progress *p = &r->pr[i];
+        memset(p, 0, sizeof *p);
+        p->next = last + 1;
+        p->state = PR_PROBE;
+        p->active = true;
+        raft_send_append(r, i, true);
+    }
+    if (old.voters != r->conf.voters)
+        raft_maybe_commit(r);
 }

@@ -20,6 +20,7 @@
 #include <string.h>
 
 #include "kvlabs/alloc.h"
+#include "kvlabs/kv.h"
 #include "raft_int.h"
 
 void raft_send_snapshot_chunk(raft *r, uint32_t to)
@@ -32,6 +33,7 @@ void raft_send_snapshot_chunk(raft *r, uint32_t to)
     raft_msg *m = raft_new_msg(r, RAFT_MSG_SNAPSHOT, to);
     m->index = r->snap.index;
     m->log_term = r->snap.term;
+    m->ctx = (uint64_t)r->snap.conf.voters | (uint64_t)r->snap.conf.learners << 32;
     m->snap_offset = p->snap_offset;
     m->snap_size = r->snap.len;
     size_t left = r->snap.len - (size_t)p->snap_offset;
@@ -66,7 +68,7 @@ void raft_leader_snapshot_resp(raft *r, const raft_msg *m)
 }
 void raft_follower_snapshot(raft *r, const raft_msg *m)
 {
-    /* STUB: (void)r; (void)m; */
+    /* STUB: (void)r; (void)m; raft_not_implemented(__func__); */
     /* BEGIN SOLUTION */
     raft_msg *out = raft_new_msg(r, RAFT_MSG_SNAPSHOT_RESP, m->from);
     out->index = m->index;
@@ -104,7 +106,9 @@ void raft_follower_snapshot(raft *r, const raft_msg *m)
         raft_log_restore(&r->log, m->index, m->log_term);
         kv_free(r->snap.data);
         r->snap = (raft_snapshot){ .index = m->index, .term = m->log_term,
-                                   .len = (size_t)r->in_size, .data = r->in_buf };
+                                   .len = (size_t)r->in_size, .data = r->in_buf,
+                                   .conf = { .voters = (uint32_t)m->ctx,
+                                             .learners = (uint32_t)(m->ctx >> 32) } };
         r->in_buf = NULL;
         r->snap_pending = true;
     }
@@ -114,14 +118,17 @@ void raft_follower_snapshot(raft *r, const raft_msg *m)
 }
 int raft_compact(raft *r, uint64_t index, const void *data, size_t len)
 {
-    /* STUB: (void)r; (void)index; (void)data; (void)len; return -1; */
+    /* STUB: (void)r; (void)index; (void)data; (void)len; raft_not_implemented(__func__); return KV_ENOTSUP; */
     /* BEGIN SOLUTION */
     uint64_t t;
     if (index > r->log.applied || index <= r->log.snap_index || !raft_log_term(&r->log, index, &t))
         return -1;
+    raft_membership conf;
+    raft_get_membership_at(r, index, &conf); /* before the entries that say it go */
     raft_log_compact(&r->log, index, t);
     kv_free(r->snap.data);
-    r->snap = (raft_snapshot){ .index = index, .term = t, .len = len, .data = raft_xrealloc(NULL, len) };
+    r->snap = (raft_snapshot){ .index = index, .term = t, .len = len, .data = raft_xrealloc(NULL, len),
+                               .conf = conf };
     if (len)
         memcpy(r->snap.data, data, len);
     return 0;

@@ -16,7 +16,9 @@
  * with a bad CRC, is a torn tail: cut off (truncate + fsync). A bad record
  * with more bytes after it cannot come from a crash: KV_ECORRUPT.
  *
- * Snapshot: [magic u32][crc u32][index u64][term u64][len u64][data],
+ * Snapshot: [magic u32][crc u32][index u64][term u64][len u64]
+ * [voters u32][learners u32][data] (magic "RSN2"; the older "RSNP" has no
+ * configuration words and means the initial configuration),
  * written to snap.tmp, fsynced, renamed over snap, directory synced; then
  * the log is rewritten the same way (log.tmp) without the entries up to
  * the snapshot. A crash between the two renames leaves an old log that
@@ -49,6 +51,8 @@
 #define REC_FIXED 17
 #define SNAP_MAGIC 0x52534e50u /* "RSNP" */
 #define SNAP_HDR 32
+#define SNAP2_MAGIC 0x52534e32u /* "RSN2": with the configuration */
+#define SNAP2_HDR 40
 
 struct raft_storage {
     const kv_env *env;
@@ -174,7 +178,7 @@ static int load_hs(raft_storage *st, raft_hard_state *hs)
 
 int raft_storage_save_hs(raft_storage *st, const raft_hard_state *hs)
 {
-    /* STUB: (void)st; (void)hs; return KV_OK; */
+    /* STUB: (void)st; (void)hs; return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__); */
     /* BEGIN SOLUTION */
     uint8_t p[HS_LEN];
     uint64_t seq = st->hs_seq + 1;
@@ -298,7 +302,7 @@ static int load_log(raft_storage *st, raft_boot *boot)
             goto out_free_buf;
         off += REC_HDR + len;
     }
-    /* STUB: (void)size; */
+    /* STUB: if (off != size) { rc = kv_fail(KV_ENOTSUP, "not implemented: %s cuts no torn tail", __func__); goto out_free_buf; } */
     /* BEGIN SOLUTION */
     if (off != size) { /* cut the torn tail */
         if ((rc = kv_file_truncate(st->log, off)) || (rc = kv_file_sync(st->log)))
@@ -370,15 +374,20 @@ static int load_snap(raft_storage *st, raft_boot *boot)
     kv_file_close(f);
     if (rc)
         return rc;
-    if (size < SNAP_HDR || get32(buf) != SNAP_MAGIC || get64(buf + 24) != size - SNAP_HDR ||
-        get32(buf + 4) != kv_crc32c(0, buf + 8, (size_t)size - 8)) {
+    uint64_t hdr = size >= 4 && get32(buf) == SNAP2_MAGIC ? SNAP2_HDR : SNAP_HDR;
+    if (size < hdr || (get32(buf) != SNAP_MAGIC && get32(buf) != SNAP2_MAGIC) ||
+        get64(buf + 24) != size - hdr || get32(buf + 4) != kv_crc32c(0, buf + 8, (size_t)size - 8)) {
         kv_free(buf);
         return kv_fail(KV_ECORRUPT, "raft snapshot: bad header or checksum");
     }
     boot->snap.index = get64(buf + 8);
     boot->snap.term = get64(buf + 16);
-    boot->snap.len = (size_t)(size - SNAP_HDR);
-    memmove(buf, buf + SNAP_HDR, boot->snap.len);
+    boot->snap.len = (size_t)(size - hdr);
+    if (hdr == SNAP2_HDR) {
+        boot->snap.conf.voters = get32(buf + 32);
+        boot->snap.conf.learners = get32(buf + 36);
+    }
+    memmove(buf, buf + hdr, boot->snap.len);
     boot->snap.data = buf;
     return KV_OK;
 }
@@ -420,16 +429,18 @@ out_close:
 int raft_storage_save_snapshot(raft_storage *st, const raft_snapshot *snap,
                                const raft_entry *rest, size_t n_rest)
 {
-    size_t size = SNAP_HDR + snap->len;
+    size_t size = SNAP2_HDR + snap->len;
     uint8_t *buf = kv_malloc(size);
     if (buf == NULL)
         return KV_ENOMEM;
-    put32(buf, SNAP_MAGIC);
+    put32(buf, SNAP2_MAGIC);
     put64(buf + 8, snap->index);
     put64(buf + 16, snap->term);
     put64(buf + 24, snap->len);
+    put32(buf + 32, snap->conf.voters);
+    put32(buf + 36, snap->conf.learners);
     if (snap->len)
-        memcpy(buf + SNAP_HDR, snap->data, snap->len);
+        memcpy(buf + SNAP2_HDR, snap->data, snap->len);
     put32(buf + 4, kv_crc32c(0, buf + 8, size - 8));
     int rc = replace_file(st, "snap", buf, size, NULL);
     kv_free(buf);

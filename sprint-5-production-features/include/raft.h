@@ -68,7 +68,24 @@
  * acknowledgements from an earlier term never count. When in doubt, use
  * raft_read_index(): it assumes nothing about clocks.
  *
- * **Membership.** The configuration is fixed: nodes 0 .. n_nodes-1.
+ * **Membership** (raft_change_conf(), raft_membership.c). Node ids are
+ * 0 .. RAFT_MAX_NODES-1; a fresh cluster's configuration is the voters
+ * 0 .. n_nodes-1. The configuration changes one server at a time (the Raft
+ * dissertation, §4.1-4.3): a change is a log entry of type RAFT_ENTRY_CONF
+ * that every node obeys as soon as it is in its log (appended, not
+ * committed), and the leader refuses a second change until the first is
+ * committed and until an entry of its own term is committed. A new server
+ * joins as a **learner**: it receives the log and snapshots but neither
+ * votes nor counts in any quorum; raft_change_conf(RAFT_CONF_PROMOTE)
+ * makes it a voter only once it is caught up (its match index has reached
+ * the leader's commit index, and the leader heard from it in the current
+ * CheckQuorum round). A leader that removes itself keeps replicating
+ * without counting itself until the change commits, then steps down and
+ * hands over with TIMEOUT_NOW to the most up-to-date voter. A node that is
+ * not a voter in its latest configuration never campaigns. The
+ * configuration is persisted with the log (the entry) and with every
+ * snapshot (raft_snapshot::conf, carried in InstallSnapshot), so a restart
+ * restores it.
  *
  * **Thread safety.** None: a raft instance is used by one thread at a time.
  * Memory is allocated with kv_malloc(); a failed allocation aborts the
@@ -93,8 +110,23 @@ extern "C" {
 /** @brief The kinds of log entry. */
 typedef enum raft_entry_type {
     RAFT_ENTRY_NORMAL = 0, /**< an application command */
-    RAFT_ENTRY_NOOP = 1    /**< the empty entry a new leader appends */
+    RAFT_ENTRY_NOOP = 1,   /**< the empty entry a new leader appends */
+    RAFT_ENTRY_CONF = 2    /**< a configuration: RAFT_CONF_LEN bytes, see raft_conf_encode() */
 } raft_entry_type;
+
+/** @brief Length of a RAFT_ENTRY_CONF entry's data: [version 1][voters u16][learners u16],
+ *         little-endian (docs/formats/raft.md). */
+#define RAFT_CONF_LEN 5
+
+/**
+ * @brief A cluster configuration: bit i of a mask is node i. A node is in
+ *        at most one mask. voters == 0 in a raft_snapshot means "not
+ *        recorded": the initial configuration (voters 0 .. n_nodes-1).
+ */
+typedef struct raft_membership {
+    uint32_t voters;   /**< the nodes that vote and count in quorums */
+    uint32_t learners; /**< the nodes that only receive the log */
+} raft_membership;
 
 /** @brief One log entry. */
 typedef struct raft_entry {
@@ -115,7 +147,8 @@ typedef enum raft_msg_type {
     RAFT_MSG_APPEND_RESP,   /**< index = last matching index, or on reject the rejected one */
     RAFT_MSG_HEARTBEAT,     /**< commit = min(commit, follower's match); ctx = ReadIndex round */
     RAFT_MSG_HEARTBEAT_RESP,/**< echoes ctx */
-    RAFT_MSG_SNAPSHOT,      /**< InstallSnapshot chunk: index, log_term = the snapshot's */
+    RAFT_MSG_SNAPSHOT,      /**< InstallSnapshot chunk: index, log_term = the snapshot's;
+                                 ctx = its configuration (voters | learners << 32) */
     RAFT_MSG_SNAPSHOT_RESP, /**< index = snapshot index accepted (or the offset wanted) */
     RAFT_MSG_TIMEOUT_NOW    /**< leadership transfer: campaign now */
 } raft_msg_type;
@@ -133,7 +166,7 @@ typedef struct raft_msg {
     bool force;            /**< VOTE after TIMEOUT_NOW: ignore the leader lease */
     uint64_t hint_index;   /**< APPEND_RESP reject: first index of hint_term, or log length + 1 */
     uint64_t hint_term;    /**< APPEND_RESP reject: term at the rejected index (0: log too short) */
-    uint64_t ctx;          /**< HEARTBEAT(_RESP): ReadIndex round */
+    uint64_t ctx;          /**< HEARTBEAT(_RESP): ReadIndex round; SNAPSHOT: configuration */
     size_t n_entries;      /**< APPEND: number of entries */
     raft_entry *entries;   /**< APPEND: the entries */
     uint64_t snap_offset;  /**< SNAPSHOT: offset of this chunk; SNAPSHOT_RESP: next offset wanted */
@@ -155,6 +188,7 @@ typedef struct raft_snapshot {
     uint64_t term;   /**< term of that entry */
     size_t len;      /**< length of data */
     uint8_t *data;   /**< the serialized state machine */
+    raft_membership conf; /**< the configuration at index (voters 0: the initial one) */
 } raft_snapshot;
 
 /** @brief A ReadIndex request that may now be served. */
@@ -180,8 +214,9 @@ typedef struct raft_ready {
 
 /** @brief Configuration of one node. */
 typedef struct raft_config {
-    uint32_t id;             /**< this node, in [0, n_nodes) */
-    uint32_t n_nodes;        /**< cluster size, 1 .. RAFT_MAX_NODES */
+    uint32_t id;             /**< this node, in [0, RAFT_MAX_NODES); a node >= n_nodes
+                                  starts outside the cluster and waits to be added */
+    uint32_t n_nodes;        /**< the initial voters 0 .. n_nodes-1, 1 .. RAFT_MAX_NODES */
     unsigned election_tick;  /**< minimum election timeout in ticks (>= 2 * heartbeat_tick) */
     unsigned heartbeat_tick; /**< heartbeat interval in ticks (>= 1) */
     bool pre_vote;           /**< run a PreVote round before raising the term */
@@ -245,6 +280,23 @@ void raft_free(raft *r);
 void raft_tick(raft *r);
 
 /**
+ * @brief A timing knob for a transport that knows the leader is gone (its
+ *        process refused a connection): a follower of @p leader forgets it,
+ *        so its lease no longer makes it ignore (pre)votes, and times out
+ *        after @p ticks ticks instead of a whole randomised election timeout.
+ *        Liveness only: votes are still granted by the usual rules.
+ *        Nothing happens when this node is not a follower of @p leader, or
+ *        when lease_read is on (a leader's lease counts on every follower
+ *        keeping the lease for election_tick ticks, whatever it believes).
+ * @param[in,out] r  the core.
+ * @param[in] leader  the node found dead.
+ * @param[in] ticks   campaign after this many ticks (0 counts as 1); callers
+ *                    stagger it by node so that two followers do not split
+ *                    the vote.
+ */
+void raft_leader_lost(raft *r, uint32_t leader, unsigned ticks);
+
+/**
  * @brief Deliver a message. Messages with a bad type or sender are ignored
  *        (they come from the network and are not trusted).
  * @param[in,out] r  the core.
@@ -304,9 +356,74 @@ int raft_transfer_leader(raft *r, uint32_t target);
  * @param[in] index  an applied index above the current snapshot's.
  * @param[in] data   the serialized state machine (copied).
  * @param[in] len    its length.
- * @return 0, or -1 when index is not applied or not above the snapshot.
+ * @return 0, or -1 when index is not applied or not above the snapshot
+ *         (a starter kit's stub: KV_ENOTSUP, "not implemented: raft_compact").
  */
 int raft_compact(raft *r, uint64_t index, const void *data, size_t len);
+
+/** @brief The membership changes raft_change_conf() makes. */
+typedef enum raft_conf_op {
+    RAFT_CONF_ADD_LEARNER = 1, /**< add a node that is not a member, as a learner */
+    RAFT_CONF_PROMOTE,         /**< make a caught-up learner a voter */
+    RAFT_CONF_REMOVE           /**< remove a voter or a learner (the leader itself too) */
+} raft_conf_op;
+
+/** @brief Why raft_change_conf() refused (0 is success). */
+typedef enum raft_conf_err {
+    RAFT_CONF_ENOTLEADER = -1, /**< not the leader, or a transfer is under way */
+    RAFT_CONF_EBUSY = -2,      /**< a change is not yet committed, or nothing of this term is */
+    RAFT_CONF_EINVAL = -3,     /**< bad node or op for its state (the last voter cannot go) */
+    RAFT_CONF_ENOTREADY = -4   /**< PROMOTE: the learner has not caught up yet: retry later */
+} raft_conf_err;
+
+/**
+ * @brief Propose a single-server membership change (leader only). The
+ *        change takes effect on every node when the entry reaches its log;
+ *        the caller learns it is done when raft_get_membership() reports
+ *        it committed.
+ * @param[in,out] r  the core.
+ * @param[in] op  a raft_conf_op.
+ * @param[in] node  the node it concerns (< RAFT_MAX_NODES).
+ * @param[out] index  the entry's index (may be NULL).
+ * @return 0, or a raft_conf_err.
+ */
+int raft_change_conf(raft *r, int op, uint32_t node, uint64_t *index);
+
+/**
+ * @brief The latest configuration (in force from the moment it was appended).
+ * @param[in] r  the core.
+ * @param[out] conf  the configuration.
+ * @return the index of the entry that set it (0: the initial configuration
+ *         or a snapshot's); the change is committed when this is at most
+ *         raft_get_commit().
+ */
+uint64_t raft_get_membership(const raft *r, raft_membership *conf);
+
+/**
+ * @brief The configuration in force at a log index (what a snapshot taken
+ *        at that index must carry: raft_snapshot::conf).
+ * @param[in] r  the core.
+ * @param[in] index  an index at or above the snapshot's, at most the last.
+ * @param[out] conf  the configuration.
+ */
+void raft_get_membership_at(const raft *r, uint64_t index, raft_membership *conf);
+
+/**
+ * @brief Encode a configuration as a RAFT_ENTRY_CONF entry's data.
+ * @param[in] conf  the configuration.
+ * @param[out] out  RAFT_CONF_LEN bytes.
+ */
+void raft_conf_encode(const raft_membership *conf, uint8_t out[RAFT_CONF_LEN]);
+
+/**
+ * @brief Decode a RAFT_ENTRY_CONF entry's data.
+ * @param[in] data  the data.
+ * @param[in] len   its length.
+ * @param[out] conf  the configuration.
+ * @return 0, or -1 when malformed (wrong length or version, no voter, a
+ *         node in both masks, a node >= RAFT_MAX_NODES).
+ */
+int raft_conf_decode(const uint8_t *data, size_t len, raft_membership *conf);
 
 /** @brief Whether raft_ready_get() has something to hand over.
  *  @param[in] r  the core.

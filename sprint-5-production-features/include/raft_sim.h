@@ -28,7 +28,9 @@
  * term hold the same command there and the same term before it), leader
  * completeness (a new leader holds every entry any node has applied) and
  * state-machine safety (no two nodes apply different commands at an index;
- * each applies in order). The first violation is kept (raft_sim_failure())
+ * each applies in order), and membership (a leader is a voter of its
+ * configuration when elected, and leads no longer once its removal is
+ * committed). The first violation is kept (raft_sim_failure())
  * and the run goes on.
  *
  * **Thread safety.** None.
@@ -52,7 +54,10 @@ extern "C" {
 
 /** @brief Simulator settings. */
 typedef struct raft_sim_config {
-    uint32_t n;              /**< nodes (1 .. RAFT_MAX_NODES) */
+    uint32_t n;              /**< nodes (1 .. RAFT_MAX_NODES), all running */
+    uint32_t voters;         /**< the initial configuration: voters 0 .. voters-1 (0: n);
+                                  nodes voters .. n-1 run empty, outside the cluster,
+                                  until raft_sim_change_conf() adds them */
     uint64_t seed;           /**< the seed of everything */
     unsigned max_delay_ms;   /**< delivery delay drawn in [0, max_delay_ms] (default 27) */
     uint64_t snapshot_every; /**< a node snapshots every this many applied entries (0: never) */
@@ -126,6 +131,13 @@ bool raft_sim_up(const raft_sim *s, uint32_t i);
  */
 int raft_sim_propose(raft_sim *s, uint32_t i, const void *cmd, uint32_t len,
                      uint64_t *index, uint64_t *term);
+/**
+ * @brief Propose a membership change at a node (raft_change_conf()).
+ * @param[in,out] s the cluster. @param[in] i the node. @param[in] op a raft_conf_op.
+ * @param[in] node the node it concerns. @param[out] index the entry's index (may be NULL).
+ * @return 0, a raft_conf_err, or RAFT_CONF_ENOTLEADER when the node is down.
+ */
+int raft_sim_change_conf(raft_sim *s, uint32_t i, int op, uint32_t node, uint64_t *index);
 /** @brief The digest a command is applied as. @param[in] cmd the command.
  *  @param[in] len its length. @return its digest (never RAFT_SIM_NOOP). */
 uint64_t raft_sim_digest(const void *cmd, uint32_t len);

@@ -17,8 +17,11 @@ and etcd (Debian's etcd-server, default timings: heartbeat 100 ms, election
    is restarted and the cluster given time to settle before the next trial.
 
 The tables (markdown) go to stdout and to OUT/cluster_bench.md, the raw
-numbers to OUT/cluster_bench.json. Everything it starts is stopped at the
-end, also on Ctrl-C. Plain python3, standard library only.
+numbers to OUT/cluster_bench.json (schema common/schema/cluster.schema.json:
+`make report` renders it as its cluster section, bench/report_cluster.py).
+Everything it starts is stopped at the end, also on Ctrl-C. Without etcd or
+etcdctl it stops with a message (exit 2), unless --clusters kvnode: then
+the kvnode figures alone (no ratios). Plain python3, standard library only.
 """
 import argparse
 import json
@@ -210,8 +213,12 @@ def failover(bindir, cluster, trials):
 def check_perf(endpoints):
     out = subprocess.run(["etcdctl", "--endpoints=" + ",".join(endpoints), "check", "perf",
                           "--load=s"], capture_output=True, text=True)
-    return [l for l in (out.stdout + out.stderr).splitlines()
-            if "Throughput" in l or "latency" in l.lower() or "PASS" in l or "FAIL" in l]
+    lines = []
+    for l in (out.stdout + out.stderr).splitlines():
+        m = re.search(r"(PASS|FAIL)\b.*", l)  # drop the progress bar printed before a verdict
+        if m:
+            lines.append(m.group(0).strip())
+    return lines
 
 
 def main():
@@ -221,16 +228,29 @@ def main():
     ap.add_argument("--seconds", type=int, default=5)
     ap.add_argument("--trials", type=int, default=3)
     ap.add_argument("--no-check-perf", action="store_true")
+    ap.add_argument("--clusters", default="kvnode,etcd",
+                    help="which clusters to run: kvnode,etcd (default) or kvnode")
     a = ap.parse_args()
-    if shutil.which("etcd") is None or shutil.which("etcdctl") is None:
-        sys.exit("cluster_bench: etcd and etcdctl are needed (scripts/install-deps.sh: "
-                 "etcd-server, etcd-client)")
+    which = a.clusters.split(",")
+    if not which or any(w not in ("kvnode", "etcd") for w in which):
+        ap.error("--clusters: kvnode and/or etcd")
+    if "etcd" in which and (shutil.which("etcd") is None or shutil.which("etcdctl") is None):
+        print("cluster_bench: etcd and etcdctl are needed (scripts/install-deps.sh: "
+              "etcd-server, etcd-client)", file=sys.stderr)
+        sys.exit(2)
     os.makedirs(a.out, exist_ok=True)
     root = tempfile.mkdtemp(prefix="kvl-cluster-bench-")
     clusters = []
-    results = {"throughput": [], "failover": {}, "check_perf": []}
+    started = time.time()
+    results = {"schema": "kvlabs-cluster-bench/1", "seconds": a.seconds, "trials": a.trials,
+               "clusters": which, "started": round(started, 3),
+               "loadavg": [round(os.getloadavg()[0], 2)],
+               "throughput": [], "failover": {}, "check_perf": []}
     try:
-        clusters = [Kvnode(a.bindir, root), Etcd(root)]
+        if "kvnode" in which:
+            clusters.append(Kvnode(a.bindir, root))
+        if "etcd" in which:
+            clusters.append(Etcd(root))
         time.sleep(1)
         for c in clusters:
             for op in ("put", "get"):
@@ -241,14 +261,16 @@ def main():
                     print("%-6s %s %2d clients: %8.1f ops/s  p50 %6.2f ms  p99 %7.2f ms  "
                           "errors %d" % (c.name, op, n, r["ops_s"], r["p50_ms"], r["p99_ms"],
                                          r["errors"]), flush=True)
-        if not a.no_check_perf:
-            results["check_perf"] = check_perf(clusters[1].client)
+        if not a.no_check_perf and "etcd" in which:
+            results["check_perf"] = check_perf(clusters[-1].client)
         for c in clusters:
             results["failover"][c.name] = failover(a.bindir, c, a.trials)
     finally:
         for c in clusters:
             c.stop()
         shutil.rmtree(root, ignore_errors=True)
+    results["loadavg"].append(round(os.getloadavg()[0], 2))
+    results["wall_s"] = round(time.time() - started, 1)
 
     lines = ["## Throughput and latency (3 nodes, loopback, same run)", "",
              "| cluster | op | clients | ops/s | p50 ms | p99 ms | errors |",
@@ -273,8 +295,11 @@ def main():
                 r["write_gap_ms"]))
     gaps = {n: max(r["write_gap_ms"] for r in rows) for n, rows in results["failover"].items()
             if rows}
-    if gaps.get("etcd"):
+    if gaps.get("etcd") and "kvnode" in gaps:
         lines += ["", "Worst write gap, kvnode / etcd: %.2fx" % (gaps["kvnode"] / gaps["etcd"])]
+    for name, rows in results["failover"].items():
+        fast = sum(1 for r in rows if r["election_ms"] is not None and r["election_ms"] < 1000)
+        lines += ["", "%s: a new leader in under 1 s in %d of %d trials" % (name, fast, len(rows))]
     text = "\n".join(lines) + "\n"
     print("\n" + text)
     with open(os.path.join(a.out, "cluster_bench.md"), "w") as f:

@@ -336,7 +336,7 @@ static int rc_open(const kv_open_args *a, kv_db **out)
     memcpy(d->ks, a->path, d->ks_len + 1);
     d->timeout_ms = (unsigned)kv_opts_u64(a->opts, "timeout_ms");
     d->rpc_timeout_ms = (unsigned)kv_opts_u64(a->opts, "rpc_timeout_ms");
-    d->base.caps = KV_CAP_ORDERED | KV_CAP_DURABLE | KV_CAP_MULTIPROC;
+    d->base.caps = KV_CAP_ORDERED | KV_CAP_DURABLE | KV_CAP_MULTIPROC | KV_CAP_REMOTE;
     *out = &d->base;
     return KV_OK;
 out_free:
@@ -558,7 +558,7 @@ static void rc_iter_close(kv_iter *i)
 const kv_engine_ops kv_engine_raft = {
     .name = "raft",
     .summary = "a client of a kvnode Raft cluster (path = keyspace, cluster=FILE)",
-    .caps = KV_CAP_ORDERED | KV_CAP_DURABLE | KV_CAP_MULTIPROC,
+    .caps = KV_CAP_ORDERED | KV_CAP_DURABLE | KV_CAP_MULTIPROC | KV_CAP_REMOTE,
     .options = rc_options,
     .default_max_key = KVN_MAX_KEY,
     .limit_max_key = KVN_MAX_KEY,

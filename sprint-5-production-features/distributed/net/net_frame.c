@@ -198,7 +198,7 @@ int kvn_msg_decode(const uint8_t *p, size_t n, raft_msg *m)
         e->type = (uint8_t)rn(&r, 1);
         e->len = (uint32_t)rn(&r, 4);
         const uint8_t *d = rbytes(&r, e->len);
-        if (r.bad || e->type > RAFT_ENTRY_NOOP)
+        if (r.bad || e->type > RAFT_ENTRY_CONF)
             goto out_free;
         e->data = kv_malloc(e->len ? e->len : 1);
         if (e->data == NULL)

@@ -29,6 +29,14 @@
  * than 3 s RETRY: the client retries with the same (session, seq), and the
  * session table applies the command once.
  *
+ * Failover. A follower whose connection to its leader breaks reconnects at
+ * once; when the leader's address refuses the connection (its process is
+ * gone: kill -9 closes its sockets and its listener), the follower tells the
+ * core (raft_leader_lost()) and campaigns within 1 + rank * LOST_STAGGER
+ * ticks, rank being its place by id among the surviving nodes, instead of
+ * waiting a whole randomised election timeout (300-600 ms by default). A
+ * leader cut off without a refusal (a partition) is found by the timeout.
+ *
  * Faults. A frame that fails its checks (version, CRC, length above
  * --max-frame, malformed payload) closes that connection and nothing else.
  * A failed persist stops the node (exit 1): a node that could not make
@@ -63,12 +71,14 @@
 #define MAX_CONNS 1024
 #define OUT_LIMIT (64u << 20)  /* a peer this far behind loses messages (Raft resends) */
 #define PENDING_MS 3000
+#define LOST_STAGGER 5 /* ticks between followers' campaigns after the leader died */
 
 typedef struct conn {
     int fd;
     uint64_t gen;   /* 0: free slot */
     int peer;       /* outgoing peer connection: the peer id; else -1 */
     bool connecting, want_out;
+    uint64_t born;  /* now_ms() when added: a connection that dies young is retried later */
     uint8_t *in;
     size_t in_n, in_cap;
     uint8_t *out;
@@ -115,7 +125,8 @@ static uint64_t now_ms(void)
 
 /* ---- connections ------------------------------------------------------------ */
 
-static void conn_close(node *nd, int s)
+/* Close connection s; an outgoing peer connection is retried after back_ms. */
+static void conn_close_after(node *nd, int s, unsigned back_ms)
 {
     conn *c = &nd->conns[s];
     if (c->gen == 0)
@@ -124,11 +135,33 @@ static void conn_close(node *nd, int s)
     close(c->fd);
     if (c->peer >= 0) {
         nd->peer_slot[c->peer] = -1;
-        nd->peer_retry[c->peer] = now_ms() + 100;
+        nd->peer_retry[c->peer] = now_ms() + back_ms;
     }
     kv_free(c->in);
     kv_free(c->out);
     memset(c, 0, sizeof *c);
+}
+
+static void conn_close(node *nd, int s) { conn_close_after(nd, s, 100); }
+
+/*
+ * Peer p refused a connection: nothing listens at its address, its process
+ * is gone. If it was our leader, campaign soon rather than after a whole
+ * election timeout: the followers take turns by id (LOST_STAGGER ticks
+ * apart, the dead node skipped), so the first one's PreVote and vote reach
+ * the others before they campaign themselves (no split vote).
+ */
+static void peer_refused(node *nd, uint32_t p)
+{
+    raft *r = raft_node_core(nd->rn);
+    if (raft_get_role(r) != RAFT_FOLLOWER || raft_get_leader(r) != p)
+        return;
+    unsigned rank = 0;
+    for (uint32_t i = 0; i < nd->o.id; i++)
+        rank += i != p;
+    fprintf(stderr, "kvnode %u: leader %u refused a connection: campaigning in %u ticks\n",
+            nd->o.id, p, 1 + rank * LOST_STAGGER);
+    raft_leader_lost(r, p, 1 + rank * LOST_STAGGER);
 }
 
 static int conn_add(node *nd, int fd, int peer, bool connecting)
@@ -140,6 +173,7 @@ static int conn_add(node *nd, int fd, int peer, bool connecting)
         memset(c, 0, sizeof *c);
         c->fd = fd;
         c->gen = ++nd->next_gen;
+        c->born = now_ms();
         c->peer = peer;
         c->connecting = connecting;
         c->want_out = connecting;
@@ -230,8 +264,11 @@ static void peer_connect(node *nd, uint32_t p)
     setsockopt(fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
     int rc = connect(fd, (struct sockaddr *)&sa, sizeof sa);
     if (rc != 0 && errno != EINPROGRESS) {
+        int err = errno;
         close(fd);
         nd->peer_retry[p] = now_ms() + 100;
+        if (err == ECONNREFUSED)
+            peer_refused(nd, p);
         return;
     }
     nd->peer_slot[p] = conn_add(nd, fd, (int)p, rc != 0);
@@ -478,8 +515,9 @@ static void conn_read(node *nd, int slot)
             break;
         if (got < 0 && errno == EINTR)
             continue;
-        if (got <= 0) {
-            conn_close(nd, slot);
+        if (got <= 0) { /* a peer that hung up: see at once if it is gone (unless it keeps
+                           hanging up on us: then the usual back-off) */
+            conn_close_after(nd, slot, now_ms() - c->born >= 100 ? 0 : 100);
             return;
         }
         c->in_n += (size_t)got;
@@ -570,7 +608,10 @@ static int run(node *nd)
                 socklen_t el = sizeof err;
                 getsockopt(c->fd, SOL_SOCKET, SO_ERROR, &err, &el);
                 if (err) {
+                    int p = c->peer;
                     conn_close(nd, (int)s);
+                    if (err == ECONNREFUSED && p >= 0)
+                        peer_refused(nd, (uint32_t)p);
                     continue;
                 }
                 c->connecting = false;
@@ -581,6 +622,10 @@ static int run(node *nd)
                 conn_flush(nd, (int)s);
         }
         raft *r = raft_node_core(nd->rn);
+        uint32_t ld = raft_get_leader(r);
+        if (raft_get_role(r) == RAFT_FOLLOWER && ld < nd->n && ld != nd->o.id &&
+            nd->peer_slot[ld] < 0)
+            peer_connect(nd, ld); /* the leader's connection broke: is it alive? */
         now = now_ms();
         if (now >= next_tick) {
             raft_tick(r);

@@ -218,7 +218,7 @@ static void sim_send(void *ctx, const raft_msg *m)
 
 static void node_config(const raft_sim *s, uint32_t i, raft_config *rc)
 {
-    raft_config_default(rc, i, s->cfg.n, s->cfg.seed * 1000003u + s->restarts[i]);
+    raft_config_default(rc, i, s->cfg.voters, s->cfg.seed * 1000003u + s->restarts[i]);
     if (s->cfg.snapshot_chunk)
         rc->snapshot_chunk = s->cfg.snapshot_chunk;
     if (s->cfg.max_batch)
@@ -286,6 +286,8 @@ raft_sim *raft_sim_new(const raft_sim_config *cfg)
     s->cfg = *cfg;
     if (s->cfg.max_delay_ms == 0)
         s->cfg.max_delay_ms = 27;
+    if (s->cfg.voters == 0 || s->cfg.voters > s->cfg.n)
+        s->cfg.voters = s->cfg.n;
     kv_rng_seed(&s->rng, cfg->seed);
     sim_check_init(&s->check);
     s->next_tick = TICK_MS;
@@ -390,6 +392,16 @@ int raft_sim_propose(raft_sim *s, uint32_t i, const void *cmd, uint32_t len, uin
         return -1;
     after_step(s, i);
     return 0;
+}
+
+int raft_sim_change_conf(raft_sim *s, uint32_t i, int op, uint32_t node, uint64_t *index)
+{
+    if (s->nodes[i].node == NULL)
+        return RAFT_CONF_ENOTLEADER;
+    int rc = raft_change_conf(raft_node_core(s->nodes[i].node), op, node, index);
+    if (rc == 0)
+        after_step(s, i);
+    return rc;
 }
 
 unsigned raft_sim_n_committed(raft_sim *s, uint64_t index, uint64_t *digest)

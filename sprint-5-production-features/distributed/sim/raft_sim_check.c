@@ -145,6 +145,16 @@ void sim_check_node(sim_checker *c, const raft *r, bool new_leader, uint64_t fro
                 c->leader_of_term[i] = RAFT_NONE;
             c->n_terms = n;
         }
+        raft_membership conf;
+        uint64_t ci = raft_get_membership(r, &conf);
+        bool voter = (conf.voters >> id) & 1;
+        if (!voter && ci <= raft_get_commit(r))
+            sim_check_fail(c, "membership: node %u leads term %llu but is no voter of its "
+                           "committed configuration (voters %#x, learners %#x)", id,
+                           (unsigned long long)term, conf.voters, conf.learners);
+        if (new_leader && !voter)
+            sim_check_fail(c, "membership: node %u, not a voter (voters %#x), was elected in "
+                           "term %llu", id, conf.voters, (unsigned long long)term);
         if (c->leader_of_term[term] == RAFT_NONE)
             c->leader_of_term[term] = id;
         else if (c->leader_of_term[term] != id)

@@ -28,7 +28,13 @@
  * with that reason. Data lives in a fresh directory under $TMPDIR (or
  * /tmp), removed when the test passes.
  *
- *   faults [--test NAME] [-v]        prints "N passed, N failed, N skipped"
+ *   faults [--test NAME] [-v] [--stale-read]   prints "N passed, N failed, N skipped"
+ *
+ * --stale-read is for the handout: before the check it adds to the history
+ * one read that a correct cluster cannot give (the value of an older put,
+ * read after a newer put of that key returned), so the checker rejects the
+ * history, the test fails and keeps DIR/history.txt for a student to read.
+ * It changes nothing in the cluster; never use it to judge one.
  */
 #define _GNU_SOURCE /* setns, CLONE_NEWNET */
 #include <errno.h>
@@ -85,6 +91,7 @@ typedef struct load {
 } load;
 
 static int verbose;
+static int stale_read; /* --stale-read: add one impossible read to each history */
 static int n_pass, n_fail, n_skip;
 
 static uint64_t now_us(void)
@@ -368,9 +375,38 @@ typedef struct verdict {
     double gap_ms;
 } verdict;
 
+/* --stale-read: after the last successful put P of some key, a read of the
+ * value of an earlier put Q of that key that returned before P began.
+ * Values are unique, so no order of the history explains it. */
+static void add_stale_read(load *ld)
+{
+    for (size_t i = ld->n; i-- > 0;) {
+        hop *p = &ld->ops[i];
+        if (p->kind != RAFT_LC_PUT || p->ret == RAFT_LC_UNKNOWN)
+            continue;
+        for (size_t j = 0; j < ld->n; j++) {
+            hop *q = &ld->ops[j];
+            if (q->kind == RAFT_LC_PUT && q->key == p->key && q->ret != RAFT_LC_UNKNOWN &&
+                q->ret < p->call) {
+                hop h = *q;
+                h.kind = RAFT_LC_GET;
+                h.result = 0;
+                h.call = p->ret + 1;
+                h.ret = p->ret + 2;
+                record(ld, &h);
+                fprintf(stderr, "faults: --stale-read: added a get of k%u returning %.*s "
+                        "(an older value) on purpose\n", h.key, (int)h.vlen, h.val);
+                return;
+            }
+        }
+    }
+}
+
 static void check(load *ld, uint64_t fault_at, verdict *out)
 {
     static const char *const keys[N_KEYS] = { "k0", "k1", "k2", "k3", "k4", "k5", "k6", "k7" };
+    if (stale_read)
+        add_stale_read(ld);
     raft_lc_op *ops = calloc(ld->n ? ld->n : 1, sizeof *ops);
     memset(out, 0, sizeof *out);
     for (size_t i = 0; i < ld->n; i++) {
@@ -740,8 +776,10 @@ int main(int argc, char **argv)
             verbose = 1;
         else if (strcmp(argv[i], "--test") == 0 && i + 1 < argc)
             only = argv[++i];
+        else if (strcmp(argv[i], "--stale-read") == 0)
+            stale_read = 1;
         else {
-            fprintf(stderr, "usage: faults [--test NAME] [-v]\n");
+            fprintf(stderr, "usage: faults [--test NAME] [-v] [--stale-read]\n");
             return 2;
         }
     }

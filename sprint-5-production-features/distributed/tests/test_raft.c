@@ -5,13 +5,38 @@
  * terms alone, the CheckQuorum lease, Figure 8, the conflict hints and
  * their use, conflict-only truncation, commit bounds, the leader counting
  * itself only once persisted, snapshots keeping their term, ReadIndex,
- * lease reads, leadership transfer).
+ * lease reads, leadership transfer, raft_leader_lost's early campaign).
+ *
+ * Every core mk() makes is owned by the test (kvtest.h's kvt_own): the
+ * suites' .fini frees what a failed assertion left, so a failing test
+ * reports no leak. In this file raft_free() forgets the owned core first.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "kvlabs/alloc.h"
+#include "kvtest.h"
 #include "raft.h"
+
+static void raft_free_owned(void *r)
+{
+    raft_free(r);
+}
+
+/* raft_free of an owned core: forget it, then free it */
+static void free_raft(raft *r)
+{
+    kvt_disown(r);
+    raft_free(r);
+}
+#define raft_free(r) free_raft(r)
+
+TestSuite(election, .fini = kvt_release_owned);
+TestSuite(replication, .fini = kvt_release_owned);
+TestSuite(snapshot, .fini = kvt_release_owned);
+TestSuite(reads, .fini = kvt_release_owned);
+TestSuite(transfer, .fini = kvt_release_owned);
+TestSuite(step, .fini = kvt_release_owned);
 
 #define MAXM 256
 
@@ -49,7 +74,7 @@ static raft *mk(uint32_t id, uint32_t n, uint64_t term, const uint64_t *terms, s
                              .len = 1, .data = &x };
     b.entries = e;
     b.n_entries = nent;
-    return raft_new(&c, &b);
+    return kvt_own(raft_new(&c, &b), raft_free_owned);
 }
 
 /* One ready: record what it asked, copy its messages, advance. */
@@ -222,6 +247,53 @@ Test(election, lease_ignores_vote_requests)
     drain(r, &b);
     cr_assert_eq(raft_get_term(r), 3);
     clear(&b);
+    raft_free(r);
+}
+
+/* raft_leader_lost: a follower told its leader is gone campaigns after the
+ * ticks given (not after 30-60), and grants a PreVote it would have ignored
+ * in the lease; told about another node, or with lease reads on, nothing
+ * changes (a lease read counts on every follower keeping the lease). */
+Test(election, leader_lost_campaigns_early_and_drops_the_lease)
+{
+    raft *r = mk(1, 3, 2, NULL, 0, 0);
+    box b = { 0 };
+    raft_msg hb = { .type = RAFT_MSG_HEARTBEAT, .from = 0, .to = 1, .term = 2 };
+    raft_step(r, &hb);
+    drain(r, &b);
+    clear(&b);
+    raft_leader_lost(r, 2, 3); /* not its leader: ignored */
+    cr_assert_eq(raft_get_leader(r), 0);
+    raft_leader_lost(r, 0, 3);
+    cr_assert_eq(raft_get_leader(r), RAFT_NONE, "the dead leader is still known (lease kept)");
+    raft_msg pv = vote_req(RAFT_MSG_PREVOTE, 2, 1, 3, 0, 0);
+    raft_step(r, &pv);
+    drain(r, &b);
+    const raft_msg *resp = find(&b, RAFT_MSG_PREVOTE_RESP, 2);
+    cr_assert(resp && !resp->reject, "a PreVote after the leader was lost was not granted");
+    clear(&b);
+    raft_tick(r);
+    raft_tick(r);
+    cr_assert_eq(raft_get_role(r), RAFT_FOLLOWER, "campaigned before the ticks given");
+    raft_tick(r);
+    cr_assert_eq(raft_get_role(r), RAFT_PRECANDIDATE, "no campaign 3 ticks after the loss");
+    drain(r, &b);
+    cr_assert_not_null(find(&b, RAFT_MSG_PREVOTE, 0));
+    clear(&b);
+    raft_free(r);
+
+    mk_lease = true;
+    r = mk(1, 3, 2, NULL, 0, 0);
+    mk_lease = false;
+    for (int i = 0; i < 40; i++) /* past the restart's vote refusal */
+        raft_tick(r);
+    raft_step(r, &hb);
+    drain(r, &b);
+    clear(&b);
+    raft_leader_lost(r, 0, 1);
+    cr_assert_eq(raft_get_leader(r), 0, "with lease reads on, the lease must be kept");
+    raft_tick(r);
+    cr_assert_eq(raft_get_role(r), RAFT_FOLLOWER);
     raft_free(r);
 }
 
@@ -599,7 +671,7 @@ Test(step, garbage_is_ignored)
     raft_msg m = { .type = 99, .from = 1, .to = 0, .term = 5 };
     raft_step(r, &m);
     m.type = RAFT_MSG_APPEND;
-    m.from = 7;
+    m.from = RAFT_MAX_NODES; /* ids below it may be members added later */
     raft_step(r, &m);
     m.from = 0;
     raft_step(r, &m);

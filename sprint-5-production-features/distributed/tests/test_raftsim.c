@@ -11,14 +11,48 @@
 
 #include "kvlabs/env.h"
 #include "kvlabs/kv.h"
+#include "kvtest.h"
 #include "raft_lincheck.h"
+
+/* Stores and envs are owned by the test (kvtest.h's kvt_own): the suite's
+ * .fini closes and frees what a failed assertion left (stores first), so a
+ * failing test reports no leak. In this file kv_close() and kv_env_free()
+ * forget the owned object first; the env constructors own what they make. */
+static void close_owned(void *db)
+{
+    kv_close(db);
+}
+
+static void env_free_owned(void *env)
+{
+    kv_env_free(env);
+}
+
+static int close_db(kv_db *db)
+{
+    kvt_disown(db);
+    return kv_close(db);
+}
+
+static void free_env(kv_env *env)
+{
+    kvt_disown(env);
+    kv_env_free(env);
+}
+
+#define kv_close(db) close_db(db)
+#define kv_env_free(env) free_env(env)
+#define kv_env_mem_new() ((kv_env *)kvt_own(kv_env_mem_new(), env_free_owned))
+#define kv_env_fault_new(n) ((kv_env *)kvt_own(kv_env_fault_new(n), env_free_owned))
+
+TestSuite(raftsim, .fini = kvt_release_owned);
 
 static kv_db *open_on(kv_env *env, const char *opts)
 {
     kv_db *db = NULL;
     int rc = kv_open_env("raftsim", "/c", opts, env, &db);
     cr_assert_eq(rc, KV_OK, "open: %s", kv_last_error());
-    return db;
+    return kvt_own(db, close_owned);
 }
 
 Test(raftsim, put_get_delete_iterate)

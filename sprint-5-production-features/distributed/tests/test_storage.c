@@ -4,13 +4,47 @@
  * snapshots with their term and the log rewritten after them, and a crash
  * at every mutation of a scripted history (every fsync point): after each,
  * the reopened state holds everything acknowledged and nothing invented.
+ *
+ * Envs and open storages are owned by the test (kvtest.h's kvt_own): the
+ * suite's .fini closes and frees what a failed assertion left, so a failing
+ * test reports no leak. In this file raft_storage_close() and kv_env_free()
+ * forget the owned object first; kv_env_fault_new() owns what it makes.
  */
 #include <criterion/criterion.h>
 #include <string.h>
 
 #include "kvlabs/env.h"
 #include "kvlabs/kv.h"
+#include "kvtest.h"
 #include "raft_node.h"
+
+static void storage_close_owned(void *st)
+{
+    raft_storage_close(st);
+}
+
+static void env_free_owned(void *env)
+{
+    kv_env_free(env);
+}
+
+static void close_storage(raft_storage *st)
+{
+    kvt_disown(st);
+    raft_storage_close(st);
+}
+
+static void free_env(kv_env *env)
+{
+    kvt_disown(env);
+    kv_env_free(env);
+}
+
+#define raft_storage_close(st) close_storage(st)
+#define kv_env_free(env) free_env(env)
+#define kv_env_fault_new(n) ((kv_env *)kvt_own(kv_env_fault_new(n), env_free_owned))
+
+TestSuite(storage, .fini = kvt_release_owned);
 
 static raft_entry ent(uint64_t index, uint64_t term, const char *s)
 {
@@ -32,6 +66,7 @@ static void reopen(kv_env *env, raft_storage **st, raft_boot *boot)
     *st = NULL;
     int rc = raft_storage_open(env, "/n", st, boot);
     cr_assert_eq(rc, KV_OK, "open: %s", kv_last_error());
+    kvt_own(*st, storage_close_owned);
 }
 
 Test(storage, round_trip)
