@@ -14,5 +14,13 @@
 #   see kvlabs/micro.h) listed in kvbench's registry. A lab that defines its own
 #   adds their names here and its library to LAB_LIBS, like an engine.
 LAB_ENGINES := hash bitcask btree lsm leveldb shm lmdb rocksdb sqlite kdev cowbtree
+# kbtree: sprint 3's kernel device /dev/kvbtree (kind "vm", like kdev:
+#   sprint-3-btree-storage make ktest-bench)
+LAB_ENGINES += kbtree
 LAB_INITS   := kv_hash_simd_init
 LAB_MICROS  := crc32c_4k xxh3_4k btree_get_1m btree_scan1000_1m btree_bulk_load_10k
+# sprint 3's cowbtree (benchmarks/cow_benchmarks.c): the issue 17 roadmap's set
+LAB_MICROS  += open_close_empty read_page_random_16k_hot read_page_random_16k_cold \
+               commit_meta_fsync build_sequential_insert_1m point_get_hot_1m \
+               range_scan_1k_rows_hot snapshot_open_close readers_N_point_get_hot \
+               writer_commits_with_readers

@@ -42,6 +42,15 @@ to parse or to match common/schema/results.schema.json stops the report with exi
 status 1, naming the file) and holds the figures; report_text.py writes
 the sentences; report_page.py draws the charts and writes the page.
 
+The cluster section. With --cluster-bindir (make report passes sprint 5's
+release binaries), report_cluster.py runs the lab's cluster benchmark
+(kvnode against a 3-node etcd: 2 s loads, 3 failover trials, at most
+--cluster-limit seconds, default 300; about 2 minutes on 2 cores) after
+kvbench, and the kvbench budget shrinks by CLUSTER_RESERVE seconds so the
+whole target stays near ten minutes. Without etcd, or without the
+binaries, the section states why it was skipped. --no-cluster leaves it
+out (REPORT_CLUSTER=0).
+
 FULL=1 (`--full`) instead sweeps N over 1e4, 1e5, 1e6, 1e7 (results in
 DIR/sweep/n<N>/; the 1e6 run is also the report's main result set) and
 adds the throughput-against-N charts. Long: hours with SQLite at 1e7.
@@ -60,6 +69,7 @@ from pathlib import Path
 
 sys.dont_write_bytecode = True  # no __pycache__ beside the sources (build output goes under build/)
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+import report_cluster  # noqa: E402
 from report_data import PEERS, ReportError, fmt_secs  # noqa: E402
 from report_page import render  # noqa: E402
 
@@ -68,6 +78,7 @@ CANDIDATES = [10_000, 20_000, 50_000, 100_000, 200_000, 300_000, 500_000,
 PILOT_N = 50_000
 GROWTH = 1.15
 SWEEP = [10_000, 100_000, 1_000_000, 10_000_000]
+CLUSTER_RESERVE = 120.0  # seconds of the kvbench budget given to the cluster section
 
 
 # ---- running ---------------------------------------------------------------------
@@ -168,14 +179,24 @@ def cmd_run(a):
         plan.update(n=main_n, reason="FULL=1: N swept over 1e4, 1e5, 1e6 and 1e7; the tables "
                     "show N = 1e6, the charts of throughput against N show all four")
     else:
+        budget = a.budget if a.no_cluster else max(60.0, a.budget - CLUSTER_RESERVE)
         if a.n:
             n, reason, pilot = a.n, "given on the command line (REPORT_N)", None
         else:
-            n, reason, pilot = choose_n(a.kvbench, out, kinds, repeats, a.budget)
+            n, reason, pilot = choose_n(a.kvbench, out, kinds, repeats, budget)
         plan.update(n=n, reason=reason, pilot=pilot)
         rc, secs = run_kvbench(a.kvbench, out / "results", n, repeats, suite_engines(kinds, n))
         plan["measure_seconds"] = round(secs, 1)
         status = rc
+    if a.no_cluster:
+        shutil.rmtree(out / "cluster", ignore_errors=True)
+        (out / "cluster").mkdir()
+        (out / "cluster" / report_cluster.SKIPPED).write_text("left out (REPORT_CLUSTER=0)\n")
+    else:
+        t0 = time.time()
+        report_cluster.run(out, a.cluster_bindir, a.cluster_seconds, a.cluster_trials,
+                           a.cluster_limit)
+        plan["cluster_seconds"] = round(time.time() - t0, 1)
     plan["loadavg"].append(os.getloadavg()[0])
     plan["engines"] = suite_engines(kinds, max(SWEEP) if a.full else plan["n"])
     plan["kvbench_status"] = status
@@ -206,6 +227,13 @@ def main(argv=None):
                    help="extra flags for `kvbench physical` (the tests shrink it)")
     r.add_argument("--started", type=float, default=0.0,
                    help="epoch seconds when `make report` started (for the total time)")
+    r.add_argument("--cluster-bindir", default="",
+                   help="sprint 5's release binaries (kvnode, cluster_load) for the cluster section")
+    r.add_argument("--cluster-seconds", type=int, default=2, help="seconds per cluster load")
+    r.add_argument("--cluster-trials", type=int, default=3, help="failover trials per cluster")
+    r.add_argument("--cluster-limit", type=float, default=300.0,
+                   help="the cluster benchmark's time limit in seconds (default 300)")
+    r.add_argument("--no-cluster", action="store_true", help="leave the cluster section out")
     d = sub.add_parser("render", help="render an existing report directory")
     d.add_argument("dir")
     a = ap.parse_args(argv)

@@ -11,7 +11,8 @@ the throughput summary, one headline table per class (durable, in-memory;
 each cell's ratio is to the best peer of its class, or to the best engine
 of a class without peers), the charts with their captions, the memory
 table (RSS, heap and the engine's count after the load, and whether they
-agree), micro-benchmarks, stability, this run, engine settings, machine,
+agree), micro-benchmarks, stability, the Raft cluster against etcd
+(report_cluster.py), this run, engine settings, machine,
 notes.
 
 render() raises ReportError (report_data.py) for a file it cannot trust;
@@ -25,6 +26,7 @@ import subprocess
 import time
 from pathlib import Path
 
+from report_cluster import load as load_cluster, section as cluster_section
 from report_data import (CLASS_WHAT, DURABLE, IN_MEMORY, Data, ReportError, fmt_bytes,
                          fmt_ns, fmt_rate, fmt_secs)
 from report_text import (classes_present, classes_text, footprint_text, latency_text, memory_check, notes,
@@ -420,6 +422,7 @@ def render(out):
     data = Data(out)
     if not data.docs:
         raise ReportError(f"{data.results_dir}: no result files")
+    cluster = load_cluster(out)  # checked before any chart is drawn
     shutil.rmtree(out / "charts", ignore_errors=True)
     charts = make_charts(data)
     unst = unstable_rows(data)
@@ -461,6 +464,7 @@ def render(out):
     d.p(stability_text(data, unst))
     if unst and reps > 1:
         d.table(["engine", "workload", "ops/s CV", "p99 CV"], unst, left=2)
+    cluster_section(d, *cluster)  # sprint 5's cluster against etcd, or why it was skipped
     d.h("This run")
     d.table(["", ""], run_facts(data))
     d.h("Engine settings")

@@ -71,72 +71,48 @@
  * Limits: keys up to 16 MiB (default 64 KiB), values up to 1 GiB (default
  * 64 MiB); LevelDB itself has no smaller limit (its block format stores
  * lengths as varint32).
+ *
+ * The code it shares with peer_rocksdb.c (options, open and close, the
+ * write paths, counters, iterators) is peer_lsm_adapter.h, written against
+ * the library prefix; this file keeps what is LevelDB's own: its Bloom
+ * filter policy in the options, the lookup through leveldb_get, the
+ * log sync by a synced empty batch, and the memory property.
  */
-#include <pthread.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-
 #include <leveldb/c.h>
 
-#include "kvlabs/alloc.h"
-#include "kvlabs/engine.h"
-#include "kvlabs/error.h"
-#include "peer_common.h"
+#define LSMP_LIB          leveldb
+#define LSMP_NAME         "leveldb"
+#define LSMP_COMPRESSIONS "none|snappy"
+#define LSMP_DB_EXTRA     leveldb_filterpolicy_t *filter;
+#include "peer_lsm_adapter.h"
 
-#define LDB_DEFAULT_CACHE (8u << 20)
-
-struct ldb_db {
-    kv_db base;
-    leveldb_t *db;
-    leveldb_options_t *opts;
-    leveldb_cache_t *cache;
-    leveldb_filterpolicy_t *filter;
-    leveldb_readoptions_t *ropts;
-    leveldb_writeoptions_t *wopts, *wopts_sync;
-    char *path;
-    kv_sync_mode sync;
-    uint64_t sync_ms;
-    _Atomic uint64_t last_sync_ms;
-    pthread_mutex_t wlock; /* deletes; with exact_stats every write */
-    bool exact;
-    uint64_t keys, bytes; /* exact_stats only; under wlock */
-};
-
-struct ldb_iter {
-    kv_iter base;
-    struct ldb_db *l;
-    leveldb_iterator_t *it; /* NULL until positioned */
-};
-
-static const kv_opt_spec ldb_options[] = {
-    {"bloom_bits", KV_OPT_UINT, "10", NULL, 0, 64, "Bloom filter bits per key (0: no filter)"},
-    {"write_buffer", KV_OPT_SIZE, "4M", NULL, 64 << 10, 1 << 30,
-     "memtable size before it is flushed to a table file"},
-    {"compression", KV_OPT_ENUM, "none", "none|snappy", 0, 0, "block compression"},
-    {"exact_stats", KV_OPT_BOOL, "false", NULL, 0, 0,
-     "exact stats.keys/bytes (scan at open, a read before every write)"},
-    {0},
-};
-
-/* Map a LevelDB error string, free it, set the detail; returns the code. */
-static int ldb_fail(char *err, const char *what)
+static void lsmp_configure(struct lsmp_db *l, const kv_open_args *a, unsigned bloom)
 {
-    int rc = kvpeer_fail_status("leveldb", what, err);
+    leveldb_options_set_compression(l->opts, kv_opts_enum(a->opts, "compression") == 1
+                                                 ? leveldb_snappy_compression
+                                                 : leveldb_no_compression);
+    leveldb_options_set_cache(l->opts, l->cache);
+    if (bloom) {
+        l->filter = leveldb_filterpolicy_create_bloom((int)bloom);
+        leveldb_options_set_filter_policy(l->opts, l->filter);
+    }
+}
 
-    leveldb_free(err);
-    return rc;
+static void lsmp_free_extra(struct lsmp_db *l)
+{
+    if (l->filter)
+        leveldb_filterpolicy_destroy(l->filter);
 }
 
 /* Look a key up: *found, and its value (malloc'd by LevelDB) in *v if v. */
-static int ldb_lookup(struct ldb_db *l, const void *key, size_t klen, bool *found, size_t *vlen,
+static int ldb_lookup(struct lsmp_db *l, const void *key, size_t klen, bool *found, size_t *vlen,
                       char **v)
 {
     char *err = NULL;
     char *p = leveldb_get(l->db, l->ropts, key, klen, vlen, &err);
 
     if (err)
-        return ldb_fail(err, "get");
+        return lsmp_fail(err, "get");
     *found = p != NULL;
     if (v)
         *v = p;
@@ -145,173 +121,14 @@ static int ldb_lookup(struct ldb_db *l, const void *key, size_t klen, bool *foun
     return KV_OK;
 }
 
-static const leveldb_writeoptions_t *ldb_wopts(struct ldb_db *l)
+static int lsmp_lookup(struct lsmp_db *l, const void *key, size_t klen, bool *found,
+                       size_t *vlen)
 {
-    if (l->sync == KV_SYNC_ALWAYS)
-        return l->wopts_sync;
-    if (l->sync == KV_SYNC_BATCH && kvpeer_sync_due(&l->last_sync_ms, l->sync_ms))
-        return l->wopts_sync;
-    return l->wopts;
+    return ldb_lookup(l, key, klen, found, vlen, NULL);
 }
 
-/* A synced empty batch: fsyncs the log, so every earlier write is durable. */
-static int ldb_sync_log(struct ldb_db *l)
+static int lsmp_get_value(struct lsmp_db *l, const void *key, size_t klen, kv_buf *val)
 {
-    leveldb_writebatch_t *b = leveldb_writebatch_create();
-    char *err = NULL;
-
-    leveldb_write(l->db, l->wopts_sync, b, &err);
-    leveldb_writebatch_destroy(b);
-    if (err)
-        return ldb_fail(err, "sync");
-    atomic_store(&l->last_sync_ms, kvpeer_now_ms());
-    return KV_OK;
-}
-
-/* exact_stats: count every key and its bytes once at open. */
-static int ldb_scan(struct ldb_db *l)
-{
-    leveldb_readoptions_t *ro = leveldb_readoptions_create();
-    leveldb_iterator_t *it;
-    char *err = NULL;
-
-    leveldb_readoptions_set_verify_checksums(ro, 1);
-    leveldb_readoptions_set_fill_cache(ro, 0);
-    it = leveldb_create_iterator(l->db, ro);
-    for (leveldb_iter_seek_to_first(it); leveldb_iter_valid(it); leveldb_iter_next(it)) {
-        size_t kl, vl;
-        leveldb_iter_key(it, &kl);
-        leveldb_iter_value(it, &vl);
-        l->keys++;
-        l->bytes += kl + vl;
-    }
-    leveldb_iter_get_error(it, &err);
-    leveldb_iter_destroy(it);
-    leveldb_readoptions_destroy(ro);
-    return err ? ldb_fail(err, "counting keys at open") : KV_OK;
-}
-
-static void ldb_free(struct ldb_db *l)
-{
-    if (l->db)
-        leveldb_close(l->db);
-    if (l->opts)
-        leveldb_options_destroy(l->opts);
-    if (l->cache)
-        leveldb_cache_destroy(l->cache);
-    if (l->filter)
-        leveldb_filterpolicy_destroy(l->filter);
-    if (l->ropts)
-        leveldb_readoptions_destroy(l->ropts);
-    if (l->wopts)
-        leveldb_writeoptions_destroy(l->wopts);
-    if (l->wopts_sync)
-        leveldb_writeoptions_destroy(l->wopts_sync);
-    pthread_mutex_destroy(&l->wlock);
-    kv_free(l->path);
-    kv_free(l);
-}
-
-static int ldb_open(const kv_open_args *a, kv_db **out)
-{
-    struct ldb_db *l;
-    uint64_t cache = a->common->cache ? a->common->cache : LDB_DEFAULT_CACHE;
-    unsigned bloom = (unsigned)kv_opts_u64(a->opts, "bloom_bits");
-    char *err = NULL;
-    int rc = kvpeer_prepare_dir(a, "leveldb");
-
-    if (rc != KV_OK)
-        return rc;
-    l = kv_calloc(1, sizeof(*l));
-    if (!l)
-        return kv_fail(KV_ENOMEM, "leveldb: out of memory");
-    pthread_mutex_init(&l->wlock, NULL);
-    l->path = kv_strdup(a->path);
-    l->sync = a->common->sync;
-    l->sync_ms = a->common->sync_ms;
-    atomic_init(&l->last_sync_ms, kvpeer_now_ms());
-    l->exact = kv_opts_bool(a->opts, "exact_stats");
-    if (!l->path) {
-        ldb_free(l);
-        return kv_fail(KV_ENOMEM, "leveldb: out of memory");
-    }
-
-    l->opts = leveldb_options_create();
-    leveldb_options_set_create_if_missing(l->opts, 1);
-    leveldb_options_set_write_buffer_size(l->opts, (size_t)kv_opts_u64(a->opts, "write_buffer"));
-    leveldb_options_set_compression(l->opts, kv_opts_enum(a->opts, "compression") == 1
-                                                 ? leveldb_snappy_compression
-                                                 : leveldb_no_compression);
-    l->cache = leveldb_cache_create_lru((size_t)cache);
-    leveldb_options_set_cache(l->opts, l->cache);
-    if (bloom) {
-        l->filter = leveldb_filterpolicy_create_bloom((int)bloom);
-        leveldb_options_set_filter_policy(l->opts, l->filter);
-    }
-    l->ropts = leveldb_readoptions_create();
-    leveldb_readoptions_set_verify_checksums(l->ropts, 1);
-    l->wopts = leveldb_writeoptions_create();
-    l->wopts_sync = leveldb_writeoptions_create();
-    leveldb_writeoptions_set_sync(l->wopts_sync, 1);
-
-    l->db = leveldb_open(l->opts, a->path, &err);
-    if (err) {
-        rc = ldb_fail(err, "open");
-        ldb_free(l);
-        return rc;
-    }
-    if (l->exact && (rc = ldb_scan(l)) != KV_OK) {
-        ldb_free(l);
-        return rc;
-    }
-    l->base.caps = KV_CAP_ORDERED | KV_CAP_DURABLE;
-    *out = &l->base;
-    return KV_OK;
-}
-
-static int ldb_close(kv_db *db)
-{
-    struct ldb_db *l = (struct ldb_db *)db;
-    int rc = ldb_sync_log(l);
-
-    ldb_free(l);
-    return rc;
-}
-
-static int ldb_put(kv_db *db, const void *key, size_t klen, const void *val, size_t vlen)
-{
-    struct ldb_db *l = (struct ldb_db *)db;
-    bool found = false;
-    size_t old = 0;
-    char *err = NULL;
-    int rc = KV_OK;
-
-    if (!l->exact) {
-        leveldb_put(l->db, ldb_wopts(l), key, klen, val, vlen, &err);
-        return err ? ldb_fail(err, "put") : KV_OK;
-    }
-    pthread_mutex_lock(&l->wlock);
-    rc = ldb_lookup(l, key, klen, &found, &old, NULL);
-    if (rc == KV_OK) {
-        leveldb_put(l->db, ldb_wopts(l), key, klen, val, vlen, &err);
-        if (err)
-            rc = ldb_fail(err, "put");
-    }
-    if (rc == KV_OK) {
-        if (found) {
-            l->bytes -= klen + old;
-            l->keys--;
-        }
-        l->keys++;
-        l->bytes += klen + vlen;
-    }
-    pthread_mutex_unlock(&l->wlock);
-    return rc;
-}
-
-static int ldb_get(kv_db *db, const void *key, size_t klen, kv_buf *val)
-{
-    struct ldb_db *l = (struct ldb_db *)db;
     bool found = false;
     size_t vlen = 0;
     char *v = NULL;
@@ -327,168 +144,31 @@ static int ldb_get(kv_db *db, const void *key, size_t klen, kv_buf *val)
     return rc;
 }
 
-static int ldb_del(kv_db *db, const void *key, size_t klen)
+/* A synced empty batch: fsyncs the log, so every earlier write is durable. */
+static int lsmp_sync_log(struct lsmp_db *l)
 {
-    struct ldb_db *l = (struct ldb_db *)db;
-    bool found = false;
-    size_t old = 0;
+    leveldb_writebatch_t *b = leveldb_writebatch_create();
     char *err = NULL;
-    int rc;
 
-    pthread_mutex_lock(&l->wlock);
-    rc = ldb_lookup(l, key, klen, &found, &old, NULL);
-    if (rc == KV_OK && !found)
-        rc = kv_fail(KV_ENOTFOUND, "leveldb: key not found");
-    if (rc == KV_OK) {
-        leveldb_delete(l->db, ldb_wopts(l), key, klen, &err);
-        if (err)
-            rc = ldb_fail(err, "delete");
-    }
-    if (rc == KV_OK && l->exact) {
-        l->keys--;
-        l->bytes -= klen + old;
-    }
-    pthread_mutex_unlock(&l->wlock);
-    return rc;
-}
-
-static int ldb_sync(kv_db *db)
-{
-    return ldb_sync_log((struct ldb_db *)db);
-}
-
-static uint64_t ldb_prop(struct ldb_db *l, const char *name)
-{
-    char *s = leveldb_property_value(l->db, name);
-    uint64_t v = s ? strtoull(s, NULL, 10) : 0;
-
-    leveldb_free(s);
-    return v;
-}
-
-static int ldb_stats(kv_db *db, kv_stats *out)
-{
-    struct ldb_db *l = (struct ldb_db *)db;
-    static const char *const level_names[] = {"files_L0", "files_L1", "files_L2", "files_L3",
-                                              "files_L4", "files_L5", "files_L6"};
-
-    if (l->exact) {
-        pthread_mutex_lock(&l->wlock);
-        out->keys = l->keys;
-        out->bytes = l->bytes;
-        pthread_mutex_unlock(&l->wlock);
-    }
-    out->mem_bytes = ldb_prop(l, "leveldb.approximate-memory-usage");
-    for (int lv = 0; lv < 7; lv++) {
-        char name[64];
-        snprintf(name, sizeof(name), "leveldb.num-files-at-level%d", lv);
-        kvpeer_extra(out, level_names[lv], (double)ldb_prop(l, name));
-    }
-    return kvpeer_dir_bytes(db->env, l->path, &out->disk_bytes);
-}
-
-/* ---- iterators ---------------------------------------------------------- */
-
-static int ldb_iter_open(kv_db *db, kv_iter **out)
-{
-    struct ldb_iter *it = kv_calloc(1, sizeof(*it));
-
-    if (!it)
-        return kv_fail(KV_ENOMEM, "leveldb: out of memory for an iterator");
-    it->l = (struct ldb_db *)db;
-    *out = &it->base;
+    leveldb_write(l->db, l->wopts_sync, b, &err);
+    leveldb_writebatch_destroy(b);
+    if (err)
+        return lsmp_fail(err, "sync");
+    atomic_store(&l->last_sync_ms, kvpeer_now_ms());
     return KV_OK;
 }
 
-/* Each positioning starts a new iteration on a fresh snapshot. */
-static leveldb_iterator_t *ldb_iter_fresh(struct ldb_iter *it)
+static void lsmp_stats_extra(struct lsmp_db *l, kv_stats *out)
 {
-    if (it->it)
-        leveldb_iter_destroy(it->it);
-    it->it = leveldb_create_iterator(it->l->db, it->l->ropts);
-    return it->it;
-}
-
-static void ldb_iter_first(kv_iter *base)
-{
-    leveldb_iter_seek_to_first(ldb_iter_fresh((struct ldb_iter *)base));
-}
-
-static void ldb_iter_seek(kv_iter *base, const void *key, size_t klen)
-{
-    leveldb_iterator_t *i = ldb_iter_fresh((struct ldb_iter *)base);
-
-    if (klen)
-        leveldb_iter_seek(i, key, klen);
-    else
-        leveldb_iter_seek_to_first(i);
-}
-
-static bool ldb_iter_valid(const kv_iter *base)
-{
-    const struct ldb_iter *it = (const struct ldb_iter *)base;
-
-    return it->it && leveldb_iter_valid(it->it);
-}
-
-static void ldb_iter_next(kv_iter *base)
-{
-    leveldb_iter_next(((struct ldb_iter *)base)->it);
-}
-
-static void ldb_iter_key(const kv_iter *base, const void **k, size_t *n)
-{
-    *k = leveldb_iter_key(((const struct ldb_iter *)base)->it, n);
-}
-
-static void ldb_iter_value(const kv_iter *base, const void **v, size_t *n)
-{
-    *v = leveldb_iter_value(((const struct ldb_iter *)base)->it, n);
-}
-
-static int ldb_iter_status(const kv_iter *base)
-{
-    const struct ldb_iter *it = (const struct ldb_iter *)base;
-    char *err = NULL;
-
-    if (!it->it)
-        return KV_OK;
-    leveldb_iter_get_error(it->it, &err);
-    return err ? ldb_fail(err, "iterator") : KV_OK;
-}
-
-static void ldb_iter_close(kv_iter *base)
-{
-    struct ldb_iter *it = (struct ldb_iter *)base;
-
-    if (it->it)
-        leveldb_iter_destroy(it->it);
-    kv_free(it);
+    out->mem_bytes = lsmp_prop(l, "leveldb.approximate-memory-usage");
 }
 
 const kv_engine_ops kv_engine_leveldb = {
     .name = "leveldb",
     .summary = "peer: Google LevelDB 1.23 (LSM tree) through its C API",
-    .caps = KV_CAP_ORDERED | KV_CAP_DURABLE,
-    .options = ldb_options,
     .default_max_key = 64u << 10,
     .limit_max_key = 16u << 20,
     .default_max_value = 64u << 20,
     .limit_max_value = 1u << 30,
-    .open = ldb_open,
-    .close = ldb_close,
-    .put = ldb_put,
-    .get = ldb_get,
-    .del = ldb_del,
-    .sync = ldb_sync,
-    .stats = ldb_stats,
-    .iter_open = ldb_iter_open,
-    .iter_first = ldb_iter_first,
-    .iter_seek = ldb_iter_seek,
-    .iter_valid = ldb_iter_valid,
-    .iter_next = ldb_iter_next,
-    .iter_key = ldb_iter_key,
-    .iter_value = ldb_iter_value,
-    .iter_status = ldb_iter_status,
-    .iter_close = ldb_iter_close,
+    LSMP_ENGINE_OPS,
 };
