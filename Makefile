@@ -8,7 +8,8 @@
 #   make install    headers, archives, pkg-config file and kvctl under PREFIX
 #   make bench      kvbench, the cross-engine benchmark driver (release build)
 #   make report     the cross-engine benchmark report in build/report/ (at most about 10 minutes;
-#                   FULL=1 sweeps N over 1e4..1e7, hours; REPORT_N=, REPORT_REPEATS= override)
+#                   FULL=1 sweeps N over 1e4..1e7, hours; REPORT_N=, REPORT_REPEATS= override;
+#                   REPORT_CLUSTER=0 leaves out sprint 5's cluster-against-etcd section)
 #   make starter    starter kits: build/starter/kvlabs-<lab>/ and .tar.gz (LAB=... for one)
 #   make grade      LAB=... SUBMISSION=DIR [OUT=DIR]: grade a submission (Gradescope results.json)
 #   make grade-tests LAB=... TESTS="a.c b.c" [OUT=DIR]: grade a student's tests by the mutants they catch
@@ -19,6 +20,8 @@
 #   PART=<part> (with LAB=): starter, grade, grade-tests and grade-check work on one part of
 #                   a lab made of parts (docs/grading.md); OWN_LOWER=1 (starter, grade): the
 #                   parts below it are the student's own, not shipped solved
+#   make fuzz       the long libFuzzer runs (FUZZ_SECONDS= each): cowbtree's decoders
+#                   (sprint 3), kvnode's wire decoders (sprint 5); make test runs short ones
 #   make deps       scripts/install-deps.sh (normally run once, behind a stamp)
 #   make clean      remove build output but keep build/cache/
 #   make distclean  remove build/ entirely
@@ -43,7 +46,7 @@ DEPS_STAMP  := $(BUILD)/.deps-stamp
 SUB     := $(MAKE) --no-print-directory
 
 .PHONY: all test docs coverage memcheck install deps clean distclean archives compdb bench report
-.PHONY: starter grade grade-tests grade-check ktest
+.PHONY: starter grade grade-tests grade-check ktest fuzz
 
 all: $(DEPS_STAMP)
 	@for l in $(LABS); do $(SUB) -j$(JOBS) -C $$l all VARIANT=release BUILD=$(BUILD) || exit 1; done
@@ -119,7 +122,7 @@ docs: $(DEPS_STAMP)
 # The fence check runs first: a bad fence would ship a solution in a kit.
 starter: $(DEPS_STAMP)
 	@python3 tools/check_fences.py $(LAB)
-	@python3 tools/starter.py --out $(BUILD)/starter $(if $(PART),--part $(PART)) \
+	@python3 tools/starter.py --measure --out $(BUILD)/starter $(if $(PART),--part $(PART)) \
 	  $(if $(OWN_LOWER),--own-lower) $(LAB)
 
 grade: $(DEPS_STAMP)
@@ -173,10 +176,18 @@ KVBENCH = $(REL)/bin/bench/kvbench
 bench: $(DEPS_STAMP)
 	@$(SUB) -j$(JOBS) -C bench all VARIANT=release BUILD=$(BUILD)
 
+fuzz: $(DEPS_STAMP)
+	@$(SUB) -C sprint-3-btree-storage fuzz
+	@$(SUB) -C sprint-5-production-features fuzz
+
+# The cluster section (bench/report_cluster.py) runs sprint 5's release kvnode
+# and cluster_load against etcd; REPORT_CLUSTER=0 leaves it out.
 report: $(DEPS_STAMP)
 	@t0=$$(date +%s); $(SUB) bench && \
+	$(if $(filter 0,$(REPORT_CLUSTER)),,$(SUB) -j$(JOBS) -C sprint-5-production-features all VARIANT=release BUILD=$(BUILD) &&) \
 	python3 bench/report.py run --kvbench $(KVBENCH) --out $(BUILD)/report --started $$t0 \
-	  $(if $(FULL),--full) $(if $(REPORT_N),-n $(REPORT_N)) $(if $(REPORT_REPEATS),--repeats $(REPORT_REPEATS))
+	  $(if $(FULL),--full) $(if $(REPORT_N),-n $(REPORT_N)) $(if $(REPORT_REPEATS),--repeats $(REPORT_REPEATS)) \
+	  $(if $(filter 0,$(REPORT_CLUSTER)),--no-cluster,--cluster-bindir $(REL)/bin/sprint-5-production-features)
 
 # ---- cleaning ------------------------------------------------------------------
 clean:

@@ -30,6 +30,7 @@ libxxhash-dev
 libleveldb-dev librocksdb-dev liblmdb-dev libsqlite3-dev
 gnuplot-nox
 libglib2.0-dev
+liblz4-dev libzstd-dev
 gcc-aarch64-linux-gnu libc6-dev-arm64-cross qemu-user-static
 bubblewrap
 iproute2 etcd-server etcd-client
@@ -38,6 +39,7 @@ linux-headers-amd64 qemu-system-x86 busybox-static kmod cpio xz-utils sparse
 "
 # (sprint 5: iproute2 for the partition test's network namespaces, etcd for
 #  make bench-cluster; clang for the libFuzzer targets of make fuzz)
+# (sprint 4: liblz4-dev and libzstd-dev for the LSM tree's per-block compression)
 
 missing=""
 for p in $PKGS; do

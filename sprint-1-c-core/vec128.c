@@ -25,6 +25,7 @@
  *    scalar sum. The tests use small integers, which add up exactly.
  */
 #include "vec128.h"
+#include "stub.h" /* the kit's stubs: "not implemented: FN" */
 
 #include <errno.h>
 #include <stdlib.h>
@@ -39,7 +40,7 @@ __attribute__((unused)) static inline bool is_pow2(size_t x)
 
 bool v128_is_aligned(const void *p)
 {
-    /* STUB: (void)p; return false; */
+    /* STUB: (void)p; stub_not_implemented(__func__); return false; */
     /* BEGIN SOLUTION */
     return v128_is_aligned_to(p, V128_ALIGN);
     /* END SOLUTION */
@@ -47,7 +48,7 @@ bool v128_is_aligned(const void *p)
 
 bool v128_is_aligned_to(const void *p, size_t align)
 {
-    /* STUB: (void)p; (void)align; return false; */
+    /* STUB: (void)p; (void)align; stub_not_implemented(__func__); return false; */
     /* BEGIN SOLUTION */
     if (!is_pow2(align))
         return false;
@@ -67,7 +68,7 @@ size_t v128_round_up(size_t n, size_t align)
 
 void *v128_alloc_bytes(size_t size, size_t *rounded)
 {
-    /* STUB: (void)size; (void)rounded; errno = ENOSYS; return NULL; */
+    /* STUB: (void)size; (void)rounded; stub_not_implemented(__func__); return NULL; */
     /* BEGIN SOLUTION */
     size_t n = v128_round_up(size, V128_ALIGN);
     if (n == 0) {
@@ -88,7 +89,7 @@ void *v128_alloc_bytes(size_t size, size_t *rounded)
 
 v128f *v128_alloc(size_t n)
 {
-    /* STUB: (void)n; errno = ENOSYS; return NULL; */
+    /* STUB: (void)n; stub_not_implemented(__func__); return NULL; */
     /* BEGIN SOLUTION */
     if (n == 0 || n > SIZE_MAX / sizeof(v128f)) {
         errno = EINVAL;
@@ -100,7 +101,7 @@ v128f *v128_alloc(size_t n)
 
 float *v128_alloc_f32(size_t count)
 {
-    /* STUB: (void)count; errno = ENOSYS; return NULL; */
+    /* STUB: (void)count; stub_not_implemented(__func__); return NULL; */
     /* BEGIN SOLUTION */
     if (count == 0 || count > SIZE_MAX / sizeof(float)) {
         errno = EINVAL;

@@ -15,7 +15,8 @@ The cases of a lab, and their names (the names GRADE_POINTS patterns match):
     conformance(CONFIG)/suite/test   a conformance test on one LAB_CONF_CONFIGS entry
     NAME                             a LAB_PLAIN_TESTS program (tests/NAME.c)
     NAME.sh                          a LAB_SCRIPT_TESTS script
-    NAME.sh/SUB                      a sub-case of a script of GRADE_SCRIPT_CASES
+    NAME.sh/SUB                      a sub-case of a script of GRADE_SCRIPT_CASES,
+                                     or of a LAB_VM_TESTS script (below)
 
 A plain program or a script is one case: it passes when its closing line
 says `N passed, 0 failed` with N > 0 and it exits 0 (no partial credit: a
@@ -35,10 +36,18 @@ graded case by case instead:
     a sanitizer report fails it. The script's exit status and summary line
     do not matter then: they sum up every sub-case.
 
+Scripts that boot the kernel VM (LAB_VM_TESTS, scripts/ktest/cases.py) use
+the same CASE lines, but their cases are only known by booting: discover()
+takes them from vm_cases(script), the grader's run of the reference
+(grade.py), and without it such a script is one case. A VM run that ends
+early (an oops panics the VM, a hang, a module that does not build) prints
+`CASE-ABORT: <reason>`; every sub-case without a CASE line then fails
+"not reached: <reason>".
+
 Interface
 ---------
-    discover(mani, bindir, run, labdir)  -> [Case]   (Criterion names and script
-                                                     sub-cases from --list)
+    discover(mani, bindir, run, labdir, vm_cases)  -> [Case]   (Criterion names, script
+                                                     sub-cases from --list, VM cases)
     case.argv(bindir, labdir)            the command of the case in one build
     case.run_key()                       cases with the same key share one run
     judge_case(case, result)             -> (passed, reason)
@@ -192,9 +201,10 @@ def script_cases(mani, script, run, labdir):
     return re.findall(r"^CASE (\S+)\s*$", out, re.M)
 
 
-def discover(mani, bindir, run, labdir=None):
+def discover(mani, bindir, run, labdir=None, vm_cases=None):
     """The cases of a lab; run(argv) -> output lists one binary's tests (and,
-    with labdir, the sub-cases of the scripts of GRADE_SCRIPT_CASES)."""
+    with labdir, the sub-cases of the scripts of GRADE_SCRIPT_CASES);
+    vm_cases(script) -> [sub] the cases of a LAB_VM_TESTS script."""
     cases = []
     for b in criterion_binaries(mani):
         for n in parse_list(run([os.path.join(bindir, b), "--list"])):
@@ -211,6 +221,13 @@ def discover(mani, bindir, run, labdir=None):
         cases.append(Case(b, "plain", b))
     for s in mani.get("LAB_SCRIPT_TESTS", "").split():
         subs = script_cases(mani, s, run, labdir)
+        if not subs:
+            cases.append(Case(os.path.basename(s), "script", None, script=s))
+        for sub in subs:
+            cases.append(Case("%s/%s" % (os.path.basename(s), sub), "script", None, script=s,
+                              sub=sub))
+    for s in mani.get("LAB_VM_TESTS", "").split():
+        subs = vm_cases(s) if vm_cases else []
         if not subs:
             cases.append(Case(os.path.basename(s), "script", None, script=s))
         for sub in subs:
@@ -278,6 +295,9 @@ def judge_sub_case(case, res, san):
     for m in re.finditer(r"^CASE %s: (PASS|FAIL)\b" % re.escape(case.sub), res.output, re.M):
         pass
     if m is None:
+        abort = re.search(r"^CASE-ABORT: (.*)$", res.output, re.M)
+        if abort:
+            return False, "not reached: " + abort.group(1).strip()
         return False, "the script printed no 'CASE %s: PASS|FAIL' line (%s)" % (
             case.sub, res.describe())
     if m.group(1) != "PASS":

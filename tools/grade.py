@@ -57,6 +57,20 @@ Pipeline
    Valgrind makes the item 0; clean, it earns its points times the fraction
    of test points earned (an empty submission earns nothing).
 6. performance: the release variant, see tools/perf.py.
+   Parts tested in the kernel VM (LAB_VM_TESTS, docs/grading.md): the
+   grader fetches the VM's kernel image itself (scripts/ktest/
+   fetch-kernel.sh, as the grader: the sandbox has no network) into
+   build/cache/ktest and copies it into box/ktest-cache (KTEST_CACHE, with
+   KTEST_KVER: dpkg's database is not visible in the sandbox). The
+   reference's VM test runs once, as the grader, and its CASE lines are
+   the cases (cached with the rest); every case must pass there, else the
+   grader stops (exit 2). The submission's VM script runs in the sandbox
+   like any script test: it builds the module against the installed
+   headers (Kbuild) and boots QEMU (TCG, no network) there; each case
+   is judged by its own CASE line, and the cases an oops or a hang kept
+   from running score 0 "not reached" (tools/ctests.py). Only a part's
+   grade (--part) runs its VM tests; the whole lab's grade leaves them out
+   and says so (its mutants and grade-check grade it many times).
 7. OUT/results.json (Gradescope: score, execution_time, output, tests[]
    with name, score, max_score, status, output, visibility; a leaderboard
    entry with the instruction count; extra_data.sandbox) and OUT/summary.md.
@@ -200,6 +214,18 @@ class Grader:
             self.env["PART"] = part  # every make and script sees the part (rules.mk)
         self.timeout = float(self.cfg["GRADE_TIMEOUT"])
         self.mem = int(self.cfg["GRADE_MEM_MB"])
+        self.vm_note = []
+        if part is None and self.mani.get("LAB_VM_TESTS", "").split():
+            # the whole lab's grade stays on the host (its mutants and
+            # grade-check run it many times): the VM test is its part's
+            self.mani = dict(self.mani, LAB_VM_TESTS="")
+            self.vm_note = ["The kernel VM test (%s) is not part of the whole lab's grade: "
+                            "it is graded with its part alone (`make grade ... PART=<part>`, "
+                            "docs/grading.md)." % kvlab.manifest(root, lab)["LAB_VM_TESTS"]]
+        self.vm = bool(self.mani.get("LAB_VM_TESTS", "").split())  # boots the kernel VM
+        if self.vm:
+            self.env.update(KTEST_CACHE=os.path.join(self.boxdir, "ktest-cache"),
+                            KTEST_KVER=kernel_version(root))
         self.times = []     # (phase, seconds) for the summary
         self.shared_runs = {}  # Case.run_key() -> (Result, Limits): a script's sub-cases
         self._t = time.monotonic()
@@ -243,7 +269,8 @@ class Grader:
         private_dir(cdir)  # the reference's results are the grader's alone
         private_dir(os.path.join(cdir, self.lab))
         cache = reference_cache(self.root, self.lab, ref, self.env.get("CC", "cc"),
-                                self.cfg["GRADE_BENCH"], self.part)
+                                self.cfg["GRADE_BENCH"], self.part,
+                                self.env.get("KTEST_KVER", ""))
         try:
             with open(cache) as f:
                 return json.load(f)
@@ -256,8 +283,9 @@ class Grader:
         bindir = kvlab.bin_dir(bdir, "debug", self.lab)
         run = lambda argv: subprocess.run(argv, capture_output=True, text=True,
                                           env=dict(self.env, LANG="C")).stdout
+        vm = lambda script: self.reference_vm_cases(ref, bdir, script)
         cases = self.applicable(ctests.discover(self.mani, bindir, run,
-                                                os.path.join(ref, self.lab)), bindir)
+                                                os.path.join(ref, self.lab), vm), bindir)
         info = {"cases": ctests.to_json(cases), "bench": None}
         if self.cfg["GRADE_BENCH"]:
             prog = self.bench_argv(bdir)[0]
@@ -279,6 +307,49 @@ class Grader:
         except OSError:
             pass
         return info
+
+    def script_limits(self):
+        """A script case's limits (run_one's); the VM scripts' too: no
+        RLIMIT_AS (QEMU reserves its guest memory and translation cache)."""
+        t = float(self.cfg["GRADE_SCRIPT_TIMEOUT"] or 6 * self.timeout)
+        return Limits(timeout=t, nproc=512, mem_mb=self.mem, mode="asan-script",
+                      cap=TEST_OUTPUT_CAP)
+
+    def vm_image(self):
+        """Put the VM's kernel image into box/ktest-cache (KTEST_CACHE),
+        fetched once into build/cache/ktest as the grader."""
+        here = os.path.join(self.root, "scripts", "ktest", "fetch-kernel.sh")
+        p = subprocess.run(["sh", here, os.path.join(self.root, "build", "cache", "ktest")],
+                           stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True,
+                           env=dict(os.environ, KTEST_KVER=self.env["KTEST_KVER"]))
+        img = p.stdout.strip().split("\n")[-1] if p.returncode == 0 else ""
+        if not img or not os.path.isfile(img):
+            raise SystemExit("grade: no kernel image for the VM tests (scripts/ktest/"
+                             "fetch-kernel.sh):\n" + p.stderr[-3000:])
+        dst = self.env["KTEST_CACHE"]
+        os.makedirs(dst, exist_ok=True)
+        target = os.path.join(dst, os.path.basename(img))
+        if not os.path.exists(target):
+            try:
+                os.link(img, target)
+            except OSError:
+                shutil.copyfile(img, target)
+        os.chmod(target, 0o644)
+
+    def reference_vm_cases(self, ref, bdir, script):
+        """The cases of a LAB_VM_TESTS script: the CASE lines of one run on
+        the reference (as the grader); all of them must pass."""
+        case = ctests.Case(os.path.basename(script), "script", None, script=script)
+        labdir = os.path.join(ref, self.lab)
+        env = case.env(self.env, kvlab.bin_dir(bdir, "asan", self.lab), labdir, ref, "asan")
+        res = self.trusted.run(case.argv(None, labdir), env=env, limits=self.script_limits())
+        found = re.findall(r"^CASE (\S+): (PASS|FAIL)\b", res.output, re.M)
+        bad = [n for n, r in found if r != "PASS"]
+        if not found or bad or "CASE-ABORT:" in res.output:
+            raise SystemExit("grade: the reference's VM test %s did not pass (%s; failed: %s):"
+                             "\n%s" % (script, res.describe(), " ".join(bad[:20]) or "-",
+                                        clip(res.output, 6000)))
+        return [n for n, _r in found]
 
     def applicable(self, cases, bindir):
         """The cases, less the Criterion tests the reference skips at run time
@@ -377,6 +448,8 @@ class Grader:
         lim = Limits(timeout=t, nproc=64 if case.kind != "script" else 512, mem_mb=self.mem,
                      mode="asan-script" if case.kind == "script" else "asan",
                      cap=TEST_OUTPUT_CAP)
+        if case.kind == "script":
+            lim = self.script_limits()
         own = None
         if case.kind == "script":
             # A script may build programs beside the lab's (BIN_DIR/...,
@@ -534,10 +607,12 @@ class Grader:
     # ---- the whole grade --------------------------------------------------------
     def grade(self, sub):
         t0 = time.monotonic()
+        if self.vm:
+            self.vm_image()
         ref = self.reference()
         self.lap("reference (cached after the first run)")
         cases = ctests.from_json(ref["cases"])
-        notes = list(self.iso_notes)
+        notes = list(self.iso_notes) + self.vm_note
         if self.only is not None:
             cases = [c for c in cases if any(fnmatch.fnmatchcase(c.name, p) for p in self.only)]
             notes.append("Only the tests matching `%s` were graded (--only): no memcheck, "
@@ -634,13 +709,15 @@ class Grader:
         return res, summary
 
 
-def reference_cache(root, lab, ref, cc, bench, part=None):
+def reference_cache(root, lab, ref, cc, bench, part=None, kver=""):
     """The cache file of a lab's reference results (cases, benchmark count):
     named by a digest of the reference kit in ref, the compiler and the
-    benchmark command (and the part graded, if any), so any change to them
-    makes a new one. starter.py reads it to state the reference's
-    instruction count in a kit."""
-    h = hashlib.sha256(("part=%s\0" % (part or "")).encode())
+    benchmark command (and the part graded, if any; the VM's kernel version
+    kver for a part tested in the VM), so any change to them makes a new
+    one. starter.py reads it to state the reference's instruction count in
+    a kit."""
+    h = hashlib.sha256(("part=%s\0" % (part or "") + ("kver=%s\0" % kver if kver else ""))
+                       .encode())
     for d, dirs, files in sorted(os.walk(ref)):
         dirs.sort()
         for f in sorted(files):
@@ -651,6 +728,17 @@ def reference_cache(root, lab, ref, cc, bench, part=None):
     ccv = subprocess.run([cc, "--version"], capture_output=True, text=True).stdout
     h.update(ccv.encode() + bench.encode() + CACHE_FORMAT)
     return os.path.join(root, "build", "grade", "cache", lab, h.hexdigest()[:24] + ".json")
+
+
+def kernel_version(root):
+    """The VM tests' kernel version (scripts/ktest/kver.sh: the installed
+    headers'); the grader stops (exit 2) without it."""
+    p = subprocess.run(["sh", os.path.join(root, "scripts", "ktest", "kver.sh")],
+                       capture_output=True, text=True)
+    if p.returncode != 0 or not p.stdout.strip():
+        raise SystemExit("grade: this part is tested in the kernel VM, and no kernel headers "
+                         "are installed (scripts/install-deps.sh): %s" % p.stderr.strip())
+    return p.stdout.strip()
 
 
 CELL_MAX = 120

@@ -91,12 +91,28 @@ def test_items(res):
     return {i["name"]: i for i in res["tests"] if is_criterion(i["name"])}
 
 
+# How ctests.judge words a test that did not end by an assertion of its own
+# (every other failing item's output opens with the assertion's message, or
+# "failed", or a leak: those are clean failures).
+UNCLEAN = ("crashed", "timed out", "the test harness printed no summary", "test not found",
+           "printed no", "could not run")
+
+
 def starter_unclean(res):
-    """The starter's test items that did not fail by an assertion (a test
-    worth 0 points checks given code: it may pass)."""
-    return ["%s: %s" % (i["name"], i["output"].split("\n")[0]) for i in res["tests"]
-            if is_criterion(i["name"]) and not i["output"].startswith(("failed", "memory leak"))
-            and not (i["max_score"] == 0 and i["output"].startswith("passed"))]
+    """The starter's test items that did not fail by an assertion: a crash,
+    a hang, a missing test, or a pointed test that passes (a test worth 0
+    points checks given code: it may pass)."""
+    bad = []
+    for i in res["tests"]:
+        if not is_criterion(i["name"]):
+            continue
+        out = i["output"]
+        if i["status"] == "passed":
+            if i["max_score"] > 0:
+                bad.append("%s: passes in the starter" % i["name"])
+        elif out.startswith(UNCLEAN):
+            bad.append("%s: %s" % (i["name"], out.split("\n")[0]))
+    return bad
 
 
 def check_part(root, lab, part, jobs, c):

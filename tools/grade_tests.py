@@ -54,7 +54,11 @@ asan grades with ASan+UBSan instead.
 
 With --part P (`make grade-tests ... PART=P`, a lab made of parts) only the
 mutants of P count (those whose patch changes only P's files), and --own
-runs only P's tests (as `make test PART=P`).
+runs only P's tests (as `make test PART=P`). A part tested in the kernel VM
+(its runners are LAB_VM_TESTS only: sprint 2's kernel) is refused (exit
+2): its mutants are <part>/vm-mutants/, which only the VM catches, one
+boot each (`make ktest-mutants`), and a student's tests would be VM step
+scripts; ValueError says so.
 
 Usage: grade_tests.py --lab LAB (--tests FILE... | --own) [--part P] [--out DIR]
                       [--jobs N] [--variant debug|asan] [--timeout S] [--keep]
@@ -83,6 +87,13 @@ from sandbox import Limits, Sandbox, Unisolated, clip, install_stop_handlers
 # What the grader builds privately and the sandbox gets as objects: the
 # lab's library, those of the labs it uses, common's (rules.mk targets).
 LIB_TARGETS = ["lib", "used-libs", "common-lib"]
+
+
+def vm_only(mani):
+    """Whether a manifest (of one part) has VM tests and no host test."""
+    host = " ".join(mani.get(k, "") for k in ("LAB_TESTS", "LAB_PLAIN_TESTS",
+                                              "LAB_SCRIPT_TESTS", "LAB_CONF_CONFIGS"))
+    return bool(mani.get("LAB_VM_TESTS", "").split()) and not host.split()
 
 
 def read_mutants(labdir):
@@ -139,6 +150,12 @@ class TestGrader:
         if part is not None:
             kvlab.check_part(kvlab.manifest(root, lab), part)
         self.mani = kvlab.manifest(root, lab, part)
+        if part is not None and vm_only(self.mani):
+            raise ValueError(
+                "part %s of %s is tested in the kernel VM: grading students' tests is not "
+                "supported for it (its mutants are %s/vm-mutants/, caught only by the VM "
+                "test, one boot each: `make -C %s ktest-mutants` checks the course's own "
+                "VM test against them)" % (part, lab, part, lab))
         cfg = kvlab.grading_config(self.mani)
         self.timeout = timeout or 5 * float(cfg["GRADE_TIMEOUT"])
         self.mem = int(cfg["GRADE_MEM_MB"])

@@ -38,7 +38,10 @@ own earlier parts (and the grader takes those files from the submission).
 The reference of a part (stub=False, part=p) solves p and its lower parts
 and stubs the rest: what a perfect submission of p builds in the grader.
 Per-part grading settings: PART_<p>_GRADE_X, when set (even empty),
-replaces GRADE_X (grading_config(mani, part)).
+replaces GRADE_X (grading_config(mani, part)). A part tested in the kernel
+VM has LAB_VM_TESTS among its tests (scripts that boot it; never run by the
+host `make test`): grade.py runs them case by case (docs/grading.md,
+"Parts tested in the VM"); a kit ships them, never <part>/vm-mutants/.
 
 Interface
 ---------

@@ -56,8 +56,8 @@ KIT_MAKEFILE = """\
 # reference by tools/starter.py. The lab's own Makefile is {lab}/Makefile;
 # these targets run it (KVLABS_ROOT is this folder).
 LAB := {lab}
-{part_line}.PHONY: all test memcheck coverage gdb build-tests clean
-test all memcheck coverage gdb build-tests clean:
+{part_line}.PHONY: all test memcheck coverage gdb build-tests clean{vm}
+test all memcheck coverage gdb build-tests clean{vm}:
 \t$(MAKE) -C $(LAB) $@{part_arg}
 """
 
@@ -116,6 +116,24 @@ reference's.
 """
 
 
+# The targets of a lab with a kernel part (LAB_VM_TESTS: its kernel/ktest.mk).
+KIT_VM_TARGETS = " ktest ktest-build ktest-sparse"
+
+KIT_VM = """
+## Your part runs in the kernel VM
+
+Your module is tested in a virtual machine, never on this computer's own
+kernel: `make test` here (or `make ktest`) builds the module against the
+installed kernel headers (`linux-headers-amd64`), boots QEMU with it (the
+kernel image is fetched once through apt, into `build/cache/ktest`, a
+minute or two) and prints one `ok` or `FAIL` line per case, then
+`ktest: N passed, N failed`. The serial log is `build/ktest/stage-{lab}.log`.
+The handout says how to read it, and how to debug with dmesg. The grader runs
+the same VM test and scores each case on its own: an oops or a hang ends
+the VM, and the cases it did not reach score 0.
+"""
+
+
 def reference_instructions(root, lab, bench):
     """The reference's instruction count on the grading benchmark, from the
     grader's cache (tools/grade.py records it at its first grading), or None."""
@@ -131,17 +149,42 @@ def reference_instructions(root, lab, bench):
         return None
 
 
-def perf_section(root, lab, mani):
+# --measure (what `make starter` passes): when the grader has not cached the
+# reference's count yet, measure it now, the grader's way (grade.py's
+# reference(): a release build and one callgrind run, then cached), so the
+# kit always states it. The tools' tests build kits without it.
+MEASURE = False
+
+
+def measure_reference(root, lab, part):
+    """The reference's instruction count, measured through the grader (and
+    cached by it), or None when that fails."""
+    try:
+        import grade
+        work = tempfile.mkdtemp(prefix="kvlabs-starter-measure-")
+        try:
+            g = grade.Grader(root, lab, work, 2, part=part)
+            return (g.reference().get("bench") or {}).get("instructions")
+        finally:
+            shutil.rmtree(work, ignore_errors=True)
+    except (OSError, ValueError, KeyError, TypeError, ImportError, SystemExit) as e:
+        print("starter: the reference's instruction count could not be measured: %s" % e)
+        return None
+
+
+def perf_section(root, lab, mani, part=None):
     bench = mani.get("GRADE_BENCH", "")
     if not bench or float(mani.get("GRADE_BENCH_WEIGHT") or 0) == 0:
         return ""
     n = reference_instructions(root, lab, bench)
+    if not n and MEASURE:
+        n = measure_reference(root, lab, part)
     if n:
         count = "The reference executes **%s instructions** (callgrind, this machine's " \
                 "compiler)." % format(n, ",")
     else:
-        count = "The reference's count was not recorded when this kit was made (it is, " \
-                "once the instructor has graded one submission: `make grade`); ask for it."
+        count = "The reference's count was not recorded when this kit was made (`make " \
+                "starter` measures it; this kit was built without it); ask for it."
     return KIT_PERF.format(bench=bench, count=count, lab=lab)
 
 
@@ -207,13 +250,22 @@ def write_kit(root, lab, out, part=None, own_lower=False):
         elif below:
             lower = ("\nThe parts it builds on (%s) come solved: every failing test is "
                      "about your part.\n" % ", ".join(below))
+    pm = mani
+    if part:  # the part's own grading settings (PART_<p>_GRADE_BENCH...)
+        cfg = kvlab.grading_config(kvlab.manifest(root, lab, part), part)
+        pm = dict(mani, GRADE_BENCH=cfg["GRADE_BENCH"],
+                  GRADE_BENCH_WEIGHT=cfg["GRADE_BENCH_WEIGHT"])
+    vm = mani.get("LAB_VM_TESTS", "").split()
+    part_vm = part and kvlab.manifest(root, lab, part).get("LAB_VM_TESTS", "").split()
     with open(os.path.join(kit, "Makefile"), "w") as f:
         f.write(KIT_MAKEFILE.format(lab=lab, part_line="PART := %s\n" % part if part else "",
-                                    part_arg=" PART=$(PART)" if part else ""))
+                                    part_arg=" PART=$(PART)" if part else "",
+                                    vm=KIT_VM_TARGETS if vm else ""))
     with open(os.path.join(kit, "README.md"), "w") as f:
         f.write(KIT_README.format(lab=lab, handout=handout, which=which, lower=lower,
                                   files="\n".join("- `%s`" % x for x in files),
-                                  perf=perf_section(root, lab, mani)))
+                                  perf=perf_section(root, lab, pm, part)
+                                  + (KIT_VM.format(lab=lab) if part_vm else "")))
     ship_docs(root, lab, kit)
     leaks = [p for p in _walk(kit) if p.endswith(check_fences.FENCED_EXTS)
              and check_fences.has_fences(open(p, encoding="utf-8", errors="replace").read())]
@@ -243,8 +295,13 @@ def main():
     ap.add_argument("--own-lower", action="store_true",
                     help="with --part: the parts below it are stubbed too (students build on "
                          "their own)")
+    ap.add_argument("--measure", action="store_true",
+                    help="measure the reference's instruction count for the kit's performance "
+                         "section when the grader has not cached it (make starter does)")
     ap.add_argument("labs", nargs="*", help="default: every lab with STUDENT_FILES")
     a = ap.parse_args()
+    global MEASURE
+    MEASURE = a.measure
     out = os.path.abspath(a.out or os.path.join(a.root, "build", "starter"))
     os.makedirs(out, exist_ok=True)
     labs = a.labs or kvlab.student_labs(a.root)

@@ -27,6 +27,12 @@
 #                                         # PART_<p>_USES (the parts it builds on),
 #                                         # PART_<p>_ENGINES (its conformance configurations) and
 #                                         # PART_<p>_TESTS (its test sources; default: those in <p>/)
+#   LAB_VM_TESTS     := kernel/tests/ktest.sh # scripts that boot the kernel VM (scripts/ktest/)
+#                                         # and print one "CASE <name>: PASS|FAIL" per case:
+#                                         # never run by the lab's `make test`; `make test
+#                                         # PART=<p>` of a part that has some runs the lab's
+#                                         # `make ktest` (which such a lab defines: the VM test,
+#                                         # one boot); the grader runs the part's LAB_VM_TESTS
 #
 # PART=<p> (`make test PART=bitcask`) builds and runs only that part's tests and
 # conformance configurations; without PART, everything.
@@ -52,7 +58,8 @@ ifeq ($(filter $(PART),$(LAB_PARTS)),)
 $(error PART=$(PART): $(LAB) has no such part (its parts: $(or $(LAB_PARTS),none)))
 endif
 PART_RUNNERS     := $(or $(PART_$(PART)_TESTS),$(filter $(PART)/%,$(LAB_TESTS) \
-                    $(LAB_PLAIN_TESTS) $(LAB_SCRIPT_TESTS)))
+                    $(LAB_PLAIN_TESTS) $(LAB_SCRIPT_TESTS) $(LAB_VM_TESTS)))
+LAB_VM_TESTS     := $(filter $(PART_RUNNERS),$(LAB_VM_TESTS))
 LAB_TESTS        := $(filter $(PART_RUNNERS),$(LAB_TESTS))
 LAB_PLAIN_TESTS  := $(filter $(PART_RUNNERS),$(LAB_PLAIN_TESTS))
 LAB_SCRIPT_TESTS := $(filter $(PART_RUNNERS),$(LAB_SCRIPT_TESTS))
@@ -218,6 +225,10 @@ CRITERION_ARGS ?= --jobs $(JOBS)
 build-tests: $(ALL_BINS)
 
 # Every runner is run even when an earlier one failed; the summary decides.
+# A part tested in the VM (PART=<p> with LAB_VM_TESTS) runs the lab's `make
+# ktest` too. (Through a variable: a recipe line naming $(MAKE) itself would
+# run even under `make -n`, and this one runs every test.)
+VM_PART_TEST = $(if $(and $(PART),$(LAB_VM_TESTS)),$(MAKE) --no-print-directory ktest || st=1;)
 test: build-tests
 	@rm -rf $(RESDIR); mkdir -p $(RESDIR)
 	@st=0; \
@@ -235,6 +246,7 @@ test: build-tests
 	  KV_CONF_ENGINE="$$c" $(RUN_TEST) criterion $(RESDIR)/conformance.$$(echo "$$c" | tr -c 'A-Za-z0-9_.\n-' '_').res \
 	    $(CONF_BIN) $(CRITERION_ARGS) || st=1; \
 	done; \
+	$(VM_PART_TEST) \
 	sh $(ROOT)/scripts/test-summary.sh $(LAB) $(RESDIR) || st=1; \
 	if [ -n "$$KV_TEST_NOFAIL" ]; then exit 0; else exit $$st; fi
 

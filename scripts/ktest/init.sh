@@ -3,7 +3,8 @@
 #
 # Mounts the pseudo file systems, runs every module's step script
 # (/ktest/*/step.sh, in name order: each loads its module, tests it and
-# unloads it), then checks the kernel itself: the taint flags (only O, an
+# unloads it; the uptime before and after each is printed, so a module's
+# share of the VM time is known), then checks the kernel itself: the taint flags (only O, an
 # out-of-tree module, and E, an unsigned one, are allowed) and dmesg
 # (BUG, WARNING, Oops, "Redzone" from slub_debug, a lockup or a
 # "Call Trace" fail the run). Prints one line the host parses:
@@ -24,7 +25,9 @@ F=0
 t0=$(cut -d' ' -f1 /proc/uptime)
 for s in /ktest/*/step.sh; do
     [ -f "$s" ] || continue
+    ts=$(cut -d' ' -f1 /proc/uptime)
     sh "$s" 2>&1 | tee /tmp/step.out
+    echo "ktest: $(basename "$(dirname "$s")") took ${ts}s..$(cut -d' ' -f1 /proc/uptime)s of uptime"
     line=$(grep '^STEP ' /tmp/step.out | tail -n 1)
     if [ -z "$line" ]; then
         echo "FAIL $s: no STEP line"

@@ -16,10 +16,15 @@ check() {
 # counts NAME COMMAND...: run a test program and add the counts of its
 # closing line ("N passed, N failed" or Criterion's "Synthesis: Tested: ..
 # Passing: P | Failing: F | Crashing: C"). No closing line: 1 failure.
+# The program's output is framed by "KTEST BEGIN $STEP/NAME" and "KTEST END
+# $STEP/NAME": the grader (scripts/ktest/cases.py) names the program's own
+# case lines after the run they belong to (the same program may run twice).
 counts() {
     n=$1
     shift
+    echo "KTEST BEGIN $STEP/$n"
     { "$@"; echo $? >/tmp/counts.rc; } 2>&1 | tee /tmp/counts.out
+    echo "KTEST END $STEP/$n"
     rc=$(cat /tmp/counts.rc)
     line=$(grep -E '^[0-9]+ passed, [0-9]+ failed' /tmp/counts.out | tail -n 1)
     syn=$(grep -a 'Synthesis: Tested:' /tmp/counts.out | tail -n 1)

@@ -14,7 +14,8 @@
 #      need (ldd: the Criterion-based conformance binary and its libraries,
 #      the dynamic loader included), packed with cpio;
 #   3. qemu-system-x86_64 -accel tcg (TCG, never KVM: a nested /dev/kvm can
-#      hang the guest) boots it under `timeout` (KTEST_TIMEOUT, default 300 s)
+#      hang the guest) boots it under `timeout` (KTEST_TIMEOUT, default 240 s
+#      plus 200 s per staged module: 440 s for one, 640 s for two; a loaded host (load 20) slows TCG several times)
 #      with console=ttyS0 panic=-1 oops=panic slub_debug=FZPU: an oops ends
 #      the run at once, slab overruns are reported; no_timer_check: under a
 #      loaded host the emulated timer can fail the kernel's IO-APIC timer
@@ -61,7 +62,10 @@ find "$work/root/ktest" "$work/root/usr" "$work/root/lib" "$work/root/lib64" -ty
 (cd "$work/root" && find . | cpio -o -H newc --quiet) | gzip -1 >"$work/initramfs.gz" ||
     fail "cpio failed"
 
-timeout --kill-after=10 "${KTEST_TIMEOUT:-300}" \
+# the default budget grows with the staged modules (each step is one
+# module's tests): 240 s for the boot and the checks, 200 s per module
+nmods=$(ls -d "$stage"/*/ 2>/dev/null | wc -l)
+timeout --kill-after=10 "${KTEST_TIMEOUT:-$((240 + 200 * nmods))}" \
     qemu-system-x86_64 -accel tcg -M q35 -smp 2 -m 512 -nographic -no-reboot -nic none \
     -kernel "$img" -initrd "$work/initramfs.gz" \
     -append "console=ttyS0 panic=-1 oops=panic slub_debug=FZPU quiet no_timer_check ${KTEST_APPEND:-}" \

@@ -432,7 +432,7 @@ Test(set_ops, open_allocation_failure_loop)
         cr_assert_geq(runs, 3, "%s: the handle and the engine's state are two allocations", *e);
         cr_assert_eq(af_live(), live);
     }
-    AF_NO_LEAKS();
+    NO_LEAKS();
 }
 
 struct add_case {
@@ -493,5 +493,5 @@ Test(set_ops, add_allocation_failure_loop)
         cr_assert_eq(af_live(), live, "%s: %zu blocks leaked by failed adds", *e,
                      af_live() - live);
     }
-    AF_NO_LEAKS();
+    NO_LEAKS();
 }

@@ -623,7 +623,7 @@ Test(dynarray, allocation_failure_loop_every_growth)
     cr_assert_geq(g.failures, 8, "failed runs: %u", g.failures);
     da_free(&a);
     cr_assert_eq(af_live(), live, "blocks left after da_free: %zu", af_live() - live);
-    AF_NO_LEAKS();
+    NO_LEAKS();
 }
 
 Test(dynarray, failed_shrink_keeps_element_and_block)
@@ -669,5 +669,5 @@ Test(dynarray, failed_shrink_keeps_element_and_block)
     }
     cr_assert_geq(failed, 3, "shrinks that failed: %u", failed);
     da_free(&a);
-    AF_NO_LEAKS();
+    NO_LEAKS();
 }

@@ -265,7 +265,7 @@ Test(pointers, strdup_upper_block_size_and_failure)
                  : rc == 2 ? "NULL returned although no allocation failed"
                            : "a block leaked");
     cr_assert_geq(runs, 2, "ptr_strdup_upper allocated nothing?");
-    AF_NO_LEAKS();
+    NO_LEAKS();
 }
 
 /* One push under the failure loop: -ENOMEM with the list unchanged, or the new head. */
@@ -301,5 +301,5 @@ Test(pointers, list_push_front_allocation_failure)
     }
     ptr_list_free(&head);
     cr_assert_eq(af_live(), live, "ptr_list_free left %zu blocks", af_live() - live);
-    AF_NO_LEAKS();
+    NO_LEAKS();
 }

@@ -319,5 +319,5 @@ Test(vec128, alloc_failure_gives_null_and_enomem)
         cr_assert_geq(runs, 2, "%s allocated nothing?", cases[i].name);
     }
     cr_assert_eq(af_live(), live);
-    AF_NO_LEAKS();
+    NO_LEAKS();
 }

@@ -379,7 +379,48 @@ def refusals(lab, tmp):
               p.stderr[-2000:])
 
 
+def stretch_checks():
+    """Deadlines stretch with the machine's load (sandbox.load_stretch):
+    a student must not lose a test because the grading machine was busy.
+    A student's bug this targets is the grader's: a stretch that is never
+    applied, or one that also lifts the CPU-time limit of a busy loop."""
+    import sandbox
+    saved = os.environ.get("KVLABS_GRADE_STRETCH")
+    try:
+        for given, want in (("1", 1.0), ("3", 3.0), ("0.2", 1.0)):
+            os.environ["KVLABS_GRADE_STRETCH"] = given
+            check(sandbox.load_stretch() == want,
+                  "KVLABS_GRADE_STRETCH=%s: the stretch is %.1f" % (given, want),
+                  str(sandbox.load_stretch()))
+        del os.environ["KVLABS_GRADE_STRETCH"]
+        got = sandbox.load_stretch()
+        check(1.0 <= got <= sandbox.STRETCH_MAX,
+              "the load stretch is between 1 and %.0f (here %.2f, load %.2f on %d cores)"
+              % (sandbox.STRETCH_MAX, got, os.getloadavg()[0], os.cpu_count() or 1))
+        box = sandbox.Sandbox(kind="trusted")
+        os.environ["KVLABS_GRADE_STRETCH"] = "4"
+        slept = box.run(["sleep", "2"], limits=sandbox.Limits(timeout=1))
+        check(slept.ok() and not slept.timed_out,
+              "a 2 s sleep under a 1 s deadline stretched 4x finishes", slept.describe())
+        spin = box.run(["sh", "-c", "while :; do :; done"], limits=sandbox.Limits(timeout=1))
+        check(spin.timed_out or spin.signal is not None,
+              "a busy loop is still stopped (stretched deadline or the CPU limit)",
+              spin.describe())
+        check(spin.elapsed < 4 * 1 + 8,
+              "the busy loop ends within the stretched deadline (%.1f s)" % spin.elapsed)
+        os.environ["KVLABS_GRADE_STRETCH"] = "1"
+        late = box.run(["sleep", "3"], limits=sandbox.Limits(timeout=1))
+        check(late.timed_out and "stretched" not in late.describe(),
+              "unstretched, the same deadline times the sleep out: %s" % late.describe())
+    finally:
+        if saved is None:
+            os.environ.pop("KVLABS_GRADE_STRETCH", None)
+        else:
+            os.environ["KVLABS_GRADE_STRETCH"] = saved
+
+
 def main():
+    stretch_checks()
     labs = sampled_labs()
     check(labs, "labs graded end to end: %s" % " ".join(labs))
     import sandbox

@@ -77,13 +77,11 @@ def manifests():
           and kvlab.lower_parts(full, "shm") == [] and kvlab.lower_parts(full, "hashtable") == [],
           "%s: bitcask builds on hashtable; shm and hashtable on nothing" % S2)
     files = full["STUDENT_FILES"].split()
-    # LAB_VM_FILES: student files whose tests run only in the kernel VM
-    # (kernel/hash_device.c), in no host-graded part
-    owned = [f for p in kvlab.parts(full) for f in kvlab.part_files(full, p)] \
-        + full.get("LAB_VM_FILES", "").split()
+    owned = [f for p in kvlab.parts(full) for f in kvlab.part_files(full, p)]
     check(sorted(files) == sorted(owned) and len(set(owned)) == len(owned),
-          "%s: every STUDENT_FILE belongs to exactly one part (or to LAB_VM_FILES)" % S2,
-          "STUDENT_FILES: %s\nparts' and VM files: %s" % (sorted(files), sorted(owned)))
+          "%s: every STUDENT_FILE belongs to exactly one part" % S2,
+          "STUDENT_FILES: %s\nparts' files: %s" % (sorted(files), sorted(owned)))
+    vm_part(full)
     s1 = kvlab.manifest(ROOT, S1)
     check(kvlab.parts(s1) == ["pointers", "dynarray", "padding", "vec128", "dispatch"]
           and sorted(s1["STUDENT_FILES"].split()) == sorted(
@@ -96,6 +94,73 @@ def manifests():
           and kvlab.grading_config(full, "hashtable")["GRADE_BENCH"] == whole["GRADE_BENCH"],
           "%s: PART_<p>_GRADE_* replace the lab's settings, for that part only" % S2)
     return full
+
+
+def vm_part(full):
+    """The kernel part: its tests are the VM test alone, which no other part
+    and no host `make test` runs; it builds on the hash table."""
+    k = kvlab.manifest(ROOT, S2, "kernel")
+    host = [k[v] for v in ("LAB_TESTS", "LAB_PLAIN_TESTS", "LAB_SCRIPT_TESTS",
+                           "LAB_CONF_CONFIGS") if k[v]]
+    check(k["LAB_VM_TESTS"] == "kernel/tests/ktest.sh" and not host,
+          "%s PART=kernel: the VM test alone, no host test, no conformance configuration" % S2,
+          "%s / %s" % (k["LAB_VM_TESTS"], host))
+    check(kvlab.parts(full)[-1] == "kernel"
+          and kvlab.part_files(full, "kernel") == ["kernel/hash_device.c"]
+          and kvlab.lower_parts(full, "kernel") == ["hashtable"],
+          "%s: kernel is the last part, kernel/hash_device.c its file, on the hash table" % S2)
+    others = [kvlab.manifest(ROOT, S2, p)["LAB_VM_TESTS"] for p in kvlab.parts(full)
+              if p != "kernel"]
+    check(not any(others), "%s: no other part runs the VM test" % S2, others)
+    # the host `make test` (no PART) and the other parts never boot the VM
+    p = subprocess.run(["make", "-s", "-n", "-C", os.path.join(ROOT, S2), "test"],
+                       capture_output=True, text=True)
+    q = subprocess.run(["make", "-s", "-n", "-C", os.path.join(ROOT, S2), "test", "PART=kernel"],
+                       capture_output=True, text=True)
+    check(p.returncode == 0 and "ktest" not in p.stdout and "run.sh" not in p.stdout
+          and q.returncode == 0 and "ktest" in q.stdout,
+          "%s: make test never boots the VM; make test PART=kernel runs make ktest" % S2,
+          p.stderr[-300:] + q.stderr[-300:])
+    cfg = kvlab.grading_config(k, "kernel")
+    check(cfg["GRADE_MEMCHECK_POINTS"] == "0" and cfg["GRADE_BENCH"] == ""
+          and float(cfg["GRADE_SCRIPT_TIMEOUT"]) >= 600,
+          "%s PART=kernel: no memcheck, no performance item, a long script timeout" % S2, cfg)
+    from grade_tests import TestGrader
+    try:
+        TestGrader(ROOT, S2, tempfile.mkdtemp(), 1, "debug", None, allow_unisolated=True,
+                   part="kernel")
+        check(False, "grade-tests PART=kernel is refused with a reason")
+    except ValueError as e:
+        check("kernel VM" in str(e) and "vm-mutants" in str(e),
+              "grade-tests PART=kernel is refused with a reason", str(e))
+
+
+def vm_kit(full, tmp):
+    """The kernel part's starter kit: the device stubbed (its ioctls answer
+    -ENOSYS), the hash table solved, the Makefile forwarding ktest."""
+    out = os.path.join(tmp, "vmstarter")
+    p = subprocess.run([sys.executable, os.path.join(TOOLS, "starter.py"), "--out", out,
+                        "--part", "kernel", S2], capture_output=True, text=True)
+    kit = os.path.join(out, "kvlabs-%s-kernel" % S2)
+    ok = p.returncode == 0
+    dev = read(os.path.join(kit, S2, "kernel", "hash_device.c")) if ok else ""
+    ref = read(os.path.join(ROOT, S2, "kernel", "hash_device.c"))
+    check(ok and dev == check_fences.stub_text(ref) and dev.count("return -ENOSYS;") >= 4,
+          "kernel kit: hash_device.c stubbed, its ioctls answer -ENOSYS", p.stderr[-500:])
+    check(ok and all(read(os.path.join(kit, S2, r)) == check_fences.unfence_text(
+        read(os.path.join(ROOT, S2, r))) for r in kvlab.part_files(full, "hashtable")),
+        "kernel kit: the hash table it builds on ships solved")
+    mk = read(os.path.join(kit, "Makefile")) if ok else ""
+    rule = [ln for ln in mk.split("\n") if ln.startswith("test all")]
+    check("PART := kernel" in mk and rule and " ktest " in rule[0],
+          "kernel kit: its Makefile forwards ktest (and test, which boots the VM)", mk)
+    have = lambda *rel: os.path.exists(os.path.join(kit, *rel))
+    check(ok and have("scripts", "ktest", "run.sh") and have("scripts", "ktest", "cases.py")
+          and have(S2, "kernel", "tests", "ktest.sh") and not have(S2, "kernel", "vm-mutants"),
+          "kernel kit: the VM harness and test ship, the VM mutants do not")
+    readme = read(os.path.join(kit, "README.md")) if ok else ""
+    check("kernel VM" in readme and "performance item" not in readme,
+          "kernel kit: its README says the part runs in the VM, and has no performance item")
 
 
 def kits(full, tmp):
@@ -150,6 +215,14 @@ def grader(full, bc, ht, tmp):
         check(g.env.get("PART") == "bitcask" and g.cfg["GRADE_BENCH"] == "",
               "grader of bitcask%s: builds with PART=bitcask and the part's settings"
               % (" (own_lower)" if own else ""))
+    whole = Grader(ROOT, S2, tempfile.mkdtemp(dir=tmp), 1, True)
+    kern = Grader(ROOT, S2, tempfile.mkdtemp(dir=tmp), 1, True, part="kernel")
+    check(not whole.vm and whole.vm_note and kern.vm and not kern.vm_note
+          and kern.env.get("KTEST_KVER") and kern.env["KTEST_CACHE"].startswith(kern.boxdir)
+          and kern.files == ["kernel/hash_device.c"],
+          "grader: the whole lab's grade leaves the VM test out and says so; PART=kernel runs "
+          "it, with the image in the sandbox's tree, on the submission's hash_device.c",
+          "%s %s %s" % (whole.vm, kern.vm, kern.env))
     try:
         Grader(ROOT, S2, tempfile.mkdtemp(dir=tmp), 1, True, part="btree")
         check(False, "grader of an unknown part refuses")
@@ -185,6 +258,7 @@ def main():
         bc, ht = kits(full, tmp)
         grader(full, bc, ht, tmp)
         mutants_and_starter(full, tmp)
+        vm_kit(full, tmp)
     finish()
 
 

@@ -14,9 +14,17 @@ grading anything:
   start of a line, a timeout or a sanitizer report fails), whatever the
   exit status and summary line; a plain script is still judged by its
   summary;
-- sprint 2's qemu and TSan scripts list the sub-cases its lab.mk scores.
+- sprint 2's qemu and TSan scripts list the sub-cases its lab.mk scores;
+- the kernel VM test (LAB_VM_TESTS, scripts/ktest/cases.py) on recorded
+  serial logs, no VM: the reference's run (fixtures/ktest/reference.log)
+  gives one case per line, the ioctl program's two runs named apart, the
+  interleaved conformance lines and the first line glued to firmware codes
+  found; a run that oopsed (oops.log) keeps the cases before the oops and
+  fails every later one "not reached" with the reason; discovery takes
+  the VM cases from the grader's vm_cases() and never boots without it.
 """
 import os
+import re
 import subprocess
 import sys
 import tempfile
@@ -104,7 +112,74 @@ def main():
           % s2, group)
     check(subs.get("bitcask/tests/tsan_storage.sh") == ["tsan_storage.sh/bitcask", "tsan_storage.sh/shm"],
           "%s: tsan_storage.sh lists one case per store" % s2)
+    vm_cases(s2)
     finish()
+
+
+def vm_cases(s2):
+    """The kernel VM test's cases, from recorded serial logs (no VM)."""
+    fix = os.path.join(ROOT, "tools", "tests", "fixtures", "ktest")
+    parser = os.path.join(ROOT, "scripts", "ktest", "cases.py")
+    ref = subprocess.run([sys.executable, parser, "--parse", os.path.join(fix, "reference.log")],
+                         capture_output=True, text=True)
+    lines = re.findall(r"^CASE (\S+): (PASS|FAIL)$", ref.stdout, re.M)
+    names = [n for n, _r in lines]
+    check(ref.returncode == 0 and len(lines) == 83 and all(r == "PASS" for _n, r in lines)
+          and len(set(names)) == len(names) and "83 passed, 0 failed" in ref.stdout,
+          "VM log of the reference: 83 cases, distinct, every one passing (as the VM said)",
+          ref.stdout[-2000:])
+    check("kvhash/load1/insmod" in names and "kernel/dmesg_clean" in names
+          and "kvhash/ioctl/ioctl/roundtrip" in names
+          and "kvhash/ioctl_shared/ioctl/roundtrip" in names
+          and "kvhash/conformance/conf_basic/engine_names_lists_engine" in names,
+          "VM log: the glued first line, both ioctl runs named apart, an interleaved "
+          "conformance line", names)
+    oops = subprocess.run([sys.executable, parser, "--parse", os.path.join(fix, "oops.log")],
+                          capture_output=True, text=True)
+    check(oops.returncode != 0 and "CASE kvhash/ioctl/bad/key_pointer_efault: PASS" in oops.stdout
+          and "CASE-ABORT: the kernel crashed" in oops.stdout
+          and "RIP: 0010:kvhash_ioctl" in oops.stdout and "CASE kernel/" not in oops.stdout,
+          "VM log with an oops: the cases before it kept, the crash and its RIP reported",
+          oops.stdout[-2000:])
+    with open(os.path.join(fix, "oops.log"), encoding="utf-8", errors="replace") as f:
+        head = "".join(f.readlines()[:20])
+    with tempfile.NamedTemporaryFile("w", suffix=".log") as f:
+        f.write(head + "[  245.1] INFO: task ktest_kvhash:97 blocked for more than 120 seconds.\n")
+        f.flush()
+        hang = subprocess.run([sys.executable, parser, "--parse", f.name],
+                              capture_output=True, text=True).stdout
+    check("CASE-ABORT: the VM hung" in hang and "CASE kvhash/ioctl/ioctl/roundtrip: PASS" in hang,
+          "VM log of a hang (a task blocked: a lock never released): reported as a hang",
+          hang[-1500:])
+    case = lambda sub: ctests.Case("ktest.sh/" + sub, "script", None,
+                                   script="kernel/tests/ktest.sh", sub=sub)
+    ok, why = ctests.judge_case(case("kvhash/ioctl/state/per_fd_tables"), Res(oops.stdout))
+    check(not ok and why.startswith("not reached: the kernel crashed"),
+          "a case after the oops scores 0, 'not reached' with the reason", why)
+    check(ctests.judge_case(case("kvhash/ioctl/bad/key_pointer_efault"), Res(oops.stdout))[0],
+          "a case before the oops keeps its pass")
+    ok, why = ctests.judge_case(case("kvhash/load1/insmod"),
+                                Res("CASE-ABORT: the module did not build\n"))
+    check(not ok and "not reached: the module did not build" in why,
+          "a module that does not build: every case 'not reached' with that reason", why)
+    mani = dict(kvlab.manifest(ROOT, s2, "kernel"))
+    asked = []
+    got = ctests.discover(mani, "/nonexistent", run, os.path.join(ROOT, s2),
+                          lambda sc: asked.append(sc) or ["kvhash/load1/insmod", "kernel/x"])
+    check(asked == ["kernel/tests/ktest.sh"] and [c.name for c in got] ==
+          ["ktest.sh/kvhash/load1/insmod", "ktest.sh/kernel/x"]
+          and got[0].run_key() == got[1].run_key() is not None,
+          "discovery: the VM cases come from vm_cases(), sharing one run",
+          [c.name for c in got])
+    got = ctests.discover(mani, "/nonexistent", run, os.path.join(ROOT, s2))
+    check([c.name for c in got] == ["ktest.sh"],
+          "discovery without vm_cases: the VM test is one case, nothing boots")
+    cfg = kvlab.grading_config(mani, "kernel")
+    zero = [n for n in names if kvlab.points_for("ktest.sh/" + n, cfg["GRADE_POINTS"]) == 0]
+    check("kvhash/load1/insmod" in zero and "kernel/dmesg_clean" in zero
+          and "kvhash/ioctl/ioctl/roundtrip" not in zero and len(zero) < len(names) // 3,
+          "kernel part: the given code's cases (loading, taint, dmesg) are worth 0, the "
+          "ioctl cases 1", zero)
 
 
 if __name__ == "__main__":

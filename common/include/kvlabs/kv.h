@@ -146,8 +146,11 @@ enum {
     KV_CAP_DURABLE = 2,  /**< data survives close, crash and reopen after kv_sync() */
     KV_CAP_SNAPSHOT = 4, /**< iterators see a consistent snapshot */
     KV_CAP_MULTIPROC = 8, /**< several processes may open the same path at once */
-    KV_CAP_SCAN = 16      /**< an unordered engine's iterator visits every key once, in no
+    KV_CAP_SCAN = 16,     /**< an unordered engine's iterator visits every key once, in no
                                particular order (kv_iter_first/next only; no seek) */
+    KV_CAP_REMOTE = 32    /**< the store lives in other processes (a cluster): the path names
+                               a keyspace there, nothing is created under it and no I/O goes
+                               through the env (so env faults and file checks cannot apply) */
 };
 /** @} */
 

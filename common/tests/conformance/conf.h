@@ -37,7 +37,12 @@
  * never cached in main. Which cases apply follows from the capabilities of
  * an opened instance (kv_caps): a case that needs KV_CAP_ORDERED or
  * KV_CAP_DURABLE calls conf_need(), which skips it with the reason when the
- * configuration lacks the capability. KV_CONF_SCALE=valgrind (set by `make
+ * configuration lacks the capability. An engine whose store lives in
+ * other processes (KV_CAP_REMOTE: engine raft, a client of a kvnode
+ * cluster) has no files under its path and does no I/O through the env:
+ * the cases about files, their modes and damage, and the fault env's
+ * crashes call conf_need_local(), which skips them with that reason (its
+ * kill -9 of a forked writer still runs). KV_CONF_SCALE=valgrind (set by `make
  * memcheck`) divides the operation counts by about ten (conf_scale()).
  *
  * Randomised cases are seeded and repeatable; KV_CONF_SEED=<n> changes
@@ -131,6 +136,10 @@ int conf_open_env(const kv_env *env, const char *path, const char *options, kv_d
 unsigned conf_caps(void);
 /** Skip the test unless the configuration has every capability in @p caps. */
 void conf_need(unsigned caps);
+/** Skip the test, with @p what in the reason, when the configuration keeps
+ *  its data in other processes (KV_CAP_REMOTE): no files under its path, no
+ *  I/O through the env, so file and env-fault cases cannot apply. */
+void conf_need_local(const char *what);
 
 /* ---- generated keys and values ------------------------------------------ */
 

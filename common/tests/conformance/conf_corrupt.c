@@ -182,6 +182,7 @@ Test(conf_corrupt, bit_flips)
     kv_rng r;
 
     conf_need(KV_CAP_DURABLE);
+    conf_need_local("damage to the engine's files");
     kv_rng_seed(&r, seed);
     for (size_t t = 0; t < trials; t++) {
         conf_hist h;
@@ -234,6 +235,7 @@ Test(conf_corrupt, truncation)
     kv_rng r;
 
     conf_need(KV_CAP_DURABLE);
+    conf_need_local("damage to the engine's files");
     kv_rng_seed(&r, seed);
     for (size_t t = 0; t < trials; t++) {
         conf_hist h;
@@ -283,6 +285,7 @@ Test(conf_corrupt, undamaged_baseline)
     kv_db *db;
 
     conf_need(KV_CAP_DURABLE);
+    conf_need_local("damage to the engine's files");
     env = build(conf_seed(9900), false, &h);
     OK(conf_open_env(env, "/db", NULL, &db));
     conf_hist_check(db, &h, true);

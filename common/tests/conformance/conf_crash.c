@@ -224,6 +224,7 @@ static void fault_rounds(kv_crash_mode mode, uint64_t base, size_t rounds, size_
     kv_rng r;
 
     conf_need(KV_CAP_DURABLE);
+    conf_need_local("crashes of the fault env");
     kv_rng_seed(&r, seed);
     for (size_t i = 0; i < rounds; i++) {
         uint64_t nth = i == 0 || made == 0 ? 0 : 1 + kv_rng_below(&r, made + made / 8);
@@ -264,6 +265,7 @@ Test(conf_crash, crash_during_recovery)
     kv_rng r;
 
     conf_need(KV_CAP_DURABLE);
+    conf_need_local("crashes of the fault env");
     kv_rng_seed(&r, seed);
     for (size_t i = 0; i < rounds; i++) {
         kv_crash_mode mode = i % 2 ? KV_CRASH_TORN : KV_CRASH_DROP;

@@ -117,6 +117,7 @@ static void check_modes(const char *options, unsigned want_file, unsigned want_d
 {
     size_t files;
 
+    conf_need_local("the modes of its files");
     umask(0);
     if (!exercise(options)) {
         cr_assert_not(conf_caps() & KV_CAP_DURABLE, "a durable engine created no <tmp>/db");

@@ -179,6 +179,13 @@ void conf_need(unsigned caps)
         cr_skip_test("%s lacks capabilities 0x%x", conf_engine(), caps & ~have);
 }
 
+void conf_need_local(const char *what)
+{
+    if (conf_caps() & KV_CAP_REMOTE)
+        cr_skip_test("%s keeps its data in other processes (KV_CAP_REMOTE): no files under the "
+                     "path and no I/O through the env, so %s cannot apply", conf_engine(), what);
+}
+
 /* ---- keys and values ---------------------------------------------------- */
 
 uint64_t conf_mix(uint64_t a, uint64_t b)

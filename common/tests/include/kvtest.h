@@ -23,6 +23,17 @@
  *                       against
  *   kvt_fill(buf, n, seed)  n pseudo-random bytes from kv_splitmix64 (the
  *                       generator of kvlabs/rng.h, not a copy of it)
+ *   kvt_own(p, fn)      the test owns object p: kvt_release_owned() frees it
+ *                       with fn(p) unless kvt_disown(p) or kvt_drop(p) (free
+ *                       it now) came first. A suite
+ *                       that declares TestSuite(name, .fini =
+ *                       kvt_release_owned) frees what a failed assertion left
+ *                       behind (Criterion runs a suite's .fini after each of
+ *                       its tests, passed or failed), so a failing test
+ *                       reports its failure and no leak
+ *   KVT_OWN_STORES      defined before the include: every store kv_open()
+ *                       or kv_open_env() opens is owned (kv_close() forgets
+ *                       it), for suites with .fini = kvt_release_owned
  *
  * How it works: everything is a macro or a static inline function, so a
  * test binary (one .c file) takes what it uses and nothing more. The build
@@ -50,6 +61,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "kvlabs/env.h"
 #include "kvlabs/error.h"
 #include "kvlabs/kv.h"
 #include "kvlabs/rng.h"
@@ -207,6 +219,135 @@ static inline void kvt_fill(void *buf, size_t n, uint64_t seed)
 
     for (size_t i = 0; i < n; i++)
         b[i] = (unsigned char)kv_splitmix64(&seed);
+}
+
+/* ---- objects a failed assertion must not leak --------------------------------- */
+
+/** How many objects one test may own at a time (kvt_own() aborts beyond it). */
+#define KVT_OWN_MAX 16
+
+/** A function that frees an owned object (a wrapper of the lab's destroy). */
+typedef void (*kvt_free_fn)(void *p);
+
+struct kvt_owned_ {
+    void *p;
+    kvt_free_fn fn;
+};
+
+static inline struct kvt_owned_ *kvt_owned_tab_(void)
+{
+    static struct kvt_owned_ tab[KVT_OWN_MAX];
+    return tab;
+}
+
+/**
+ * Own @p p until the test ends: kvt_release_owned() calls @p fn on it
+ * unless kvt_disown(p) came first. Returns @p p (NULL: nothing owned).
+ * The usual pattern: t = kvt_own(make(), free_wrapper); ...; kvt_disown(t);
+ * destroy(t); with TestSuite(suite, .fini = kvt_release_owned).
+ */
+static inline void *kvt_own(void *p, kvt_free_fn fn)
+{
+    struct kvt_owned_ *tab = kvt_owned_tab_();
+
+    if (!p)
+        return NULL;
+    for (int i = 0; i < KVT_OWN_MAX; i++)
+        if (!tab[i].p) {
+            tab[i].p = p;
+            tab[i].fn = fn;
+            return p;
+        }
+    fprintf(stderr, "kvtest: kvt_own: more than %d objects owned at once\n", KVT_OWN_MAX);
+    abort();
+}
+
+/** Forget @p p (the test frees it itself); no effect when it is not owned. */
+static inline void kvt_disown(const void *p)
+{
+    struct kvt_owned_ *tab = kvt_owned_tab_();
+
+    for (int i = 0; p && i < KVT_OWN_MAX; i++)
+        if (tab[i].p == p)
+            tab[i].p = NULL;
+}
+
+/**
+ * Free owned object @p p now, with the function it was owned with, and
+ * forget it. Returns 1, or 0 when @p p was not owned (nothing done).
+ */
+static inline int kvt_drop(void *p)
+{
+    struct kvt_owned_ *tab = kvt_owned_tab_();
+
+    for (int i = 0; p && i < KVT_OWN_MAX; i++)
+        if (tab[i].p == p) {
+            tab[i].p = NULL;
+            tab[i].fn(p);
+            return 1;
+        }
+    return 0;
+}
+
+/*
+ * KVT_OWN_STORES: a test file that defines it before including this kit
+ * has every store and in-memory env it opens owned: kv_open() and
+ * kv_open_env() own the store they open, kv_env_mem_new() and
+ * kv_env_fault_new() the env they make, kv_close() and kv_env_free()
+ * forget it first, so a suite's .fini = kvt_release_owned closes and frees
+ * what a failed assertion left (stores before their envs: newest first).
+ * A test must then not leave a store open on an env it frees.
+ */
+static inline void kvt_close_owned_(void *db)
+{
+    kv_close(db);
+}
+
+static inline int kvt_opened_(int rc, kv_db **db)
+{
+    if (rc == KV_OK && db && *db)
+        kvt_own(*db, kvt_close_owned_);
+    return rc;
+}
+
+static inline int kvt_close_(kv_db *db)
+{
+    kvt_disown(db);
+    return kv_close(db);
+}
+
+static inline void kvt_env_free_owned_(void *env)
+{
+    kv_env_free(env);
+}
+
+static inline void kvt_env_free_(kv_env *env)
+{
+    kvt_disown(env);
+    kv_env_free(env);
+}
+
+#ifdef KVT_OWN_STORES
+#define kv_open(engine, path, opts, db) kvt_opened_(kv_open((engine), (path), (opts), (db)), (db))
+#define kv_open_env(engine, path, opts, env, db)                                                   \
+    kvt_opened_(kv_open_env((engine), (path), (opts), (env), (db)), (db))
+#define kv_close(db) kvt_close_(db)
+#define kv_env_mem_new() ((kv_env *)kvt_own(kv_env_mem_new(), kvt_env_free_owned_))
+#define kv_env_fault_new(seed) ((kv_env *)kvt_own(kv_env_fault_new(seed), kvt_env_free_owned_))
+#define kv_env_free(env) kvt_env_free_(env)
+#endif
+
+/** Free every object still owned, newest first (a suite's .fini). */
+static inline void kvt_release_owned(void)
+{
+    struct kvt_owned_ *tab = kvt_owned_tab_();
+
+    for (int i = KVT_OWN_MAX - 1; i >= 0; i--)
+        if (tab[i].p) {
+            void *p = tab[i].p;
+            tab[i].p = NULL;
+            tab[i].fn(p);
+        }
 }
 
 #endif /* KVLABS_KVTEST_H */

@@ -10,10 +10,11 @@
 #include <time.h>
 
 #include "kvlabs/alloc.h"
+#define KVT_OWN_STORES /* before limits_check.h includes kvtest.h (see the util header) */
 #include "limits_check.h"
 #include "test_bitcask_util.h"
 
-TestSuite(bitcask, .timeout = 60);
+TestSuite(bitcask, .timeout = 60, .fini = kvt_release_owned);
 
 /* ---- the record and the keydir ----------------------------------------------- */
 
@@ -53,36 +54,46 @@ Test(bitcask, record_roundtrip_and_every_byte_checked)
     RC(bc_rec_decode(rec, &h), KV_ECORRUPT);
 }
 
+/* The keydir of keydir_keeps_the_newest: static, so the suite's .fini can
+ * free it (kvt_own) when an assertion ends the test early. */
+static bc_keydir owned_kd;
+
+static void keydir_free_owned(void *kd)
+{
+    bc_keydir_free(kd);
+}
+
 Test(bitcask, keydir_keeps_the_newest)
 {
-    bc_keydir kd;
+    bc_keydir *const kdp = &owned_kd;
     bc_loc a = {.file_id = 1, .vsize = 10, .offset = 0, .ts = 100};
     bc_loc b = {.file_id = 2, .vsize = 20, .offset = 40, .ts = 50};
     bc_loc got;
     bool applied;
 
-    OK(bc_keydir_init(&kd));
-    RC(bc_keydir_get(&kd, "k", 1, &got), KV_ENOTFOUND);
-    OK(bc_keydir_put(&kd, "k", 1, &a, &applied));
+    OK(bc_keydir_init(kdp));
+    kvt_own(kdp, keydir_free_owned);
+    RC(bc_keydir_get(kdp, "k", 1, &got), KV_ENOTFOUND);
+    OK(bc_keydir_put(kdp, "k", 1, &a, &applied));
     cr_assert(applied);
-    OK(bc_keydir_put(&kd, "k", 1, &b, &applied)); /* older: ignored */
+    OK(bc_keydir_put(kdp, "k", 1, &b, &applied)); /* older: ignored */
     cr_assert(!applied);
-    OK(bc_keydir_get(&kd, "k", 1, &got));
+    OK(bc_keydir_get(kdp, "k", 1, &got));
     cr_assert(got.file_id == 1 && got.ts == 100 && got.vsize == 10);
-    cr_assert(kd.keys == 1 && kd.bytes == 11 && kd.disk == bc_rec_size(1, 10));
+    cr_assert(kdp->keys == 1 && kdp->bytes == 11 && kdp->disk == bc_rec_size(1, 10));
     b.ts = 150;
-    OK(bc_keydir_put(&kd, "k", 1, &b, &applied)); /* newer: replaces */
+    OK(bc_keydir_put(kdp, "k", 1, &b, &applied)); /* newer: replaces */
     cr_assert(applied);
-    OK(bc_keydir_get(&kd, "k", 1, &got));
+    OK(bc_keydir_get(kdp, "k", 1, &got));
     cr_assert(got.file_id == 2 && got.offset == 40 && got.ts == 150);
-    cr_assert(kd.keys == 1 && kd.bytes == 21 && kd.disk == bc_rec_size(1, 20));
-    OK(bc_keydir_del(&kd, "k", 1, 120)); /* an older tombstone: the key stays */
-    OK(bc_keydir_get(&kd, "k", 1, &got));
-    OK(bc_keydir_del(&kd, "k", 1, 151));
-    RC(bc_keydir_get(&kd, "k", 1, &got), KV_ENOTFOUND);
-    RC(bc_keydir_del(&kd, "k", 1, 152), KV_ENOTFOUND);
-    cr_assert(kd.keys == 0 && kd.bytes == 0 && kd.disk == 0);
-    bc_keydir_free(&kd);
+    cr_assert(kdp->keys == 1 && kdp->bytes == 21 && kdp->disk == bc_rec_size(1, 20));
+    OK(bc_keydir_del(kdp, "k", 1, 120)); /* an older tombstone: the key stays */
+    OK(bc_keydir_get(kdp, "k", 1, &got));
+    OK(bc_keydir_del(kdp, "k", 1, 151));
+    RC(bc_keydir_get(kdp, "k", 1, &got), KV_ENOTFOUND);
+    RC(bc_keydir_del(kdp, "k", 1, 152), KV_ENOTFOUND);
+    cr_assert(kdp->keys == 0 && kdp->bytes == 0 && kdp->disk == 0);
+    kvt_drop(kdp);
 }
 
 /* ---- persistence -------------------------------------------------------------------- */

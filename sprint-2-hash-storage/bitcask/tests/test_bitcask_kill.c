@@ -20,7 +20,7 @@
 
 #include "test_bitcask_util.h"
 
-TestSuite(bitcask_kill, .timeout = 120);
+TestSuite(bitcask_kill, .timeout = 120, .fini = kvt_release_owned);
 
 enum { KKEYS = 40, KLEN = 120, ROUNDS = 20 };
 enum { MSG_ATTEMPT = 0, MSG_DONE = 1, MSG_MERGE_START = 2, MSG_MERGE_END = 3 };

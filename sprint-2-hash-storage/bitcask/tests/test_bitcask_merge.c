@@ -21,7 +21,7 @@
 #include "kvlabs/alloc.h"
 #include "test_bitcask_util.h"
 
-TestSuite(bitcask_merge, .timeout = 120);
+TestSuite(bitcask_merge, .timeout = 120, .fini = kvt_release_owned);
 
 enum { MKEYS = 200, MLEN = 200 };
 

@@ -14,7 +14,7 @@
  */
 #include "test_bitcask_util.h"
 
-TestSuite(bitcask_recovery, .timeout = 120);
+TestSuite(bitcask_recovery, .timeout = 120, .fini = kvt_release_owned);
 
 enum { NREC = 12, VLEN = 40 };
 

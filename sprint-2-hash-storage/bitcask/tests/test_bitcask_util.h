@@ -26,6 +26,9 @@
 #include "bitcask_format.h"
 #include "kvlabs/env.h"
 #include "kvlabs/kv.h"
+#ifndef KVT_OWN_STORES
+#define KVT_OWN_STORES /* stores and envs a test opens are freed by the suites' .fini */
+#endif
 #include "kvtest.h"
 
 

@@ -20,13 +20,14 @@
 #include <stdlib.h>
 #include <string.h>
 
+#define KVT_OWN_STORES /* the stores a test opens are closed by the suites' .fini (kvtest.h) */
 #include "ht_test.h"
 #include "kvlabs/kv.h"
 #include "kvlabs/rng.h"
 #include "limits_check.h"
 
-TestSuite(core, .timeout = 60);
-TestSuite(engine, .timeout = 60);
+TestSuite(core, .timeout = 60, .fini = kvt_release_owned);
+TestSuite(engine, .timeout = 60, .fini = kvt_release_owned);
 
 static void assert_check(ht_table *t, const char *when)
 {
@@ -65,7 +66,7 @@ Test(core, create_rejects_bad_config)
     cr_assert_null(t, "out must stay unset on failure");
     c = ok, c.strategy = HT_CHAINING, c.max_load_pm = 16000, c.shards = 256;
     cr_assert_eq(ht_create(&c, &t), HT_OK);
-    ht_destroy(t);
+    tt_free(t);
     ht_destroy(NULL);
     cr_assert_str_eq(ht_strategy_name(HT_SWISS), "swiss");
     cr_assert_str_eq(ht_strategy_name((ht_strategy)9), "?");
@@ -109,7 +110,7 @@ Test(core, put_get_overwrite_delete)
         cr_assert_eq(st.keys, 3);
         cr_assert_eq(st.bytes, 1 + 5 + 2 + 3);
         assert_check(t, ht_strategy_name(tt_all[s]));
-        ht_destroy(t);
+        tt_free(t);
     }
 }
 
@@ -134,7 +135,7 @@ Test(core, argument_errors)
     cr_assert_eq(ht_delete(NULL, "k", 1), HT_EINVAL);
     cr_assert_eq(ht_get(t, big, HT_MAX_KEY, NULL, NULL), HT_OK);
     cr_assert_eq(tt_stats(t).keys, 1);
-    ht_destroy(t);
+    tt_free(t);
 }
 
 /* Keys made of NULs and 0xFF bytes, each a prefix of the next: all distinct. */
@@ -161,7 +162,7 @@ Test(core, binary_and_prefix_keys)
         }
         cr_assert_eq(tt_stats(t).keys, 64);
         assert_check(t, "binary keys");
-        ht_destroy(t);
+        tt_free(t);
     }
 }
 
@@ -169,7 +170,7 @@ Test(core, binary_and_prefix_keys)
 static void differential(ht_strategy s, ht_hash_fn h, uint32_t nkeys, unsigned ops, uint64_t seed)
 {
     ht_table *t = tt_new(s, 8, 8, HT_RESIZE_INCREMENTAL, h);
-    uint64_t *ver = malloc(nkeys * sizeof(*ver));
+    uint64_t *ver = kvt_own(malloc(nkeys * sizeof(*ver)), free);
     uint64_t live = 0, next_ver = 1;
     kv_rng r;
 
@@ -199,8 +200,8 @@ static void differential(ht_strategy s, ht_hash_fn h, uint32_t nkeys, unsigned o
         cr_assert_eq(tt_expect(t, i, ver[i]), 0, "%s: final key %u", ht_strategy_name(s), i);
     cr_assert_eq(tt_stats(t).keys, live);
     assert_check(t, "end of differential run");
-    ht_destroy(t);
-    free(ver);
+    tt_free(t);
+    kvt_drop(ver);
 }
 
 Test(core, differential_every_strategy)
@@ -253,7 +254,7 @@ Test(core, stats_are_exact_and_memory_honest)
         cr_assert_eq(st.keys, 0);
         cr_assert_eq(st.bytes, 0);
         cr_assert_eq(st.entry_mem, 0, "all entry memory returned");
-        ht_destroy(t);
+        tt_free(t);
     }
 }
 

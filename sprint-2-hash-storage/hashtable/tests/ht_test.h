@@ -10,6 +10,11 @@
  * Hash functions for tests: the real ones (kvlabs/hash.h), and two bad
  * ones that every strategy must survive: one where every key collides
  * (constant), and one with only 16 distinct values.
+ *
+ * A table from tt_new() is owned by the test (kvtest.h's kvt_own): free it
+ * with tt_free(). A Criterion suite declared with .fini =
+ * kvt_release_owned frees the tables a failed assertion left behind, so a
+ * failing test (a starter kit's stub) reports its failure and no leak.
  */
 #ifndef HT_TEST_H
 #define HT_TEST_H
@@ -20,16 +25,18 @@
 
 #include "ht.h"
 #include "kvlabs/hash.h"
+#ifndef CRITERION_H_
+#define KVTEST_PLAIN /* a plain program (stress_tsan): the kit without Criterion */
+#endif
+#include "kvtest.h"
 
 #define TK_MAX 17 /* longest test key */
 #define TV_MAX 56 /* longest test value */
 
+/* splitmix64's output for state x (kvlabs/rng.h): a good 64-bit mix of x */
 static inline uint64_t tk_mix(uint64_t x)
 {
-    x += 0x9E3779B97F4A7C15ULL;
-    x = (x ^ (x >> 30)) * 0xBF58476D1CE4E5B9ULL;
-    x = (x ^ (x >> 27)) * 0x94D049BB133111EBULL;
-    return x ^ (x >> 31);
+    return kv_splitmix64(&x);
 }
 
 /* Key of id i into buf (TK_MAX bytes); returns its length. */
@@ -83,7 +90,13 @@ static inline uint64_t th_16(const void *p, size_t n)
     return ht_mix64(kv_fnv1a64(p, n) & 15); /* 16 distinct hashes */
 }
 
-/* A table of strategy s (shards 0: default), failing the test run on error. */
+static inline void tt_destroy_owned_(void *t)
+{
+    ht_destroy(t);
+}
+
+/* A table of strategy s (shards 0: default), or NULL on error; owned by
+ * the test (free it with tt_free()). */
 static inline ht_table *tt_new(ht_strategy s, size_t buckets, unsigned shards, ht_resize_mode r,
                                ht_hash_fn h)
 {
@@ -91,7 +104,14 @@ static inline ht_table *tt_new(ht_strategy s, size_t buckets, unsigned shards, h
                    .hash = h ? h : kv_xxh3_64};
     ht_table *t = NULL;
 
-    return ht_create(&c, &t) == HT_OK ? t : NULL;
+    return ht_create(&c, &t) == HT_OK ? kvt_own(t, tt_destroy_owned_) : NULL;
+}
+
+/* Destroy table t (from tt_new() or not; NULL: nothing). */
+static inline void tt_free(ht_table *t)
+{
+    if (!kvt_drop(t))
+        ht_destroy(t);
 }
 
 /* Copy callback state for ht_get. */

@@ -22,6 +22,7 @@
 #include <string.h>
 
 #include "kvlabs/kv.h"
+#include "kvtest.h" /* kvt_own: the buffers are freed even when an assertion fails */
 
 static inline void lc_fill(unsigned char *p, size_t n, unsigned seed)
 {
@@ -52,7 +53,8 @@ static inline void lc_expect(kv_db *db, const unsigned char *k, size_t klen,
 static inline uint64_t lc_limits(kv_db *db, size_t maxk, size_t maxv, bool check_only,
                                  const char *what)
 {
-    unsigned char *k = malloc(maxk + 1), *v = malloc(maxv + 1), *w = malloc(maxv + 1);
+    unsigned char *k = kvt_own(malloc(maxk + 1), free), *v = kvt_own(malloc(maxv + 1), free),
+                  *w = kvt_own(malloc(maxv + 1), free);
     int rc;
 
     cr_assert(k && v && w);
@@ -89,9 +91,9 @@ static inline uint64_t lc_limits(kv_db *db, size_t maxk, size_t maxv, bool check
     }
     lc_fill(w, maxv, 13); /* key 3 (max, max) keeps its value */
     lc_expect(db, k, maxk, w, maxv, what);
-    free(k);
-    free(v);
-    free(w);
+    kvt_drop(k);
+    kvt_drop(v);
+    kvt_drop(w);
     return 4;
 }
 

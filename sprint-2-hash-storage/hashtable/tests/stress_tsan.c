@@ -36,7 +36,7 @@ int main(void)
         printf("%s core %s%s%s\n", fail ? "FAIL" : "ok  ", ht_strategy_name(tt_all[s]),
                fail ? ": " : "", fail ? detail : "");
         fail ? failed++ : passed++;
-        ht_destroy(t);
+        tt_free(t);
     }
     for (size_t i = 0; i < sizeof(engine_opts) / sizeof(engine_opts[0]); i++) {
         kv_db *db = NULL;

@@ -8,9 +8,10 @@
 #include <criterion/criterion.h>
 #include "kv_assert.h"
 
+#define KVT_OWN_STORES /* the stores a test opens are closed by the suite's .fini (kvtest.h) */
 #include "stress.h"
 
-TestSuite(concurrency, .timeout = 120);
+TestSuite(concurrency, .timeout = 120, .fini = kvt_release_owned);
 
 static void run_core(ht_strategy s, ht_resize_mode mode)
 {
@@ -24,7 +25,7 @@ static void run_core(ht_strategy s, ht_resize_mode mode)
     ht_stats st = tt_stats(t);
     cr_assert_gt(st.resizes, 4 * 5, "%s: the table should have grown under contention",
                  ht_strategy_name(s));
-    ht_destroy(t);
+    tt_free(t);
 }
 
 Test(concurrency, core_chaining) { run_core(HT_CHAINING, HT_RESIZE_INCREMENTAL); }

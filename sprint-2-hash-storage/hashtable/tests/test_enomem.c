@@ -20,7 +20,7 @@
 #include "ht_test.h"
 #include "kvlabs/alloc.h"
 
-TestSuite(enomem, .timeout = 120);
+TestSuite(enomem, .timeout = 120, .fini = kvt_release_owned);
 
 struct fail_state {
     ht_table *t;
@@ -75,7 +75,7 @@ static void failure_loop_over_puts(ht_strategy s, ht_resize_mode mode, unsigned 
 {
     ht_table *t = tt_new(s, 8, 2, mode, NULL);
     struct fail_state f = {.t = t};
-    uint64_t runs_total = 0, *ver = malloc(nkeys * sizeof(*ver));
+    uint64_t runs_total = 0, *ver = kvt_own(malloc(nkeys * sizeof(*ver)), free);
 
     cr_assert(t && ver);
     for (uint32_t i = 0; i < nkeys; i++) {
@@ -95,12 +95,12 @@ static void failure_loop_over_puts(ht_strategy s, ht_resize_mode mode, unsigned 
     }
     for (uint32_t i = 0; i < nkeys; i++)
         cr_assert_eq(tt_expect(t, i, ver[i]), 0, "%s: key %u at the end", ht_strategy_name(s), i);
-    free(ver);
+    kvt_drop(ver);
     cr_assert_gt(f.resizes, 3, "%s: puts that resized: %u", ht_strategy_name(s), f.resizes);
     cr_assert_gt(f.enomem, nkeys, "%s: %u failed runs", ht_strategy_name(s), f.enomem);
     cr_log_info("%s: %llu runs, %u KV_ENOMEM, %u resizing puts", ht_strategy_name(s),
                 (unsigned long long)runs_total, f.enomem, f.resizes);
-    ht_destroy(t);
+    tt_free(t);
 }
 
 Test(enomem, put_every_strategy_incremental)
@@ -131,7 +131,7 @@ Test(enomem, delete_never_allocates)
         for (uint32_t i = 0; i <= n; i++)
             cr_assert_eq(tt_expect(t, i, i % 2 == 0 || i == n ? UINT64_MAX : 1), 0, "key %u", i);
         cr_assert_eq(ht_check(t, NULL), 0);
-        ht_destroy(t);
+        tt_free(t);
     }
 }
 
@@ -144,7 +144,7 @@ static int create_body(void *arg, uint64_t n)
 
     (void)n;
     if (rc == HT_OK) {
-        ht_destroy(t);
+        tt_free(t);
         return 0;
     }
     return rc == HT_ENOMEM && t == NULL ? 0 : 1;

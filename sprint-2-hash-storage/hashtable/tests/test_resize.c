@@ -23,7 +23,7 @@
 
 #include "ht_test.h"
 
-TestSuite(resize, .timeout = 120);
+TestSuite(resize, .timeout = 120, .fini = kvt_release_owned);
 
 static void assert_check(ht_table *t, const char *when)
 {
@@ -56,7 +56,7 @@ Test(resize, grows_under_load)
             for (uint32_t i = 0; i < n; i++)
                 cr_assert_eq(tt_expect(t, i, i), 0, "%s: key %u", ht_strategy_name(tt_all[s]), i);
             assert_check(t, "after growth");
-            ht_destroy(t);
+            tt_free(t);
         }
     }
 }
@@ -119,7 +119,7 @@ Test(resize, consistent_mid_migration)
         for (uint32_t i = 0; i < n; i++)
             cr_assert_eq(tt_expect(t, i, ver[i] ? ver[i] : UINT64_MAX), 0, "final key %u", i);
         free(ver);
-        ht_destroy(t);
+        tt_free(t);
     }
 }
 
@@ -141,7 +141,7 @@ Test(resize, migration_moves_a_few_slots_per_write)
         cr_assert_leq(writes, old_cap / 16 + 1);
         for (uint32_t i = 0; i < n; i++)
             cr_assert_eq(tt_expect(t, i, 1), 0);
-        ht_destroy(t);
+        tt_free(t);
     }
 }
 
@@ -173,8 +173,8 @@ Test(resize, modes_agree)
         }
         assert_check(a, "incremental");
         assert_check(b, "all at once");
-        ht_destroy(a);
-        ht_destroy(b);
+        tt_free(a);
+        tt_free(b);
     }
 }
 
@@ -208,7 +208,7 @@ Test(resize, deleted_space_is_reused)
         for (uint32_t i = 0; i < 3000; i += 100)
             cr_assert_eq(tt_expect(t, i, 1), 0);
         assert_check(t, "after churn in a drained table");
-        ht_destroy(t);
+        tt_free(t);
     }
 }
 
@@ -319,7 +319,7 @@ Test(resize, delete_in_a_wrapped_run_mid_migration)
             snprintf(when, sizeof(when), "%s: then run key %u deleted from the new array",
                      ht_strategy_name(strat[s]), next);
             wk_expect_all(t, n, next, when);
-            ht_destroy(t);
+            tt_free(t);
         }
     }
 }

@@ -14,7 +14,7 @@
 
 #include "ht_test.h"
 
-TestSuite(strategies, .timeout = 120);
+TestSuite(strategies, .timeout = 120, .fini = kvt_release_owned);
 
 static void assert_check(ht_table *t, const char *when)
 {
@@ -32,7 +32,7 @@ static ht_table *new_cfg(ht_strategy s, size_t buckets, unsigned shards, unsigne
     ht_table *t = NULL;
 
     cr_assert_eq(ht_create(&c, &t), HT_OK);
-    return t;
+    return kvt_own(t, tt_destroy_owned_);
 }
 
 /* After every insert, the load limit holds (ht_check) at several limits. */
@@ -57,7 +57,7 @@ Test(strategies, max_load_honoured)
             cr_assert_geq(worst, loads[l] / 1000.0 * 0.9,
                           "%s at %u: the limit was never approached", ht_strategy_name(tt_all[s]),
                           loads[l]);
-            ht_destroy(t);
+            tt_free(t);
         }
     }
 }
@@ -100,7 +100,7 @@ Test(strategies, tombstone_churn_stays_bounded)
         for (uint32_t i = 0; i < 200; i++)
             cr_assert_eq(tt_expect(t, 1000000 + i, 7), 0);
         assert_check(t, "after churn");
-        ht_destroy(t);
+        tt_free(t);
     }
 }
 
@@ -142,7 +142,7 @@ Test(strategies, full_table_without_resize)
             if (i != 4)
                 cr_assert_eq(tt_expect(t, i, i == 3 ? 2 : 1), 0, "key %u", i);
         assert_check(t, "full table");
-        ht_destroy(t);
+        tt_free(t);
     }
 }
 
@@ -182,7 +182,7 @@ Test(strategies, probe_histogram_sanity)
             cr_assert(at_home > 0.8, "swiss: %f in the home group", at_home);
             break;
         }
-        ht_destroy(t);
+        tt_free(t);
     }
     /* every key colliding: linear probing puts key i at probe length i */
     ht_table *t = tt_new(HT_LINEAR, 256, 1, HT_RESIZE_INCREMENTAL, th_const);
@@ -193,7 +193,7 @@ Test(strategies, probe_histogram_sanity)
     for (int i = 0; i < HT_PROBE_HIST - 1; i++)
         cr_assert_eq(st.probe_hist[i], 1, "one key at each probe length (%d)", i);
     cr_assert_eq(st.probe_hist[HT_PROBE_HIST - 1], 100 - (HT_PROBE_HIST - 1));
-    ht_destroy(t);
+    tt_free(t);
 }
 
 /* Deletes in the middle of clusters and chains: every other key stays. */
@@ -209,6 +209,6 @@ Test(strategies, delete_inside_clusters)
             cr_assert_eq(tt_expect(t, i, i % 3 ? 3 : UINT64_MAX), 0, "%s: key %u",
                          ht_strategy_name(tt_all[s]), i);
         assert_check(t, "after deletes in clusters");
-        ht_destroy(t);
+        tt_free(t);
     }
 }

@@ -31,6 +31,9 @@
 #include "kvlabs/alloc.h"
 #include "kvlabs/hash.h"
 #include "kvlabs/kv.h"
+#ifndef KVT_OWN_STORES
+#define KVT_OWN_STORES /* every store a test opens is owned: tu_teardown closes the rest */
+#endif
 #include "kvtest.h"
 #include "shm.h"
 
@@ -61,6 +64,7 @@ static inline void tu_setup(void)
 
 static inline void tu_teardown(void)
 {
+    kvt_release_owned(); /* what a failed assertion left open (kvtest.h) */
     tu_cleanup();
 }
 

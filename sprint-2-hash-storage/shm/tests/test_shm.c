@@ -10,6 +10,7 @@
  * the live structures in test_shm_corrupt.c.
  */
 #define _DEFAULT_SOURCE
+#define KVT_OWN_STORES /* before limits_check.h includes kvtest.h (see the util header) */
 #include "limits_check.h"
 #include "shm_test_util.h"
 
@@ -105,7 +106,7 @@ Test(shm, limits_fixed_at_creation)
 Test(shm, default_and_maximum_limits)
 {
     kv_db *db = tu_open(NULL);
-    unsigned char *big = calloc(1, KVSHM_DEFAULT_VALUE + 1);
+    unsigned char *big = kvt_own(calloc(1, KVSHM_DEFAULT_VALUE + 1), free);
 
     cr_assert_not_null(big);
     OK(kv_put(db, big, KVSHM_DEFAULT_KEY, big, KVSHM_DEFAULT_VALUE));
@@ -114,7 +115,7 @@ Test(shm, default_and_maximum_limits)
     OK(kv_close(db));
     RC(kv_open("shm", tu_path(1, "db2"), "max_value=65M", &db), KV_EINVAL);
     RC(kv_open("shm", tu_path(1, "db2"), "max_key=65K", &db), KV_EINVAL);
-    free(big);
+    kvt_drop(big);
 }
 
 /* max_size caps the file: KV_EFULL, then deleting makes room again. */

@@ -31,8 +31,9 @@
  * qemu_simd.sh looks for), and last "N passed, N failed". Exit status 1 on
  * any failure.
  *
- * Inputs come from a fixed-seed splitmix64 generator, so every failure
- * names a length and offset that reproduce it.
+ * Inputs come from a fixed-seed splitmix64 generator (kv_splitmix64 of
+ * kvlabs/rng.h, linked in every build of this program, the qemu ones
+ * included), so every failure names a length and offset that reproduce it.
  */
 #include <stdarg.h>
 #include <stdbool.h>
@@ -43,6 +44,7 @@
 #include "kvlabs/engine.h"
 #include "kvlabs/hash.h"
 #include "kvlabs/kv.h"
+#include "kvlabs/rng.h"
 #include "neon_hash.h"
 #include "simd_vectors.h"
 #include "simd_expect.h"
@@ -58,18 +60,9 @@ static char detail[256];
 
 static uint64_t rng_state;
 
-static uint64_t splitmix64(uint64_t *state)
-{
-    uint64_t z = (*state += UINT64_C(0x9E3779B97F4A7C15));
-
-    z = (z ^ (z >> 30)) * UINT64_C(0xBF58476D1CE4E5B9);
-    z = (z ^ (z >> 27)) * UINT64_C(0x94D049BB133111EB);
-    return z ^ (z >> 31);
-}
-
 static uint64_t rng(void)
 {
-    return splitmix64(&rng_state);
+    return kv_splitmix64(&rng_state);
 }
 
 /* Must match vec_fold() in gen_vectors.c. */
@@ -429,7 +422,7 @@ int main(void)
     kv_registry_init(); /* runs kv_hash_simd_init() from the registry's init list */
     started = *kv_hash_active();
     for (size_t i = 0; i < NH_VEC_MAX_LEN; i++)
-        vec_data[i] = (unsigned char)splitmix64(&st);
+        vec_data[i] = (unsigned char)kv_splitmix64(&st);
     rng_state = 42;
     for (size_t i = 0; i < sizeof pool; i++)
         pool[i] = (unsigned char)rng();
