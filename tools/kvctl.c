@@ -76,6 +76,8 @@ int cmd_help(struct session *s, int argc, char **argv)
            "  dot [--title T] [FILE]\n"
            "                    btree only: load FILE, print the tree as Graphviz dot\n"
            "  cluster status    raft only: each node's role, term, indexes (kvctl_cluster.c)\n"
+           "  cluster add NODE, cluster remove NODE\n"
+           "                    raft only: make node NODE a voter, or take it out\n"
            "  verify DIR        cowbtree: check every page of a closed store\n"
            "  dump DIR          cowbtree: print its meta pages and tree pages\n"
            "  logdump DIR       cowbtree: print its commit log\n"

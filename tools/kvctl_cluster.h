@@ -1,5 +1,5 @@
 /*
- * kvctl_cluster.h — private to tools/: `kvctl cluster status`
+ * kvctl_cluster.h — private to tools/: `kvctl cluster status|add|remove`
  * (kvctl_cluster.c), called from kvctl.c's command table.
  */
 #ifndef KVLABS_KVCTL_CLUSTER_H

@@ -21,7 +21,11 @@
  * raft_msg_size() counts; a client request (KVN_REQ) carries a session id
  * and a sequence number (exactly-once retries), the keyspace, the key and
  * the value; the response (KVN_RESP) a kind (done, not leader, retry), a KV
- * status, the leader's id when known and a value. Decoders check every
+ * status, the leader's id when known and a value. An admin request
+ * (KVN_ADMIN, `kvctl cluster add/remove`) asks the leader for a membership
+ * change and is answered by a KVN_RESP whose value is a message for a
+ * person. docs/formats/kvnode.md lays every payload out byte by byte and
+ * says when the version byte changes. Decoders check every
  * length against what is left and against the key and value limits, and
  * return KV_ECORRUPT or KV_ETOOBIG without reading past the payload.
  *
@@ -59,8 +63,25 @@ extern "C" {
 typedef enum kvn_type {
     KVN_RAFT = 1, /**< a raft_msg between peers */
     KVN_REQ = 2,  /**< a client request */
-    KVN_RESP = 3  /**< the answer to a request */
+    KVN_RESP = 3, /**< the answer to a request or an admin request */
+    KVN_ADMIN = 4 /**< a membership change, answered by a KVN_RESP */
 } kvn_type;
+
+/** @brief Membership changes of an admin request. */
+typedef enum kvn_admin_op {
+    KVN_ADMIN_ADD = 1,   /**< make the node a voter: added as a learner, promoted once caught up */
+    KVN_ADMIN_REMOVE = 2 /**< take the node out of the configuration (voter or learner) */
+} kvn_admin_op;
+
+/** @brief Payload size of an admin request: [u8 op][u32 node][u32 timeout_ms]. */
+#define KVN_ADMIN_LEN 9
+
+/** @brief An admin request. */
+typedef struct kvn_admin {
+    uint8_t op;          /**< a kvn_admin_op */
+    uint32_t node;       /**< the node (its line in the cluster file, from 0), < RAFT_MAX_NODES */
+    uint32_t timeout_ms; /**< how long the leader may work on it before it answers (>= 1) */
+} kvn_admin;
 
 /** @brief Client operations. */
 typedef enum kvn_op {
@@ -168,6 +189,18 @@ void kvn_resp_encode(const kvn_resp *r, uint8_t *out);
  */
 int kvn_resp_decode(const uint8_t *p, size_t n, kvn_resp *r);
 
+/** @brief Encode an admin request.
+ *  @param[in] a the request. @param[out] out KVN_ADMIN_LEN bytes. */
+void kvn_admin_encode(const kvn_admin *a, uint8_t out[KVN_ADMIN_LEN]);
+/**
+ * @brief Decode an admin request.
+ * @param[in]  p, n  the payload.
+ * @param[out] a     the request.
+ * @return KV_OK, or KV_ECORRUPT (a length other than KVN_ADMIN_LEN, an
+ *         unknown op, a node >= RAFT_MAX_NODES, a zero timeout).
+ */
+int kvn_admin_decode(const uint8_t *p, size_t n, kvn_admin *a);
+
 /**
  * @brief Read a cluster file: one "host:port" per line (node i on line i+1);
  *        blank lines and lines starting with '#' are skipped.
@@ -202,6 +235,38 @@ struct kv_db;
  * @return KV_OK, KV_EINVAL (no such node), KV_EIO (unreachable).
  */
 int kv_raft_node_status(struct kv_db *db, uint32_t node, char *out, size_t cap);
+
+/**
+ * @brief Change the cluster's membership (engine `raft`; what `kvctl
+ *        cluster add/remove NODE` runs): an admin request sent to the
+ *        leader (redirects followed as for any call) until it answers or
+ *        @p timeout_ms runs out.
+ *
+ * ADD makes @p node a voter: the leader adds it as a learner, waits until
+ * it has caught up, then promotes it; a node that is already a voter is
+ * success with nothing done. REMOVE takes the node out. Both are goals the
+ * leader checks against the current configuration, so a retry (the leader
+ * changed, a reply was lost) finishes the change rather than repeating
+ * it; after such a retry "not a member" means the removal is done and
+ * counts as success. The node's address must be in the cluster file (its
+ * line node + 1) of both this handle and the nodes; see
+ * distributed/node/README.md.
+ *
+ * @param[in]  db          a handle opened with engine "raft".
+ * @param[in]  op          a kvn_admin_op.
+ * @param[in]  node        the node.
+ * @param[in]  timeout_ms  the whole budget (the leader answers within it).
+ * @param[out] msg         the leader's message (e.g. "node 3 is a voter"),
+ *                         NUL-terminated; may be NULL.
+ * @param[in]  cap         size of msg.
+ * @return KV_OK; KV_EINVAL (no such node in the cluster file, or a change
+ *         the leader refuses: e.g. removing the last voter); KV_ENOTFOUND
+ *         (remove: not a member); KV_EBUSY (another change is in flight,
+ *         the learner did not catch up in time, or no leader answered in
+ *         time); KV_EIO. The reason is in kv_last_error().
+ */
+int kv_raft_change_member(struct kv_db *db, int op, uint32_t node, unsigned timeout_ms, char *msg,
+                          size_t cap);
 
 #ifdef __cplusplus
 }

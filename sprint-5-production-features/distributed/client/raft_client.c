@@ -198,15 +198,20 @@ static int lane_grow(lane *l, size_t need)
 }
 
 /* One attempt on the lane's node: 1 and *resp (pointing into l->buf), or
- * 0 with kv_last_error() set (the connection is then closed). */
-static int attempt(rc_db *d, lane *l, const kvn_req *q, kvn_resp *resp)
+ * 0 with kv_last_error() set (the connection is then closed). An admin
+ * request (adm non-NULL) is sent instead of q and may take rpc_ms. */
+static int attempt_frame(rc_db *d, lane *l, const kvn_req *q, const kvn_admin *adm,
+                         unsigned rpc_ms, kvn_resp *resp)
 {
-    size_t len = kvn_req_size(q);
+    size_t len = adm ? KVN_ADMIN_LEN : kvn_req_size(q);
     if (lane_grow(l, KVN_HDR + len) != KV_OK)
         return 0;
-    kvn_req_encode(q, l->buf + KVN_HDR);
-    kvn_frame_seal(l->buf, KVN_REQ, (uint32_t)len);
-    uint64_t deadline = now_ms() + d->rpc_timeout_ms;
+    if (adm)
+        kvn_admin_encode(adm, l->buf + KVN_HDR);
+    else
+        kvn_req_encode(q, l->buf + KVN_HDR);
+    kvn_frame_seal(l->buf, adm ? KVN_ADMIN : KVN_REQ, (uint32_t)len);
+    uint64_t deadline = now_ms() + rpc_ms;
     const char *what = "send";
     if (io_all(l->fd, l->buf, KVN_HDR + len, true, deadline))
         goto out_broken;
@@ -233,10 +238,15 @@ static int attempt(rc_db *d, lane *l, const kvn_req *q, kvn_resp *resp)
     return 1;
 out_broken:
     kv_fail(KV_EIO, "raft: node %d (%s): %s failed or timed out after %u ms", l->target,
-            d->addrs[l->target], what, d->rpc_timeout_ms);
+            d->addrs[l->target], what, rpc_ms);
 out_close:
     lane_disconnect(l);
     return 0;
+}
+
+static int attempt(rc_db *d, lane *l, const kvn_req *q, kvn_resp *resp)
+{
+    return attempt_frame(d, l, q, NULL, d->rpc_timeout_ms, resp);
 }
 
 /*
@@ -244,13 +254,16 @@ out_close:
  * the operation's own status) *resp points into the lane's buffer, valid
  * until the lane is given back.
  */
-static int call(rc_db *d, lane *l, kvn_req *q, kvn_resp *resp)
+static int call_frame(rc_db *d, lane *l, kvn_req *q, kvn_admin *adm, unsigned timeout_ms,
+                      bool *maybe_done, kvn_resp *resp)
 {
-    uint64_t deadline = now_ms() + d->timeout_ms;
+    uint64_t deadline = now_ms() + timeout_ms;
     char last[256] = "no node tried";
     int target = (int)__atomic_load_n(&d->leader, __ATOMIC_RELAXED);
-    q->ks = (const uint8_t *)d->ks;
-    q->ks_len = d->ks_len;
+    if (q) {
+        q->ks = (const uint8_t *)d->ks;
+        q->ks_len = d->ks_len;
+    }
     for (unsigned tries = 0;; tries++) {
         if (tries && now_ms() >= deadline)
             break;
@@ -262,9 +275,16 @@ static int call(rc_db *d, lane *l, kvn_req *q, kvn_resp *resp)
             pause_ms(10);
             continue;
         }
-        if (!attempt(d, l, q, resp)) {
+        unsigned rpc_ms = d->rpc_timeout_ms;
+        if (adm) { /* the leader answers within the budget left: wait for it */
+            uint64_t now = now_ms();
+            adm->timeout_ms = deadline > now + 1 ? (unsigned)(deadline - now) : 1;
+            rpc_ms = adm->timeout_ms + d->rpc_timeout_ms;
+        }
+        if (!attempt_frame(d, l, q, adm, rpc_ms, resp)) {
             snprintf(last, sizeof last, "%s", kv_last_error());
             target = (target + 1) % (int)d->n;
+            *maybe_done = true; /* the request may have reached a leader */
             continue;
         }
         if (resp->kind == KVN_DONE) {
@@ -275,7 +295,10 @@ static int call(rc_db *d, lane *l, kvn_req *q, kvn_resp *resp)
             return resp->status;
         }
         if (resp->kind == KVN_RETRY) {
-            snprintf(last, sizeof last, "node %d asked to retry (leader change or busy)", target);
+            snprintf(last, sizeof last, "node %d asked to retry (leader change or busy)%s%.*s",
+                     target, resp->vlen ? ": " : "", (int)(resp->vlen > 120 ? 120 : resp->vlen),
+                     (const char *)resp->val);
+            *maybe_done = true;
             pause_ms(5);
         } else if (resp->leader < d->n && (int)resp->leader != target) {
             target = (int)resp->leader;
@@ -285,7 +308,13 @@ static int call(rc_db *d, lane *l, kvn_req *q, kvn_resp *resp)
             pause_ms(20);
         }
     }
-    return kv_fail(KV_EBUSY, "raft: no answer within timeout_ms=%u (last: %s)", d->timeout_ms, last);
+    return kv_fail(KV_EBUSY, "raft: no answer within timeout_ms=%u (last: %s)", timeout_ms, last);
+}
+
+static int call(rc_db *d, lane *l, kvn_req *q, kvn_resp *resp)
+{
+    bool maybe_done = false;
+    return call_frame(d, l, q, NULL, d->timeout_ms, &maybe_done, resp);
 }
 
 /* ---- the engine -------------------------------------------------------------- */
@@ -407,6 +436,40 @@ int kv_raft_node_status(kv_db *db, uint32_t node, char *out, size_t cap)
     if (rc == KV_OK)
         snprintf(out, cap, "%.*s", (int)r.vlen, (const char *)r.val);
     lane_disconnect(l);
+    lane_give(d, l);
+    return rc;
+}
+
+int kv_raft_change_member(kv_db *db, int op, uint32_t node, unsigned timeout_ms, char *msg,
+                          size_t cap)
+{
+    rc_db *d = (rc_db *)db;
+    if (msg && cap)
+        msg[0] = '\0';
+    if (op != KVN_ADMIN_ADD && op != KVN_ADMIN_REMOVE)
+        return kv_fail(KV_EINVAL, "raft: membership change %d: not add (1) or remove (2)", op);
+    if (node >= d->n)
+        return kv_fail(KV_EINVAL,
+                       "raft: no node %u: the cluster file names nodes 0 .. %u (add the new "
+                       "node's host:port as its line %u first)", node, d->n - 1, node + 1);
+    if (timeout_ms == 0)
+        return kv_fail(KV_EINVAL, "raft: membership change: timeout_ms must be at least 1");
+    lane *l = lane_take(d);
+    if (l == NULL)
+        return kv_fail(KV_ENOMEM, "raft: out of memory");
+    kvn_admin adm = { .op = (uint8_t)op, .node = node, .timeout_ms = timeout_ms };
+    kvn_resp r;
+    bool maybe_done = false;
+    int rc = call_frame(d, l, NULL, &adm, timeout_ms, &maybe_done, &r);
+    if (rc == KV_OK || rc == KV_ENOTFOUND) {
+        if (msg && cap)
+            snprintf(msg, cap, "%.*s", (int)r.vlen, (const char *)r.val);
+        /* "not a member" after an attempt that may have removed it: done */
+        if (rc == KV_ENOTFOUND && op == KVN_ADMIN_REMOVE && maybe_done)
+            rc = KV_OK;
+        else if (rc == KV_ENOTFOUND)
+            rc = kv_fail(KV_ENOTFOUND, "raft: %.*s", (int)r.vlen, (const char *)r.val);
+    }
     lane_give(d, l);
     return rc;
 }

@@ -1,6 +1,7 @@
 /*
  * net_frame.c — the wire of kvnode (include/raft_net.h): frames, Raft
- * messages, client requests and responses, the cluster file.
+ * messages, client requests and responses, admin requests (membership
+ * changes), the cluster file.
  *
  * Every decoder here reads bytes from a socket, that is from anyone: it
  * walks a cursor (struct rd) that refuses to move past the end of the
@@ -93,7 +94,7 @@ int kvn_frame_parse(const uint8_t *buf, size_t n, uint32_t max_len, kvn_frame *f
     uint8_t type = (uint8_t)rn(&r, 1);
     uint16_t reserved = (uint16_t)rn(&r, 2);
     uint32_t len = (uint32_t)rn(&r, 4), crc = (uint32_t)rn(&r, 4);
-    if (reserved != 0 || type < KVN_RAFT || type > KVN_RESP)
+    if (reserved != 0 || type < KVN_RAFT || type > KVN_ADMIN)
         return kv_fail(KV_ECORRUPT, "frame: bad header (type %u, reserved %u)", type, reserved);
     if (len > max_len)
         return kv_fail(KV_ETOOBIG, "frame: %u bytes exceed the limit of %u", len, max_len);
@@ -300,6 +301,29 @@ int kvn_resp_decode(const uint8_t *p, size_t n, kvn_resp *q)
     q->val = rbytes(&r, q->vlen);
     if (r.bad || r.left != 0 || q->kind > KVN_RETRY || q->status > 0 || q->status < -99)
         return kv_fail(KV_ECORRUPT, "response: malformed");
+    return KV_OK;
+}
+
+/* ---- admin requests ------------------------------------------------------------ */
+
+void kvn_admin_encode(const kvn_admin *a, uint8_t out[KVN_ADMIN_LEN])
+{
+    uint8_t *p = out;
+    w8(&p, a->op);
+    w32(&p, a->node);
+    w32(&p, a->timeout_ms);
+}
+
+int kvn_admin_decode(const uint8_t *p, size_t n, kvn_admin *a)
+{
+    memset(a, 0, sizeof *a);
+    rd r = { p, n, 0 };
+    a->op = (uint8_t)rn(&r, 1);
+    a->node = (uint32_t)rn(&r, 4);
+    a->timeout_ms = (uint32_t)rn(&r, 4);
+    if (r.bad || r.left != 0 || (a->op != KVN_ADMIN_ADD && a->op != KVN_ADMIN_REMOVE) ||
+        a->node >= RAFT_MAX_NODES || a->timeout_ms == 0)
+        return kv_fail(KV_ECORRUPT, "admin request: malformed");
     return KV_OK;
 }
 

@@ -4,7 +4,7 @@
  * which starts a local N-node cluster for a newcomer.
  *
  *   kvnode --id I --cluster FILE --dir DIR [--tick-ms MS] [--election-ticks T]
- *          [--heartbeat-ticks T] [--snapshot-every N] [--max-frame BYTES]
+ *          [--heartbeat-ticks T] [--snapshot-every N] [--max-frame BYTES] [--join]
  *   kvnode --config FILE      one "key = value" a line, keys as the flags
  *                             without "--" (id, cluster, dir, tick-ms ...);
  *                             flags after --config override it
@@ -17,6 +17,12 @@
  * endpoints and waits. On SIGINT or SIGTERM it sends SIGTERM to every node
  * it started, waits for them (SIGKILL after 5 s) and exits. A node that
  * dies meanwhile is reported, not restarted.
+ *
+ * --join starts a node that is not one of the cluster's first nodes: its
+ * address is a line appended to the cluster file, and it waits (a
+ * non-voter) until `kvctl cluster add I` makes the leader add it. Without
+ * it, a node's first start takes every line of the file as the first
+ * configuration. Either is recorded in DIR/voters at the first start.
  *
  * Callers must not run two `cluster up` on one DIR at once (the nodes'
  * DIR/n<i>/LOCK files refuse the second one's nodes).
@@ -43,6 +49,7 @@ static void usage(void)
     fprintf(stderr,
             "usage: kvnode --id I --cluster FILE --dir DIR [--tick-ms MS] [--election-ticks T]\n"
             "              [--heartbeat-ticks T] [--snapshot-every N] [--max-frame BYTES]\n"
+            "              [--join]   (a node added later: kvctl cluster add I)\n"
             "       kvnode --config FILE [flags]\n"
             "       kvnode cluster up N --dir DIR [--base-port P] [node flags]\n");
 }
@@ -86,10 +93,12 @@ static int set_opt(kvnode_opts *o, const char *key, const char *val)
         o->snapshot_every = v;
     else if (strcmp(key, "max-frame") == 0 && set_u(key, val, 4096, 1u << 30, &v) == 0)
         o->max_frame = (uint32_t)v;
+    else if (strcmp(key, "join") == 0 && set_u(key, val, 0, 1, &v) == 0)
+        o->join = v != 0;
     else {
         if (strcmp(key, "id") && strcmp(key, "tick-ms") && strcmp(key, "election-ticks") &&
             strcmp(key, "heartbeat-ticks") && strcmp(key, "snapshot-every") &&
-            strcmp(key, "max-frame"))
+            strcmp(key, "max-frame") && strcmp(key, "join"))
             fprintf(stderr, "kvnode: unknown option %s\n", key);
         return -1;
     }
@@ -133,6 +142,10 @@ static int read_config(kvnode_opts *o, const char *path)
 static int parse_flags(kvnode_opts *o, int argc, char **argv, int first, int *extra_at)
 {
     for (int i = first; i < argc; i++) {
+        if (strcmp(argv[i], "--join") == 0) { /* the one flag without a value */
+            o->join = true;
+            continue;
+        }
         if (strncmp(argv[i], "--", 2) != 0 || i + 1 == argc) {
             fprintf(stderr, "kvnode: unexpected argument %s\n", argv[i]);
             return -1;

@@ -6,6 +6,7 @@
 #ifndef KVLABS_KVNODE_INT_H
 #define KVLABS_KVNODE_INT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 typedef struct kvnode_opts {
@@ -17,6 +18,7 @@ typedef struct kvnode_opts {
     unsigned heartbeat_ticks; /* heartbeat interval in ticks (default 10) */
     uint64_t snapshot_every;  /* snapshot every this many applied entries (default 10000) */
     uint32_t max_frame;       /* largest frame payload accepted (default KVN_MAX_FRAME) */
+    bool join;                /* first start outside the cluster, waiting to be added */
 } kvnode_opts;
 
 /* Serve until SIGTERM/SIGINT (KV_OK) or a fatal error (its status). */

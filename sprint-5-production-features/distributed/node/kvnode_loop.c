@@ -64,6 +64,7 @@
 #include "kvlabs/alloc.h"
 #include "kvlabs/env.h"
 #include "kvlabs/error.h"
+#include "kvnode_admin.h"
 #include "kvnode_int.h"
 #include "kvnode_sm.h"
 #include "raft_net.h"
@@ -111,6 +112,8 @@ typedef struct node {
     uint64_t read_ctx;
     uint64_t match[RAFT_MAX_NODES];
     kv_file *lock;
+    kvnode_admin admin;   /* the membership change in flight (kvnode_admin.c) */
+    uint64_t reread_at;   /* when the cluster file may be read again for a new address */
 } node;
 
 static volatile sig_atomic_t stop_flag;
@@ -276,9 +279,33 @@ static void peer_connect(node *nd, uint32_t p)
         nd->peer_retry[p] = now_ms() + 100;
 }
 
+/*
+ * Read the cluster file again: nodes added to the cluster (kvctl cluster
+ * add) have their address appended to it. At most once a second unless
+ * forced (an admin request). Existing lines must not change under a
+ * running cluster; only the count grows.
+ */
+static void reread_cluster(node *nd, bool force)
+{
+    uint64_t now = now_ms();
+    if (!force && now < nd->reread_at)
+        return;
+    nd->reread_at = now + 1000;
+    char addrs[RAFT_MAX_NODES][128];
+    uint32_t n;
+    if (kvn_cluster_read(nd->o.cluster, addrs, &n) != KV_OK || n <= nd->n)
+        return;
+    for (uint32_t i = nd->n; i < n; i++)
+        memcpy(nd->addrs[i], addrs[i], sizeof addrs[i]);
+    fprintf(stderr, "kvnode %u: the cluster file names %u nodes now\n", nd->o.id, n);
+    nd->n = n;
+}
+
 static void send_msg(void *ctx, const raft_msg *m)
 {
     node *nd = ctx;
+    if (m->to >= nd->n)
+        reread_cluster(nd, false); /* a node added since we read the file */
     if (m->to >= nd->n || m->to == nd->o.id)
         return;
     peer_connect(nd, m->to);
@@ -333,6 +360,19 @@ static void status_line(node *nd, int slot, uint64_t gen)
                                                      : nd->match[i];
         off += snprintf(buf + off, sizeof buf - (size_t)off, "%s%llu", i ? "," : "",
                         (unsigned long long)m);
+    }
+    raft_membership conf;
+    raft_get_membership(r, &conf);
+    for (int which = 0; which < 2; which++) {
+        uint32_t mask = which ? conf.learners : conf.voters;
+        off += snprintf(buf + off, sizeof buf - (size_t)off, which ? " learners=" : " voters=");
+        if (mask == 0)
+            off += snprintf(buf + off, sizeof buf - (size_t)off, "-");
+        for (uint32_t i = 0, first = 1; i < RAFT_MAX_NODES; i++)
+            if (mask >> i & 1u) {
+                off += snprintf(buf + off, sizeof buf - (size_t)off, "%s%u", first ? "" : ",", i);
+                first = 0;
+            }
     }
     reply(nd, slot, gen, KVN_DONE, KV_OK, buf, strlen(buf));
 }
@@ -432,12 +472,45 @@ static void serve_read(node *nd, pending *p)
     kv_free(v.data);
 }
 
+static void admin_reply(node *nd, int slot, uint64_t gen, const kvnode_answer *a)
+{
+    reply(nd, slot, gen, a->kind, a->status, a->msg, strlen(a->msg));
+}
+
+/* An admin frame: a membership change (kvnode_admin.c). */
+static void handle_admin(node *nd, int slot, const uint8_t *payload, size_t len)
+{
+    uint64_t gen = nd->conns[slot].gen;
+    kvn_admin q;
+    kvnode_answer ans;
+    if (kvn_admin_decode(payload, len, &q) != KV_OK) {
+        reply(nd, slot, gen, KVN_DONE, KV_ECORRUPT, kv_last_error(), strlen(kv_last_error()));
+        return;
+    }
+    raft *r = raft_node_core(nd->rn);
+    if (raft_get_role(r) == RAFT_LEADER)
+        reread_cluster(nd, true); /* the new node's line may be new */
+    if (kvnode_admin_begin(&nd->admin, r, &q, nd->n, now_ms(), &ans)) {
+        admin_reply(nd, slot, gen, &ans);
+        return;
+    }
+    nd->admin.slot = slot;
+    nd->admin.gen = gen;
+    fprintf(stderr, "kvnode %u: membership: %s node %u\n", nd->o.id,
+            q.op == KVN_ADMIN_ADD ? "adding" : "removing", q.node);
+}
+
 /* Answer what can be answered after a ready round; drop what was answered. */
 static void settle(node *nd)
 {
     raft *r = raft_node_core(nd->rn);
     bool leader = raft_get_role(r) == RAFT_LEADER;
     uint64_t now = now_ms();
+    kvnode_answer ans;
+    if (kvnode_admin_poll(&nd->admin, r, now, &ans)) {
+        fprintf(stderr, "kvnode %u: membership: %s\n", nd->o.id, ans.msg);
+        admin_reply(nd, nd->admin.slot, nd->admin.gen, &ans);
+    }
     size_t k = 0;
     for (size_t i = 0; i < nd->n_pend; i++) {
         pending *p = &nd->pend[i];
@@ -482,7 +555,7 @@ static void handle_frame(node *nd, int slot, const kvn_frame *f)
             conn_close(nd, slot);
             return;
         }
-        if (m.to == nd->o.id && m.from < nd->n) {
+        if (m.to == nd->o.id && m.from < RAFT_MAX_NODES) {
             if (m.type == RAFT_MSG_APPEND_RESP && !m.reject && m.index > nd->match[m.from])
                 nd->match[m.from] = m.index;
             raft_step(raft_node_core(nd->rn), &m);
@@ -490,6 +563,8 @@ static void handle_frame(node *nd, int slot, const kvn_frame *f)
         raft_msg_free(&m);
     } else if (f->type == KVN_REQ) {
         handle_request(nd, slot, f->payload, f->len);
+    } else if (f->type == KVN_ADMIN) {
+        handle_admin(nd, slot, f->payload, f->len);
     } else {
         conn_close(nd, slot); /* nodes take no responses */
     }
@@ -669,6 +744,49 @@ static void node_free(node *nd)
         kv_file_close(nd->lock);
 }
 
+/*
+ * The cluster's first configuration (voters 0 .. *voters-1), which every
+ * node must agree on: fixed in DIR/voters at the node's first start, so
+ * that lines appended to the cluster file later (added nodes) do not change
+ * it. A first start counts the file's lines, or with --join takes the
+ * node's own id (the node starts outside the cluster, as a node >= n_nodes
+ * does in raft.h, and learns the real configuration from the leader's log).
+ */
+static int initial_voters(const kv_env *env, const kvnode_opts *o, uint32_t n_addrs,
+                          uint32_t *voters)
+{
+    char p[4200], text[64];
+    size_t got = 0;
+    kv_file *f;
+    snprintf(p, sizeof p, "%s/voters", o->dir);
+    int rc = kv_env_open(env, p, KV_O_RDONLY, &f);
+    if (rc == KV_OK) {
+        rc = kv_file_pread(f, text, sizeof text - 1, 0, &got);
+        kv_file_close(f);
+        text[got] = '\0';
+        unsigned v;
+        if (rc || sscanf(text, "voters %u", &v) != 1 || v < 1 || v > RAFT_MAX_NODES)
+            return kv_fail(KV_ECORRUPT, "%s: not \"voters N\"", p);
+        *voters = v;
+        return KV_OK;
+    }
+    if (rc != KV_ENOTFOUND)
+        return rc;
+    if (o->join && o->id == 0)
+        return kv_fail(KV_EINVAL, "--join: node 0 is always one of the first nodes");
+    *voters = o->join ? o->id : n_addrs;
+    int len = snprintf(text, sizeof text, "voters %u\n", *voters);
+    if ((rc = kv_env_open(env, p, KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC, &f)))
+        return rc;
+    rc = kv_file_pwrite(f, text, (size_t)len, 0);
+    if (rc == KV_OK)
+        rc = kv_file_sync(f);
+    int rc2 = kv_file_close(f);
+    if (rc == KV_OK)
+        rc = rc2;
+    return rc ? rc : kv_env_sync_dir(env, o->dir);
+}
+
 int kvnode_serve(const kvnode_opts *o)
 {
     static node nd; /* large (the connection table): not on the stack */
@@ -689,13 +807,14 @@ int kvnode_serve(const kvnode_opts *o)
     if ((rc = kv_env_mkdir_durable(env, o->dir)))
         goto out;
     snprintf(p, sizeof p, "%s/LOCK", o->dir);
+    uint32_t voters;
     if ((rc = kv_env_open(env, p, KV_O_RDWR | KV_O_CREAT, &nd.lock)) ||
-        (rc = kv_file_lock(nd.lock)))
+        (rc = kv_file_lock(nd.lock)) || (rc = initial_voters(env, o, nd.n, &voters)))
         goto out;
     if ((rc = ksm_init(&nd.sm)))
         goto out;
     raft_config cfg;
-    raft_config_default(&cfg, o->id, nd.n, (uint64_t)getpid() ^ now_ms());
+    raft_config_default(&cfg, o->id, voters, (uint64_t)getpid() ^ now_ms());
     cfg.election_tick = o->election_ticks;
     cfg.heartbeat_tick = o->heartbeat_ticks;
     snprintf(p, sizeof p, "%s/raft", o->dir);
