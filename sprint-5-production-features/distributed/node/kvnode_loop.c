@@ -807,7 +807,7 @@ int kvnode_serve(const kvnode_opts *o)
     if ((rc = kv_env_mkdir_durable(env, o->dir)))
         goto out;
     snprintf(p, sizeof p, "%s/LOCK", o->dir);
-    uint32_t voters;
+    uint32_t voters = 0;
     if ((rc = kv_env_open(env, p, KV_O_RDWR | KV_O_CREAT, &nd.lock)) ||
         (rc = kv_file_lock(nd.lock)) || (rc = initial_voters(env, o, nd.n, &voters)))
         goto out;
