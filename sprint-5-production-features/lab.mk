@@ -58,7 +58,7 @@ STUDENT_FILES    := distributed/raft_election.c distributed/raft_replication.c \
 #   configuration codec and the rule that non-voters never campaign
 #   (test_membership.c: conf/codec_*, conf/non_voters_never_campaign), the
 #   wire format and the cluster file (test_net.c: frame/*, msg/*, req/*,
-#   resp/*, cluster/*; fuzz_frame, the decoders' fuzz test), raft.c's
+#   resp/*, admin/*, cluster/*; fuzz_frame, the decoders' fuzz test), raft.c's
 #   dispatch (step/garbage_is_ignored) and its CheckQuorum lease, which
 #   drops a vote request before the student's vote handler sees it
 #   (election/lease_ignores_vote_requests), the storage's append, snapshot
@@ -68,7 +68,7 @@ STUDENT_FILES    := distributed/raft_election.c distributed/raft_replication.c \
 GRADE_POINTS := \
     default:1 \
     lincheck/*:0 \
-    frame/*:0 msg/*:0 req/*:0 resp/*:0 cluster/*:0 fuzz_frame:0 \
+    frame/*:0 msg/*:0 req/*:0 resp/*:0 admin/*:0 cluster/*:0 fuzz_frame:0 \
     step/garbage_is_ignored:0 \
     conf/codec_round_trip_and_rejects_malformed:0 conf/non_voters_never_campaign:0 \
     election/lease_ignores_vote_requests:0 \

@@ -5,8 +5,8 @@
  *
  * The input's first byte picks what the rest goes to: 0, a receive buffer
  * parsed frame after frame as kvnode_loop.c does (each good frame's
- * payload then decoded by its type); 1, 2, 3 the Raft message, request and
- * response decoders directly (a fuzzer rarely forges a CRC, so the
+ * payload then decoded by its type); 1, 2, 3, 4 the Raft message, request,
+ * response and admin request decoders directly (a fuzzer rarely forges a CRC, so the
  * decoders behind the CRC gate get their own way in). Whatever the bytes,
  * a decoder must return a status and never read outside its input or
  * leak; a message it accepts must re-encode to exactly the bytes it came
@@ -46,6 +46,16 @@ static void decode_payload(uint8_t type, const uint8_t *p, size_t n)
             fprintf(stderr, "fuzz_frame: a request's size is not its bytes\n");
             failures++;
         }
+    } else if (type == KVN_ADMIN) {
+        kvn_admin a;
+        uint8_t b[KVN_ADMIN_LEN];
+        if (kvn_admin_decode(p, n, &a) == KV_OK) {
+            kvn_admin_encode(&a, b);
+            if (n != KVN_ADMIN_LEN || memcmp(b, p, n) != 0) {
+                fprintf(stderr, "fuzz_frame: an admin request does not re-encode to its bytes\n");
+                failures++;
+            }
+        }
     } else {
         kvn_resp r;
         if (kvn_resp_decode(p, n, &r) == KV_OK && kvn_resp_size(&r) != n) {
@@ -60,7 +70,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
     if (size < 1)
         return 0;
-    uint8_t mode = data[0] % 4;
+    uint8_t mode = data[0] % 5;
     data++;
     size--;
     if (mode) {
@@ -106,15 +116,21 @@ static size_t seed_input(unsigned m, uint8_t *buf)
                   .key = (const uint8_t *)"k", .klen = 1, .val = (const uint8_t *)"v", .vlen = 1 };
     kvn_resp r = { .kind = KVN_DONE, .status = KV_ENOTFOUND, .leader = 1,
                    .val = (const uint8_t *)"xyz", .vlen = 3 };
+    kvn_admin a = { .op = (uint8_t)(1 + next() % 2), .node = (uint32_t)(next() % RAFT_MAX_NODES),
+                    .timeout_ms = 30000 };
     buf[0] = (uint8_t)m;
-    uint8_t type = m ? (uint8_t)m : (uint8_t)(1 + next() % 3);
+    uint8_t type = m ? (uint8_t)m : (uint8_t)(1 + next() % 4);
     uint8_t *p = buf + 1 + (m ? 0 : KVN_HDR);
-    size_t n = type == KVN_RAFT ? kvn_msg_size(&msg) : type == KVN_REQ ? kvn_req_size(&q)
-                                                                       : kvn_resp_size(&r);
+    size_t n = type == KVN_RAFT    ? kvn_msg_size(&msg)
+               : type == KVN_REQ   ? kvn_req_size(&q)
+               : type == KVN_ADMIN ? KVN_ADMIN_LEN
+                                   : kvn_resp_size(&r);
     if (type == KVN_RAFT)
         kvn_msg_encode(&msg, p);
     else if (type == KVN_REQ)
         kvn_req_encode(&q, p);
+    else if (type == KVN_ADMIN)
+        kvn_admin_encode(&a, p);
     else
         kvn_resp_encode(&r, p);
     if (m == 0)
@@ -127,7 +143,7 @@ int main(int argc, char **argv)
     unsigned long iters = argc > 1 ? strtoul(argv[1], NULL, 10) : 100000;
     uint8_t buf[2048];
     for (unsigned long i = 0; i < iters; i++) {
-        size_t n = seed_input((unsigned)(i % 4), buf);
+        size_t n = seed_input((unsigned)(i % 5), buf);
         switch (next() % 4) {
         case 0: /* truncate */
             n = 1 + next() % n;

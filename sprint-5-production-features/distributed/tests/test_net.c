@@ -50,7 +50,7 @@ Test(frame, bad_header_fields)
     b[2] = 0;
     b[1] = 0; /* type */
     cr_assert_eq(kvn_frame_parse(b, KVN_HDR + 3, 1024, &f, &used), KV_ECORRUPT);
-    b[1] = KVN_RESP + 1;
+    b[1] = KVN_ADMIN + 1; /* past the last type */
     cr_assert_eq(kvn_frame_parse(b, KVN_HDR + 3, 1024, &f, &used), KV_ECORRUPT);
     free(b);
 }
@@ -199,6 +199,33 @@ Test(resp, round_trip_and_bad_kind)
     b[1] = 1; /* status +1: not a KV status */
     b[2] = b[3] = b[4] = 0;
     cr_assert_eq(kvn_resp_decode(b, n, &d), KV_ECORRUPT);
+}
+
+Test(admin, round_trip_and_rejects)
+{
+    kvn_admin a = { .op = KVN_ADMIN_REMOVE, .node = RAFT_MAX_NODES - 1, .timeout_ms = 30000 }, d;
+    uint8_t b[KVN_ADMIN_LEN + 1] = { 0 };
+    kvn_admin_encode(&a, b);
+    cr_assert_eq(kvn_admin_decode(b, KVN_ADMIN_LEN, &d), KV_OK);
+    cr_assert(d.op == KVN_ADMIN_REMOVE && d.node == RAFT_MAX_NODES - 1 && d.timeout_ms == 30000);
+    for (size_t k = 0; k < KVN_ADMIN_LEN; k++)
+        cr_assert_eq(kvn_admin_decode(b, k, &d), KV_ECORRUPT, "truncated to %zu", k);
+    cr_assert_eq(kvn_admin_decode(b, KVN_ADMIN_LEN + 1, &d), KV_ECORRUPT, "trailing byte");
+    const kvn_admin bad[] = { { 0, 1, 100 }, { KVN_ADMIN_REMOVE + 1, 1, 100 },
+                              { KVN_ADMIN_ADD, RAFT_MAX_NODES, 100 },
+                              { KVN_ADMIN_ADD, UINT32_MAX, 100 }, { KVN_ADMIN_ADD, 1, 0 } };
+    for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+        kvn_admin_encode(&bad[i], b);
+        cr_assert_eq(kvn_admin_decode(b, KVN_ADMIN_LEN, &d), KV_ECORRUPT, "bad request %zu", i);
+    }
+    /* an admin frame passes the frame gate like any other */
+    kvn_admin_encode(&a, b);
+    uint8_t *f = frame_of(KVN_ADMIN, b, KVN_ADMIN_LEN);
+    kvn_frame fr;
+    size_t used;
+    cr_assert_eq(kvn_frame_parse(f, KVN_HDR + KVN_ADMIN_LEN, 1024, &fr, &used), 1);
+    cr_assert(fr.type == KVN_ADMIN && fr.len == KVN_ADMIN_LEN);
+    free(f);
 }
 
 static int cluster_file(const char *text, char addrs[RAFT_MAX_NODES][128], uint32_t *n)
