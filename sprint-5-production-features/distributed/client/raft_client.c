@@ -31,6 +31,12 @@
  * fsynced by a majority when it returns. kv_db_stats counts keys and bytes
  * by walking the keyspace (O(keys): meant for tests and small stores).
  *
+ * Membership changes (kv_raft_change_member(), `kvctl cluster add/remove`)
+ * travel as admin frames along the same path: redirects followed, RETRY
+ * asked again; an attempt waits for the leader's answer as long as the
+ * change's budget. A removal answered "not a member" after an attempt that
+ * may have reached a leader is counted done.
+ *
  * Callers must not share one lane between threads (the pool does that) nor
  * use a handle after kv_close.
  */

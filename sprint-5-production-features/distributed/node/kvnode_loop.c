@@ -29,6 +29,15 @@
  * than 3 s RETRY: the client retries with the same (session, seq), and the
  * session table applies the command once.
  *
+ * Membership. An admin frame (kvctl cluster add/remove) is handed to
+ * kvnode_admin.c, which drives raft_change_conf() at the leader; the loop
+ * polls it after every round and sends its answer. A node learns the
+ * address of a node added later by reading the cluster file again (lines
+ * are only ever appended): the leader before it handles an admin frame,
+ * any node when the core sends to a node the file did not name. The first
+ * configuration is fixed in DIR/voters at the first start (the file's
+ * lines, or the node's own id with --join: it starts outside the cluster).
+ *
  * Failover. A follower whose connection to its leader breaks reconnects at
  * once; when the leader's address refuses the connection (its process is
  * gone: kill -9 closes its sockets and its listener), the follower tells the
@@ -45,7 +54,8 @@
  * is under DIR (DIR/LOCK keeps a second kvnode out).
  *
  * Callers (scripts, tests) must not start two nodes with the same id on
- * one cluster file, nor change a cluster file under a running cluster.
+ * one cluster file, nor change a line of a cluster file under a running
+ * cluster (appending lines for new nodes is how they join).
  */
 #define _GNU_SOURCE /* accept4, SOCK_NONBLOCK */
 #include <errno.h>
