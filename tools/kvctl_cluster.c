@@ -18,8 +18,8 @@
  * `cluster add NODE` makes node NODE (its line in the cluster file, from 0)
  * a voter: the leader adds it as a learner and promotes it once it has
  * caught up; `cluster remove NODE` takes it out (kv_raft_change_member(),
- * an admin frame to the leader). Each waits up to 30 s, or the handle's
- * timeout_ms when that is longer. Exit status 0 when done (or nothing was
+ * an admin frame to the leader). Each waits up to 30 s, or timeout_ms=
+ * when the engine string sets it. Exit status 0 when done (or nothing was
  * to do: already a voter), 1 when refused or not done in time (unknown
  * node, another change in flight, no leader), with the reason on stderr.
  *
@@ -48,9 +48,9 @@ static int change(kv_db *db, const char *engine, const char *what, const char *a
         return 2;
     }
     unsigned timeout = CHANGE_MS;
-    const char *t = strstr(engine, "timeout_ms=");
-    if (t && (t == engine || t[-1] == ':' || t[-1] == ',') && strtoul(t + 11, NULL, 10) > timeout)
-        timeout = (unsigned)strtoul(t + 11, NULL, 10);
+    for (const char *t = strstr(engine, "timeout_ms="); t; t = strstr(t + 1, "timeout_ms="))
+        if ((t[-1] == ':' || t[-1] == ',') && strtoul(t + 11, NULL, 10) > 0) /* not rpc_... */
+            timeout = (unsigned)strtoul(t + 11, NULL, 10);
     char msg[256];
     int op = what[0] == 'a' ? KVN_ADMIN_ADD : KVN_ADMIN_REMOVE;
     int rc = kv_raft_change_member(db, op, (uint32_t)node, timeout, msg, sizeof msg);

@@ -306,6 +306,20 @@ check "cluster status without a live node: exit 3" rc_is 3
 check "cluster status names the unreachable node" has "$T/out" 'node 0: unreachable'
 run -e "raft:cluster=$T/dead.conf" -d ks cluster
 check "cluster without status: exit 2" rc_is 2
+# cluster add/remove NODE: usage errors, an unknown node, no leader in time
+run -e "raft:cluster=$T/dead.conf" -d ks cluster add x
+check "cluster add x: exit 2, NODE is an id" sh -c "[ $rc = 2 ] && grep -q 'NODE is a node id' '$T/err'"
+run -e "raft:cluster=$T/dead.conf" -d ks cluster remove
+check "cluster remove without NODE: exit 2" rc_is 2
+run -e "raft:cluster=$T/dead.conf" -d ks cluster add 1
+check "cluster add of a node the file lacks: exit 1, says so" \
+    sh -c "[ $rc = 1 ] && grep -q 'no node 1: the cluster file names nodes 0 .. 0' '$T/err'"
+run -d m cluster add 1
+check "cluster add on another engine is an engine error (exit 3)" rc_is 3
+printf '127.0.0.1:1\n127.0.0.1:2\n' > "$T/dead2.conf"
+run -e "raft:cluster=$T/dead2.conf,timeout_ms=300,rpc_timeout_ms=50" -d ks cluster remove 1
+check "cluster remove with no node answering: exit 1, no answer in time" \
+    sh -c "[ $rc = 1 ] && grep -q 'no answer within' '$T/err'"
 
 echo "$pass passed, $fail failed"
 [ "$fail" = 0 ]
