@@ -51,7 +51,7 @@
 #include "raft_net.h"
 
 #define MAX_N 6
-#define CHANGE_MS 30000u
+#define CHANGE_MS 20000u
 
 static int verbose, n_pass, n_fail;
 static char dir[256], conf[300], kvnode[4096], addrs[MAX_N][64];
