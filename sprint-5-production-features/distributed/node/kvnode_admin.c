@@ -71,8 +71,8 @@ static bool refused(kvnode_answer *ans, int rc, bool in_flight, uint32_t node)
                       "the new leader has not committed an entry of its term yet");
     case RAFT_CONF_EINVAL:
         return answer(ans, KVN_DONE, KV_EINVAL,
-                      "the leader refused the change for node %u (the last voter cannot be "
-                      "removed)", node);
+                      "the leader's core refused the change of node %u (the last voter "
+                      "cannot be removed)", node);
     default: /* ENOTLEADER: a leadership transfer is under way */
         return answer(ans, KVN_RETRY, KV_OK, "leadership is being transferred");
     }
