@@ -24,6 +24,10 @@
  * bound: pinned pages and pages written since the last checkpoint stay
  * (cow_pager.c, "Eviction").
  *
+ * cow.h's transactions begin here too (cow_txn_begin): the engine table is
+ * what tells a cowbtree handle from another engine's, so the check is made
+ * at the top layer, before cow_txn.c takes over.
+ *
  * What callers must not do: close with iterators or transactions open.
  */
 #include <string.h>
@@ -333,3 +337,20 @@ const kv_engine_ops kv_engine_cowbtree = {
     .iter_status = cow_iter_status,
     .iter_close = cow_iter_close,
 };
+
+/* A cowbtree handle, or NULL: cow.h's transactions take any kv_db. */
+static cow_db *db_of(kv_db *kdb)
+{
+    if (!kdb || kdb->ops != &kv_engine_cowbtree)
+        return NULL;
+    return (cow_db *)kdb;
+}
+
+int cow_txn_begin(kv_db *kdb, unsigned flags, cow_txn **out)
+{
+    cow_db *db = db_of(kdb);
+    if (!db || !out || flags > (COW_TXN_WRITE | COW_TXN_NOWAIT) ||
+        flags == COW_TXN_NOWAIT)
+        return kv_fail(KV_EINVAL, "cow_txn_begin: not a cowbtree instance, or bad flags");
+    return cow_txn_begin_db(db, flags, out);
+}

@@ -18,12 +18,15 @@
  *   cow_log.c       commit records: encode, decode, append, group fsync
  *   cow_pager.c     the page table/cache: load with CRC check, pin/unpin,
  *                   write back at checkpoints
+ *   cow_alloc.c     a write transaction's pages: allocate for a copy, free
+ *                   the replaced page (spare, freelist, end of file)
  *   cow_tree.c      the B+ tree: search, COW put/delete with split and merge,
  *                   cursors
  *   cow_txn.c       transactions: begin/commit/abort, checkpoint
  *   cow_open.c      open, recovery (meta choice, freelist rebuild, replay), close
  *   cow_verify.c    whole-file verification and dumps (kvctl verify/dump/logdump)
- *   cow_engine.c    the kv.h engine table
+ *   cow_engine.c    the kv.h engine table, and cow.h's cow_txn_begin (the
+ *                   check that a kv_db is a cowbtree needs the table)
  *
  * Page header (every tree page; little-endian):
  *   off size field
@@ -343,6 +346,14 @@ struct cow_txn {
     uint32_t nops;
 };
 
+/* ---- cow_alloc.c (writer only) ---- */
+/* Room in t's lists for every free one tree change can make. */
+int cow_txn_reserve(cow_txn *t);
+/* A fresh dirty page for a copy: *pgno, and its bytes in *page. */
+int cow_txn_alloc_page(cow_txn *t, uint64_t *pgno, unsigned char **page);
+/* Give back page pgno, written by transaction page_txn, that a copy replaced. */
+int cow_txn_free_page(cow_txn *t, uint64_t pgno, uint64_t page_txn);
+
 /* ---- cow_tree.c ---- */
 int cow_tree_get(cow_db *db, uint64_t root, const void *k, size_t kl, const unsigned char **v,
                  uint32_t *vl);
@@ -362,8 +373,6 @@ void cow_cursor_init(cow_cursor *c, cow_db *db, uint64_t root);
 /* ---- cow_txn.c ---- */
 int cow_txn_begin_db(cow_db *db, unsigned flags, cow_txn **out);
 void cow_txn_release_buffers(cow_db *db);
-int cow_txn_alloc_page(cow_txn *t, uint64_t *pgno, unsigned char **page);
-int cow_txn_free_page(cow_txn *t, uint64_t pgno, uint64_t page_txn);
 int cow_checkpoint(cow_db *db, bool both_metas);
 int cow_write_meta(cow_db *db, int slot, const cow_version *v);
 

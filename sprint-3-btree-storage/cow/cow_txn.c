@@ -10,7 +10,9 @@
  * txnid+1, copies pages as cow_tree.c changes them, and appends each change
  * to its commit record. Pages it allocates are listed (returned to the
  * freelist on abort); pages of older versions it replaces are listed too
- * and become pending at commit, tagged with its txnid.
+ * and become pending at commit, tagged with its txnid (cow_alloc.c, below
+ * the tree, keeps both lists). A transaction on a kv_db handle begins in
+ * cow_engine.c (cow_txn_begin), which checks the handle, then here.
  *
  * Commit, in this order: (1) append the record to the log (the durability
  * point; a failed append aborts: nothing is visible); (2) move the freed
@@ -39,99 +41,11 @@
 #include "kvlabs/error.h"
 #include "cow_int.h"
 
-static int grow64(uint64_t **p, size_t *cap, size_t need)
-{
-    size_t nc = *cap ? *cap : 32;
-    uint64_t *q;
-    if (need <= *cap)
-        return KV_OK;
-    while (nc < need)
-        nc *= 2;
-    q = kv_realloc(*p, nc * sizeof(*q));
-    if (!q)
-        return kv_fail(KV_ENOMEM, "cowbtree: out of memory for a transaction");
-    *p = q;
-    *cap = nc;
-    return KV_OK;
-}
-
-/* room for one tree change: every free below is then infallible */
-static int reserve_change(cow_txn *t)
-{
-    size_t more = 4 * COW_MAX_DEPTH + 8;
-    int rc = grow64(&t->freed, &t->capfreed, t->nfreed + more);
-    if (rc == KV_OK)
-        rc = grow64(&t->spare, &t->capspare, t->nspare + more);
-    return rc;
-}
-
-int cow_txn_alloc_page(cow_txn *t, uint64_t *pgno, unsigned char **page)
-{
-    cow_db *db = t->db;
-    uint64_t n;
-    bool from_spare = false, from_fl = false;
-    int rc;
-
-    if (t->nspare > 0) {
-        n = t->spare[--t->nspare];
-        from_spare = true;
-    } else {
-        rc = grow64(&t->allocd, &t->capallocd, t->nallocd + 1);
-        if (rc == KV_OK)
-            rc = grow64(&t->spare, &t->capspare, t->nallocd + 2 * COW_MAX_DEPTH + 4);
-        if (rc == KV_OK)
-            rc = cow_fl_reserve(&db->fl, t->nallocd + 1, 0);
-        if (rc != KV_OK)
-            return rc;
-        from_fl = cow_fl_pop(&db->fl, &n);
-        if (!from_fl)
-            n = db->next_pgno;
-    }
-    rc = cow_pager_fresh(&db->pg, n, page);
-    if (rc != KV_OK) {
-        if (from_spare)
-            t->spare[t->nspare++] = n;
-        else if (from_fl)
-            cow_fl_push(&db->fl, n);
-        return rc;
-    }
-    if (!from_spare) {
-        if (!from_fl)
-            db->next_pgno++;
-        t->allocd[t->nallocd++] = n;
-    }
-    *pgno = n;
-    return KV_OK;
-}
-
-int cow_txn_free_page(cow_txn *t, uint64_t pgno, uint64_t page_txn)
-{
-    if (page_txn == t->v.txnid) {
-        assert(t->nspare < t->capspare);
-        t->spare[t->nspare++] = pgno;
-        if (pgno < t->db->pg.dirty_cap)
-            t->db->pg.dirty[pgno] = 0;
-    } else {
-        assert(t->nfreed + 1 < t->capfreed);
-        t->freed[t->nfreed++] = pgno;
-        t->freed[t->nfreed++] = page_txn;
-    }
-    return KV_OK;
-}
-
 static uint64_t now_ns(void)
 {
     struct timespec ts;
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return (uint64_t)ts.tv_sec * 1000000000u + (uint64_t)ts.tv_nsec;
-}
-
-static cow_db *db_of(kv_db *kdb)
-{
-    extern const kv_engine_ops kv_engine_cowbtree;
-    if (!kdb || kdb->ops != &kv_engine_cowbtree)
-        return NULL;
-    return (cow_db *)kdb;
 }
 
 static void txn_free(cow_txn *t)
@@ -143,15 +57,6 @@ static void txn_free(cow_txn *t)
     kv_free(t->spare);
     kv_free(t->rec);
     kv_free(t);
-}
-
-int cow_txn_begin(kv_db *kdb, unsigned flags, cow_txn **out)
-{
-    cow_db *db = db_of(kdb);
-    if (!db || !out || flags > (COW_TXN_WRITE | COW_TXN_NOWAIT) ||
-        flags == COW_TXN_NOWAIT)
-        return kv_fail(KV_EINVAL, "cow_txn_begin: not a cowbtree instance, or bad flags");
-    return cow_txn_begin_db(db, flags, out);
 }
 
 void cow_txn_release_buffers(cow_db *db)
@@ -246,7 +151,7 @@ static int check_write(cow_txn *t, const void *key, size_t klen, size_t vlen)
         return kv_fail(KV_EINVAL, "cowbtree: an earlier change failed: the transaction must abort");
     if (klen > t->db->max_key || vlen > t->db->max_value)
         return kv_fail(KV_ETOOBIG, "cowbtree: pair of %zu+%zu bytes over the limits", klen, vlen);
-    return reserve_change(t);
+    return cow_txn_reserve(t);
 }
 
 int cow_txn_put(cow_txn *t, const void *key, size_t klen, const void *val, size_t vlen)

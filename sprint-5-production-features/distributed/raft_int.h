@@ -1,18 +1,26 @@
 /*
  * raft_int.h — private to the Raft core (raft.c, raft_election.c,
- * raft_replication.c, raft_snapshot.c, raft_log.c): the in-memory log, the
- * core's state and the functions its files share. Nothing outside
- * distributed/raft*.c includes it.
+ * raft_replication.c, raft_snapshot.c, raft_membership.c, raft_core.c,
+ * raft_log.c): the in-memory log, the core's state and the functions its
+ * files share. Nothing outside distributed/raft*.c includes it.
  *
- * The log layers, lowest first:
- *   raft_log.c   the in-memory log: entries after the snapshot, and the
- *                indexes that walk along it (stable <= last, applied <=
- *                committed <= last);
- *   raft.c       the frame: roles, dispatch, ticks, requests, the ready;
+ * The layers, lowest first (calls go only downward; no two files call
+ * each other; scripts/layering_check.py checks it):
+ *   raft_log.c         the in-memory log: entries after the snapshot, and
+ *                      the indexes that walk along it (stable <= last,
+ *                      applied <= committed <= last);
  *   raft_membership.c  the configuration: who votes, who only learns,
- *                what the log and the snapshot say it is, and changes;
- *   raft_election.c, raft_replication.c, raft_snapshot.c: the protocol's
- *                pieces, each callable only from the frame's inputs.
+ *                      what the log and the snapshot say it is, and
+ *                      changes;
+ *   raft_core.c        what every piece shares: the outbox, the quorum,
+ *                      a new term, becoming a follower;
+ *   raft_replication.c AppendEntries both sides, commitment, ReadIndex
+ *                      rounds, and sending a snapshot in chunks;
+ *   raft_snapshot.c    compaction, InstallSnapshot's answers, both sides;
+ *   raft_election.c    campaigns and votes, the new leader's first
+ *                      appends;
+ *   raft.c             the frame: dispatch, ticks, requests, the ready,
+ *                      the life cycle.
  */
 #ifndef KVLABS_RAFT_INT_H
 #define KVLABS_RAFT_INT_H
@@ -111,7 +119,7 @@ struct raft {
     uint64_t conf_scanned, conf_scanned_term; /* the log was scanned for CONF entries to here */
 };
 
-/* ---- shared by the core's files (raft.c unless noted) --------------------- */
+/* ---- raft_core.c: shared by the core's files ------------------------------ */
 
 /* A starter kit's stub was called: set kvlabs' error detail to "not
  * implemented: FN" (KV_ENOTSUP) and say it once per function on stderr
@@ -127,6 +135,8 @@ raft_msg *raft_new_msg(raft *r, unsigned type, uint32_t to);
 /* A new term (or the same): clears the vote if the term changed, the known
  * leader, the votes, the timers, a transfer and the pending reads. */
 void raft_reset_term(raft *r, uint64_t term);
+/* Restart the election and heartbeat timers, with a new random timeout. */
+void raft_reset_timers(raft *r);
 void raft_become_follower(raft *r, uint64_t term, uint32_t leader);
 
 /* raft_membership.c */
@@ -155,6 +165,8 @@ void raft_handle_vote(raft *r, const raft_msg *m);
 void raft_handle_vote_resp(raft *r, const raft_msg *m);
 
 /* raft_replication.c */
+/* The next chunk of the latest snapshot to a follower in SNAPSHOT state. */
+void raft_send_snapshot_chunk(raft *r, uint32_t to);
 void raft_send_append(raft *r, uint32_t to, bool allow_empty);
 void raft_send_all(raft *r, uint32_t to);
 void raft_bcast_heartbeat(raft *r);
@@ -173,7 +185,6 @@ void raft_follower_append(raft *r, const raft_msg *m);
 void raft_follower_heartbeat(raft *r, const raft_msg *m);
 
 /* raft_snapshot.c */
-void raft_send_snapshot_chunk(raft *r, uint32_t to);
 void raft_leader_snapshot_resp(raft *r, const raft_msg *m);
 void raft_follower_snapshot(raft *r, const raft_msg *m);
 

@@ -7,7 +7,9 @@
  * replicated) and next (next index to send) in PROBE (one APPEND at a time,
  * until one is accepted), REPLICATE (optimistic: next advances at once, at
  * most max_inflight unacknowledged messages of at most max_batch entries:
- * pipelining and batching) or SNAPSHOT (raft_snapshot.c). A follower
+ * pipelining and batching) or SNAPSHOT (the entries it needs are
+ * compacted: this file sends the latest snapshot in chunks, and
+ * raft_snapshot.c, one layer up, handles the answers). A follower
  * rejects an APPEND whose previous entry it lacks and says why: the term it
  * holds there and that term's first index, or its log length, so the
  * leader skips a whole term per round trip (fast backtracking). The leader
@@ -25,6 +27,28 @@
 
 #include "kvlabs/alloc.h"
 #include "raft_int.h"
+
+/* The next chunk of the latest snapshot to a follower in SNAPSHOT state
+ * (its answers are raft_snapshot.c's). */
+void raft_send_snapshot_chunk(raft *r, uint32_t to)
+{
+    progress *p = &r->pr[to];
+    if (p->snap_index != r->snap.index) { /* compacted again meanwhile: restart */
+        p->snap_index = r->snap.index;
+        p->snap_offset = 0;
+    }
+    raft_msg *m = raft_new_msg(r, RAFT_MSG_SNAPSHOT, to);
+    m->index = r->snap.index;
+    m->log_term = r->snap.term;
+    m->ctx = (uint64_t)r->snap.conf.voters | (uint64_t)r->snap.conf.learners << 32;
+    m->snap_offset = p->snap_offset;
+    m->snap_size = r->snap.len;
+    size_t left = r->snap.len - (size_t)p->snap_offset;
+    m->snap_len = (uint32_t)(left < r->cfg.snapshot_chunk ? left : r->cfg.snapshot_chunk);
+    m->snap_data = raft_xrealloc(NULL, m->snap_len);
+    if (m->snap_len)
+        memcpy(m->snap_data, r->snap.data + p->snap_offset, m->snap_len);
+}
 
 void raft_send_append(raft *r, uint32_t to, bool allow_empty)
 {

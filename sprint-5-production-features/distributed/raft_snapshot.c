@@ -13,6 +13,11 @@
  * and hands it to the caller in the next ready. The snapshot's last
  * included term is kept with it: the log check of the next APPEND needs it.
  *
+ * The chunks are sent by raft_replication.c (raft_send_snapshot_chunk),
+ * the layer below this one, which switches a follower to SNAPSHOT when it
+ * finds the entries it needs compacted; this file handles the answers and
+ * calls replication back down once the snapshot is installed.
+ *
  * What callers must not do: compact above the applied index.
  */
 #include <assert.h>
@@ -23,25 +28,6 @@
 #include "kvlabs/kv.h"
 #include "raft_int.h"
 
-void raft_send_snapshot_chunk(raft *r, uint32_t to)
-{
-    progress *p = &r->pr[to];
-    if (p->snap_index != r->snap.index) { /* compacted again meanwhile: restart */
-        p->snap_index = r->snap.index;
-        p->snap_offset = 0;
-    }
-    raft_msg *m = raft_new_msg(r, RAFT_MSG_SNAPSHOT, to);
-    m->index = r->snap.index;
-    m->log_term = r->snap.term;
-    m->ctx = (uint64_t)r->snap.conf.voters | (uint64_t)r->snap.conf.learners << 32;
-    m->snap_offset = p->snap_offset;
-    m->snap_size = r->snap.len;
-    size_t left = r->snap.len - (size_t)p->snap_offset;
-    m->snap_len = (uint32_t)(left < r->cfg.snapshot_chunk ? left : r->cfg.snapshot_chunk);
-    m->snap_data = raft_xrealloc(NULL, m->snap_len);
-    if (m->snap_len)
-        memcpy(m->snap_data, r->snap.data + p->snap_offset, m->snap_len);
-}
 void raft_leader_snapshot_resp(raft *r, const raft_msg *m)
 {
     progress *p = &r->pr[m->from];

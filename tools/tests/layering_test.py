@@ -27,33 +27,6 @@ from checklib import ROOT, check, finish
 
 CHECK = os.path.join(ROOT, "scripts", "layering_check.py")
 
-# Known upward calls of labs this check does not own, each with its reason.
-# raft_sim_check.c (the simulator's invariant checker) calls raft_sim.c's
-# raft_sim_digest(), and raft_sim.c calls the checker: a cycle in sprint 5's
-# Raft simulator, left to its owner (issues 19/20), who is rewriting it now.
-#
-# Two more were found when this session's branches met (issues 17 and 19), and
-# are left to those open issues, named here so that no new one can slip in:
-# - sprint 5's split of raft.c: the pieces (raft_election.c,
-#   raft_replication.c, raft_snapshot.c) call helpers that stay in the frame
-#   raft.c (raft_new_msg, raft_quorum, raft_become_follower, raft_reset_term,
-#   raft_xrealloc), which calls them; and raft_snapshot.c calls
-#   raft_replication.c (raft_send_append, raft_commit_to, ...), which calls
-#   it back. The fix is a lower file for the shared helpers (issue 19).
-# - sprint 3's cowbtree: cow_txn.c checks a handle against the engine's ops
-#   table kv_engine_cowbtree (cow_engine.c), and the tree takes its pages
-#   from the transaction (cow_tree.c calls cow_txn_alloc_page and
-#   cow_txn_free_page in cow_txn.c, which calls the tree). The fix is a
-#   page-allocation interface below the tree (issue 17).
-KNOWN = ["sprint-5-production-features:raft_sim_check.c>raft_sim.c",
-         "sprint-5-production-features:raft_election.c>raft.c",
-         "sprint-5-production-features:raft_replication.c>raft.c",
-         "sprint-5-production-features:raft_snapshot.c>raft.c",
-         "sprint-5-production-features:raft_snapshot.c>raft_replication.c",
-         "sprint-3-btree-storage:cow_txn.c>cow_engine.c",
-         "sprint-3-btree-storage:cow_tree.c>cow_txn.c"]
-
-
 def build_lab(tmp, lab, files, lab_mk="", makefile=""):
     """A fixture lab: TMP/LAB/{lab.mk,Makefile,*.c}, its archive in TMP/lib."""
     d = os.path.join(tmp, lab)
@@ -157,8 +130,6 @@ run_case("Python modules importing each other fail",
 # ---- the repository itself ----
 variant = os.environ.get("VARIANT", "asan")
 args = [sys.executable, CHECK, "--lib-dir", os.path.join(ROOT, "build", variant, "lib")]
-for k in KNOWN:
-    args += ["--known", k]
 p = subprocess.run(args, capture_output=True, text=True)
 check(p.returncode == 0, "this repository: calls go only downward (%s libraries)" % variant,
       p.stdout + p.stderr)

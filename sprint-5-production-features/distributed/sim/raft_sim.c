@@ -26,7 +26,6 @@
 #include <string.h>
 
 #include "kvlabs/alloc.h"
-#include "kvlabs/hash.h"
 #include "kvlabs/rng.h"
 #include "raft_sim_int.h"
 
@@ -72,12 +71,6 @@ static void *xrealloc(void *p, size_t n)
     return q;
 }
 
-uint64_t raft_sim_digest(const void *cmd, uint32_t len)
-{
-    uint64_t d = kv_fnv1a64(cmd, len);
-    return d == RAFT_SIM_NOOP ? d - 1 : d;
-}
-
 /* ---- the state machine: the applied digests ------------------------------- */
 
 static void sm_push(sim_sm *sm, uint64_t d)
@@ -96,7 +89,7 @@ static void sm_apply(void *p, const raft_entry *e)
     if (e->index != sm->n + 1)
         sim_check_fail(&s->check, "node %u applied index %llu after %zu (out of order)", sm->id,
                        (unsigned long long)e->index, sm->n);
-    uint64_t d = e->type == RAFT_ENTRY_NOOP ? RAFT_SIM_NOOP : raft_sim_digest(e->data, e->len);
+    uint64_t d = sim_entry_digest(e);
     sim_check_apply(&s->check, sm->id, e->index, e->term, d);
     sm_push(sm, d);
 }

@@ -16,6 +16,10 @@
  *   has applied must be in its log with the term it was applied with (or
  *   covered by its snapshot).
  *
+ * The digests it compares are its own: raft_sim_digest() (raft_sim.h) of
+ * a command, RAFT_SIM_NOOP for a leader's empty entry (sim_entry_digest);
+ * the simulator's state machines apply the same ones.
+ *
  * The checker only reads the cores (raft_get_*); it never changes a node.
  */
 #include <stdarg.h>
@@ -33,6 +37,17 @@ static void *xrealloc(void *p, size_t n)
     if (q == NULL)
         abort();
     return q;
+}
+
+uint64_t raft_sim_digest(const void *cmd, uint32_t len)
+{
+    uint64_t d = kv_fnv1a64(cmd, len);
+    return d == RAFT_SIM_NOOP ? d - 1 : d;
+}
+
+uint64_t sim_entry_digest(const raft_entry *e)
+{
+    return e->type == RAFT_ENTRY_NOOP ? RAFT_SIM_NOOP : raft_sim_digest(e->data, e->len);
 }
 
 void sim_check_init(sim_checker *c)
@@ -91,10 +106,6 @@ void sim_check_apply(sim_checker *c, uint32_t node, uint64_t index, uint64_t ter
     }
 }
 
-static uint64_t entry_digest(const raft_entry *e)
-{
-    return e->type == RAFT_ENTRY_NOOP ? RAFT_SIM_NOOP : raft_sim_digest(e->data, e->len);
-}
 
 static void check_seen(sim_checker *c, uint32_t node, uint64_t index, uint64_t term,
                        uint64_t digest, uint64_t prev_term)
@@ -173,7 +184,7 @@ void sim_check_node(sim_checker *c, const raft *r, bool new_leader, uint64_t fro
                 break;
             }
             const raft_entry *e = raft_get_entry(r, i);
-            if (e->term != c->committed_term[i - 1] || entry_digest(e) != c->committed[i - 1]) {
+            if (e->term != c->committed_term[i - 1] || sim_entry_digest(e) != c->committed[i - 1]) {
                 sim_check_fail(c, "leader completeness: leader %u of term %llu holds term "
                                "%llu at applied index %llu (applied with term %llu)", id,
                                (unsigned long long)term, (unsigned long long)e->term,
@@ -187,6 +198,6 @@ void sim_check_node(sim_checker *c, const raft *r, bool new_leader, uint64_t fro
         from = si + 1;
     for (uint64_t i = from; i <= last; i++) {
         const raft_entry *e = raft_get_entry(r, i);
-        check_seen(c, id, i, e->term, entry_digest(e), raft_get_term_at(r, i - 1));
+        check_seen(c, id, i, e->term, sim_entry_digest(e), raft_get_term_at(r, i - 1));
     }
 }

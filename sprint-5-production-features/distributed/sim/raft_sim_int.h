@@ -37,6 +37,10 @@ typedef struct sim_checker {
     bool failed;
 } sim_checker;
 
+/* The digest of an entry: RAFT_SIM_NOOP for a leader's empty entry, else
+ * raft_sim_digest() of its command (the checker's, used by the state
+ * machines too, so both compare the same values). */
+uint64_t sim_entry_digest(const raft_entry *e);
 void sim_check_init(sim_checker *c);
 void sim_check_free(sim_checker *c);
 void sim_check_fail(sim_checker *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));

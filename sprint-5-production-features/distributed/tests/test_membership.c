@@ -16,93 +16,17 @@
 #include "kvtest.h"
 #include "raft.h"
 #include "raft_node.h"
+#include "raft_test.h"
 
-/* Every core mk() makes is owned by the test (kvtest.h's kvt_own): the
- * suite's .fini frees what a failed assertion left, so a failing test
- * reports no leak; raft_free() below forgets an owned core first. */
-static void raft_free_owned(void *r)
-{
-    raft_free(r);
-}
-
-static void free_raft(raft *r)
-{
-    kvt_disown(r);
-    raft_free(r);
-}
-#define raft_free(r) free_raft(r)
-
+/* Every core mk() makes is owned by the test (raft_test.h): a failing test
+ * reports no leak. */
 TestSuite(conf, .fini = kvt_release_owned);
-
-#define MAXM 256
-
-typedef struct box {
-    raft_msg m[MAXM];
-    size_t n;
-    uint64_t last_applied;
-    bool snap;
-    raft_membership snap_conf;
-} box;
 
 static raft *mk(uint32_t id, uint32_t n)
 {
     raft_config c;
     raft_config_default(&c, id, n, 7);
     return kvt_own(raft_new(&c, NULL), raft_free_owned);
-}
-
-static void drain(raft *r, box *b)
-{
-    while (raft_has_ready(r)) {
-        raft_ready rd;
-        raft_ready_get(r, &rd);
-        if (rd.snap) {
-            b->snap = true;
-            b->snap_conf = rd.snap->conf;
-        }
-        for (size_t i = 0; i < rd.n_msgs; i++) {
-            cr_assert_lt(b->n, MAXM);
-            raft_msg_copy(&b->m[b->n++], &rd.msgs[i]);
-        }
-        if (rd.n_committed)
-            b->last_applied = rd.committed[rd.n_committed - 1].index;
-        raft_advance(r, &rd);
-    }
-}
-
-static void clear(box *b)
-{
-    for (size_t i = 0; i < b->n; i++)
-        raft_msg_free(&b->m[i]);
-    memset(b, 0, sizeof *b);
-}
-
-static const raft_msg *find(const box *b, unsigned type, uint32_t to)
-{
-    for (size_t i = 0; i < b->n; i++)
-        if (b->m[i].type == type && b->m[i].to == to)
-            return &b->m[i];
-    return NULL;
-}
-
-/* Elect node 0 of the voters 0 .. n-1 (every request granted). */
-static void elect(raft *r, uint32_t n, box *b)
-{
-    for (int i = 0; i < 100 && raft_get_role(r) == RAFT_FOLLOWER; i++)
-        raft_tick(r);
-    drain(r, b);
-    for (int round = 0; round < 2 && raft_get_role(r) != RAFT_LEADER; round++) {
-        raft_role role = raft_get_role(r);
-        unsigned type = role == RAFT_PRECANDIDATE ? RAFT_MSG_PREVOTE_RESP : RAFT_MSG_VOTE_RESP;
-        uint64_t term = role == RAFT_PRECANDIDATE ? raft_get_term(r) + 1 : raft_get_term(r);
-        for (uint32_t p = 1; p < n; p++) {
-            raft_msg m = { .type = (uint8_t)type, .from = p, .to = 0, .term = term };
-            raft_step(r, &m);
-        }
-        drain(r, b);
-    }
-    cr_assert_eq(raft_get_role(r), RAFT_LEADER);
-    clear(b);
 }
 
 /* Node `from` acknowledges the leader's log up to index. */
@@ -119,6 +43,7 @@ static raft *leader3(box *b)
 {
     raft *r = mk(0, 3);
     elect(r, 3, b);
+    clear(b);
     ack(r, 1, raft_get_last_index(r), b);
     cr_assert_eq(raft_get_commit(r), raft_get_last_index(r));
     clear(b);
@@ -206,6 +131,7 @@ Test(conf, needs_a_commit_of_its_own_term)
     box b = { 0 };
     raft *r = mk(0, 3);
     elect(r, 3, &b); /* the NOOP of its term is not committed yet */
+    clear(&b);
     cr_assert_eq(raft_change_conf(r, RAFT_CONF_ADD_LEARNER, 3, NULL), RAFT_CONF_EBUSY);
     raft *f = mk(1, 3);
     cr_assert_eq(raft_change_conf(f, RAFT_CONF_ADD_LEARNER, 3, NULL), RAFT_CONF_ENOTLEADER);

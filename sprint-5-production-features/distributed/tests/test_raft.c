@@ -9,7 +9,8 @@
  *
  * Every core mk() makes is owned by the test (kvtest.h's kvt_own): the
  * suites' .fini frees what a failed assertion left, so a failing test
- * reports no leak. In this file raft_free() forgets the owned core first.
+ * reports no leak. The box, drain(), clear(), find(), elect() and the
+ * owned raft_free() are raft_test.h's, shared with test_membership.c.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -17,19 +18,7 @@
 #include "kvlabs/alloc.h"
 #include "kvtest.h"
 #include "raft.h"
-
-static void raft_free_owned(void *r)
-{
-    raft_free(r);
-}
-
-/* raft_free of an owned core: forget it, then free it */
-static void free_raft(raft *r)
-{
-    kvt_disown(r);
-    raft_free(r);
-}
-#define raft_free(r) free_raft(r)
+#include "raft_test.h"
 
 TestSuite(election, .fini = kvt_release_owned);
 TestSuite(replication, .fini = kvt_release_owned);
@@ -37,22 +26,6 @@ TestSuite(snapshot, .fini = kvt_release_owned);
 TestSuite(reads, .fini = kvt_release_owned);
 TestSuite(transfer, .fini = kvt_release_owned);
 TestSuite(step, .fini = kvt_release_owned);
-
-#define MAXM 256
-
-typedef struct box {
-    raft_msg m[MAXM];
-    size_t n;
-    raft_hard_state hs;
-    bool hs_changed;
-    size_t persisted;  /* entries in the last ready */
-    size_t applied;    /* committed entries handed over so far */
-    uint64_t last_applied;
-    bool snap;
-    uint64_t snap_index, snap_term;
-    raft_read_state reads[8];
-    size_t n_reads;
-} box;
 
 static bool mk_lease; /* the next mk() turns lease reads on */
 
@@ -77,74 +50,11 @@ static raft *mk(uint32_t id, uint32_t n, uint64_t term, const uint64_t *terms, s
     return kvt_own(raft_new(&c, &b), raft_free_owned);
 }
 
-/* One ready: record what it asked, copy its messages, advance. */
-static void drain(raft *r, box *b)
-{
-    while (raft_has_ready(r)) {
-        raft_ready rd;
-        raft_ready_get(r, &rd);
-        if (rd.hs_changed) {
-            b->hs_changed = true;
-            b->hs = rd.hs;
-        }
-        b->persisted += rd.n_entries;
-        if (rd.snap) {
-            b->snap = true;
-            b->snap_index = rd.snap->index;
-            b->snap_term = rd.snap->term;
-        }
-        for (size_t i = 0; i < rd.n_msgs; i++) {
-            cr_assert_lt(b->n, MAXM);
-            raft_msg_copy(&b->m[b->n++], &rd.msgs[i]);
-        }
-        b->applied += rd.n_committed;
-        if (rd.n_committed)
-            b->last_applied = rd.committed[rd.n_committed - 1].index;
-        for (size_t i = 0; i < rd.n_reads && b->n_reads < 8; i++)
-            b->reads[b->n_reads++] = rd.reads[i];
-        raft_advance(r, &rd);
-    }
-}
-
-static void clear(box *b)
-{
-    for (size_t i = 0; i < b->n; i++)
-        raft_msg_free(&b->m[i]);
-    memset(b, 0, sizeof *b);
-}
-
-static const raft_msg *find(const box *b, unsigned type, uint32_t to)
-{
-    for (size_t i = 0; i < b->n; i++)
-        if (b->m[i].type == type && b->m[i].to == to)
-            return &b->m[i];
-    return NULL;
-}
-
 static raft_msg vote_req(unsigned type, uint32_t from, uint32_t to, uint64_t term,
                          uint64_t last_index, uint64_t last_term)
 {
     return (raft_msg){ .type = (uint8_t)type, .from = from, .to = to, .term = term,
                        .index = last_index, .log_term = last_term };
-}
-
-/* Elect node 0 of n by ticking it and granting every request. */
-static void elect(raft *r, uint32_t n, box *b)
-{
-    for (int i = 0; i < 100 && raft_get_role(r) == RAFT_FOLLOWER; i++)
-        raft_tick(r);
-    drain(r, b);
-    for (int round = 0; round < 2 && raft_get_role(r) != RAFT_LEADER; round++) {
-        raft_role role = raft_get_role(r);
-        unsigned type = role == RAFT_PRECANDIDATE ? RAFT_MSG_PREVOTE_RESP : RAFT_MSG_VOTE_RESP;
-        uint64_t term = role == RAFT_PRECANDIDATE ? raft_get_term(r) + 1 : raft_get_term(r);
-        for (uint32_t p = 1; p < n; p++) {
-            raft_msg m = { .type = (uint8_t)type, .from = p, .to = 0, .term = term };
-            raft_step(r, &m);
-        }
-        drain(r, b);
-    }
-    cr_assert_eq(raft_get_role(r), RAFT_LEADER);
 }
 
 Test(election, vote_needs_an_up_to_date_log)
