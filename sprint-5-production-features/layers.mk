@@ -12,9 +12,10 @@ LAYER_PARTS := distributed
 # share, replication (with the snapshot's chunks), snapshots, elections,
 # the frame; then the node's disk, the node, engine raftsim; the
 # simulator's safety checker, the simulator, the checker of histories; the
-# wire, the node daemon's state machine and loop, the client engine raft
+# wire, the node daemon's state machine, membership changes and loop, the
+# client engine raft
 LAYERS_distributed := raft_log.c raft_msg.c raft_membership.c raft_core.c \
                       raft_replication.c raft_snapshot.c raft_election.c raft.c \
                       raft_storage.c cluster_manager.c raft_engine.c \
                       raft_sim_check.c raft_sim.c raft_lincheck.c \
-                      net_frame.c kvnode_sm.c kvnode_loop.c raft_client.c
+                      net_frame.c kvnode_sm.c kvnode_admin.c kvnode_loop.c raft_client.c
