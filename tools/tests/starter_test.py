@@ -173,45 +173,14 @@ def one_lab(lab, tmp, strict):
         check(not pointed_pass, "%s: every test worth points fails in the kit (the ones that "
               "pass test given code and are worth 0)" % lab, pointed_pass[:20])
     every = "\n".join(outputs)
-    gap_or_check(lab, "not implemented", re.search(r"not implemented: [A-Za-z_]\w*", every),
-                 "%s: the untouched stubs' failures say \"not implemented: FN\"" % lab)
+    check(re.search(r"not implemented: [A-Za-z_]\w*", every),
+          "%s: the untouched stubs' failures say \"not implemented: FN\"" % lab)
     leaks = re.findall(r"ERROR: LeakSanitizer.*\n(?:.*\n){0,12}", every)
-    gap_or_check(lab, "leaks", not leaks, "%s: the kit's given code leaks nothing (no "
-                 "LeakSanitizer report in the starter's test runs)" % lab, "\n".join(leaks[:2]))
+    check(not leaks, "%s: the kit's given code leaks nothing (no LeakSanitizer report in the "
+          "starter's test runs)" % lab, "\n".join(leaks[:2]))
     check("(out of memory)" not in every or lab != "sprint-2-hash-storage",
           "%s: no untouched stub blames memory" % lab,
           [l for l in every.splitlines() if "(out of memory)" in l][:5])
-
-
-# Known gaps of issue 14 (still open), lab by lab: the checks above were
-# written for sprints 1 and 2 and then run on every lab with a kit. Where a
-# lab is listed, a failing check prints "KNOWN GAP" with its detail and
-# does not count; a passing one passes as usual, so a closed gap shows.
-# Closed: sprint 2's kit tests own what they allocate (kvt_own,
-# KVT_OWN_STORES; the last ones: test_bitcask's keydir, test_bitcask_openio's
-# envs and stores, test_shm's 1 MiB value), so a failing kit test leaks
-# nothing; sprint 3's and 5's stubs say "not implemented: FN" and their tests
-# free what a failed assertion left (kvt_own); sprint 5's given tests are
-# worth 0 (its lab.mk), so every pointed test fails in its kit.
-# - sprint 3, leaks: cow/tests/test_cow.c (issue 17's part, written beside
-#   the kit's ownership work) has its own OK() and no kvtest.h: its crash
-#   harness's fault env leaks when a stub fails an assertion.
-# - sprint 4, leaks: the lab became a tooled one (fences, parts) in issue
-#   18; its tests do not own their tables, builders and stores yet
-#   (kvt_own), so a failing kit test leaks them.
-KNOWN_GAPS = {
-    "sprint-3-btree-storage": {"leaks"},
-    "sprint-4-simd-optimization": {"leaks"},
-}
-
-
-def gap_or_check(lab, what, ok, text, detail=""):
-    if not ok and what in KNOWN_GAPS.get(lab, ()):
-        print("KNOWN GAP (issue 14) %s" % text)
-        if detail:
-            print("\n".join("     " + l for l in str(detail).splitlines()[:6]))
-        return True
-    return check(ok, text, detail)
 
 
 def measured_count(lab, tmp):

@@ -34,6 +34,10 @@
  *   KVT_OWN_STORES      defined before the include: every store kv_open()
  *                       or kv_open_env() opens is owned (kv_close() forgets
  *                       it), for suites with .fini = kvt_release_owned
+ *   kvt_file_close_owned, kvt_iter_close_owned, kvt_buf_free_owned
+ *                       kv_file_close(), kv_iter_close() and kv_buf_free()
+ *                       as the fn of kvt_own(): an open file, an iterator,
+ *                       the bytes of a kv_buf (a static one: see below)
  *
  * How it works: everything is a macro or a static inline function, so a
  * test binary (one .c file) takes what it uses and nothing more. The build
@@ -336,6 +340,33 @@ static inline void kvt_env_free_(kv_env *env)
 #define kv_env_fault_new(seed) ((kv_env *)kvt_own(kv_env_fault_new(seed), kvt_env_free_owned_))
 #define kv_env_free(env) kvt_env_free_(env)
 #endif
+
+/*
+ * Free functions of the common objects a test opens, for kvt_own(): an
+ * open file (f = kvt_own(f, kvt_file_close_owned); close it with
+ * kvt_drop(f), or kvt_disown(f) before a call that takes it), an iterator
+ * of a store, and the bytes of a kv_buf. A kv_buf owned this way must not
+ * live on the test's stack: a failed assertion leaves the test function
+ * before the suite's .fini runs, so declare it static (kv_buf_free()
+ * leaves it empty, so owning it again, or twice, is harmless).
+ */
+/** kv_file_close() as a kvt_free_fn. */
+static inline void kvt_file_close_owned(void *f)
+{
+    kv_file_close(f);
+}
+
+/** kv_iter_close() as a kvt_free_fn. */
+static inline void kvt_iter_close_owned(void *it)
+{
+    kv_iter_close(it);
+}
+
+/** kv_buf_free() as a kvt_free_fn (the kv_buf static, never on the test's stack). */
+static inline void kvt_buf_free_owned(void *b)
+{
+    kv_buf_free(b);
+}
 
 /** Free every object still owned, newest first (a suite's .fini). */
 static inline void kvt_release_owned(void)

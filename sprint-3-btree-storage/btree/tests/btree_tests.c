@@ -29,11 +29,20 @@ BT_SUITE(dot);
 
 /* ---- core ---------------------------------------------------------------- */
 
+/* bpt_create(order, &t), owning a tree it should not have made */
+static int create_owned(unsigned order, bpt_tree **t)
+{
+    int rc = bpt_create(order, t);
+    if (rc == BPT_OK)
+        kvt_own(*t, bt_destroy_owned_);
+    return rc;
+}
+
 Test(core, create_rejects_bad_order)
 {
     bpt_tree *t = NULL;
-    cr_assert_eq(bpt_create(2, &t), BPT_EINVAL);
-    cr_assert_eq(bpt_create(BPT_ORDER_MAX + 1, &t), BPT_EINVAL);
+    cr_assert_eq(create_owned(2, &t), BPT_EINVAL);
+    cr_assert_eq(create_owned(BPT_ORDER_MAX + 1, &t), BPT_EINVAL);
     cr_assert_null(t);
     cr_assert_eq(bpt_create(3, NULL), BPT_EINVAL);
 }
@@ -594,6 +603,25 @@ static bpt_leaf *first_leaf(bpt_tree *t)
         n = ((bpt_inner *)n)->child[0];
     return (bpt_leaf *)n;
 }
+/* A damage in place is owned: when an expect_corrupt() fails, the suite's
+ * .fini undoes it before it frees the tree (newest first), so the tree
+ * frees whole (no record orphaned, no walk at a wrong height). */
+static bpt_tree *damaged;    /* the tree of the owned separator damage */
+static uint8_t *damage_fake; /* the separator put in place of the owned one */
+static void undo_shrink_owned(void *n)
+{
+    ++*(uint16_t *)n;
+}
+static void undo_height_owned(void *h)
+{
+    --*(unsigned *)h;
+}
+static void undo_separator_owned(void *old)
+{
+    bpt_inner_set_key(damaged, (bpt_inner *)damaged->root, 0, old);
+    bpt_sep_free(damaged, damage_fake);
+}
+
 static void expect_corrupt(bpt_tree *t, const char *what)
 {
     bpt_check_report rep;
@@ -645,8 +673,9 @@ Test(check, catches_wrong_counts_and_underfull_nodes)
     expect_corrupt(t, "bytes off by one");
     t->bytes++;
     l->h.n--; /* a leaf of order 4 holds >= 2: now 1 (and its last record is orphaned) */
+    kvt_own(&l->h.n, undo_shrink_owned);
     expect_corrupt(t, "an underfull leaf");
-    l->h.n++;
+    kvt_drop(&l->h.n); /* l->h.n++ */
     CHECK(t);
     free_tree(t);
 }
@@ -657,10 +686,13 @@ Test(check, catches_a_key_outside_its_separators)
     bpt_inner *root = (bpt_inner *)t->root;
     uint8_t *old = inner_keys(t, root)[0];
     uint8_t *fake = bpt_sep_new(t, (const uint8_t *)"0000", 4);
+    cr_assert_not_null(fake);
     bpt_inner_set_key(t, root, 0, fake);
+    damaged = t;
+    damage_fake = fake;
+    kvt_own(old, undo_separator_owned);
     expect_corrupt(t, "a separator below the left child's keys");
-    bpt_inner_set_key(t, root, 0, old);
-    bpt_sep_free(t, fake);
+    kvt_drop(old); /* old back in place, fake freed */
     CHECK(t);
     free_tree(t);
 }
@@ -669,8 +701,9 @@ Test(check, catches_leaves_at_different_depths)
 {
     bpt_tree *t = three_levels();
     t->height++;
+    kvt_own(&t->height, undo_height_owned);
     expect_corrupt(t, "a height that no leaf has");
-    t->height--;
+    kvt_drop(&t->height); /* t->height-- */
     CHECK(t);
     free_tree(t);
 }

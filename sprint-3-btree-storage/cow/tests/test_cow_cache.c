@@ -9,59 +9,17 @@
  * than the cache that reads back wrong. Every check compares with a model:
  * an array of the value version each key should have (0: absent).
  *
+ * Every store, snapshot, pin and buffer a test opens is owned
+ * (cow_test.h), so a failed assertion leaks nothing.
+ *
  * What callers must not do: run these without the ASan build (a
  * use-after-free of an evicted page would then go unseen).
  */
-#include <criterion/criterion.h>
-#include <stdio.h>
-#include <stdlib.h>
-#include <string.h>
-#include <unistd.h>
-
-#include "cow.h"
+/* through the lab's -I cow, as in test_cow.c */
+#include "tests/cow_test.h"
 #include "cow_int.h"
-#include "kvlabs/kv.h"
 
-static char tdir[256];
-
-static void mk_tmp(void)
-{
-    const char *t = getenv("TMPDIR");
-    snprintf(tdir, sizeof(tdir), "%s/cowcache.XXXXXX", t && *t ? t : "/tmp");
-    cr_assert_not_null(mkdtemp(tdir));
-}
-
-static void rm_tmp(void)
-{
-    char cmd[512];
-    snprintf(cmd, sizeof(cmd), "rm -rf '%s'", tdir);
-    if (system(cmd) != 0)
-        fprintf(stderr, "cannot remove %s\n", tdir);
-}
-
-#define OK(x) cr_assert_eq((x), KV_OK, "%s: %s", #x, kv_last_error())
-
-static size_t key_of(unsigned i, char *k)
-{
-    return (size_t)snprintf(k, 32, "key%06u", i);
-}
-
-static size_t val_of(unsigned i, unsigned ver, char *v)
-{
-    size_t n = (size_t)snprintf(v, 64, "v%u.%u.", i, ver);
-    for (size_t j = n; j < n + (i * 7 + ver) % 40; j++)
-        v[j] = (char)('a' + j % 26);
-    return n + (i * 7 + ver) % 40;
-}
-
-static kv_db *open_db(const char *opts)
-{
-    char p[300];
-    kv_db *db;
-    snprintf(p, sizeof(p), "%s/db", tdir);
-    OK(kv_open("cowbtree", p, opts, &db));
-    return db;
-}
+COW_SUITE(cache);
 
 static double stat_extra(kv_db *db, const char *nm)
 {
@@ -77,7 +35,8 @@ static double stat_extra(kv_db *db, const char *nm)
 static void check_key(kv_db *db, unsigned i, unsigned ver)
 {
     char k[32], v[64];
-    kv_buf b = {0};
+    static kv_buf b; /* owned: static, as a failed assertion leaves this frame */
+    kvt_own(&b, kvt_buf_free_owned);
     int rc = kv_get(db, k, key_of(i, k), &b);
     if (ver == 0) {
         cr_assert_eq(rc, KV_ENOTFOUND, "key %u should be absent: %s", i, kv_strerror(rc));
@@ -86,14 +45,14 @@ static void check_key(kv_db *db, unsigned i, unsigned ver)
         cr_assert_eq(rc, KV_OK, "key %u: %s", i, kv_last_error());
         cr_assert(b.len == vl && memcmp(b.data, v, vl) == 0, "key %u: wrong value", i);
     }
-    kv_buf_free(&b);
+    kvt_drop(&b);
 }
 
 enum { NKEYS = 3000 };
 
 /* A store of ~60 4 KiB pages behind a one-page cache: nearly every read
  * evicts; puts, deletes, checkpoints and reopens, checked against the model. */
-Test(cache, tiny_cache_against_model, .init = mk_tmp, .fini = rm_tmp, .timeout = 120)
+Test(cache, tiny_cache_against_model, .timeout = 120)
 {
     static unsigned model[NKEYS];
     const char *opts = "page_size=4K,cache=4K,checkpoint_commits=200";
@@ -137,7 +96,7 @@ Test(cache, tiny_cache_against_model, .init = mk_tmp, .fini = rm_tmp, .timeout =
 /* A reader's snapshot keeps reading the right bytes while the writer
  * commits and the evictor drops the pages it read (ASan catches a buffer
  * freed under it). */
-Test(cache, snapshot_reads_while_pages_are_evicted, .init = mk_tmp, .fini = rm_tmp, .timeout = 120)
+Test(cache, snapshot_reads_while_pages_are_evicted, .timeout = 120)
 {
     kv_db *db = open_db("page_size=4K,cache=8K,checkpoint_commits=100");
     char k[32], v[64];
@@ -161,9 +120,17 @@ Test(cache, snapshot_reads_while_pages_are_evicted, .init = mk_tmp, .fini = rm_t
     OK(kv_close(db));
 }
 
+/* The pager of the page pinned_page_is_never_evicted pins (owned until unpinned). */
+static cow_pager *pin_pg;
+
+static void unpin_owned(void *page)
+{
+    cow_pager_unpin(pin_pg, page);
+}
+
 /* A pinned page stays in the cache, at the same address, whatever the
  * pressure; the pages around it go. */
-Test(cache, pinned_page_is_never_evicted, .init = mk_tmp, .fini = rm_tmp, .timeout = 120)
+Test(cache, pinned_page_is_never_evicted, .timeout = 120)
 {
     kv_db *db = open_db("page_size=4K");
     char k[32], v[64];
@@ -178,12 +145,15 @@ Test(cache, pinned_page_is_never_evicted, .init = mk_tmp, .fini = rm_tmp, .timeo
     c = (cow_db *)db;
     cow_snap_current(&c->snaps, &ver);
     OK(cow_pager_pin(&c->pg, ver.root, &pinned));
+    pin_pg = &c->pg;
+    kvt_own((void *)pinned, unpin_owned);
     for (unsigned i = 0; i < NKEYS; i++)
         check_key(db, i, 1);
     cr_assert_gt(stat_extra(db, "page_evictions"), 50, "every leaf read evicts");
     OK(cow_pager_get(&c->pg, ver.root, &again));
     cr_assert_eq(again, pinned, "the pinned root was evicted (reloaded at another address)");
     cr_assert_eq(atomic_load(&c->pg.pins), 1);
+    kvt_disown(pinned);
     cow_pager_unpin(&c->pg, pinned);
     cr_assert_eq(atomic_load(&c->pg.pins), 0);
     for (unsigned i = 0; i < NKEYS; i++)
@@ -194,7 +164,7 @@ Test(cache, pinned_page_is_never_evicted, .init = mk_tmp, .fini = rm_tmp, .timeo
 /* Pages written since the last checkpoint exist only in memory: a bound
  * that evicted them would lose them. With checkpoints off, nothing the
  * writer made may go, and every key reads back. */
-Test(cache, unwritten_pages_stay, .init = mk_tmp, .fini = rm_tmp, .timeout = 120)
+Test(cache, unwritten_pages_stay, .timeout = 120)
 {
     kv_db *db = open_db("page_size=4K,cache=4K,checkpoint_commits=0,checkpoint_bytes=0");
     char k[32], v[64];

@@ -16,6 +16,10 @@
  * overlapping file, drops a tombstone too early (the old value comes
  * back), installs a version before its table is synced, or swallows a
  * background error.
+ *
+ * Every env, store, iterator, version reference, buffer and directory a
+ * test makes is owned (kvtest.h's kvt_own, KVT_OWN_STORES), so a failed
+ * assertion leaks nothing.
  */
 #include <criterion/criterion.h>
 #include <signal.h>
@@ -28,6 +32,27 @@
 
 #include "kvlabs/kv.h"
 #include "lsm_int.h"
+#define KVT_OWN_STORES /* the envs and stores a test opens are owned */
+#include "kvtest.h"
+
+/* .fini of every suite: what a failed assertion left, newest first, then
+ * the scratch directory of kill/ */
+static void lsm_fini(void)
+{
+    kvt_release_owned();
+    kvt_tmpdir_done();
+}
+
+TestSuite(levels, .fini = lsm_fini);
+TestSuite(fault, .fini = lsm_fini);
+TestSuite(kill, .fini = lsm_fini);
+TestSuite(corrupt, .fini = lsm_fini);
+TestSuite(stats, .fini = lsm_fini);
+
+static void version_unref_owned(void *v)
+{
+    lsm_version_unref(v);
+}
 
 #define SMALL "write_buffer=16K,block_size=512,target_file=16K,level1_bytes=64K"
 
@@ -75,6 +100,7 @@ static void check_levels(kv_db *kdb)
     pthread_mutex_lock(&db->mu);
     lsm_version *v = db->current;
     lsm_version_ref(v);
+    kvt_own(v, version_unref_owned);
     pthread_mutex_unlock(&db->mu);
     for (int l = 0; l < LSM_LEVELS; l++) {
         for (size_t i = 0; i < v->n[l]; i++) {
@@ -90,7 +116,7 @@ static void check_levels(kv_db *kdb)
                          (unsigned long long)p->number, (unsigned long long)f->number);
         }
     }
-    lsm_version_unref(v);
+    kvt_drop(v); /* lsm_version_unref() */
 }
 
 static uint64_t level_files(kv_db *kdb, int from)
@@ -125,7 +151,8 @@ static void random_workload(kv_db *db, unsigned nkeys, unsigned ops, unsigned *v
 static void check_all(kv_db *db, unsigned nkeys, const unsigned *ver)
 {
     char k[32], v[64];
-    kv_buf b = {0};
+    static kv_buf b; /* owned: static, as a failed assertion leaves this frame */
+    kvt_own(&b, kvt_buf_free_owned);
     for (unsigned id = 0; id < nkeys; id++) {
         int rc = kv_get(db, k, key_of(k, id), &b);
         if (!ver[id]) {
@@ -136,14 +163,14 @@ static void check_all(kv_db *db, unsigned nkeys, const unsigned *ver)
         size_t n = val_of(v, id, ver[id]);
         cr_assert(b.len == n && memcmp(b.data, v, n) == 0, "key %u: wrong value", id);
     }
-    kv_buf_free(&b);
+    kvt_drop(&b);
 }
 
 static void levels_run(const char *opts)
 {
     kv_env *env = kv_env_mem_new();
     kv_db *db;
-    unsigned nkeys = 3000, *ver = calloc(nkeys, sizeof *ver);
+    unsigned nkeys = 3000, *ver = kvt_own(calloc(nkeys, sizeof *ver), free);
     char all[256];
     snprintf(all, sizeof all, "%s%s", SMALL, opts);
     cr_assert_eq(kv_open_env("lsm", "/db", all, env, &db), KV_OK, "%s", kv_last_error());
@@ -158,7 +185,7 @@ static void levels_run(const char *opts)
     check_levels(db);
     check_all(db, nkeys, ver);
     cr_assert_eq(kv_close(db), KV_OK);
-    free(ver);
+    kvt_drop(ver);
     kv_env_free(env);
 }
 
@@ -198,6 +225,7 @@ Test(levels, tombstones_dropped_at_the_bottom_only, .timeout = 120)
         cr_assert_eq(kv_get(db, k, key_of(k, i), NULL), KV_ENOTFOUND, "deleted key %u is back", i);
     kv_iter *it;
     cr_assert_eq(kv_iter_open(db, &it), KV_OK);
+    kvt_own(it, kvt_iter_close_owned);
     kv_iter_seek(it, "key", 3);
     if (kv_iter_valid(it)) {
         const void *kk;
@@ -205,7 +233,7 @@ Test(levels, tombstones_dropped_at_the_bottom_only, .timeout = 120)
         kv_iter_key(it, &kk, &kn);
         cr_assert(kn >= 3 && memcmp(kk, "zzz", 3) == 0, "a deleted key is visible to a scan");
     }
-    kv_iter_close(it);
+    kvt_drop(it); /* kv_iter_close() */
     cr_assert_eq(kv_close(db), KV_OK);
     kv_env_free(env);
 }
@@ -230,7 +258,8 @@ Test(fault, background_error_surfaces_as_eio, .timeout = 120)
         rc = kv_put(db, k, key_of(k, i), v, val_of(v, i, 1));
     cr_assert_eq(rc, KV_EIO, "a failed flush must stop the writers: %d after %u puts", rc, i);
     cr_assert_eq(kv_put(db, "x", 1, "y", 1), KV_EIO, "the error is sticky");
-    kv_buf b = {0};
+    static kv_buf b; /* owned: static, as a failed assertion leaves this frame */
+    kvt_own(&b, kvt_buf_free_owned);
     cr_assert_eq(kv_get(db, k, key_of(k, 0), &b), KV_OK, "reads keep working");
     kv_buf_free(&b);
     kv_close(db);
@@ -241,7 +270,7 @@ Test(fault, background_error_surfaces_as_eio, .timeout = 120)
         size_t n = val_of(v, j, 1);
         cr_assert(b.len == n && memcmp(b.data, v, n) == 0);
     }
-    kv_buf_free(&b);
+    kvt_drop(&b);
     cr_assert_eq(kv_close(db), KV_OK);
     kv_env_free(env);
 }
@@ -252,10 +281,12 @@ Test(fault, background_error_surfaces_as_eio, .timeout = 120)
  * synced count through the pipe; the parent kills it after `ms`. */
 static void kill_run(unsigned ms)
 {
-    char dir[] = "/tmp/lsm-kill-XXXXXX", path[64], k[32], v[64];
+    char leaf[32], k[32], v[64];
     int fd[2];
-    cr_assert_not_null(mkdtemp(dir));
-    snprintf(path, sizeof path, "%s/db", dir);
+    /* in the scratch directory (removed by the suite's .fini), one store a run */
+    snprintf(leaf, sizeof leaf, "db-%u", ms);
+    kvt_tmpdir("lsm-kill");
+    const char *path = kvt_path(1, leaf);
     cr_assert_eq(pipe(fd), 0);
     pid_t pid = fork();
     cr_assert_geq(pid, 0);
@@ -290,17 +321,16 @@ static void kill_run(unsigned ms)
     cr_assert_eq(kv_open("lsm", path, SMALL, &db), KV_OK, "reopen after kill -9: %s",
                  kv_last_error());
     check_levels(db);
-    kv_buf b = {0};
+    static kv_buf b; /* owned: static */
+    kvt_own(&b, kvt_buf_free_owned);
     for (unsigned j = 0; j < synced; j++) {
         cr_assert_eq(kv_get(db, k, key_of(k, j), &b), KV_OK, "synced key %u of %u lost", j, synced);
         size_t n = val_of(v, j, 1);
         cr_assert(b.len == n && memcmp(b.data, v, n) == 0, "key %u: wrong value", j);
     }
-    kv_buf_free(&b);
+    kvt_drop(&b);
     cr_assert_eq(kv_close(db), KV_OK);
-    char cmd[128];
-    snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-    cr_assert_eq(system(cmd), 0);
+    kvt_rmrf(path);
 }
 
 Test(kill, during_writes_flushes_and_compactions, .timeout = 120)
@@ -312,6 +342,14 @@ Test(kill, during_writes_flushes_and_compactions, .timeout = 120)
 }
 
 /* ---- corrupt ------------------------------------------------------------------ */
+
+/* the count of the names list a test owns (corrupt/) */
+static size_t names_n;
+
+static void names_free_owned(void *names)
+{
+    kv_env_list_free(names, names_n);
+}
 
 Test(corrupt, damaged_table_is_ecorrupt_never_wrong, .timeout = 120)
 {
@@ -327,6 +365,8 @@ Test(corrupt, damaged_table_is_ecorrupt_never_wrong, .timeout = 120)
     cr_assert_eq(kv_close(db), KV_OK);
     /* flip a byte in the middle of every table */
     cr_assert_eq(kv_env_list(env, "/db", &names, &nn), KV_OK);
+    names_n = nn;
+    kvt_own(names, names_free_owned);
     unsigned tables = 0;
     for (size_t i = 0; i < nn; i++) {
         if (!strstr(names[i], ".sst"))
@@ -338,20 +378,22 @@ Test(corrupt, damaged_table_is_ecorrupt_never_wrong, .timeout = 120)
         size_t got;
         snprintf(p, sizeof p, "/db/%s", names[i]);
         cr_assert_eq(kv_env_open(env, p, KV_O_RDWR, &f), KV_OK);
+        kvt_own(f, kvt_file_close_owned);
         cr_assert_eq(kv_file_size(f, &size), KV_OK);
         cr_assert_eq(kv_file_pread(f, &b, 1, size / 3, &got), KV_OK);
         b ^= 0x10;
         cr_assert_eq(kv_file_pwrite(f, &b, 1, size / 3), KV_OK);
-        kv_file_close(f);
+        kvt_drop(f); /* kv_file_close() */
         tables++;
     }
-    kv_env_list_free(names, nn);
+    kvt_drop(names); /* kv_env_list_free() */
     cr_assert_gt(tables, 0);
     int rc = kv_open_env("lsm", "/db", SMALL, env, &db);
     if (rc) {
         cr_assert_eq(rc, KV_ECORRUPT);
     } else {
-        kv_buf b = {0};
+        static kv_buf b; /* owned: static */
+        kvt_own(&b, kvt_buf_free_owned);
         unsigned bad = 0;
         for (unsigned i = 0; i < n; i++) {
             rc = kv_get(db, k, key_of(k, i), &b);
@@ -364,7 +406,7 @@ Test(corrupt, damaged_table_is_ecorrupt_never_wrong, .timeout = 120)
             cr_assert(b.len == vn && memcmp(b.data, v, vn) == 0, "key %u: wrong value", i);
         }
         cr_assert_gt(bad, 0, "no read noticed the damage");
-        kv_buf_free(&b);
+        kvt_drop(&b);
         kv_close(db);
     }
     kv_env_free(env);
@@ -407,11 +449,12 @@ Test(stats, blind_puts_then_exact_reopen_and_cache_counters, .timeout = 120)
     cr_assert_eq(kv_db_stats(db, &st), KV_OK);
     cr_assert_eq(st.keys, n - 1);
     double hits = extra(db, "cache_hits"), misses = extra(db, "cache_misses");
-    kv_buf b = {0};
+    static kv_buf b; /* owned: static, as a failed assertion leaves this frame */
+    kvt_own(&b, kvt_buf_free_owned);
     for (unsigned r = 0; r < 2; r++)
         for (unsigned i = 1; i < n; i += 7)
             cr_assert_eq(kv_get(db, k, key_of(k, i), &b), KV_OK);
-    kv_buf_free(&b);
+    kvt_drop(&b);
     /* (the recount's scan may have cached every block already) */
     cr_assert_geq(extra(db, "cache_hits") + extra(db, "cache_misses") - hits - misses,
                   2.0 * (n / 7), "gets of keys in tables go through the cache");

@@ -11,6 +11,8 @@
  * qemu_lsm_simd.sh covers the other CPUs). Suites:
  *   simd/   the positions, each path vs scalar, the dispatcher
  *   simd_table/ an SSTable with a filter built and read at every level
+ * The env, file, builder and table of simd_table are owned (kvtest.h's
+ * kvt_own), so a failed assertion leaks nothing.
  */
 #include <criterion/criterion.h>
 #include <string.h>
@@ -19,6 +21,7 @@
 #include "kvlabs/env.h"
 #include "kvlabs/kv.h"
 #include "kv_assert.h"
+#define KVT_OWN_STORES /* the env kv_env_mem_new() makes is owned */
 #include "kvtest.h"
 #include "lsm_simd.h"
 #include "simd_lsm_check.h"
@@ -157,7 +160,17 @@ Test(simd, each_level_installs_its_paths)
 
 /* ---- a table read at every level ------------------------------------------ */
 
-TestSuite(simd_table, .init = start);
+TestSuite(simd_table, .init = start, .fini = kvt_release_owned);
+
+static void builder_free_owned(void *b)
+{
+    lsm_table_builder_free(b);
+}
+
+static void table_close_owned(void *t)
+{
+    lsm_table_close(t);
+}
 
 /* Keys of 16 bytes (the benchmark's), 3000 of them, in a table with a
  * filter and 1 KiB blocks: every key is found and 3000 absent keys are
@@ -171,8 +184,10 @@ Test(simd_table, gets_at_every_level)
     uint64_t size;
     cr_assert_not_null(env);
     OK(kv_env_open(env, "/t.sst", KV_O_RDWR | KV_O_CREAT, &f));
+    kvt_own(f, kvt_file_close_owned);
     lsm_table_opts o = {.block_size = 1024, .restart_every = 16, .bloom_bits = 10};
     OK(lsm_table_builder_new(f, &o, &b));
+    kvt_own(b, builder_free_owned);
     for (unsigned i = 0; i < 3000; i++) {
         uint8_t k[24];
         char u[17];
@@ -184,10 +199,12 @@ Test(simd_table, gets_at_every_level)
         OK(lsm_table_builder_add(b, k, 24, "v", 1));
     }
     OK(lsm_table_builder_finish(b, &size));
-    lsm_table_builder_free(b);
+    kvt_drop(b); /* lsm_table_builder_free() */
+    kvt_disown(f);
     OK(kv_file_close(f));
-    OK(kv_env_open(env, "/t.sst", KV_O_RDONLY, &f));
+    OK(kv_env_open(env, "/t.sst", KV_O_RDONLY, &f)); /* the table's, also on failure */
     OK(lsm_table_open(f, size, NULL, &t));
+    kvt_own(t, table_close_owned);
     const char *const *levels = lsm_simd_levels();
     size_t best = 0;
     for (size_t l = 0; levels[l]; l++)
@@ -206,6 +223,6 @@ Test(simd_table, gets_at_every_level)
         }
     }
     OK(lsm_simd_use(NULL));
-    lsm_table_close(t);
+    kvt_drop(t); /* lsm_table_close() */
     kv_env_free(env);
 }

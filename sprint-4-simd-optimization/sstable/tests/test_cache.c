@@ -16,31 +16,62 @@
  * tests that count evictions put every block into one shard by searching
  * for offsets that land there (same_shard), so they do not depend on the
  * hash.
+ *
+ * Every cache, pinned entry, block, env, file, table and buffer a test
+ * makes is owned (sst_test.h), so a failed assertion leaks nothing.
  */
-#include <criterion/criterion.h>
-#include <stdio.h>
-#include <string.h>
+/* through the lab's -I sstable, as in test_sstable.c */
+#include "tests/sst_test.h"
 
-#include "kvlabs/alloc.h"
-#include "kvlabs/env.h"
-#include "sstable_int.h"
+SST_SUITE(cache);
 
 #define SHARDS 16
 
+/* A block's bytes (kv_malloc'd), owned until a cache takes them (insert()). */
 static uint8_t *block_of(size_t n, uint8_t fill)
 {
-    uint8_t *p = kv_malloc(n);
+    uint8_t *p = kvt_own(kv_malloc(n), sst_kv_free_owned);
     cr_assert_not_null(p);
     memset(p, fill, n);
     return p;
 }
 
+/* The cache of the pinned entries a test owns (one cache a test holds pins of). */
+static lsm_cache *pins_of;
+
+static void release_owned(void *e)
+{
+    lsm_cache_release(pins_of, e);
+}
+
+/* lsm_cache_insert() of block_of(n, fill): the entry, pinned and owned
+ * (kvt_drop() releases it); the block the cache's once inserted. */
+static lsm_cache_block *insert(lsm_cache *c, uint64_t id, uint64_t off, size_t n, uint8_t fill)
+{
+    uint8_t *data = block_of(n, fill);
+    lsm_cache_block *e = lsm_cache_insert(c, id, off, data, n);
+    if (e) {
+        kvt_disown(data);
+        pins_of = c;
+        kvt_own(e, release_owned);
+    }
+    return e;
+}
+
 /* Insert (id, off) and release it; the entry must stay cached. */
 static void put_block(lsm_cache *c, uint64_t id, uint64_t off, size_t n)
 {
-    lsm_cache_block *e = lsm_cache_insert(c, id, off, block_of(n, (uint8_t)off), n);
+    lsm_cache_block *e = insert(c, id, off, n, (uint8_t)off);
     cr_assert_not_null(e);
-    lsm_cache_release(c, e);
+    kvt_drop(e); /* lsm_cache_release() */
+}
+
+/* A new cache of capacity cap, owned (kvt_drop() frees it). */
+static lsm_cache *new_cache(size_t cap)
+{
+    lsm_cache *c = NULL;
+    cr_assert_eq(lsm_cache_new(cap, &c), KV_OK);
+    return sst_own_cache(c);
 }
 
 static bool cached(lsm_cache *c, uint64_t id, uint64_t off)
@@ -50,6 +81,17 @@ static bool cached(lsm_cache *c, uint64_t id, uint64_t off)
     return e != NULL;
 }
 
+/* lsm_cache_lookup(), the entry owned when found (kvt_drop() releases it). */
+static lsm_cache_block *lookup(lsm_cache *c, uint64_t id, uint64_t off)
+{
+    lsm_cache_block *e = lsm_cache_lookup(c, id, off);
+    if (e) {
+        pins_of = c;
+        kvt_own(e, release_owned);
+    }
+    return e;
+}
+
 /* Offset 0 and offsets whose blocks share its shard: found by watching
  * which insert into a cache of one-block shards evicts block 0. */
 static size_t same_shard(uint64_t id, uint64_t *offs, size_t want)
@@ -57,44 +99,41 @@ static size_t same_shard(uint64_t id, uint64_t *offs, size_t want)
     size_t got = 1;
     offs[0] = 0;
     for (uint64_t off = 1; got < want && off < 100000; off++) {
-        lsm_cache *c;
-        cr_assert_eq(lsm_cache_new(SHARDS * (1000 + 64), &c), KV_OK);
+        lsm_cache *c = new_cache(SHARDS * (1000 + 64));
         put_block(c, id, 0, 1000);
         put_block(c, id, off, 1000);
         if (!cached(c, id, 0))
             offs[got++] = off;
-        lsm_cache_free(c);
+        kvt_drop(c); /* lsm_cache_free() */
     }
     return got;
 }
 
 Test(cache, hit_after_insert_and_miss_for_other_names)
 {
-    lsm_cache *c;
-    cr_assert_eq(lsm_cache_new(1 << 20, &c), KV_OK);
+    lsm_cache *c = new_cache(1 << 20);
     uint64_t a = lsm_cache_new_id(c), b = lsm_cache_new_id(c);
     cr_assert_neq(a, b, "two tables got the same id");
     put_block(c, a, 4096, 100);
-    lsm_cache_block *e = lsm_cache_lookup(c, a, 4096);
+    lsm_cache_block *e = lookup(c, a, 4096);
     cr_assert_not_null(e);
     size_t n;
     const uint8_t *p = lsm_cache_data(e, &n);
     cr_assert_eq(n, 100);
     cr_assert_eq(p[0], (uint8_t)4096);
-    lsm_cache_release(c, e);
+    kvt_drop(e);
     cr_assert(!cached(c, b, 4096), "another table's block at the same offset");
     cr_assert(!cached(c, a, 0), "another offset");
     cr_assert_geq(lsm_cache_used(c), 100);
-    lsm_cache_free(c);
+    kvt_drop(c);
 }
 
 Test(cache, least_recently_used_goes_first)
 {
     uint64_t offs[4];
     cr_assert_eq(same_shard(7, offs, 4), 4);
-    lsm_cache *c;
     /* three 1000-byte blocks fit a shard, four do not */
-    cr_assert_eq(lsm_cache_new(SHARDS * 3 * (1000 + 64), &c), KV_OK);
+    lsm_cache *c = new_cache(SHARDS * 3 * (1000 + 64));
     put_block(c, 7, offs[0], 1000);
     put_block(c, 7, offs[1], 1000);
     put_block(c, 7, offs[2], 1000);
@@ -105,14 +144,13 @@ Test(cache, least_recently_used_goes_first)
     cr_assert(cached(c, 7, offs[0]), "a block just looked up was evicted (lookup must refresh)");
     cr_assert(cached(c, 7, offs[2]));
     cr_assert(cached(c, 7, offs[3]), "the newest block was evicted");
-    lsm_cache_free(c);
+    kvt_drop(c);
 }
 
 Test(cache, capacity_bounds_the_bytes_and_eviction_gives_them_back)
 {
-    lsm_cache *c;
     size_t cap = 64 << 10;
-    cr_assert_eq(lsm_cache_new(cap, &c), KV_OK);
+    lsm_cache *c = new_cache(cap);
     for (uint64_t off = 0; off < 2000; off++)
         put_block(c, 1, off * 4096, 512 + (size_t)(off % 7) * 100);
     cr_assert_leq(lsm_cache_used(c), cap, "cache holds %zu bytes, capacity %zu",
@@ -124,16 +162,15 @@ Test(cache, capacity_bounds_the_bytes_and_eviction_gives_them_back)
     cr_assert_gt(kept, 10);
     cr_assert_lt(kept, 2000);
     cr_assert(cached(c, 1, 1999 * 4096), "the last block inserted is gone");
-    lsm_cache_free(c);
+    kvt_drop(c);
 }
 
 Test(cache, pinned_entry_outlives_eviction)
 {
     uint64_t offs[2];
     cr_assert_eq(same_shard(3, offs, 2), 2);
-    lsm_cache *c;
-    cr_assert_eq(lsm_cache_new(SHARDS * (1000 + 64), &c), KV_OK); /* one block a shard */
-    lsm_cache_block *e = lsm_cache_insert(c, 3, offs[0], block_of(1000, 0xab), 1000);
+    lsm_cache *c = new_cache(SHARDS * (1000 + 64)); /* one block a shard */
+    lsm_cache_block *e = insert(c, 3, offs[0], 1000, 0xab);
     cr_assert_not_null(e);
     put_block(c, 3, offs[1], 1000); /* evicts offs[0] while it is pinned */
     cr_assert(!cached(c, 3, offs[0]));
@@ -141,41 +178,39 @@ Test(cache, pinned_entry_outlives_eviction)
     const uint8_t *p = lsm_cache_data(e, &n);
     for (size_t i = 0; i < n; i++) /* ASan: a use after free if eviction freed it */
         cr_assert_eq(p[i], 0xab);
-    lsm_cache_release(c, e);
-    lsm_cache_free(c);
+    kvt_drop(e);
+    kvt_drop(c);
 }
 
 Test(cache, block_larger_than_a_shard_is_served_not_kept)
 {
-    lsm_cache *c;
-    cr_assert_eq(lsm_cache_new(SHARDS * 1024, &c), KV_OK);
+    lsm_cache *c = new_cache(SHARDS * 1024);
     put_block(c, 1, 0, 100);
-    lsm_cache_block *e = lsm_cache_insert(c, 1, 8192, block_of(5000, 7), 5000);
+    lsm_cache_block *e = insert(c, 1, 8192, 5000, 7);
     cr_assert_not_null(e);
     size_t n;
     cr_assert_eq(lsm_cache_data(e, &n)[4999], 7);
-    lsm_cache_release(c, e);
+    kvt_drop(e);
     cr_assert(!cached(c, 1, 8192), "a block larger than its shard was kept");
     cr_assert_leq(lsm_cache_used(c), SHARDS * 1024);
-    lsm_cache_free(c);
+    kvt_drop(c);
 }
 
 Test(cache, second_insert_of_a_name_replaces_the_first)
 {
-    lsm_cache *c;
-    cr_assert_eq(lsm_cache_new(1 << 20, &c), KV_OK);
-    lsm_cache_block *a = lsm_cache_insert(c, 2, 0, block_of(300, 1), 300);
-    lsm_cache_block *b = lsm_cache_insert(c, 2, 0, block_of(300, 2), 300);
+    lsm_cache *c = new_cache(1 << 20);
+    lsm_cache_block *a = insert(c, 2, 0, 300, 1);
+    lsm_cache_block *b = insert(c, 2, 0, 300, 2);
     cr_assert(a && b);
     cr_assert_lt(lsm_cache_used(c), 2 * 300, "both copies charged");
-    lsm_cache_block *e = lsm_cache_lookup(c, 2, 0);
+    lsm_cache_block *e = lookup(c, 2, 0);
     size_t n;
     cr_assert_eq(lsm_cache_data(e, &n)[0], 2, "the older copy answered");
     cr_assert_eq(lsm_cache_data(a, &n)[0], 1, "the replaced copy changed under its reader");
-    lsm_cache_release(c, e);
-    lsm_cache_release(c, a);
-    lsm_cache_release(c, b);
-    lsm_cache_free(c);
+    kvt_drop(e);
+    kvt_drop(a);
+    kvt_drop(b);
+    kvt_drop(c);
 }
 
 /* ---- a table read through a cache ------------------------------------------ */
@@ -183,14 +218,10 @@ Test(cache, second_insert_of_a_name_replaces_the_first)
 static kv_env *env;
 static void cached_setup(void)
 {
-    env = kv_env_mem_new();
+    env = kv_env_mem_new(); /* owned: the suite's .fini frees it, after the tables */
     cr_assert_not_null(env);
 }
-static void cached_teardown(void)
-{
-    kv_env_free(env);
-}
-TestSuite(cached, .init = cached_setup, .fini = cached_teardown);
+SST_SUITE(cached, .init = cached_setup);
 
 static size_t ukey(char *buf, unsigned i)
 {
@@ -207,7 +238,9 @@ static lsm_table *table_with(unsigned n, lsm_read_stats *rs)
     uint64_t size;
     if (kv_env_open(env, "/t", KV_O_RDONLY, &f) != KV_OK) {
         cr_assert_eq(kv_env_open(env, "/t", KV_O_RDWR | KV_O_CREAT, &f), KV_OK);
+        sst_own_file(f);
         cr_assert_eq(lsm_table_builder_new(f, &o, &b), KV_OK);
+        sst_own_builder(b);
         for (unsigned i = 0; i < n; i++) {
             size_t kn = ukey((char *)k, i);
             lsm_put_le64(k + kn, lsm_trailer(1 + i, LSM_TYPE_VALUE));
@@ -215,19 +248,23 @@ static lsm_table *table_with(unsigned n, lsm_read_stats *rs)
             cr_assert_eq(lsm_table_builder_add(b, k, kn + LSM_TRAILER, v, (size_t)vn), KV_OK);
         }
         cr_assert_eq(lsm_table_builder_finish(b, &size), KV_OK);
-        lsm_table_builder_free(b);
+        kvt_drop(b); /* lsm_table_builder_free() */
+        kvt_disown(f);
         cr_assert_eq(kv_file_close(f), KV_OK);
         cr_assert_eq(kv_env_open(env, "/t", KV_O_RDONLY, &f), KV_OK);
     }
     lsm_table *t;
+    sst_own_file(f);
     cr_assert_eq(kv_file_size(f, &size), KV_OK);
+    kvt_disown(f); /* the table's from here on, also on failure */
     cr_assert_eq(lsm_table_open(f, size, rs, &t), KV_OK);
-    return t;
+    return sst_own_table(t);
 }
 
 static void get_all(lsm_table *t, unsigned n)
 {
-    kv_buf v = {0};
+    static kv_buf v; /* owned: static, as a failed assertion leaves this frame */
+    kvt_own(&v, kvt_buf_free_owned);
     char k[16], want[32];
     unsigned type;
     for (unsigned i = 0; i < n; i++) {
@@ -236,14 +273,14 @@ static void get_all(lsm_table *t, unsigned n)
         cr_assert_eq(v.len, (size_t)wn);
         cr_assert_eq(memcmp(v.data, want, v.len), 0, "key %u: wrong value through the cache", i);
     }
-    kv_buf_free(&v);
+    kvt_drop(&v);
 }
 
 Test(cached, second_read_of_a_block_is_a_hit)
 {
     lsm_read_stats rs = {0};
     unsigned n = 2000;
-    cr_assert_eq(lsm_cache_new(8 << 20, &rs.cache), KV_OK);
+    rs.cache = new_cache(8 << 20);
     lsm_table *t = table_with(n, &rs);
     get_all(t, n);
     uint64_t reads = rs.blocks_read, misses = rs.cache_misses;
@@ -257,27 +294,28 @@ Test(cached, second_read_of_a_block_is_a_hit)
     lsm_table *t2 = table_with(n, &rs);
     get_all(t2, 1);
     cr_assert_eq(rs.blocks_read, reads + 1);
-    lsm_table_close(t2);
-    lsm_table_close(t);
-    lsm_cache_free(rs.cache);
+    kvt_drop(t2); /* lsm_table_close() */
+    kvt_drop(t);
+    kvt_drop(rs.cache); /* lsm_cache_free() */
 }
 
 Test(cached, tiny_cache_gives_the_same_answers_and_iterators_release)
 {
     lsm_read_stats rs = {0};
     unsigned n = 3000;
-    cr_assert_eq(lsm_cache_new(SHARDS * 700, &rs.cache), KV_OK); /* about one block a shard */
+    rs.cache = new_cache(SHARDS * 700); /* about one block a shard */
     lsm_table *t = table_with(n, &rs);
     get_all(t, n);
     lsm_iter *it;
     cr_assert_eq(lsm_table_iter(t, &it), KV_OK);
+    sst_own_iter(it);
     unsigned seen = 0;
     for (it->ops->first(it); it->ops->valid(it); it->ops->next(it))
         seen++;
     cr_assert_eq(seen, n);
     cr_assert_eq(it->ops->status(it), KV_OK);
-    it->ops->close(it);
+    kvt_drop(it); /* closes it */
     cr_assert_leq(lsm_cache_used(rs.cache), SHARDS * 700);
-    lsm_table_close(t);
-    lsm_cache_free(rs.cache); /* LeakSanitizer: a pin never released leaks its block */
+    kvt_drop(t);
+    kvt_drop(rs.cache); /* LeakSanitizer: a pin never released leaks its block */
 }

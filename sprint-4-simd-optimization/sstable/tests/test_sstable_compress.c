@@ -18,16 +18,15 @@
  *   engine/     the lsm engine with compression=lz4 and =zstd: data that
  *               went through flushes and compactions reads back after a
  *               reopen.
+ *
+ * Every buffer, env, file, builder, table, iterator and store a test makes
+ * is owned (sst_test.h), so a failed assertion leaks nothing.
  */
-#include <criterion/criterion.h>
-#include <stdio.h>
-#include <string.h>
+/* through the lab's -I sstable, as in test_sstable.c */
+#include "tests/sst_test.h"
 
-#include "kvlabs/env.h"
-#include "kvlabs/kv.h"
-#include "kvtest.h"
-#include "sstable.h"
-#include "sstable_int.h"
+SST_SUITE(codec);
+SST_SUITE(engine);
 
 static const lsm_compression codecs[] = {LSM_COMPRESS_NONE, LSM_COMPRESS_LZ4, LSM_COMPRESS_ZSTD};
 static const char *const codec_name[] = {"none", "lz4", "zstd"};
@@ -47,18 +46,20 @@ Test(codec, round_trip_exact_bytes)
     fill_text(raw, sizeof raw);
     for (size_t c = 1; c < 3; c++) {
         for (size_t n = 300; n <= sizeof raw; n = n * 3 + 1) {
-            lsm_bytes out = {0};
+            static lsm_bytes out; /* owned: static, as a failed assertion leaves this frame */
             bool used;
+            kvt_own(&out, sst_bytes_free_owned);
             OK(lsm_block_compress(codecs[c], raw, n, &out, &used));
             cr_assert(used, "%s: %zu bytes of text must compress", codec_name[c], n);
             uint8_t *back;
             size_t bn;
             OK(lsm_block_decompress(codecs[c], out.p, out.n, &back, &bn));
+            kvt_own(back, sst_kv_free_owned);
             cr_assert_eq(bn, n);
             cr_assert(memcmp(back, raw, n) == 0, "%s: %zu bytes differ after a round trip",
                       codec_name[c], n);
-            kv_free(back);
-            kv_free(out.p);
+            kvt_drop(back); /* kv_free() */
+            kvt_drop(&out);
         }
     }
 }
@@ -68,20 +69,22 @@ Test(codec, incompressible_or_tiny_blocks_not_used)
     uint8_t raw[4096];
     kvt_fill(raw, sizeof raw, 99);
     for (size_t c = 0; c < 3; c++) {
-        lsm_bytes out = {0};
+        static lsm_bytes out; /* owned: static */
         bool used = true;
+        kvt_own(&out, sst_bytes_free_owned);
         OK(lsm_block_compress(codecs[c], raw, sizeof raw, &out, &used));
         cr_assert_not(used, "%s: random bytes do not shrink by 1/8", codec_name[c]);
         used = true;
         fill_text(raw, 32);
         OK(lsm_block_compress(codecs[c], raw, 32, &out, &used));
         cr_assert_not(used, "%s: a block under 64 bytes is stored raw", codec_name[c]);
-        kv_free(out.p);
+        kvt_drop(&out);
     }
-    lsm_bytes out = {0};
+    static lsm_bytes out; /* owned: static */
     bool used;
+    kvt_own(&out, sst_bytes_free_owned);
     RC(lsm_block_compress((lsm_compression)9, raw, sizeof raw, &out, &used), KV_EINVAL);
-    kv_free(out.p);
+    kvt_drop(&out);
 }
 
 /* Decompress must refuse p[0..n) of type; nothing leaks, *out stays NULL. */
@@ -90,6 +93,8 @@ static void refused(unsigned type, const uint8_t *p, size_t n, const char *what)
     uint8_t *back = (uint8_t *)1;
     size_t bn = 7;
     int rc = lsm_block_decompress(type, p, n, &back, &bn);
+    if (rc == KV_OK)
+        kvt_own(back, sst_kv_free_owned); /* a wrong answer's buffer */
     cr_assert_eq(rc, KV_ECORRUPT, "%s (type %u): %d, want KV_ECORRUPT", what, type, rc);
     cr_assert_null(back, "%s: no output on failure", what);
 }
@@ -99,8 +104,9 @@ Test(codec, corrupt_frames_are_corrupt)
     uint8_t raw[4096], bad[8192];
     fill_text(raw, sizeof raw);
     for (size_t c = 1; c < 3; c++) {
-        lsm_bytes out = {0};
+        static lsm_bytes out; /* owned: static */
         bool used;
+        kvt_own(&out, sst_bytes_free_owned);
         OK(lsm_block_compress(codecs[c], raw, sizeof raw, &out, &used));
         cr_assert(used);
         uint32_t rawn = 0;
@@ -127,7 +133,7 @@ Test(codec, corrupt_frames_are_corrupt)
         k = lsm_put_varint32(bad, rawn);
         kvt_fill(bad + k, bn, 7);
         refused(codecs[c], bad, k + bn, "random bytes as the frame");
-        kv_free(out.p);
+        kvt_drop(&out);
     }
     refused(3, raw, 100, "an unknown block type");
     refused(LSM_COMPRESS_NONE, raw, 100, "type none is not decompressed");
@@ -139,16 +145,11 @@ static kv_env *env;
 
 static void setup(void)
 {
-    env = kv_env_mem_new();
+    env = kv_env_mem_new(); /* owned: the suite's .fini frees it, after the files */
     cr_assert_not_null(env);
 }
 
-static void teardown(void)
-{
-    kv_env_free(env);
-}
-
-TestSuite(compress, .init = setup, .fini = teardown);
+SST_SUITE(compress, .init = setup);
 
 #define NKEYS 2000
 
@@ -182,14 +183,17 @@ static uint64_t build(const char *path, lsm_compression c, bool text)
     lsm_table_opts o = {.block_size = 4096, .restart_every = 16, .bloom_bits = 10,
                         .compression = c};
     OK(kv_env_open(env, path, KV_O_RDWR | KV_O_CREAT, &f));
+    sst_own_file(f);
     OK(lsm_table_builder_new(f, &o, &b));
+    sst_own_builder(b);
     for (unsigned i = 0; i < NKEYS; i++) {
         uint8_t k[24], v[100];
         make_value(v, i, text);
         OK(lsm_table_builder_add(b, k, make_key(k, i), v, sizeof v));
     }
     OK(lsm_table_builder_finish(b, &size));
-    lsm_table_builder_free(b);
+    kvt_drop(b); /* lsm_table_builder_free() */
+    kvt_disown(f);
     OK(kv_file_close(f));
     return size;
 }
@@ -200,15 +204,18 @@ static lsm_table *open_at(const char *path)
     uint64_t size;
     lsm_table *t;
     OK(kv_env_open(env, path, KV_O_RDONLY, &f));
+    sst_own_file(f);
     OK(kv_file_size(f, &size));
+    kvt_disown(f); /* the table's from here on, also on failure */
     OK(lsm_table_open(f, size, NULL, &t));
-    return t;
+    return sst_own_table(t);
 }
 
 static void check_all(const char *path, bool text, const char *what)
 {
     lsm_table *t = open_at(path);
-    kv_buf val = {0};
+    static kv_buf val; /* owned: static, as a failed assertion leaves this frame */
+    kvt_own(&val, kvt_buf_free_owned);
     for (unsigned i = 0; i < NKEYS; i++) {
         uint8_t k[24], v[100];
         unsigned type;
@@ -220,14 +227,15 @@ static void check_all(const char *path, bool text, const char *what)
     }
     lsm_iter *it;
     OK(lsm_table_iter(t, &it));
+    sst_own_iter(it);
     unsigned n = 0;
     for (it->ops->first(it); it->ops->valid(it); it->ops->next(it))
         n++;
     OK(it->ops->status(it));
     cr_assert_eq(n, NKEYS, "%s: a scan sees every entry", what);
-    it->ops->close(it);
-    kv_buf_free(&val);
-    lsm_table_close(t);
+    kvt_drop(it); /* closes it */
+    kvt_drop(&val);
+    kvt_drop(t); /* lsm_table_close() */
 }
 
 Test(compress, round_trip_each_codec)
@@ -278,8 +286,9 @@ static void damage(const char *path, unsigned type, bool recrc, void (*fix)(uint
     uint64_t size;
     size_t got;
     OK(kv_env_open(env, path, KV_O_RDWR, &f));
+    sst_own_file(f);
     OK(kv_file_size(f, &size));
-    uint8_t *p = kv_malloc((size_t)size);
+    uint8_t *p = kvt_own(kv_malloc((size_t)size), sst_kv_free_owned);
     cr_assert_not_null(p);
     OK(kv_file_pread(f, p, (size_t)size, 0, &got));
     size_t n = first_block(p, (size_t)size, type), n2 = n;
@@ -288,11 +297,13 @@ static void damage(const char *path, unsigned type, bool recrc, void (*fix)(uint
     if (recrc)
         lsm_put_le32(p + n + 1, kv_crc32c(0, p, n + 1));
     OK(kv_file_pwrite(f, p, (size_t)size, 0));
+    kvt_disown(f);
     OK(kv_file_close(f));
-    kv_free(p);
+    kvt_drop(p); /* kv_free() */
 
     lsm_table *t = open_at(path);
-    kv_buf val = {0};
+    static kv_buf val; /* owned: static */
+    kvt_own(&val, kvt_buf_free_owned);
     unsigned type_out;
     uint8_t k[24];
     make_key(k, 0);
@@ -301,12 +312,13 @@ static void damage(const char *path, unsigned type, bool recrc, void (*fix)(uint
                  rc);
     lsm_iter *it;
     OK(lsm_table_iter(t, &it));
+    sst_own_iter(it);
     for (it->ops->first(it); it->ops->valid(it); it->ops->next(it))
         ;
     cr_assert_eq(it->ops->status(it), KV_ECORRUPT, "a scan stops with KV_ECORRUPT");
-    it->ops->close(it);
-    kv_buf_free(&val);
-    lsm_table_close(t);
+    kvt_drop(it);
+    kvt_drop(&val);
+    kvt_drop(t);
 }
 
 static void flip_middle(uint8_t *p, size_t *n)
@@ -365,7 +377,8 @@ Test(engine, compression_options_round_trip)
         }
         OK(kv_close(db));
         OK(kv_open("lsm", dir, opts, &db));
-        kv_buf val = {0};
+        static kv_buf val; /* owned: static */
+        kvt_own(&val, kvt_buf_free_owned);
         for (unsigned i = 0; i < 5000; i++) {
             uint8_t v[100];
             char k[17];
@@ -375,7 +388,7 @@ Test(engine, compression_options_round_trip)
             cr_assert(val.len == 100 && memcmp(val.data, v, 100) == 0, "%s: key %u",
                       codec_name[c], i);
         }
-        kv_buf_free(&val);
+        kvt_drop(&val);
         OK(kv_close(db));
         kvt_tmpdir_done();
     }
