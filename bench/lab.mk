@@ -17,7 +17,7 @@ LAB_ENGINES := hash bitcask btree lsm leveldb shm lmdb rocksdb sqlite kdev cowbt
 # kbtree: sprint 3's kernel device /dev/kvbtree (kind "vm", like kdev:
 #   sprint-3-btree-storage make ktest-bench)
 LAB_ENGINES += kbtree
-LAB_INITS   := kv_hash_simd_init
+LAB_INITS   := kv_hash_simd_init lsm_simd_init
 LAB_MICROS  := crc32c_4k xxh3_4k btree_get_1m btree_scan1000_1m btree_bulk_load_10k
 # sprint 3's cowbtree (benchmarks/cow_benchmarks.c): the issue 17 roadmap's set
 LAB_MICROS  += open_close_empty read_page_random_16k_hot read_page_random_16k_cold \

@@ -15,10 +15,16 @@
  * a release store; readers load pointers with acquire, so a reader that
  * sees a node sees its contents. Nodes are never unlinked or moved.
  *
+ * The search (find_ge) compares user keys with the simd part's installed
+ * comparison called directly, and does not compare a node again one level
+ * down when it was already found >= the target a level up (it usually is:
+ * a tall node is also the next node on the levels below).
+ *
  * Callers must not link from two threads at once, must not link a node
  * twice, and must hold a reference (lsm_mem_ref) while reading.
  */
 #include "lsm_int.h"
+#include "lsm_simd.h"
 
 #define MEM_MAX_HEIGHT 12
 #define ARENA_BLOCK (256u << 10)
@@ -170,17 +176,40 @@ int lsm_mem_prepare(lsm_mem *m, uint64_t seq, unsigned type, const void *k, size
     return KV_OK;
 }
 
-/* The first node >= key, and (when prev != NULL) the last node < key at each level. */
+/* Internal-key order of a node's key against key (kn >= LSM_TRAILER):
+ * lsm_ikey_cmp's, with the user-key comparison the simd part installed
+ * called directly (ucmp) instead of through two more calls. */
+static inline int node_cmp(lsm_simd_cmp_fn ucmp, lsm_mem_node *n, const uint8_t *key, size_t kn)
+{
+    const unsigned char *nk = node_key(n);
+    int c = ucmp(nk, n->kn - LSM_TRAILER, key, kn - LSM_TRAILER);
+    if (c)
+        return c;
+    uint64_t ta = kv_load_le64(nk + n->kn - LSM_TRAILER);
+    uint64_t tb = kv_load_le64(key + kn - LSM_TRAILER);
+    return ta > tb ? -1 : ta < tb;
+}
+
+/* The first node >= key, and (when prev != NULL) the last node < key at each
+ * level. A node found >= key at one level is often the next one again a
+ * level down: it is not compared twice (`bigger`). */
 static lsm_mem_node *find_ge(lsm_mem *m, const void *key, size_t kn, lsm_mem_node **prev)
 {
-    lsm_mem_node *x = m->head;
+    lsm_simd_cmp_fn ucmp;
+    lsm_simd_active(NULL, &ucmp);
+    lsm_mem_node *x = m->head, *bigger = NULL;
     int level = atomic_load_explicit(&m->height, memory_order_relaxed) - 1;
     for (;;) {
         lsm_mem_node *nx = atomic_load_explicit(&x->next[level], memory_order_acquire);
-        if (nx && lsm_ikey_cmp(node_key(nx), nx->kn, key, kn) < 0) {
-            x = nx;
-            continue;
+        if (nx && nx != bigger) {
+            /* start fetching the node after nx while nx's key is compared */
+            __builtin_prefetch(atomic_load_explicit(&nx->next[level], memory_order_relaxed));
+            if (node_cmp(ucmp, nx, key, kn) < 0) {
+                x = nx;
+                continue;
+            }
         }
+        bigger = nx;
         if (prev)
             prev[level] = x;
         if (level == 0)

@@ -20,6 +20,11 @@
  * past the entries, or a restart entry with shared != 0 stops it with
  * KV_ECORRUPT. It never reads outside [data, data + n).
  *
+ * An iterator is either allocated (lsm_block_iter, closed through its ops)
+ * or lives in the caller's storage with its key in the caller's buffer
+ * while it fits (lsm_block_iter_init / lsm_block_iter_fini: a table lookup
+ * keeps its two on the stack and allocates nothing).
+ *
  * Callers must not add keys out of order to a builder (the table builder
  * checks), and must not use a key or value from the iterator after its
  * next move.
@@ -140,19 +145,7 @@ int lsm_block_builder_finish(lsm_block_builder *bb)
 
 /* ---- iterator ------------------------------------------------------------- */
 
-typedef struct block_iter {
-    lsm_iter base;
-    const uint8_t *data;   /* the block */
-    bool own;
-    size_t limit;          /* end of the entries = start of the restart array */
-    uint32_t nrestarts;
-    size_t cur, next;      /* offset of the current entry and of the one after it */
-    lsm_bytes key;         /* the current key, rebuilt */
-    const uint8_t *val;
-    uint32_t vlen;
-    bool valid;
-    int status;
-} block_iter;
+typedef lsm_block_it block_iter; /* sstable_int.h: callers may hold one on the stack */
 
 static void bi_corrupt(block_iter *bi, const char *what)
 {
@@ -305,14 +298,22 @@ static int bi_status(const lsm_iter *it)
     return ((const block_iter *)it)->status;
 }
 
+void lsm_block_iter_fini(lsm_block_it *bi)
+{
+    if (bi->own)
+        kv_free((void *)bi->data);
+    if (!bi->key.borrowed)
+        kv_free(bi->key.p);
+    bi->data = NULL;
+    bi->key.p = NULL;
+}
+
 static void bi_close(lsm_iter *it)
 {
     block_iter *bi = (block_iter *)it;
     if (!bi)
         return;
-    if (bi->own)
-        kv_free((void *)bi->data);
-    kv_free(bi->key.p);
+    lsm_block_iter_fini(bi);
     kv_free(bi);
 }
 
@@ -321,28 +322,61 @@ static const lsm_iter_ops block_iter_ops = {
     .key = bi_key, .value = bi_value, .status = bi_status, .close = bi_close,
 };
 
-int lsm_block_iter(const void *data, size_t n, bool own, lsm_iter **out)
+/* The restart count of a block of n bytes, or 0 when it cannot be one. */
+static uint32_t restart_count(const void *data, size_t n)
 {
-    block_iter *bi;
     uint32_t nr;
-    *out = NULL;
-    if (n < 4 || (nr = kv_load_le32((const uint8_t *)data + n - 4)) == 0 ||
-        nr > (n - 4) / 4) {
-        if (own)
-            kv_free((void *)data);
-        return kv_fail(KV_ECORRUPT, "lsm: corrupt block: bad restart count (block of %zu bytes)", n);
-    }
-    if (!(bi = kv_calloc(1, sizeof *bi)))
-        goto out_enomem;
+    if (n < 4 || (nr = kv_load_le32((const uint8_t *)data + n - 4)) == 0 || nr > (n - 4) / 4)
+        return 0;
+    return nr;
+}
+
+static int bad_restarts(const void *data, size_t n, bool own)
+{
+    if (own)
+        kv_free((void *)data);
+    return kv_fail(KV_ECORRUPT, "lsm: corrupt block: bad restart count (block of %zu bytes)", n);
+}
+
+static void iter_setup(block_iter *bi, const void *data, size_t n, bool own, uint32_t nr)
+{
+    memset(bi, 0, sizeof *bi);
     bi->data = data;
     bi->own = own;
     bi->base.ops = &block_iter_ops;
     bi->nrestarts = nr;
     bi->limit = n - 4 - 4 * (size_t)nr;
+}
+
+int lsm_block_iter_init(lsm_block_it *bi, const void *data, size_t n, bool own, uint8_t *keybuf,
+                        size_t keycap)
+{
+    uint32_t nr = restart_count(data, n);
+    memset(bi, 0, sizeof *bi);
+    if (!nr)
+        return bad_restarts(data, n, own);
+    iter_setup(bi, data, n, own, nr);
+    if (keybuf && keycap) {
+        bi->key.p = keybuf;
+        bi->key.cap = keycap;
+        bi->key.borrowed = true;
+    }
+    return KV_OK;
+}
+
+int lsm_block_iter(const void *data, size_t n, bool own, lsm_iter **out)
+{
+    block_iter *bi;
+    uint32_t nr;
+    *out = NULL;
+    if (!(nr = restart_count(data, n)))
+        return bad_restarts(data, n, own);
+    if (!(bi = kv_malloc(sizeof *bi))) {
+        if (own)
+            kv_free((void *)data);
+        return kv_fail(KV_ENOMEM, "lsm: out of memory opening a block iterator");
+    }
+    iter_setup(bi, data, n, own, nr);
     *out = &bi->base;
     return KV_OK;
-out_enomem:
-    if (own)
-        kv_free((void *)data);
-    return kv_fail(KV_ENOMEM, "lsm: out of memory opening a block iterator");
 }

@@ -78,10 +78,13 @@ static inline const uint8_t *lsm_get_varint32(const uint8_t *p, const uint8_t *e
     return NULL;
 }
 
-/* A growable byte buffer (kv_malloc'd). */
+/* A growable byte buffer (kv_malloc'd). borrowed: p is the caller's buffer
+ * of cap bytes (a stack array), never freed; growing past it moves the
+ * bytes to a kv_malloc'd buffer and clears the flag. */
 typedef struct lsm_bytes {
     uint8_t *p;
     size_t n, cap;
+    bool borrowed;
 } lsm_bytes;
 
 /* Make room for `more` bytes: KV_OK or KV_ENOMEM (unchanged). */
@@ -111,6 +114,32 @@ int lsm_block_builder_add(lsm_block_builder *bb, const void *k, size_t kn, const
 size_t lsm_block_builder_estimate(const lsm_block_builder *bb);
 /* Append the restart array; bb->buf then holds the finished block. */
 int lsm_block_builder_finish(lsm_block_builder *bb);
+
+/* A block iterator in the caller's storage (lsm_block_iter_init): what
+ * lsm_block_iter allocates, so that a point lookup keeps its two (index and
+ * data block) on the stack and, while keys fit keybuf, allocates nothing.
+ * Its ops are lsm_block_iter's, except close: use lsm_block_iter_fini. */
+typedef struct lsm_block_it {
+    lsm_iter base;
+    const uint8_t *data;   /* the block */
+    bool own;
+    size_t limit;          /* end of the entries = start of the restart array */
+    uint32_t nrestarts;
+    size_t cur, next;      /* offset of the current entry and of the one after it */
+    lsm_bytes key;         /* the current key, rebuilt */
+    const uint8_t *val;
+    uint32_t vlen;
+    bool valid;
+    int status;
+} lsm_block_it;
+
+/* lsm_block_iter into *bi, the current key kept in keybuf (keycap bytes)
+ * while it fits. Same checks and returns (KV_ECORRUPT; with own, data is
+ * freed on failure); nothing to undo on failure. */
+int lsm_block_iter_init(lsm_block_it *bi, const void *data, size_t n, bool own, uint8_t *keybuf,
+                        size_t keycap);
+/* Release what an iterator made by lsm_block_iter_init holds. */
+void lsm_block_iter_fini(lsm_block_it *bi);
 
 /* sstable_compress.c: compress a block's contents with codec into out
  * (reset first). *used: whether to store the compressed form (it saves at

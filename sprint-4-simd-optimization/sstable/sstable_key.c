@@ -44,9 +44,12 @@ int lsm_bytes_reserve(lsm_bytes *b, size_t more)
             return kv_fail(KV_ENOMEM, "lsm: buffer size overflow");
         cap *= 2;
     }
-    uint8_t *p = kv_realloc(b->p, cap);
+    uint8_t *p = b->borrowed ? kv_malloc(cap) : kv_realloc(b->p, cap);
     if (!p)
         return kv_fail(KV_ENOMEM, "lsm: out of memory growing a buffer to %zu bytes", cap);
+    if (b->borrowed && b->n)
+        memcpy(p, b->p, b->n);
+    b->borrowed = false;
     b->p = p;
     b->cap = cap;
     return KV_OK;

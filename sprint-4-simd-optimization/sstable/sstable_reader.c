@@ -10,6 +10,13 @@
  * (checking its CRC) and seeks in it. The iterator is two-level: an index
  * iterator, and an iterator over the current data block.
  *
+ * Where the env can map files (posix; not the mem and fault envs), open
+ * maps the whole table read-only and a block read is a checksum over the
+ * mapped bytes and one copy, no system call; otherwise blocks are pread.
+ * A lookup keeps its index and block iterators on its stack
+ * (lsm_block_iter_init): a get allocates nothing unless the block must be
+ * read into the cache.
+ *
  * Data blocks go through the store's block cache when it has one
  * (stats->cache; sstable_cache.c): a block found there is used pinned, in
  * place; a block read from the file (and checked) is inserted, and the
@@ -28,6 +35,7 @@
 
 struct lsm_table {
     kv_file *f;
+    const uint8_t *map;     /* the whole file mapped read-only, or NULL (pread) */
     uint64_t size;
     uint64_t data_end;      /* where the footer starts */
     uint8_t *index;         /* index block contents */
@@ -45,32 +53,44 @@ struct lsm_table {
 static int read_block(const lsm_table *t, uint64_t off, uint64_t n, uint8_t **out, size_t *len)
 {
     uint8_t *buf;
+    const uint8_t *src;
     size_t got;
     int rc;
     *out = NULL;
     if (n > LSM_BLOCK_MAX || off > t->data_end || t->data_end - off < n + LSM_BLOCK_TRAILER)
         return kv_fail(KV_ECORRUPT, "lsm: corrupt table: block handle (%llu, %llu) out of range",
                        (unsigned long long)off, (unsigned long long)n);
-    if (!(buf = kv_malloc((size_t)n + LSM_BLOCK_TRAILER)))
-        return kv_fail(KV_ENOMEM, "lsm: out of memory reading a block");
-    if ((rc = kv_file_pread(t->f, buf, (size_t)n + LSM_BLOCK_TRAILER, off, &got)))
-        goto out_free_buf;
-    if (got != n + LSM_BLOCK_TRAILER) {
-        rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: short block");
-        goto out_free_buf;
+    if (t->map) {
+        /* mapped: check the block where it lies, copy only what is kept */
+        src = t->map + off;
+        buf = NULL;
+    } else {
+        if (!(buf = kv_malloc((size_t)n + LSM_BLOCK_TRAILER)))
+            return kv_fail(KV_ENOMEM, "lsm: out of memory reading a block");
+        if ((rc = kv_file_pread(t->f, buf, (size_t)n + LSM_BLOCK_TRAILER, off, &got)))
+            goto out_free_buf;
+        if (got != n + LSM_BLOCK_TRAILER) {
+            rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: short block");
+            goto out_free_buf;
+        }
+        src = buf;
     }
-    if (kv_crc32c(0, buf, (size_t)n + 1) != kv_load_le32(buf + n + 1)) {
+    if (kv_crc32c(0, src, (size_t)n + 1) != kv_load_le32(src + n + 1)) {
         rc = kv_fail(KV_ECORRUPT, "lsm: corrupt table: block checksum mismatch at %llu",
                      (unsigned long long)off);
         goto out_free_buf;
     }
     *len = (size_t)n;
-    if (buf[n] != LSM_COMPRESS_NONE) {
+    if (src[n] != LSM_COMPRESS_NONE) {
         uint8_t *raw;
-        if ((rc = lsm_block_decompress(buf[n], buf, (size_t)n, &raw, len)))
+        if ((rc = lsm_block_decompress(src[n], src, (size_t)n, &raw, len)))
             goto out_free_buf;
         kv_free(buf);
         buf = raw;
+    } else if (!buf) {
+        if (!(buf = kv_malloc(n ? (size_t)n : 1)))
+            return kv_fail(KV_ENOMEM, "lsm: out of memory reading a block");
+        memcpy(buf, src, (size_t)n);
     }
     *out = buf;
     return KV_OK;
@@ -103,6 +123,12 @@ int lsm_table_open(kv_file *f, uint64_t size, lsm_read_stats *stats, lsm_table *
         goto out_close;
     }
     t->data_end = size - LSM_FOOTER_SIZE;
+    /* map the file when the env can (posix; not the mem and fault envs,
+     * whose reads then go through pread): a block read is then no system
+     * call; the size must fit the address space */
+    void *map;
+    if (size <= SIZE_MAX && kv_file_mmap(f, 0, (size_t)size, false, &map) == KV_OK)
+        t->map = map;
     if ((rc = kv_file_pread(f, footer, sizeof footer, t->data_end, &got)))
         goto out_close;
     if (got != sizeof footer || kv_load_le64(footer + 48) != LSM_TABLE_MAGIC ||
@@ -144,6 +170,8 @@ void lsm_table_close(lsm_table *t)
 {
     if (!t)
         return;
+    if (t->map)
+        kv_file_munmap(t->f, (void *)t->map, (size_t)t->size);
     kv_file_close(t->f);
     kv_free(t->index);
     kv_free(t->filter);
@@ -155,34 +183,70 @@ uint64_t lsm_table_entries(const lsm_table *t)
     return t->entries;
 }
 
-/* Open an iterator over the data block an index entry names; *pin: the
- * cache entry to release after the iterator is closed (NULL: none). */
-static int open_data_block(const lsm_table *t, const void *hv, size_t hn, lsm_iter **out,
-                           lsm_cache_block **pin)
+/* The data block an index entry names: its bytes in *data (n bytes); *own:
+ * they are kv_malloc'd and the caller's (no cache took them); *pin: the
+ * cache entry to release when done with them (NULL: none). */
+static int find_data_block(const lsm_table *t, const void *hv, size_t hn, const uint8_t **data,
+                           size_t *n, bool *own, lsm_cache_block **pin)
 {
-    const uint8_t *p;
     uint8_t *buf;
-    size_t len, bn;
+    size_t len;
     int rc;
     *pin = NULL;
+    *own = false;
     if (hn != 16)
         return kv_fail(KV_ECORRUPT, "lsm: corrupt table: index value of %zu bytes", hn);
-    uint64_t off = kv_load_le64(hv), n = kv_load_le64((const uint8_t *)hv + 8);
+    uint64_t off = kv_load_le64(hv), bn = kv_load_le64((const uint8_t *)hv + 8);
     if (t->cache && (*pin = lsm_cache_lookup(t->cache, t->cache_id, off))) {
         t->stats->cache_hits++;
     } else {
         if (t->cache)
             t->stats->cache_misses++;
         /* the cache keeps the block as read: decompressed (len bytes) */
-        if ((rc = read_block(t, off, n, &buf, &len)))
+        if ((rc = read_block(t, off, bn, &buf, &len)))
             return rc;
         if (t->stats)
             t->stats->blocks_read++;
-        if (!t->cache || !(*pin = lsm_cache_insert(t->cache, t->cache_id, off, buf, len)))
-            return lsm_block_iter(buf, len, true, out);
+        if (!t->cache || !(*pin = lsm_cache_insert(t->cache, t->cache_id, off, buf, len))) {
+            *data = buf;
+            *n = len;
+            *own = true;
+            return KV_OK;
+        }
     }
-    p = lsm_cache_data(*pin, &bn);
-    if ((rc = lsm_block_iter(p, bn, false, out))) {
+    *data = lsm_cache_data(*pin, n);
+    return KV_OK;
+}
+
+/* Open an iterator over the data block an index entry names; *pin: the
+ * cache entry to release after the iterator is closed (NULL: none). */
+static int open_data_block(const lsm_table *t, const void *hv, size_t hn, lsm_iter **out,
+                           lsm_cache_block **pin)
+{
+    const uint8_t *p;
+    size_t bn;
+    bool own;
+    int rc;
+    if ((rc = find_data_block(t, hv, hn, &p, &bn, &own, pin)))
+        return rc;
+    if ((rc = lsm_block_iter(p, bn, own, out))) {
+        lsm_cache_release(t->cache, *pin);
+        *pin = NULL;
+    }
+    return rc;
+}
+
+/* lsm_block_iter_init over the same block, for a lookup (*bx on its stack). */
+static int open_data_block_at(const lsm_table *t, const void *hv, size_t hn, lsm_block_it *bx,
+                              uint8_t *keybuf, size_t keycap, lsm_cache_block **pin)
+{
+    const uint8_t *p;
+    size_t bn;
+    bool own;
+    int rc;
+    if ((rc = find_data_block(t, hv, hn, &p, &bn, &own, pin)))
+        return rc;
+    if ((rc = lsm_block_iter_init(bx, p, bn, own, keybuf, keycap))) {
         lsm_cache_release(t->cache, *pin);
         *pin = NULL;
     }
@@ -193,13 +257,16 @@ int lsm_table_get(lsm_table *t, const void *ukey, size_t n, uint64_t seq, unsign
                   kv_buf *val)
 {
     /* STUB:
-    (void)t; (void)ukey; (void)n; (void)seq; (void)type; (void)val;
+    (void)t; (void)ukey; (void)n; (void)seq; (void)type; (void)val; (void)open_data_block_at;
     return kv_fail(KV_ENOTSUP, "not implemented: %s", __func__);
     */
     /* BEGIN SOLUTION */
-    lsm_iter *ix = NULL, *bx = NULL;
+    /* both iterators on the stack, their keys in stack buffers: a get
+     * allocates nothing unless a key is longer than 64 bytes */
+    lsm_block_it ixs, bxs;
+    lsm_iter *ix = &ixs.base, *bx = &bxs.base;
     lsm_cache_block *pin = NULL;
-    uint8_t stack[256], *target = stack;
+    uint8_t stack[256], *target = stack, ikey[64], bkey[64];
     const void *k, *v;
     size_t kn, vn;
     int rc;
@@ -216,7 +283,7 @@ int lsm_table_get(lsm_table *t, const void *ukey, size_t n, uint64_t seq, unsign
         return kv_fail(KV_ENOMEM, "lsm: out of memory for a lookup key");
     memcpy(target, ukey, n);
     lsm_put_le64(target + n, lsm_trailer(seq, LSM_TYPE_VALUE));
-    if ((rc = lsm_block_iter(t->index, t->index_n, false, &ix)))
+    if ((rc = lsm_block_iter_init(&ixs, t->index, t->index_n, false, ikey, sizeof ikey)))
         goto out_free_target;
     ix->ops->seek(ix, target, n + LSM_TRAILER);
     if (!ix->ops->valid(ix)) {
@@ -224,7 +291,7 @@ int lsm_table_get(lsm_table *t, const void *ukey, size_t n, uint64_t seq, unsign
         goto out_close_index;
     }
     ix->ops->value(ix, &v, &vn);
-    if ((rc = open_data_block(t, v, vn, &bx, &pin)))
+    if ((rc = open_data_block_at(t, v, vn, &bxs, bkey, sizeof bkey, &pin)))
         goto out_close_index;
     bx->ops->seek(bx, target, n + LSM_TRAILER);
     if (!bx->ops->valid(bx)) {
@@ -248,10 +315,10 @@ int lsm_table_get(lsm_table *t, const void *ukey, size_t n, uint64_t seq, unsign
         rc = kv_buf_set(val, v, vn);
     }
 out_close_block:
-    bx->ops->close(bx);
+    lsm_block_iter_fini(&bxs);
     lsm_cache_release(t->cache, pin);
 out_close_index:
-    ix->ops->close(ix);
+    lsm_block_iter_fini(&ixs);
 out_free_target:
     if (target != stack)
         kv_free(target);
