@@ -12,6 +12,8 @@
  *   corrupt/  a damaged SSTable is KV_ECORRUPT on read, never a wrong value
  *   stats/    exact_stats=false (blind puts), an exact reopen counts again;
  *             the block cache counters
+ *   compress/ the engine with compression=lz4 and =zstd: data that went
+ *             through flushes and compactions reads back after a reopen
  * Written as if a student had made the bug: a compaction that keeps an
  * overlapping file, drops a tombstone too early (the old value comes
  * back), installs a version before its table is synced, or swallows a
@@ -48,6 +50,7 @@ TestSuite(fault, .fini = lsm_fini);
 TestSuite(kill, .fini = lsm_fini);
 TestSuite(corrupt, .fini = lsm_fini);
 TestSuite(stats, .fini = lsm_fini);
+TestSuite(compress, .fini = lsm_fini);
 
 static void version_unref_owned(void *v)
 {
@@ -462,4 +465,51 @@ Test(stats, blind_puts_then_exact_reopen_and_cache_counters, .timeout = 120)
     cr_assert_gt(extra(db, "cache_bytes"), 0);
     cr_assert_eq(kv_close(db), KV_OK);
     kv_env_free(env);
+}
+
+/* ---- compress/ ----------------------------------------------------------- */
+
+/* A compressible 100-byte value that names its key: text, so that lz4 and
+ * zstd really shrink the blocks the flushes and compactions write. */
+static void text_value(uint8_t *v, unsigned i)
+{
+    static const char words[] = "the quick brown fox jumps over the lazy dog 0123456789 ";
+    for (size_t j = 0; j < 100; j++)
+        v[j] = (uint8_t)words[(j * 7 + j / 13) % (sizeof words - 1)];
+    snprintf((char *)v, 12, "v%010u", i);
+}
+
+Test(compress, options_round_trip)
+{
+    static const char *const codec[] = {"lz4", "zstd"};
+    static kv_buf val; /* owned: static, as a failed assertion leaves this frame */
+    kvt_own(&val, kvt_buf_free_owned);
+    for (size_t c = 0; c < 2; c++) {
+        char dir[4096], opts[160];
+        snprintf(dir, sizeof dir, "%s/%s", kvt_tmpdir("lsm-compress"), codec[c]);
+        snprintf(opts, sizeof opts,
+                 "compression=%s,write_buffer=64K,block_size=1K,target_file=64K,level1_bytes=256K",
+                 codec[c]);
+        kv_db *db;
+        OK(kv_open("lsm", dir, opts, &db));
+        for (unsigned i = 0; i < 5000; i++) {
+            uint8_t v[100];
+            char k[17];
+            snprintf(k, sizeof k, "key%013u", i);
+            text_value(v, i);
+            OK(kv_put(db, k, 16, v, sizeof v));
+        }
+        OK(kv_close(db));
+        OK(kv_open("lsm", dir, opts, &db));
+        for (unsigned i = 0; i < 5000; i++) {
+            uint8_t v[100];
+            char k[17];
+            snprintf(k, sizeof k, "key%013u", i);
+            text_value(v, i);
+            OK(kv_get(db, k, 16, &val));
+            cr_assert(val.len == 100 && memcmp(val.data, v, 100) == 0, "%s: key %u", codec[c], i);
+        }
+        OK(kv_close(db));
+    }
+    kvt_drop(&val);
 }

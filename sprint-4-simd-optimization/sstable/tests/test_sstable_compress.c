@@ -15,9 +15,8 @@
  *               data block is KV_ECORRUPT: with its CRC left wrong (the CRC
  *               check), and with the CRC recomputed over the damage (the
  *               decompressor's own checks must catch it);
- *   engine/     the lsm engine with compression=lz4 and =zstd: data that
- *               went through flushes and compactions reads back after a
- *               reopen.
+ * (The engine with compression= is the lsm part's: lsm/tests/test_lsm.c's
+ * compress/ suite, so that this part grades without the engine.)
  *
  * Every buffer, env, file, builder, table, iterator and store a test makes
  * is owned (sst_test.h), so a failed assertion leaks nothing.
@@ -26,7 +25,6 @@
 #include "tests/sst_test.h"
 
 SST_SUITE(codec);
-SST_SUITE(engine);
 
 static const lsm_compression codecs[] = {LSM_COMPRESS_NONE, LSM_COMPRESS_LZ4, LSM_COMPRESS_ZSTD};
 static const char *const codec_name[] = {"none", "lz4", "zstd"};
@@ -353,43 +351,5 @@ Test(compress, corrupt_compressed_block_detected)
         damage(path, codecs[c], true, raw_size_plus_one); /* the codec's length check */
         build(path, codecs[c], true);
         damage(path, codecs[c], true, frame_cut); /* the codec's own frame checks */
-    }
-}
-
-/* ---- the engine ----------------------------------------------------------------- */
-
-Test(engine, compression_options_round_trip)
-{
-    for (size_t c = 1; c < 3; c++) {
-        const char *dir = kvt_tmpdir("lsm_compress");
-        char opts[160];
-        kv_db *db;
-        snprintf(opts, sizeof opts,
-                 "compression=%s,write_buffer=64K,block_size=1K,target_file=64K,level1_bytes=256K",
-                 codec_name[c]);
-        OK(kv_open("lsm", dir, opts, &db));
-        for (unsigned i = 0; i < 5000; i++) {
-            uint8_t v[100];
-            char k[17];
-            snprintf(k, sizeof k, "key%013u", i);
-            make_value(v, i, true);
-            OK(kv_put(db, k, 16, v, sizeof v));
-        }
-        OK(kv_close(db));
-        OK(kv_open("lsm", dir, opts, &db));
-        static kv_buf val; /* owned: static */
-        kvt_own(&val, kvt_buf_free_owned);
-        for (unsigned i = 0; i < 5000; i++) {
-            uint8_t v[100];
-            char k[17];
-            snprintf(k, sizeof k, "key%013u", i);
-            make_value(v, i, true);
-            OK(kv_get(db, k, 16, &val));
-            cr_assert(val.len == 100 && memcmp(val.data, v, 100) == 0, "%s: key %u",
-                      codec_name[c], i);
-        }
-        kvt_drop(&val);
-        OK(kv_close(db));
-        kvt_tmpdir_done();
     }
 }
