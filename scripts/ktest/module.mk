@@ -14,7 +14,9 @@
 #   KBUILD_ARGS     make variables for Kbuild (the core's folder, W=1)
 #   KTEST_PROGS     the ioctl test programs: kernel/tests/<name>.c each, built
 #                   static (no kvlabs library), staged as KMOD/<name>
-#   KTEST_PROG_DEPS headers the test programs include
+#   KTEST_PROG_DEPS headers the test programs include (besides the
+#                   harness's own kdevtest.h, on their include path: the
+#                   helpers and common cases of every device's tests)
 #   KTEST_PROG_LIBS other kernel/tests/*.c files linked into every test program
 #   KBENCH_STEP     (optional) the step script of `make ktest-bench`
 #
@@ -44,11 +46,13 @@ ktest-sparse:
 	  $(KBUILD_ARGS) C=2
 
 # the ioctl tests: static programs, no kvlabs library
-$(BUILD)/ktest/$(LAB)/%: $(LAB_DIR)/kernel/tests/%.c $(KTEST_PROG_LIBS) $(KTEST_PROG_DEPS)
+# (they include the harness's kdevtest.h: scripts/ktest/ is on their path)
+$(BUILD)/ktest/$(LAB)/%: $(LAB_DIR)/kernel/tests/%.c $(KTEST_PROG_LIBS) $(KTEST_PROG_DEPS) \
+                         $(wildcard $(KTEST_DIR)/*.h)
 	@mkdir -p $(@D)
 	@echo "  CC      $(LAB)/kernel/tests/$*.c (static)"
 	$(Q)$(CC) -std=c11 $(WARN) -O2 -static -pthread -I$(LAB_DIR)/include -I$(LAB_DIR)/kernel/tests \
-	  $< $(KTEST_PROG_LIBS) -o $@
+	  -I$(KTEST_DIR) $< $(KTEST_PROG_LIBS) -o $@
 
 # The conformance suite for the VM: the same sources, built against the
 # Criterion-compatible shim of crshim/ (Criterion's own runner does not
