@@ -27,12 +27,16 @@
 # variant's libraries: the lab's registry lists the module's engine) and
 # step.sh (kernel/tests/ktest_step.sh), which init.sh runs.
 KTEST_DIR      := $(ROOT)/scripts/ktest
+# common/kernel/: the code every device module shares (kvdev.h, kvdev_mem.h);
+# Kbuild finds it through KV_KDEV_DIR
+KDEV_DIR       := $(ROOT)/common/kernel
+KBUILD_ARGS    += KV_KDEV_DIR=$(KDEV_DIR)
 KMOD_OUT       := $(BUILD)/ktest/$(LAB)/$(KMOD)
 KTEST_STAGE    ?= $(BUILD)/ktest/stage-$(LAB)
 KTEST_PROG_BIN := $(addprefix $(BUILD)/ktest/$(LAB)/,$(KTEST_PROGS))
 KMOD_SRCS      := $(filter-out %_engine.c,$(wildcard $(LAB_DIR)/kernel/*.c)) \
                   $(wildcard $(LAB_DIR)/kernel/*.h $(LAB_DIR)/kernel/Kbuild) \
-                  $(KMOD_CORE) $(KMOD_DEPS)
+                  $(KMOD_CORE) $(KMOD_DEPS) $(wildcard $(KDEV_DIR)/*.h)
 
 .PHONY: ktest ktest-stage ktest-build ktest-sparse ktest-mutants ktest-conformance
 $(KMOD_OUT)/$(KMOD).ko: $(KMOD_SRCS)
