@@ -31,6 +31,9 @@ KTEST_DIR      := $(ROOT)/scripts/ktest
 # Kbuild finds it through KV_KDEV_DIR
 KDEV_DIR       := $(ROOT)/common/kernel
 KBUILD_ARGS    += KV_KDEV_DIR=$(KDEV_DIR)
+# the lab's engine over the device (kernel/<name>_engine.c, in the lab
+# library) includes common/kernel/kvdev_client.h
+$(OBJDIR)/kernel/%_engine.o: EXTRA_CFLAGS += -I$(KDEV_DIR)
 KMOD_OUT       := $(BUILD)/ktest/$(LAB)/$(KMOD)
 KTEST_STAGE    ?= $(BUILD)/ktest/stage-$(LAB)
 KTEST_PROG_BIN := $(addprefix $(BUILD)/ktest/$(LAB)/,$(KTEST_PROGS))
