@@ -33,6 +33,8 @@ root=$(cd "$here/../.." && pwd)
 lab=$(cd "$1" && pwd)
 base=$2 out=$3 cache=$4 mod=$5
 shift 5
+mkdir -p "$out"
+out=$(cd "$out" && pwd) # KV_KDEV_DIR below must be absolute (Kbuild runs elsewhere)
 [ $# -gt 0 ] && shift
 passed=0 failed=0
 for p in "$lab"/kernel/vm-mutants/${KTEST_MUTANTS:-*}.patch; do
