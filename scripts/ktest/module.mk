@@ -14,7 +14,9 @@
 #   KBUILD_ARGS     make variables for Kbuild (the core's folder, W=1)
 #   KTEST_PROGS     the ioctl test programs: kernel/tests/<name>.c each, built
 #                   static (no kvlabs library), staged as KMOD/<name>
-#   KTEST_PROG_DEPS headers the test programs include
+#   KTEST_PROG_DEPS headers the test programs include (besides the
+#                   harness's own kdevtest.h, on their include path: the
+#                   helpers and common cases of every device's tests)
 #   KTEST_PROG_LIBS other kernel/tests/*.c files linked into every test program
 #   KBENCH_STEP     (optional) the step script of `make ktest-bench`
 #
@@ -25,12 +27,19 @@
 # variant's libraries: the lab's registry lists the module's engine) and
 # step.sh (kernel/tests/ktest_step.sh), which init.sh runs.
 KTEST_DIR      := $(ROOT)/scripts/ktest
+# common/kernel/: the code every device module shares (kvdev.h, kvdev_mem.h);
+# Kbuild finds it through KV_KDEV_DIR
+KDEV_DIR       := $(ROOT)/common/kernel
+KBUILD_ARGS    += KV_KDEV_DIR=$(KDEV_DIR)
+# the lab's engine over the device (kernel/<name>_engine.c, in the lab
+# library) includes common/kernel/kvdev_client.h
+$(OBJDIR)/kernel/%_engine.o: EXTRA_CFLAGS += -I$(KDEV_DIR)
 KMOD_OUT       := $(BUILD)/ktest/$(LAB)/$(KMOD)
 KTEST_STAGE    ?= $(BUILD)/ktest/stage-$(LAB)
 KTEST_PROG_BIN := $(addprefix $(BUILD)/ktest/$(LAB)/,$(KTEST_PROGS))
 KMOD_SRCS      := $(filter-out %_engine.c,$(wildcard $(LAB_DIR)/kernel/*.c)) \
                   $(wildcard $(LAB_DIR)/kernel/*.h $(LAB_DIR)/kernel/Kbuild) \
-                  $(KMOD_CORE) $(KMOD_DEPS)
+                  $(KMOD_CORE) $(KMOD_DEPS) $(wildcard $(KDEV_DIR)/*.h)
 
 .PHONY: ktest ktest-stage ktest-build ktest-sparse ktest-mutants ktest-conformance
 $(KMOD_OUT)/$(KMOD).ko: $(KMOD_SRCS)
@@ -44,11 +53,13 @@ ktest-sparse:
 	  $(KBUILD_ARGS) C=2
 
 # the ioctl tests: static programs, no kvlabs library
-$(BUILD)/ktest/$(LAB)/%: $(LAB_DIR)/kernel/tests/%.c $(KTEST_PROG_LIBS) $(KTEST_PROG_DEPS)
+# (they include the harness's kdevtest.h: scripts/ktest/ is on their path)
+$(BUILD)/ktest/$(LAB)/%: $(LAB_DIR)/kernel/tests/%.c $(KTEST_PROG_LIBS) $(KTEST_PROG_DEPS) \
+                         $(wildcard $(KTEST_DIR)/*.h)
 	@mkdir -p $(@D)
 	@echo "  CC      $(LAB)/kernel/tests/$*.c (static)"
 	$(Q)$(CC) -std=c11 $(WARN) -O2 -static -pthread -I$(LAB_DIR)/include -I$(LAB_DIR)/kernel/tests \
-	  $< $(KTEST_PROG_LIBS) -o $@
+	  -I$(KTEST_DIR) $< $(KTEST_PROG_LIBS) -o $@
 
 # The conformance suite for the VM: the same sources, built against the
 # Criterion-compatible shim of crshim/ (Criterion's own runner does not

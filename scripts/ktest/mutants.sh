@@ -11,8 +11,13 @@
 #   MODULE       the module's name (kvhash)
 #   KTEST_CORE_FILES (environment) the shared core's .c files to link in
 #   KTEST_MUTANTS (environment) a glob of mutant names to run (default: all)
-# For each mutant: copy the lab's kernel/ (mtimes kept), apply the patch
-# (mutants touch kernel/ only), build the module (build-module.sh, the hash
+# For each mutant: copy the lab's kernel/ (mtimes kept) and the devices'
+# shared code common/kernel/ (kvdev.h, kvdev_mem.h) into one tree, apply
+# the patch there (mutants touch kernel/ or common/kernel/: a patch names
+# kernel/hash_device.c or common/kernel/kvdev.h), build the module against
+# that tree's common/kernel/ (copied, with fresh mtimes, to OUT_DIR/kdev/,
+# the KV_KDEV_DIR of every mutant: the same command line, and the part's
+# objects that include it always rebuild) (build-module.sh, the hash
 # core from KTEST_CORE_FILES, include/ from KV_LAB_DIR in KBUILD_ARGS) in
 # one build folder shared by all mutants, so only the part's own objects
 # are rebuilt after the first (Kbuild rebuilds an object when its command
@@ -24,25 +29,32 @@
 # "N passed, N failed". Long: one boot per mutant; never in `make test`.
 set -u
 here=$(cd "$(dirname "$0")" && pwd)
+root=$(cd "$here/../.." && pwd)
 lab=$(cd "$1" && pwd)
 base=$2 out=$3 cache=$4 mod=$5
 shift 5
+mkdir -p "$out"
+out=$(cd "$out" && pwd) # KV_KDEV_DIR below must be absolute (Kbuild runs elsewhere)
 [ $# -gt 0 ] && shift
 passed=0 failed=0
 for p in "$lab"/kernel/vm-mutants/${KTEST_MUTANTS:-*}.patch; do
     name=$(basename "$p" .patch)
     w="$out/$name"
     rm -rf "$w"
-    mkdir -p "$w/tree" "$w/stage"
+    mkdir -p "$w/tree/common" "$w/stage"
     cp -rp "$lab/kernel" "$w/tree/"
+    cp -rp "$root/common/kernel" "$w/tree/common/"
     if ! patch -s -p1 -d "$w/tree" <"$p" >"$w/patch.log" 2>&1; then
         echo "CASE $name: FAIL (does not apply)"; failed=$((failed + 1)); continue
     fi
     # the part's own objects always rebuild (the previous mutant's are stale)
     for c in "$w/tree/kernel"/*.c; do rm -f "$out/build/$(basename "$c" .c).o"; done
     rm -f "$out/build/$mod.ko"
+    rm -rf "$out/kdev"
+    mkdir -p "$out/kdev"
+    cp "$w/tree/common/kernel"/* "$out/kdev/"
     if ! sh "$here/build-module.sh" "$out/build" "$w/tree/kernel" ${KTEST_CORE_FILES:-} -- "$@" \
-        >"$w/build.log" 2>&1; then
+        KV_KDEV_DIR="$out/kdev" >"$w/build.log" 2>&1; then
         echo "CASE $name: FAIL (does not build: $w/build.log)"; failed=$((failed + 1)); continue
     fi
     cp -r "$base" "$w/stage/$mod"

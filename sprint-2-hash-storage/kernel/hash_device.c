@@ -25,12 +25,15 @@
  * buffer while the shard is locked, then, unlocked, copies exactly the
  * value's length to user space: never the user's buffer size, which would
  * leak kernel memory. A buffer too small is ENOSPC, with the length needed
- * written back to the request's vlen.
+ * written back to the request's vlen. These copies and rules are the ones
+ * sprint 3's /dev/kvbtree follows too: the helpers of common/kernel/kvdev.h
+ * (kvdev_read_req, kvdev_read_value, kvdev_write_value, kvdev_read_stats),
+ * with the per-open state, its lock and open/release (struct kvdev_file).
  *
  * Locking. Two levels, both rw_semaphores (sleeping locks: the port
  * allocates with GFP_KERNEL and the device copies from user space while
  * holding them):
- *   - kvhash_file.lock protects the table pointer: PUT, GET, DEL and STATS
+ *   - kvdev_file.lock protects the table pointer: PUT, GET, DEL and STATS
  *     take it shared, CLEAR takes it exclusive to destroy the table and
  *     make a new one;
  *   - inside the core, one rw_semaphore per shard (ht_port_kernel.c):
@@ -40,10 +43,10 @@
  * return to user space.
  *
  * Memory. The tables' memory is charged against the module parameter
- * mem_cap (ht_port_kernel.c); at the cap a PUT fails with ENOMEM and
- * leaves the table unchanged. The transient copy buffers of one call (at
- * most one key and one value) are not charged: they are freed before the
- * call returns.
+ * mem_cap (ht_port_kernel.c, over common/kernel/kvdev_mem.h); at the cap a
+ * PUT fails with ENOMEM and leaves the table unchanged. The transient copy
+ * buffers of one call (at most one key and one value) are not charged: they
+ * are freed before the call returns.
  *
  * Callers must not call the core from atomic context or hand it a user
  * pointer; every exit path of an ioctl must release what it took (the
@@ -58,6 +61,7 @@
 
 #include "ht.h"
 #include "ht_port_kernel.h"
+#include "kvdev.h"
 #include "uapi/kvhash.h"
 
 static bool shared;
@@ -72,15 +76,9 @@ static uint max_value = 1U << 20;
 module_param(max_value, uint, 0444);
 MODULE_PARM_DESC(max_value, "largest value in bytes (default 1 MiB, at most 16 MiB)");
 
-/* One table and the lock that guards swapping it (see Locking above). */
-struct kvhash_file {
-	struct rw_semaphore lock;
-	ht_table *t; /* NULL after a CLEAR that could not make a new table */
-};
+static struct kvdev_file *shared_file; /* the one table of shared=1 */
 
-static struct kvhash_file *shared_file;
-
-static int table_create(ht_table **out)
+static int table_create(void **out)
 {
 	ht_config cfg = {
 		.strategy = (ht_strategy)strategy,
@@ -90,30 +88,17 @@ static int table_create(ht_table **out)
 		.hash = kvhash_port_hash,
 	};
 
-	return ht_create(&cfg, out) == HT_OK ? 0 : -ENOMEM;
+	return ht_create(&cfg, (ht_table **)out) == HT_OK ? 0 : -ENOMEM;
 }
 
-static struct kvhash_file *kvhash_file_new(void)
+static void table_destroy(void *t)
 {
-	struct kvhash_file *kf = kzalloc(sizeof(*kf), GFP_KERNEL);
-
-	if (!kf)
-		return NULL;
-	init_rwsem(&kf->lock);
-	if (table_create(&kf->t)) {
-		kfree(kf);
-		return NULL;
-	}
-	return kf;
+	ht_destroy(t);
 }
 
-static void kvhash_file_free(struct kvhash_file *kf)
-{
-	if (!kf)
-		return;
-	ht_destroy(kf->t);
-	kfree(kf);
-}
+static const struct kvdev_ops table_ops = { .create = table_create, .destroy = table_destroy };
+
+KVDEV_ASSERT_REQ_LAYOUT(struct kvhash_req);
 
 /* The core's status as an errno. */
 static int __maybe_unused ht_errno(int rc)
@@ -133,78 +118,23 @@ static int __maybe_unused ht_errno(int rc)
 	}
 }
 
-/* Copy and check a request, then copy its key into *key (kmalloc'd). */
-static int __maybe_unused read_req(void __user *uarg, struct kvhash_req *req, void **key)
+static long do_put(struct kvdev_file *kf, void __user *uarg)
 {
 	/* STUB: return -ENOSYS; */
 	/* BEGIN SOLUTION */
-	void *k;
-
-	if (copy_from_user(req, uarg, sizeof(*req)))
-		return -EFAULT;
-	if (req->size != sizeof(*req) || req->flags)
-		return -EINVAL;
-	if (req->klen == 0)
-		return -EINVAL;
-	if (req->klen > KVHASH_MAX_KEY)
-		return -E2BIG;
-	k = kmalloc(req->klen, GFP_KERNEL);
-	if (!k)
-		return -ENOMEM;
-	if (copy_from_user(k, u64_to_user_ptr(req->key), req->klen)) {
-		kfree(k);
-		return -EFAULT;
-	}
-	*key = k;
-	return 0;
-	/* END SOLUTION */
-}
-
-/* Take the table shared; a table lost to a failed CLEAR is remade first. */
-static int __maybe_unused table_get(struct kvhash_file *kf)
-{
-	int err = 0;
-
-	down_read(&kf->lock);
-	if (likely(kf->t))
-		return 0;
-	up_read(&kf->lock);
-	down_write(&kf->lock);
-	if (!kf->t)
-		err = table_create(&kf->t);
-	downgrade_write(&kf->lock);
-	if (err)
-		up_read(&kf->lock);
-	return err;
-}
-
-static long do_put(struct kvhash_file *kf, void __user *uarg)
-{
-	/* STUB: return -ENOSYS; */
-	/* BEGIN SOLUTION */
-	struct kvhash_req req;
+	struct kvdev_req req;
 	void *key, *val;
-	int err = read_req(uarg, &req, &key);
+	int err = kvdev_read_req(uarg, &req, KVHASH_MAX_KEY, &key);
 
 	if (err)
 		return err;
-	if (req.vlen > max_value) {
-		err = -E2BIG;
+	err = kvdev_read_value(&req, max_value, &val);
+	if (err)
 		goto out_free_key;
-	}
-	val = kvmalloc(req.vlen ? req.vlen : 1, GFP_KERNEL);
-	if (!val) {
-		err = -ENOMEM;
-		goto out_free_key;
-	}
-	if (copy_from_user(val, u64_to_user_ptr(req.val), req.vlen)) {
-		err = -EFAULT;
-		goto out_free_val;
-	}
-	err = table_get(kf);
+	err = kvdev_file_get(kf);
 	if (err)
 		goto out_free_val;
-	err = ht_errno(ht_put(kf->t, key, req.klen, val, req.vlen));
+	err = ht_errno(ht_put(kf->store, key, req.klen, val, req.vlen));
 	up_read(&kf->lock);
 	pr_debug("kvhash: put klen=%u vlen=%u: %d\n", req.klen, req.vlen, err);
 out_free_val:
@@ -239,37 +169,25 @@ static int __maybe_unused get_copy(void *arg, const void *val, size_t vlen)
 	/* END SOLUTION */
 }
 
-static long do_get(struct kvhash_file *kf, void __user *uarg)
+static long do_get(struct kvdev_file *kf, void __user *uarg)
 {
 	/* STUB: return -ENOSYS; */
 	/* BEGIN SOLUTION */
-	struct kvhash_req __user *ureq = uarg;
-	struct kvhash_req req;
+	struct kvdev_req req;
 	struct get_ctx c = { 0 };
 	void *key;
-	int err = read_req(uarg, &req, &key);
+	int err = kvdev_read_req(uarg, &req, KVHASH_MAX_KEY, &key);
 
 	if (err)
 		return err;
 	c.cap = req.vlen;
-	err = table_get(kf);
+	err = kvdev_file_get(kf);
 	if (err)
 		goto out_free_key;
-	err = ht_errno(ht_get(kf->t, key, req.klen, get_copy, &c));
+	err = ht_errno(ht_get(kf->store, key, req.klen, get_copy, &c));
 	up_read(&kf->lock);
-	if (err)
-		goto out_free_key;
-	if (c.len > c.cap) {
-		err = put_user(c.len, &ureq->vlen) ? -EFAULT : -ENOSPC;
-		goto out_free_key;
-	}
-	if (c.len && copy_to_user(u64_to_user_ptr(req.val), c.buf, c.len)) {
-		err = -EFAULT;
-		goto out_free_buf;
-	}
-	if (put_user(c.len, &ureq->vlen))
-		err = -EFAULT;
-out_free_buf:
+	if (!err)
+		err = kvdev_write_value(uarg, &req, c.buf, c.len);
 	kvfree(c.buf);
 out_free_key:
 	kfree(key);
@@ -278,20 +196,20 @@ out_free_key:
 	/* END SOLUTION */
 }
 
-static long do_del(struct kvhash_file *kf, void __user *uarg)
+static long do_del(struct kvdev_file *kf, void __user *uarg)
 {
 	/* STUB: return -ENOSYS; */
 	/* BEGIN SOLUTION */
-	struct kvhash_req req;
+	struct kvdev_req req;
 	void *key;
-	int err = read_req(uarg, &req, &key);
+	int err = kvdev_read_req(uarg, &req, KVHASH_MAX_KEY, &key);
 
 	if (err)
 		return err;
-	err = table_get(kf);
+	err = kvdev_file_get(kf);
 	if (err)
 		goto out_free_key;
-	err = ht_errno(ht_delete(kf->t, key, req.klen));
+	err = ht_errno(ht_delete(kf->store, key, req.klen));
 	up_read(&kf->lock);
 out_free_key:
 	kfree(key);
@@ -299,25 +217,18 @@ out_free_key:
 	/* END SOLUTION */
 }
 
-static long do_stats(struct kvhash_file *kf, void __user *uarg)
+static long do_stats(struct kvdev_file *kf, void __user *uarg)
 {
 	struct kvhash_stats out;
 	ht_stats st;
-	u32 size;
-	int err;
+	int err = kvdev_read_stats(uarg, &out, sizeof(out));
 
-	if (get_user(size, (u32 __user *)uarg))
-		return -EFAULT;
-	if (size != sizeof(out))
-		return -EINVAL;
-	if (copy_from_user(&out, uarg, sizeof(out)))
-		return -EFAULT;
-	if (out.flags)
-		return -EINVAL;
-	err = table_get(kf);
 	if (err)
 		return err;
-	ht_get_stats(kf->t, &st);
+	err = kvdev_file_get(kf);
+	if (err)
+		return err;
+	ht_get_stats(kf->store, &st);
 	up_read(&kf->lock);
 	memset(&out, 0, sizeof(out));
 	out.size = sizeof(out);
@@ -332,18 +243,18 @@ static long do_stats(struct kvhash_file *kf, void __user *uarg)
 }
 
 /* Destroy the table first (so a CLEAR at the memory cap frees memory), then
- * make a new one; when that fails the next call tries again (table_get()).
+ * make a new one; when that fails the next call tries again (kvdev_file_get()).
  */
-static long do_clear(struct kvhash_file *kf)
+static long do_clear(struct kvdev_file *kf)
 {
 	/* STUB: return -ENOSYS; */
 	/* BEGIN SOLUTION */
 	int err;
 
 	down_write(&kf->lock);
-	ht_destroy(kf->t);
-	kf->t = NULL;
-	err = table_create(&kf->t);
+	ht_destroy(kf->store);
+	kf->store = NULL;
+	err = table_create(&kf->store);
 	up_write(&kf->lock);
 	return err;
 	/* END SOLUTION */
@@ -351,7 +262,7 @@ static long do_clear(struct kvhash_file *kf)
 
 static long kvhash_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct kvhash_file *kf = file->private_data;
+	struct kvdev_file *kf = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
@@ -372,18 +283,12 @@ static long kvhash_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 
 static int kvhash_open(struct inode *inode, struct file *file)
 {
-	if (shared) {
-		file->private_data = shared_file;
-		return 0;
-	}
-	file->private_data = kvhash_file_new();
-	return file->private_data ? 0 : -ENOMEM;
+	return kvdev_open(file, shared_file, &table_ops);
 }
 
 static int kvhash_release(struct inode *inode, struct file *file)
 {
-	if (!shared)
-		kvhash_file_free(file->private_data);
+	kvdev_release(file, shared_file);
 	return 0;
 }
 
@@ -410,7 +315,7 @@ static int __init kvhash_init(void)
 	if (strategy >= HT_NSTRATEGIES || max_value > KVHASH_MAX_VALUE)
 		return -EINVAL;
 	if (shared) {
-		shared_file = kvhash_file_new();
+		shared_file = kvdev_file_new(&table_ops);
 		if (!shared_file)
 			return -ENOMEM;
 	}
@@ -422,7 +327,7 @@ static int __init kvhash_init(void)
 	return 0;
 
 out_free_shared:
-	kvhash_file_free(shared_file);
+	kvdev_file_free(shared_file);
 	shared_file = NULL;
 	return err;
 }
@@ -430,7 +335,7 @@ out_free_shared:
 static void __exit kvhash_exit(void)
 {
 	misc_deregister(&kvhash_misc);
-	kvhash_file_free(shared_file);
+	kvdev_file_free(shared_file);
 	shared_file = NULL;
 }
 

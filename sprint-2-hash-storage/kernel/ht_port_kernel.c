@@ -8,8 +8,10 @@
  * small blocks, vmalloc when a large shard array cannot be found in
  * physically contiguous pages) with a 16-byte header in front that records
  * what the block was charged: ksize() of a kmalloc block, the page-rounded
- * size of a vmalloc one. The charges of all tables of the module add up in
- * one atomic counter, kvhash_port_mem_used(); the module parameter mem_cap
+ * size of a vmalloc one. The counter, the cap and the header are the ones
+ * both labs' ports share (common/kernel/kvdev_mem.h). The charges of all
+ * tables of the module add up in one atomic counter,
+ * kvhash_port_mem_used(); the module parameter mem_cap
  * (bytes, 0 = no cap, writable at run time under
  * /sys/module/kvhash/parameters/) bounds it. An allocation that would pass
  * the cap is refused, so the core returns HT_ENOMEM and leaves its table
@@ -42,29 +44,17 @@
 #include "ht_port.h"
 #include "ht_port_kernel.h"
 
-static atomic_long_t port_mem = ATOMIC_LONG_INIT(0);
-
-static unsigned long mem_cap = 64UL << 20;
-module_param(mem_cap, ulong, 0644);
-MODULE_PARM_DESC(mem_cap, "bytes all tables together may hold (0: no cap; default 64 MiB)");
-
-/* The header in front of every block: its charge, padded to 16 bytes so the
- * block stays aligned for any object.
- */
-struct port_hdr {
-	size_t charged;
-	size_t pad;
-};
+/* the module's memory counter, its mem_cap parameter, the block header */
+#define KVDEV_MEM_STORES "tables"
+#include "kvdev_mem.h"
 
 /* The largest single request: the core never needs more (HT_MAX_VALUE). */
 #define PORT_MAX_BLOCK (1UL << 30)
 
 static void *port_alloc(size_t n, gfp_t gfp)
 {
-	struct port_hdr *h;
+	struct kvdev_mem_hdr *h;
 	size_t total;
-	long used;
-	unsigned long cap = READ_ONCE(mem_cap);
 
 	if (n > PORT_MAX_BLOCK || check_add_overflow(n, sizeof(*h), &total))
 		return NULL;
@@ -72,9 +62,7 @@ static void *port_alloc(size_t n, gfp_t gfp)
 	if (!h)
 		return NULL;
 	h->charged = is_vmalloc_addr(h) ? PAGE_ALIGN(total) : ksize(h);
-	used = atomic_long_add_return((long)h->charged, &port_mem);
-	if (cap && (unsigned long)used > cap) {
-		atomic_long_sub((long)h->charged, &port_mem);
+	if (!kvdev_mem_charge(h->charged)) {
 		kvfree(h);
 		return NULL;
 	}
@@ -103,32 +91,24 @@ void ht_port_not_implemented(const char *fn)
 
 void ht_port_free(void *p)
 {
-	struct port_hdr *h;
-
-	if (!p)
-		return;
-	h = (struct port_hdr *)p - 1;
-	atomic_long_sub((long)h->charged, &port_mem);
-	kvfree(h);
+	kvdev_mem_free(p);
 }
 
 size_t ht_port_alloc_size(const void *p, size_t n)
 {
-	const struct port_hdr *h = (const struct port_hdr *)p - 1;
+	const struct kvdev_mem_hdr *h = (const struct kvdev_mem_hdr *)p - 1;
 
 	return h->charged > n ? h->charged : n;
 }
 
 unsigned long kvhash_port_mem_used(void)
 {
-	long v = atomic_long_read(&port_mem);
-
-	return v > 0 ? (unsigned long)v : 0;
+	return kvdev_mem_used();
 }
 
 unsigned long kvhash_port_mem_cap(void)
 {
-	return READ_ONCE(mem_cap);
+	return kvdev_mem_cap();
 }
 
 uint64_t kvhash_port_hash(const void *key, size_t len)

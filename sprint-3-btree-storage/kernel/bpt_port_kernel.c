@@ -12,7 +12,9 @@
  * (the tree adds it at allocation and subtracts it at free without asking
  * the allocator), so the charge is computed from the size alone:
  * kmalloc_size_roundup() of size plus header (the slab bucket it lands in)
- * up to KMALLOC_MAX_CACHE_SIZE, the page-rounded size above. The charges of
+ * up to KMALLOC_MAX_CACHE_SIZE, the page-rounded size above, and charged
+ * before the block is made. The counter, the cap and the header are the
+ * ones both labs' ports share (common/kernel/kvdev_mem.h). The charges of
  * all trees add up in one atomic counter, kvbtree_port_mem_used(); the
  * module parameter mem_cap (bytes, 0 = no cap, writable at run time under
  * /sys/module/kvbtree/parameters/) bounds it. An allocation that would pass
@@ -42,19 +44,9 @@
 #include "bpt_port.h"
 #include "bpt_port_kernel.h"
 
-static atomic_long_t port_mem = ATOMIC_LONG_INIT(0);
-
-static unsigned long mem_cap = 64UL << 20;
-module_param(mem_cap, ulong, 0644);
-MODULE_PARM_DESC(mem_cap, "bytes all trees together may hold (0: no cap; default 64 MiB)");
-
-/* The header in front of every block: its charge, padded to 16 bytes so the
- * block stays aligned for any object.
- */
-struct port_hdr {
-	size_t charged;
-	size_t pad;
-};
+/* the module's memory counter, its mem_cap parameter, the block header */
+#define KVDEV_MEM_STORES "trees"
+#include "kvdev_mem.h"
 
 /* The largest single request: the core never needs more (a record of
  * BPT_MAX_VALUE plus its key); the device allows far less.
@@ -66,7 +58,7 @@ struct port_hdr {
  */
 static size_t port_charge(size_t n)
 {
-	size_t total = n + sizeof(struct port_hdr);
+	size_t total = n + sizeof(struct kvdev_mem_hdr);
 
 	if (total <= KMALLOC_MAX_CACHE_SIZE)
 		return kmalloc_size_roundup(total);
@@ -75,26 +67,21 @@ static size_t port_charge(size_t n)
 
 void *bpt_port_alloc(size_t n)
 {
-	struct port_hdr *h;
-	unsigned long cap = READ_ONCE(mem_cap);
+	struct kvdev_mem_hdr *h;
 	size_t charge;
-	long used;
 
 	if (n > PORT_MAX_BLOCK)
 		return NULL;
 	charge = port_charge(n);
-	used = atomic_long_add_return((long)charge, &port_mem);
-	if (cap && (unsigned long)used > cap)
-		goto out_uncharge;
+	if (!kvdev_mem_charge(charge))
+		return NULL;
 	h = kvmalloc(n + sizeof(*h), GFP_KERNEL | __GFP_NOWARN);
-	if (!h)
-		goto out_uncharge;
+	if (!h) {
+		kvdev_mem_uncharge(charge);
+		return NULL;
+	}
 	h->charged = charge;
 	return h + 1;
-
-out_uncharge:
-	atomic_long_sub((long)charge, &port_mem);
-	return NULL;
 }
 
 /*
@@ -109,13 +96,7 @@ void bpt_port_not_implemented(const char *fn)
 
 void bpt_port_free(void *p)
 {
-	struct port_hdr *h;
-
-	if (!p)
-		return;
-	h = (struct port_hdr *)p - 1;
-	atomic_long_sub((long)h->charged, &port_mem);
-	kvfree(h);
+	kvdev_mem_free(p);
 }
 
 size_t bpt_port_alloc_size(size_t n)
@@ -125,14 +106,12 @@ size_t bpt_port_alloc_size(size_t n)
 
 unsigned long kvbtree_port_mem_used(void)
 {
-	long v = atomic_long_read(&port_mem);
-
-	return v > 0 ? (unsigned long)v : 0;
+	return kvdev_mem_used();
 }
 
 unsigned long kvbtree_port_mem_cap(void)
 {
-	return READ_ONCE(mem_cap);
+	return kvdev_mem_cap();
 }
 
 struct bpt_port_lock {

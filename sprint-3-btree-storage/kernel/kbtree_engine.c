@@ -28,6 +28,11 @@
  * descriptor. The path is ignored; the device is /dev/kvbtree, or the file
  * named by the environment variable KVLABS_KBTREE (a test hook).
  *
+ * The open, close, PUT, GET and DEL calls and the errno mapping are the
+ * ones sprint 2's engine `kdev` makes over /dev/kvhash: the shared client
+ * of common/kernel/kvdev_client.h, to which this file describes its
+ * device; STATS, the iterators and the engine table are this file's.
+ *
  * Thread safety: the device locks (kernel_btree.c); a kbtree handle keeps
  * no state besides the descriptor, an iterator only its own batch.
  */
@@ -39,20 +44,17 @@
 #include <sys/ioctl.h>
 #include <unistd.h>
 
+#include "kvdev_client.h"
 #include "kvlabs/alloc.h"
 #include "kvlabs/engine.h"
 #include "kvlabs/error.h"
 #include "uapi/kvbtree.h"
 
+KVDEV_CLIENT_ASSERT_REQ(struct kvbtree_req);
+
 /* An iterator's first batch: entries and buffer bytes per SCAN. */
 #define ITER_COUNT 128u
 #define ITER_BUF (64u << 10)
-
-/** @brief An open kbtree store: the device descriptor of its tree. */
-struct kbtree_db {
-    kv_db base;
-    int fd;
-};
 
 /** @brief An iterator: one SCAN batch and where the next one starts. */
 struct kbtree_iter {
@@ -64,127 +66,45 @@ struct kbtree_iter {
     int status;            /* KV_OK or the error that ended the iteration */
 };
 
+static const struct kvdev_client kbtree_dev = {
+    .engine = "kbtree",
+    .node = "/dev/" KVBTREE_DEVICE_NAME,
+    .env = "KVLABS_KBTREE",
+    .module = "kvbtree.ko",
+    .put = KVBTREE_IOC_PUT,
+    .get = KVBTREE_IOC_GET,
+    .del = KVBTREE_IOC_DEL,
+};
+
 static int kbtree_status(int err, const char *op)
 {
-    switch (err) {
-    case ENOENT: return kv_fail(KV_ENOTFOUND, "kbtree: key not found");
-    case E2BIG: return kv_fail(KV_ETOOBIG, "kbtree: %s: key or value above the device's limit", op);
-    case ENOMEM: return kv_fail(KV_ENOMEM, "kbtree: %s: device out of memory (or at mem_cap)", op);
-    case EINVAL:
-    case EFAULT: return kv_fail(KV_EINVAL, "kbtree: %s: the device refused the request (%s)", op,
-                                strerror(err));
-    default: return kv_fail(KV_EIO, "kbtree: %s: ioctl failed: %s", op, strerror(err));
-    }
+    return kvdev_client_status(&kbtree_dev, err, op);
 }
 
 static int kbtree_open(const kv_open_args *a, kv_db **out)
 {
-    const char *dev = getenv("KVLABS_KBTREE");
-    struct kbtree_db *d;
-    int fd;
-
     (void)a;
-    if (!dev || !*dev)
-        dev = "/dev/" KVBTREE_DEVICE_NAME;
-    fd = open(dev, O_RDWR | O_CLOEXEC);
-    if (fd < 0)
-        return kv_fail(errno == ENOMEM ? KV_ENOMEM : KV_EIO,
-                       "kbtree: cannot open %s: %s (is kvbtree.ko loaded?)", dev, strerror(errno));
-    d = kv_calloc(1, sizeof(*d));
-    if (!d) {
-        close(fd);
-        return kv_fail(KV_ENOMEM, "kbtree: out of memory");
-    }
-    d->fd = fd;
-    *out = &d->base;
-    return KV_OK;
+    return kvdev_client_open(&kbtree_dev, out);
 }
 
 static int kbtree_close(kv_db *db)
 {
-    struct kbtree_db *d = (struct kbtree_db *)db;
-    int rc = close(d->fd) == 0 ? KV_OK : kv_fail(KV_EIO, "kbtree: close: %s", strerror(errno));
-
-    kv_free(d);
-    return rc;
-}
-
-/* One request; returns 0 or the errno. */
-static int kbtree_ioctl(int fd, unsigned long cmd, const void *key, size_t klen, const void *val,
-                        uint32_t *vlen)
-{
-    struct kvbtree_req r;
-
-    memset(&r, 0, sizeof(r));
-    r.size = sizeof(r);
-    r.key = (uint64_t)(uintptr_t)key;
-    r.val = (uint64_t)(uintptr_t)val;
-    r.klen = klen > UINT32_MAX ? UINT32_MAX : (uint32_t)klen;
-    r.vlen = vlen ? *vlen : 0;
-    int err = ioctl(fd, cmd, &r) == 0 ? 0 : errno;
-
-    if (vlen)
-        *vlen = r.vlen; /* also on failure: ENOSPC writes the length needed */
-    return err;
+    return kvdev_client_close(&kbtree_dev, db);
 }
 
 static int kbtree_put(kv_db *db, const void *key, size_t klen, const void *val, size_t vlen)
 {
-    uint32_t n = vlen > UINT32_MAX ? UINT32_MAX : (uint32_t)vlen;
-    int err = kbtree_ioctl(((struct kbtree_db *)db)->fd, KVBTREE_IOC_PUT, key, klen, val, &n);
-
-    return err ? kbtree_status(err, "put") : KV_OK;
+    return kvdev_client_put(&kbtree_dev, db, key, klen, val, vlen);
 }
 
 static int kbtree_get(kv_db *db, const void *key, size_t klen, kv_buf *val)
 {
-    int fd = ((struct kbtree_db *)db)->fd;
-
-    for (int tries = 0; tries < 8; tries++) {
-        uint32_t n = 0;
-        void *buf = NULL;
-        int err;
-
-        if (val && val->cap > 1) {
-            n = val->cap - 1 > UINT32_MAX ? UINT32_MAX : (uint32_t)(val->cap - 1);
-            buf = val->data;
-        }
-        err = kbtree_ioctl(fd, KVBTREE_IOC_GET, key, klen, buf, &n);
-        if (err == ENOSPC && !val)
-            return KV_OK; /* existence test: the key is there */
-        if (err == ENOSPC) {
-            void *p = kv_realloc(val->data, (size_t)n + 1);
-
-            if (!p) {
-                val->len = 0;
-                return kv_fail(KV_ENOMEM, "kbtree: out of memory for a %u-byte value", n);
-            }
-            val->data = p;
-            val->cap = (size_t)n + 1;
-            continue;
-        }
-        if (err) {
-            if (val)
-                val->len = 0;
-            return kbtree_status(err, "get");
-        }
-        if (!val)
-            return KV_OK;
-        if (!buf)
-            return kv_buf_set(val, NULL, 0);
-        val->len = n;
-        ((char *)val->data)[n] = 0;
-        return KV_OK;
-    }
-    val->len = 0;
-    return kv_fail(KV_EIO, "kbtree: get: the value kept growing under a concurrent writer");
+    return kvdev_client_get(&kbtree_dev, db, key, klen, val);
 }
 
 static int kbtree_del(kv_db *db, const void *key, size_t klen)
 {
-    int err = kbtree_ioctl(((struct kbtree_db *)db)->fd, KVBTREE_IOC_DEL, key, klen, NULL, NULL);
-
-    return err ? kbtree_status(err, "delete") : KV_OK;
+    return kvdev_client_del(&kbtree_dev, db, key, klen);
 }
 
 static int kbtree_stats(kv_db *db, kv_stats *out)
@@ -193,7 +113,7 @@ static int kbtree_stats(kv_db *db, kv_stats *out)
 
     memset(&st, 0, sizeof(st));
     st.size = sizeof(st);
-    if (ioctl(((struct kbtree_db *)db)->fd, KVBTREE_IOC_STATS, &st) != 0)
+    if (ioctl(kvdev_client_fd(db), KVBTREE_IOC_STATS, &st) != 0)
         return kbtree_status(errno, "stats");
     out->keys = st.keys;
     out->bytes = st.bytes;
@@ -224,7 +144,7 @@ static int kbtree_iter_open(kv_db *db, kv_iter **out)
  * key may point into it->s.rkey (the previous resume key). */
 static void refill(struct kbtree_iter *it, const void *key, size_t klen)
 {
-    int fd = ((struct kbtree_db *)it->base.db)->fd;
+    int fd = kvdev_client_fd(it->base.db);
     uint8_t start[KVBTREE_MAX_KEY];
 
     if (klen > sizeof(start)) {

@@ -26,7 +26,10 @@
  * tree's read lock, then, unlocked, copies exactly the value's length to
  * user space: never the user's buffer size, which would leak kernel
  * memory. A buffer too small is ENOSPC, with the needed length written
- * back to the request's vlen.
+ * back to the request's vlen. These copies and rules, the per-open state
+ * with its lock, and open/release are the helpers both devices share
+ * (common/kernel/kvdev.h: kvdev_read_req, kvdev_read_value,
+ * kvdev_write_value, kvdev_read_stats, struct kvdev_file).
  *
  * SCAN. bpt_scan() visits entries in key order under the tree's read lock;
  * the visitor packs each one (the wire layout of the UAPI header: an
@@ -39,7 +42,7 @@
  *
  * Locking. Two levels of rw_semaphore (sleeping locks: the port allocates
  * with GFP_KERNEL under them):
- *   - kvbtree_file.lock protects the tree pointer: PUT, GET, DEL, STATS and
+ *   - kvdev_file.lock protects the tree pointer: PUT, GET, DEL, STATS and
  *     SCAN take it shared, CLEAR takes it exclusive to destroy the tree and
  *     make a new one;
  *   - inside the core, one rw_semaphore per tree (bpt_port_kernel.c):
@@ -48,10 +51,10 @@
  * user memory is touched, and none on return to user space.
  *
  * Memory. The trees' memory is charged against the module parameter
- * mem_cap (bpt_port_kernel.c); at the cap a PUT fails with ENOMEM and
- * leaves the tree unchanged. The transient copy buffers of one call (a
- * key, a value, a scan batch) are not charged: they are freed before the
- * call returns.
+ * mem_cap (bpt_port_kernel.c, over common/kernel/kvdev_mem.h); at the cap a
+ * PUT fails with ENOMEM and leaves the tree unchanged. The transient copy
+ * buffers of one call (a key, a value, a scan batch) are not charged: they
+ * are freed before the call returns.
  *
  * Callers must not call the core from atomic context or hand it a user
  * pointer; every exit path of an ioctl must release what it took (the
@@ -67,6 +70,7 @@
 
 #include "bpt.h"
 #include "bpt_port_kernel.h"
+#include "kvdev.h"
 #include "uapi/kvbtree.h"
 
 static bool shared;
@@ -84,40 +88,21 @@ MODULE_PARM_DESC(max_value, "largest value in bytes (default 1 MiB, at most 16 M
 /* The first size of a scan's kernel batch buffer (it doubles from there). */
 #define SCAN_BUF_FIRST (64u << 10)
 
-/* One tree and the lock that guards swapping it (see Locking above). */
-struct kvbtree_file {
-	struct rw_semaphore lock;
-	bpt_tree *t; /* NULL after a CLEAR that could not make a new tree */
-};
+static struct kvdev_file *shared_file; /* the one tree of shared=1 */
 
-static struct kvbtree_file *shared_file;
-
-static int tree_create(bpt_tree **out)
+static int tree_create(void **out)
 {
-	return bpt_create(order, out) == BPT_OK ? 0 : -ENOMEM;
+	return bpt_create(order, (bpt_tree **)out) == BPT_OK ? 0 : -ENOMEM;
 }
 
-static struct kvbtree_file *kvbtree_file_new(void)
+static void tree_destroy(void *t)
 {
-	struct kvbtree_file *kf = kzalloc(sizeof(*kf), GFP_KERNEL);
-
-	if (!kf)
-		return NULL;
-	init_rwsem(&kf->lock);
-	if (tree_create(&kf->t)) {
-		kfree(kf);
-		return NULL;
-	}
-	return kf;
+	bpt_destroy(t);
 }
 
-static void kvbtree_file_free(struct kvbtree_file *kf)
-{
-	if (!kf)
-		return;
-	bpt_destroy(kf->t);
-	kfree(kf);
-}
+static const struct kvdev_ops tree_ops = { .create = tree_create, .destroy = tree_destroy };
+
+KVDEV_ASSERT_REQ_LAYOUT(struct kvbtree_req);
 
 /* The core's status as an errno. */
 static int __maybe_unused bpt_errno(int rc)
@@ -136,78 +121,23 @@ static int __maybe_unused bpt_errno(int rc)
 	}
 }
 
-/* Take the tree shared; a tree lost to a failed CLEAR is remade first. */
-static int __maybe_unused tree_get(struct kvbtree_file *kf)
-{
-	int err = 0;
-
-	down_read(&kf->lock);
-	if (likely(kf->t))
-		return 0;
-	up_read(&kf->lock);
-	down_write(&kf->lock);
-	if (!kf->t)
-		err = tree_create(&kf->t);
-	downgrade_write(&kf->lock);
-	if (err)
-		up_read(&kf->lock);
-	return err;
-}
-
-/* Copy and check a request, then copy its key into *key (kmalloc'd). */
-static int __maybe_unused read_req(void __user *uarg, struct kvbtree_req *req, void **key)
+static long do_put(struct kvdev_file *kf, void __user *uarg)
 {
 	/* STUB: return -ENOSYS; */
 	/* BEGIN SOLUTION */
-	void *k;
-
-	if (copy_from_user(req, uarg, sizeof(*req)))
-		return -EFAULT;
-	if (req->size != sizeof(*req) || req->flags)
-		return -EINVAL;
-	if (req->klen == 0)
-		return -EINVAL;
-	if (req->klen > KVBTREE_MAX_KEY)
-		return -E2BIG;
-	k = kmalloc(req->klen, GFP_KERNEL);
-	if (!k)
-		return -ENOMEM;
-	if (copy_from_user(k, u64_to_user_ptr(req->key), req->klen)) {
-		kfree(k);
-		return -EFAULT;
-	}
-	*key = k;
-	return 0;
-	/* END SOLUTION */
-}
-
-static long do_put(struct kvbtree_file *kf, void __user *uarg)
-{
-	/* STUB: return -ENOSYS; */
-	/* BEGIN SOLUTION */
-	struct kvbtree_req req;
+	struct kvdev_req req;
 	void *key, *val;
-	int err = read_req(uarg, &req, &key);
+	int err = kvdev_read_req(uarg, &req, KVBTREE_MAX_KEY, &key);
 
 	if (err)
 		return err;
-	if (req.vlen > max_value) {
-		err = -E2BIG;
+	err = kvdev_read_value(&req, max_value, &val);
+	if (err)
 		goto out_free_key;
-	}
-	val = kvmalloc(req.vlen ? req.vlen : 1, GFP_KERNEL);
-	if (!val) {
-		err = -ENOMEM;
-		goto out_free_key;
-	}
-	if (copy_from_user(val, u64_to_user_ptr(req.val), req.vlen)) {
-		err = -EFAULT;
-		goto out_free_val;
-	}
-	err = tree_get(kf);
+	err = kvdev_file_get(kf);
 	if (err)
 		goto out_free_val;
-	err = bpt_errno(bpt_put(kf->t, key, req.klen, val, req.vlen));
+	err = bpt_errno(bpt_put(kf->store, key, req.klen, val, req.vlen));
 	up_read(&kf->lock);
 	pr_debug("kvbtree: put klen=%u vlen=%u: %d\n", req.klen, req.vlen, err);
 out_free_val:
@@ -242,37 +172,25 @@ static int __maybe_unused get_copy(void *arg, const void *val, size_t vlen)
 	/* END SOLUTION */
 }
 
-static long do_get(struct kvbtree_file *kf, void __user *uarg)
+static long do_get(struct kvdev_file *kf, void __user *uarg)
 {
 	/* STUB: return -ENOSYS; */
 	/* BEGIN SOLUTION */
-	struct kvbtree_req __user *ureq = uarg;
-	struct kvbtree_req req;
+	struct kvdev_req req;
 	struct get_ctx c = { 0 };
 	void *key;
-	int err = read_req(uarg, &req, &key);
+	int err = kvdev_read_req(uarg, &req, KVBTREE_MAX_KEY, &key);
 
 	if (err)
 		return err;
 	c.cap = req.vlen;
-	err = tree_get(kf);
+	err = kvdev_file_get(kf);
 	if (err)
 		goto out_free_key;
-	err = bpt_errno(bpt_get(kf->t, key, req.klen, get_copy, &c));
+	err = bpt_errno(bpt_get(kf->store, key, req.klen, get_copy, &c));
 	up_read(&kf->lock);
-	if (err)
-		goto out_free_buf;
-	if (c.len > c.cap) {
-		err = put_user(c.len, &ureq->vlen) ? -EFAULT : -ENOSPC;
-		goto out_free_buf;
-	}
-	if (c.len && copy_to_user(u64_to_user_ptr(req.val), c.buf, c.len)) {
-		err = -EFAULT;
-		goto out_free_buf;
-	}
-	if (put_user(c.len, &ureq->vlen))
-		err = -EFAULT;
-out_free_buf:
+	if (!err)
+		err = kvdev_write_value(uarg, &req, c.buf, c.len);
 	kvfree(c.buf);
 out_free_key:
 	kfree(key);
@@ -281,20 +199,20 @@ out_free_key:
 	/* END SOLUTION */
 }
 
-static long do_del(struct kvbtree_file *kf, void __user *uarg)
+static long do_del(struct kvdev_file *kf, void __user *uarg)
 {
 	/* STUB: return -ENOSYS; */
 	/* BEGIN SOLUTION */
-	struct kvbtree_req req;
+	struct kvdev_req req;
 	void *key;
-	int err = read_req(uarg, &req, &key);
+	int err = kvdev_read_req(uarg, &req, KVBTREE_MAX_KEY, &key);
 
 	if (err)
 		return err;
-	err = tree_get(kf);
+	err = kvdev_file_get(kf);
 	if (err)
 		goto out_free_key;
-	err = bpt_errno(bpt_delete(kf->t, key, req.klen));
+	err = bpt_errno(bpt_delete(kf->store, key, req.klen));
 	up_read(&kf->lock);
 out_free_key:
 	kfree(key);
@@ -367,7 +285,7 @@ static int __maybe_unused scan_visit(void *arg, const void *key, size_t klen, co
 	/* END SOLUTION */
 }
 
-static long do_scan(struct kvbtree_file *kf, void __user *uarg)
+static long do_scan(struct kvdev_file *kf, void __user *uarg)
 {
 	/* STUB: return -ENOSYS; */
 	/* BEGIN SOLUTION */
@@ -407,10 +325,10 @@ static long do_scan(struct kvbtree_file *kf, void __user *uarg)
 	c.limit = min_t(u32, s->buflen, KVBTREE_SCAN_MAX_BUF);
 	c.want = s->count;
 	c.rkey = s->rkey;
-	err = tree_get(kf);
+	err = kvdev_file_get(kf);
 	if (err)
 		goto out_free_key;
-	err = bpt_errno(bpt_scan(kf->t, key, s->klen, s->klen && (s->flags & KVBTREE_SCAN_EXCLUSIVE),
+	err = bpt_errno(bpt_scan(kf->store, key, s->klen, s->klen && (s->flags & KVBTREE_SCAN_EXCLUSIVE),
 				 scan_visit, &c));
 	up_read(&kf->lock);
 	if (err)
@@ -439,25 +357,18 @@ out_free_req:
 	/* END SOLUTION */
 }
 
-static long do_stats(struct kvbtree_file *kf, void __user *uarg)
+static long do_stats(struct kvdev_file *kf, void __user *uarg)
 {
 	struct kvbtree_stats out;
 	bpt_stats st;
-	u32 size;
-	int err;
+	int err = kvdev_read_stats(uarg, &out, sizeof(out));
 
-	if (get_user(size, (u32 __user *)uarg))
-		return -EFAULT;
-	if (size != sizeof(out))
-		return -EINVAL;
-	if (copy_from_user(&out, uarg, sizeof(out)))
-		return -EFAULT;
-	if (out.flags)
-		return -EINVAL;
-	err = tree_get(kf);
 	if (err)
 		return err;
-	bpt_stats_get(kf->t, &st);
+	err = kvdev_file_get(kf);
+	if (err)
+		return err;
+	bpt_stats_get(kf->store, &st);
 	up_read(&kf->lock);
 	memset(&out, 0, sizeof(out));
 	out.size = sizeof(out);
@@ -476,18 +387,18 @@ static long do_stats(struct kvbtree_file *kf, void __user *uarg)
 }
 
 /* Destroy the tree first (so a CLEAR at the memory cap frees memory), then
- * make a new one; when that fails the next call tries again (tree_get()).
+ * make a new one; when that fails the next call tries again (kvdev_file_get()).
  */
-static long do_clear(struct kvbtree_file *kf)
+static long do_clear(struct kvdev_file *kf)
 {
 	/* STUB: return -ENOSYS; */
 	/* BEGIN SOLUTION */
 	int err;
 
 	down_write(&kf->lock);
-	bpt_destroy(kf->t);
-	kf->t = NULL;
-	err = tree_create(&kf->t);
+	bpt_destroy(kf->store);
+	kf->store = NULL;
+	err = tree_create(&kf->store);
 	up_write(&kf->lock);
 	return err;
 	/* END SOLUTION */
@@ -495,7 +406,7 @@ static long do_clear(struct kvbtree_file *kf)
 
 static long kvbtree_ioctl(struct file *file, unsigned int cmd, unsigned long arg)
 {
-	struct kvbtree_file *kf = file->private_data;
+	struct kvdev_file *kf = file->private_data;
 	void __user *uarg = (void __user *)arg;
 
 	switch (cmd) {
@@ -518,18 +429,12 @@ static long kvbtree_ioctl(struct file *file, unsigned int cmd, unsigned long arg
 
 static int kvbtree_open(struct inode *inode, struct file *file)
 {
-	if (shared) {
-		file->private_data = shared_file;
-		return 0;
-	}
-	file->private_data = kvbtree_file_new();
-	return file->private_data ? 0 : -ENOMEM;
+	return kvdev_open(file, shared_file, &tree_ops);
 }
 
 static int kvbtree_release(struct inode *inode, struct file *file)
 {
-	if (!shared)
-		kvbtree_file_free(file->private_data);
+	kvdev_release(file, shared_file);
 	return 0;
 }
 
@@ -556,7 +461,7 @@ static int __init kvbtree_init(void)
 	if (order < BPT_ORDER_MIN || order > BPT_ORDER_MAX || max_value > KVBTREE_MAX_VALUE)
 		return -EINVAL;
 	if (shared) {
-		shared_file = kvbtree_file_new();
+		shared_file = kvdev_file_new(&tree_ops);
 		if (!shared_file)
 			return -ENOMEM;
 	}
@@ -568,7 +473,7 @@ static int __init kvbtree_init(void)
 	return 0;
 
 out_free_shared:
-	kvbtree_file_free(shared_file);
+	kvdev_file_free(shared_file);
 	shared_file = NULL;
 	return err;
 }
@@ -576,7 +481,7 @@ out_free_shared:
 static void __exit kvbtree_exit(void)
 {
 	misc_deregister(&kvbtree_misc);
-	kvbtree_file_free(shared_file);
+	kvdev_file_free(shared_file);
 	shared_file = NULL;
 }
 

@@ -1,10 +1,12 @@
 /*
- * ktest.h - what the VM test programs of /dev/kvbtree share: the CHECK
- * macro and its message buffer, the raw ioctl helpers (one request each,
- * returning 0 or the errno), the module parameters under /sys, a page no
- * one may touch (a bad user address that is not NULL), and the case table.
- * Implemented in ktest_kvbtree.c (the driver); the SCAN cases are in
- * ktest_scan.c. Plain static programs: no Criterion, no kvlabs library.
+ * ktest.h - what the VM test programs of /dev/kvbtree share: the device's
+ * names for the harness's kdevtest.h (scripts/ktest/: the CHECK macro and
+ * its message buffer, the raw ioctl helpers, the module parameters under
+ * /sys, a page no one may touch, the case table and the common cases of
+ * the two devices), and the SCAN helper and cases of this device.
+ * Implemented in ktest_kvbtree.c (the driver, which defines KDT_MAIN); the
+ * SCAN cases are in ktest_scan.c. Plain static programs: no Criterion, no
+ * kvlabs library.
  */
 #ifndef KTEST_H
 #define KTEST_H
@@ -15,49 +17,22 @@
 
 #include "uapi/kvbtree.h"
 
-#define DEV "/dev/" KVBTREE_DEVICE_NAME
-#define PARAM_DIR "/sys/module/kvbtree/parameters/"
+#define KDT_NAME KVBTREE_DEVICE_NAME
+#define KDT_OBJ "tree"
+#define KDT_REQ struct kvbtree_req
+#define KDT_STATS struct kvbtree_stats
+#define KDT_MAX_KEY KVBTREE_MAX_KEY
+#define KDT_IOC_MAGIC KVBTREE_IOC_MAGIC
+#define KDT_IOC_PUT KVBTREE_IOC_PUT
+#define KDT_IOC_GET KVBTREE_IOC_GET
+#define KDT_IOC_DEL KVBTREE_IOC_DEL
+#define KDT_IOC_STATS KVBTREE_IOC_STATS
+#define KDT_IOC_CLEAR KVBTREE_IOC_CLEAR
+#include "kdevtest.h"
 
-/** The failing case's explanation (set by CHECK). */
-extern char why[256];
-
-/** Fail the current case (return -1) with a message unless cond holds. */
-#define CHECK(cond, ...)                                                   \
-	do {                                                               \
-		if (!(cond)) {                                             \
-			snprintf(why, sizeof(why), __VA_ARGS__);           \
-			return -1;                                         \
-		}                                                          \
-	} while (0)
-
-/** One PUT/GET/DEL; *vlen in and out (may be NULL). Returns 0 or errno. */
-int kreq(int fd, unsigned long cmd, const void *key, uint32_t klen, void *val, uint32_t *vlen);
-/** PUT of a NUL-terminated key. */
-int put(int fd, const char *k, const void *v, uint32_t vlen);
-/** GET of a NUL-terminated key. */
-int get(int fd, const char *k, void *buf, uint32_t *vlen);
-/** DEL of a NUL-terminated key. */
-int del(int fd, const char *k);
-/** STATS into *st. */
-int stats(int fd, struct kvbtree_stats *st);
 /** SCAN: fills s (size, flags, key, klen, count, buf, buflen) and runs it. */
 int scan(int fd, struct kvbtree_scan *s, const void *key, uint32_t klen, uint32_t flags,
 	 uint32_t count, void *buf, uint32_t buflen);
-/** A fresh descriptor (its own tree). */
-int dev_open(void);
-/** A module parameter's value (0 when unreadable). */
-unsigned long read_param(const char *name);
-/** Set a writable module parameter; 0 or -1. */
-int write_param(const char *name, unsigned long v);
-/** A PROT_NONE page. */
-void *bad_page(void);
-
-/** One test case: opened on a fresh descriptor, closed after. */
-struct tcase {
-	const char *name;
-	int (*fn)(int fd);
-	int quick; /* 1: also run in the second load cycle; 2: only there */
-};
 
 /** The SCAN cases (ktest_scan.c). */
 extern const struct tcase scan_cases[];
