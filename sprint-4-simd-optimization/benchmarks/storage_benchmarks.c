@@ -76,8 +76,8 @@
 #define SB_KEY 16
 #define SB_VALUE 100
 #define SB_POOL 8192
-#define SB_POLL_MS 50
-#define SB_QUIET_MS 500
+#define SB_POLL_MS 25
+#define SB_QUIET_MS 250
 #define SB_SETTLE_MS 120000
 
 typedef struct sb_engine {
