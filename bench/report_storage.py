@@ -92,7 +92,8 @@ def cnt(v):
 
 def rank(st, phase, key, higher_better, engines=None):
     """[(engine, value)] best first, over the engines that have the figure."""
-    es = [e for e in (engines or engines_of(st)) if _num(g(st, e, phase, key))]
+    es = [e for e in (engines if engines is not None else engines_of(st))
+          if _num(g(st, e, phase, key))]
     return sorted(((e, g(st, e, phase, key)) for e in es), key=lambda t: t[1],
                   reverse=higher_better)
 
