@@ -21,7 +21,8 @@
 #                   a lab made of parts (docs/grading.md); OWN_LOWER=1 (starter, grade): the
 #                   parts below it are the student's own, not shipped solved
 #   make fuzz       the long libFuzzer runs (FUZZ_SECONDS= each): cowbtree's decoders
-#                   (sprint 3), kvnode's wire decoders (sprint 5); make test runs short ones
+#                   (sprint 3), lsm's block decode (sprint 4), kvnode's wire decoders
+#                   (sprint 5); make test runs short ones
 #   make deps       scripts/install-deps.sh (normally run once, behind a stamp)
 #   make clean      remove build output but keep build/cache/
 #   make distclean  remove build/ entirely
@@ -178,6 +179,7 @@ bench: $(DEPS_STAMP)
 
 fuzz: $(DEPS_STAMP)
 	@$(SUB) -C sprint-3-btree-storage fuzz
+	@$(SUB) -C sprint-4-simd-optimization fuzz
 	@$(SUB) -C sprint-5-production-features fuzz
 
 # The cluster section (bench/report_cluster.py) runs sprint 5's release kvnode

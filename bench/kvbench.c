@@ -27,7 +27,8 @@
  *   --engines LIST      name[:options] separated by ';' or repeated flags (see
  *                       kvbench_engines.c); default: every linked engine
  *   --workloads LIST    comma-separated names, "all" (default) or "none"
- *   --micros LIST       micro-benchmarks to run: names, "all", or "none" (default)
+ *   --micros LIST       micro-benchmarks to run: names, prefixes ("storage_*"), "all",
+ *                       or "none" (default)
  *   --repeats R         repeats of everything (default 3)
  *   --warmup-ops N      untimed operations before timing (default 0)
  *   --warmup-ns NS      and/or untimed nanoseconds before timing (default 0)
@@ -197,7 +198,15 @@ static int select_micros(kvb_config *cfg, const char *list)
     }
     for (char *t = strtok_r(copy, ",", &save); t && !rc; t = strtok_r(NULL, ",", &save)) {
         const struct kv_micro_bench *m = kvb_micro_find(t);
-        if (!strcmp(t, "all")) {
+        size_t tl = strlen(t);
+        if (tl > 1 && t[tl - 1] == '*') { /* a prefix: "storage_*" */
+            size_t before = cfg->n_micros;
+            for (size_t i = 0; i < total && cfg->n_micros < total; i++)
+                if (!strncmp(kv_registry_micros[i]->name, t, tl - 1))
+                    cfg->micros[cfg->n_micros++] = kv_registry_micros[i];
+            if (cfg->n_micros == before)
+                rc = usage("--micros: no micro-benchmark matches '%s' (see kvbench --list)", t);
+        } else if (!strcmp(t, "all")) {
             cfg->n_micros = 0;
             for (size_t i = 0; i < total; i++)
                 cfg->micros[cfg->n_micros++] = kv_registry_micros[i];

@@ -19,7 +19,9 @@
  * The runner (kvb_micro_run) gives a micro-benchmark what an engine
  * workload gets: warm-up calls (--warmup-ops / --warmup-ns), n timed calls
  * sampled into a kv_hist, one result file per repeat, with engine "micro"
- * and workload = the name. A micro-benchmark runs on one thread.
+ * and workload = the name. A micro-benchmark runs on one thread. The
+ * figures a micro-benchmark returns after its timed calls (.figures) go
+ * into the result's extra object beside sample_every and bytes_per_op.
  */
 #include <string.h>
 
@@ -28,6 +30,7 @@
 #include "kvlabs/hash.h"
 
 #define BLOCK 4096
+#define KVB_MICRO_FIGURES 48 /* room for a micro-benchmark's figures (kv_micro_bench.figures) */
 #define BLOCKS 64
 
 struct hash_ctx {
@@ -110,7 +113,9 @@ int kvb_micro_run(const kvb_config *cfg, const struct kv_micro_bench *m, unsigne
     uint64_t n = cfg->ops ? cfg->ops : cfg->n, every = kvb_sample_every(cfg, n);
     uint64_t warm = 0, errors = 0, countdown = 1, t0, t_start;
     kvb_tally *t = kv_calloc(1, sizeof *t);
-    kv_bench_extra extra[3];
+    struct kv_micro_figure fig[KVB_MICRO_FIGURES];
+    kv_bench_extra extra[3 + KVB_MICRO_FIGURES];
+    unsigned nfig = 0;
     kv_bench_result r;
     char label[160];
     void *ctx = NULL;
@@ -140,6 +145,10 @@ int kvb_micro_run(const kvb_config *cfg, const struct kv_micro_bench *m, unsigne
     t->elapsed_ns = kv_now_ns() - t_start;
     if (!t->elapsed_ns)
         t->elapsed_ns = 1;
+    if (m->figures)
+        nfig = m->figures(ctx, fig, KVB_MICRO_FIGURES);
+    if (nfig > KVB_MICRO_FIGURES)
+        nfig = KVB_MICRO_FIGURES;
     if (m->teardown)
         m->teardown(ctx);
     t->c.ops = n;
@@ -163,8 +172,10 @@ int kvb_micro_run(const kvb_config *cfg, const struct kv_micro_bench *m, unsigne
     extra[0] = (kv_bench_extra){"sample_every", (double)every};
     extra[1] = (kv_bench_extra){"bytes_per_op", (double)m->bytes_per_op};
     extra[2] = (kv_bench_extra){"bytes_per_sec", r.ops_per_sec * (double)m->bytes_per_op};
+    for (unsigned f = 0; f < nfig; f++)
+        extra[3 + f] = (kv_bench_extra){fig[f].name, fig[f].value};
     r.extra = extra;
-    r.n_extra = 3;
+    r.n_extra = 3 + nfig;
     rc = kvb_result_emit(cfg, &r);
     kv_free(t);
     return rc != KVB_EXIT_OK || errors ? KVB_EXIT_FAIL : KVB_EXIT_OK;

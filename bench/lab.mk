@@ -24,3 +24,11 @@ LAB_MICROS  += open_close_empty read_page_random_16k_hot read_page_random_16k_co
                commit_meta_fsync build_sequential_insert_1m point_get_hot_1m \
                range_scan_1k_rows_hot snapshot_open_close readers_N_point_get_hot \
                writer_commits_with_readers
+# sprint 4's benchmarks/storage_benchmarks.c: lsm, cowbtree, btree, LevelDB and
+#   RocksDB side by side, with write, read and space amplification (issue 18);
+#   `kvbench --micros 'storage_*' --workloads none`, the report's storage section
+LAB_MICROS  += storage_fillrandom_lsm storage_readrandom_lsm \
+               storage_fillrandom_cowbtree storage_readrandom_cowbtree \
+               storage_fillrandom_btree storage_readrandom_btree \
+               storage_fillrandom_leveldb storage_readrandom_leveldb \
+               storage_fillrandom_rocksdb storage_readrandom_rocksdb

@@ -11,7 +11,8 @@ the throughput summary, one headline table per class (durable, in-memory;
 each cell's ratio is to the best peer of its class, or to the best engine
 of a class without peers), the charts with their captions, the memory
 table (RSS, heap and the engine's count after the load, and whether they
-agree), micro-benchmarks, stability, the Raft cluster against etcd
+agree), micro-benchmarks, the LSM tree against the B+ trees and the peers
+(report_storage.py), stability, the Raft cluster against etcd
 (report_cluster.py), this run, engine settings, machine,
 notes.
 
@@ -27,6 +28,7 @@ import time
 from pathlib import Path
 
 from report_cluster import load as load_cluster, section as cluster_section
+from report_storage import section as storage_section
 from report_data import (CLASS_WHAT, DURABLE, IN_MEMORY, Data, ReportError, fmt_bytes,
                          fmt_ns, fmt_rate, fmt_secs)
 from report_text import (classes_present, classes_text, footprint_text, latency_text, memory_check, notes,
@@ -460,6 +462,7 @@ def render(out):
     if data.micros:
         d.h("Micro-benchmarks")
         d.table(["micro-benchmark", "ops/s", "p50", "throughput", "stability"], micro_rows(data))
+    storage_section(d, data)  # sprint 4's LSM tree against the B+ trees and the peers
     d.h("Stability")
     d.p(stability_text(data, unst))
     if unst and reps > 1:

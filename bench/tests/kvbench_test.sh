@@ -14,7 +14,9 @@
 #   durability class; the report generator, both rendering the smoke
 #   results and running end to end, refusing a broken or invalid result
 #   file by name, ranking within each class, showing memory figures that
-#   disagree, and stating its own wall time.
+#   disagree, and stating its own wall time; sprint 4's storage
+#   micro-benchmarks (amplification figures at N=300 and, past lsm's write
+#   buffer, at N=40000) and --micros prefixes.
 # Each check prints "ok - ..." or "not ok - ..."; the last line is
 # "N passed, N failed" and the exit status is non-zero when a check failed.
 set -u
@@ -88,6 +90,24 @@ NFILES=$((70 + $(ls "$S"/micro.*.r0.json 2>/dev/null | wc -l)))
 "$KVB" validate "$S"/*.r0.json >"$T/val" 2>&1
 vrc=$?
 check "kvbench validate accepts all $NFILES files" sh -c "[ $vrc = 0 ] && [ \$(grep -c '^ok ' '$T/val') = $NFILES ]"
+# sprint 4's storage benchmarks (benchmarks/storage_benchmarks.c): ten micro-benchmarks
+# with their amplification figures in "extra"
+nst=0
+for e in lsm cowbtree btree leveldb rocksdb; do
+    for p in fillrandom readrandom; do [ -s "$S/micro.storage_${p}_$e.r0.json" ] && nst=$((nst + 1)); done
+done
+check "storage_{fillrandom,readrandom}_{lsm,cowbtree,btree,leveldb,rocksdb}: 10 results" [ "$nst" = 10 ]
+sj() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); x=d['extra']; r=d['result']; sys.exit(0 if ($2) else 1)" "$S/micro.$1.r0.json"; }
+check "lsm fill: env and syscall write amplification agree and are >= 1 (the WAL)" \
+    sj storage_fillrandom_lsm "x['load_env_write_amp'] >= 1 and abs(x['load_env_write_amp'] - x['load_sys_write_amp']) < 0.01 and x['user_bytes'] == 300 * 116"
+check "lsm fill: space amplification, settling and the engine's stall counters recorded" \
+    sj storage_fillrandom_lsm "x['load_space_amp'] >= 1 and x['settled'] == 1 and 'stall_stops' in x and 'compact_lt10ms' in x and r['errors'] == 0"
+check "leveldb fill: syscall write amplification only (its I/O bypasses the env)" \
+    sj storage_fillrandom_leveldb "x['load_sys_write_amp'] >= 1 and 'load_env_write_amp' not in x and x['settled_space_amp'] > 0"
+check "btree fill: in memory, so no disk figures and nothing written" \
+    sj storage_fillrandom_btree "'load_space_amp' not in x and x['load_sys_write_amp'] == 0"
+check "readrandom: every get hit its value; lsm and cowbtree count blocks, the peers do not" \
+    sh -c "for e in lsm cowbtree btree leveldb rocksdb; do grep -q '\"errors\": 0' '$S/micro.storage_readrandom_'\$e'.r0.json' || exit 1; done; grep -q blocks_per_get '$S/micro.storage_readrandom_lsm.r0.json' && grep -q blocks_per_get '$S/micro.storage_readrandom_cowbtree.r0.json' && ! grep -q blocks_per_get '$S/micro.storage_readrandom_rocksdb.r0.json'"
 check "a smoke result counts 300 operations without errors" \
     sh -c "grep -q '\"ops\": 300,' '$S/lmdb.readrandom.r0.json' && grep -q '\"errors\": 0' '$S/lmdb.readrandom.r0.json'"
 check "readrandom found every key" grep -q '"found": 300' "$S/sqlite.readrandom.r0.json"
@@ -107,6 +127,25 @@ cp "$S/model.scan.r0.json" "$T/bad.json"
 jset "$T/bad.json" 'd["result"]["ops"] = -1'
 run validate "$T/bad.json"
 check "kvbench validate refuses a bad file (exit 1, names the field)" sh -c "[ $rc = 1 ] && grep -q '/result/ops' '$T/out'"
+
+# ---- storage benchmarks past the memtable, and --micros prefixes ------------------------
+# 40,000 keys (4.6 MB of user data) pass lsm's 4 MiB write buffer: a flush writes a
+# table, so writes are amplified past the WAL alone and gets read blocks from files.
+run -n 40000 --repeats 1 --workloads none --micros 'storage_fillrandom_lsm,storage_readrandom_lsm' \
+    --out "$T/st" --quiet
+check "storage run of lsm at N=40000 exits 0" rc_is 0
+S2=$T/st
+st2() { python3 -c "import json,sys; d=json.load(open(sys.argv[1])); x=d['extra']; sys.exit(0 if ($2) else 1)" "$S2/micro.$1.r0.json"; }
+check "lsm at 40000: a flush, and settled write amplification above the WAL's (> 1.5)" \
+    st2 storage_fillrandom_lsm "x['flushes'] >= 1 and x['settled_env_write_amp'] > 1.5 and x['settled_files'] >= 2"
+check "lsm at 40000: blocks read from files per get is counted (> 0, < 2)" \
+    st2 storage_readrandom_lsm "0 < x['blocks_per_get'] < 2 and x['env_bytes_read_per_get'] > 0"
+run -n 200 --repeats 1 --workloads none --micros 'storage_fillrandom_l*' --out "$T/pre" --quiet
+check "--micros 'storage_fillrandom_l*' runs exactly lsm's and leveldb's" \
+    sh -c "[ $rc = 0 ] && [ \$(ls '$T/pre'/micro.*.r0.json | wc -l) = 2 ] && [ -s '$T/pre/micro.storage_fillrandom_leveldb.r0.json' ]"
+run -n 200 --repeats 1 --workloads none --micros 'nosuch_*' --out "$T/pre2"
+check "--micros with a prefix nothing matches is a usage error (exit 2)" \
+    sh -c "[ $rc = 2 ] && grep -q \"no micro-benchmark matches 'nosuch_\\*'\" '$T/err'"
 
 # ---- the regression gate ---------------------------------------------------------
 run compare "$S" "$S"

@@ -501,6 +501,8 @@ out_relock:
     uint64_t dt = now_ns() - t0;
     if (dt > db->compact_ns_max)
         db->compact_ns_max = dt;
+    db->compact_ns += dt;
+    db->compact_hist[dt < 10000000 ? 0 : dt < 100000000 ? 1 : dt < 1000000000 ? 2 : 3]++;
 out_free:
     if (rc) {
         discard(files, n);

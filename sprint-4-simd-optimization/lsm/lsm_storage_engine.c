@@ -456,6 +456,11 @@ static int lsm_stats(kv_db *kdb, kv_stats *out)
     kv_stats_add_extra(out, "compact_bytes_in", (double)db->compact_bytes_in);
     kv_stats_add_extra(out, "compact_bytes_out", (double)db->compact_bytes_out);
     kv_stats_add_extra(out, "compact_max_ms", (double)db->compact_ns_max / 1e6);
+    kv_stats_add_extra(out, "compact_ms", (double)db->compact_ns / 1e6);
+    kv_stats_add_extra(out, "compact_lt10ms", (double)db->compact_hist[0]);
+    kv_stats_add_extra(out, "compact_lt100ms", (double)db->compact_hist[1]);
+    kv_stats_add_extra(out, "compact_lt1s", (double)db->compact_hist[2]);
+    kv_stats_add_extra(out, "compact_ge1s", (double)db->compact_hist[3]);
     kv_stats_add_extra(out, "stall_slowdowns", (double)db->stall_slowdowns);
     kv_stats_add_extra(out, "stall_stops", (double)db->stall_stops);
     kv_stats_add_extra(out, "stall_ms", (double)db->stall_ns / 1e6);

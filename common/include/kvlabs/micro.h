@@ -44,6 +44,12 @@
  * each call timed (or every k-th one, see `--sample-every`), then
  * teardown(). A micro-benchmark runs on one thread.
  *
+ * **Figures beside the timing.** A micro-benchmark that measures more than
+ * time (an engine's write amplification after a load, its blocks read per
+ * get) sets `.figures`: kvbench calls it once per repeat, after the last
+ * timed run() and before teardown(), and writes each figure it returns into
+ * the result's "extra" object (sprint 4's benchmarks/storage_benchmarks.c).
+ *
  * **Thread safety.** kvbench calls the three functions from one thread;
  * they need not be thread-safe. Each repeat gets its own context.
  */
@@ -55,6 +61,17 @@
 #ifdef __cplusplus
 extern "C" {
 #endif
+
+/**
+ * @brief One named number a micro-benchmark measured besides time
+ *        (kv_micro_bench.figures), written to the result's "extra" object.
+ */
+struct kv_micro_figure {
+    /** @brief The name, a string literal (it must outlive teardown()); [a-z0-9_]. */
+    const char *name;
+    /** @brief Its value; a finite number. */
+    double value;
+};
 
 /**
  * @brief One micro-benchmark: a named operation that kvbench times in a loop.
@@ -100,6 +117,14 @@ struct kv_micro_bench {
      *        (extra "bytes_per_sec").
      */
     uint64_t bytes_per_op;
+    /**
+     * @brief Optional (NULL: none): the figures measured after the timed calls.
+     * @param[in]  ctx  the context from setup(), after the last run().
+     * @param[out] out  room for @p max figures.
+     * @param[in]  max  the room in @p out (at least 32).
+     * @return how many figures were written to @p out (at most @p max).
+     */
+    unsigned (*figures)(void *ctx, struct kv_micro_figure *out, unsigned max);
 };
 
 /**
