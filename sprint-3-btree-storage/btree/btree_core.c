@@ -278,6 +278,10 @@ int bpt_get(bpt_tree *t, const void *key, size_t klen, bpt_value_fn fn, void *ar
         size_t rl, vl;
         if (tags[i] != tag)
             continue;
+        /* a 118-byte record spans two or three lines: ask for the others
+         * now, not after its header says how long it is */
+        bpt_prefetch(l->rec[i] + 64);
+        bpt_prefetch(l->rec[i] + 127);
         rec_get(l->rec[i], &rk, &rl, &rv, &vl);
         if (rl != klen || bpt_memcmp(rk, k, klen) != 0)
             continue;
