@@ -15,7 +15,7 @@
  *     points back, and both ends are NULL;
  *   - counts: the entries, their key and value bytes, and the numbers of
  *     leaves and inner nodes equal the tree's counters;
- *   - caches: each inner prefix equals its separator's first 8 bytes, each
+ *   - caches: each inner prefix equals its separator's first 16 bytes, each
  *     leaf tag equals its key's hash tag.
  * The first problem found is reported (which invariant, level, node
  * position, slot) and the walk stops.
@@ -116,7 +116,7 @@ static int walk(struct walk *w, bpt_node *n, unsigned level, const uint8_t *lo, 
                 return bad(w, "order: separators not strictly ascending", level, i);
             if (!in_bounds(k, kl, lo, lol, hi, hil) && !(lo && key_cmp(k, kl, lo, lol) == 0))
                 return bad(w, "order: a separator outside its parent's separators", level, i);
-            if (inner_pfx(t, in)[i] != key_prefix(k, kl))
+            if (pfx_cmp(inner_pfx(t, in)[i], key_prefix(k, kl)) != 0)
                 return bad(w, "cache: a prefix does not match its separator", level, i);
             pk = k;
             pl = kl;

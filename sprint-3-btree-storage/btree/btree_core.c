@@ -8,7 +8,7 @@
  * bpt_free(), which keep `mem` equal to the sum of bpt_port_alloc_size()
  * of the live blocks: the engine's mem_bytes is the real heap footprint.
  * A lookup descends from the root with bpt_inner_find() (a binary search
- * on the inner node's 8-byte prefixes, comparing whole keys only on a
+ * on the inner node's 16-byte prefixes, comparing whole keys only on a
  * prefix tie) and then scans the leaf's one-byte hash tags, comparing only
  * the records whose tag matches: one record dereference per lookup in the
  * common case. bpt_scan() finds the first key >= start with
@@ -47,7 +47,7 @@ size_t bpt_node_size(const bpt_tree *t, int leaf)
     if (leaf)
         return sizeof(bpt_leaf) + t->order * (sizeof(uint8_t *) + 1);
     return sizeof(bpt_inner) + (t->order + 1) * sizeof(bpt_node *) +
-           t->order * (sizeof(uint8_t *) + sizeof(uint64_t));
+           t->order * (sizeof(uint8_t *) + sizeof(bpt_pfx));
 }
 
 bpt_leaf *bpt_leaf_new(bpt_tree *t)
@@ -155,19 +155,17 @@ void bpt_free_subtree(bpt_tree *t, bpt_node *n, unsigned height)
 /* ---- searches -------------------------------------------------------------- */
 
 unsigned bpt_inner_find(const bpt_tree *t, bpt_inner *n, const uint8_t *k, size_t kl,
-                        uint64_t pfx)
+                        bpt_pfx pfx)
 {
-    const uint64_t *pf = inner_pfx(t, n);
+    const bpt_pfx *pf = inner_pfx(t, n);
     uint8_t **keys = inner_keys(t, n);
     unsigned lo = 0, hi = n->h.n;
 
     /* first separator > k: child lo holds k */
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
-        int c;
-        if (pfx != pf[mid]) {
-            c = pfx < pf[mid] ? -1 : 1;
-        } else {
+        int c = pfx_cmp(pfx, pf[mid]);
+        if (c == 0) {
             size_t sl;
             const uint8_t *s = blk_key(keys[mid], &sl);
             c = key_cmp(k, kl, s, sl);
@@ -204,7 +202,7 @@ unsigned bpt_leaf_lower(bpt_leaf *l, const uint8_t *k, size_t kl, bool *eq)
 static bpt_leaf *find_leaf(const bpt_tree *t, const uint8_t *k, size_t kl)
 {
     bpt_node *n = t->root;
-    uint64_t pfx = key_prefix(k, kl);
+    bpt_pfx pfx = key_prefix(k, kl);
     while (!n->leaf) {
         bpt_inner *in = (bpt_inner *)n;
         n = in->child[bpt_inner_find(t, in, k, kl, pfx)];
@@ -280,6 +278,10 @@ int bpt_get(bpt_tree *t, const void *key, size_t klen, bpt_value_fn fn, void *ar
         size_t rl, vl;
         if (tags[i] != tag)
             continue;
+        /* a 118-byte record spans two or three lines: ask for the others
+         * now, not after its header says how long it is */
+        bpt_prefetch(l->rec[i] + 64);
+        bpt_prefetch(l->rec[i] + 127);
         rec_get(l->rec[i], &rk, &rl, &rv, &vl);
         if (rl != klen || bpt_memcmp(rk, k, klen) != 0)
             continue;
@@ -288,6 +290,43 @@ int bpt_get(bpt_tree *t, const void *key, size_t klen, bpt_value_fn fn, void *ar
     }
     bpt_port_read_unlock(t->lock);
     return rc;
+}
+
+/* Scan prefetching. Records live wherever the heap put them (in insertion
+ * order: random after random inserts), so each costs a cache miss, and a
+ * 118-byte record spans two or three 64-byte lines. The scan asks for the
+ * first line of the record 2*SCAN_AHEAD places ahead; SCAN_AHEAD places
+ * ahead, that line has had time to arrive, so it reads the record's size
+ * and asks for its other lines. The misses of several records overlap
+ * instead of coming one at a time. Places past a leaf's end continue in
+ * the next leaf (requested when the scan entered this one). */
+#define SCAN_AHEAD 8
+
+/* the record `j` places from slot 0 of l, in l or its next leaf (or NULL) */
+static inline const uint8_t *scan_rec_at(const bpt_leaf *l, unsigned j)
+{
+    if (j >= l->h.n) {
+        j -= l->h.n;
+        l = l->next;
+        if (!l || j >= l->h.n)
+            return NULL;
+    }
+    return l->rec[j];
+}
+
+static inline void scan_prefetch(const bpt_leaf *l, unsigned i)
+{
+    const uint8_t *r = scan_rec_at(l, i + 2 * SCAN_AHEAD);
+    size_t size;
+
+    if (r)
+        bpt_prefetch(r);
+    r = scan_rec_at(l, i + SCAN_AHEAD);
+    if (!r)
+        return;
+    size = rec_block_size(r);
+    for (size_t o = 64 - ((uintptr_t)r & 63); o < size && o < 4 * 64; o += 64)
+        bpt_prefetch(r + o);
 }
 
 int bpt_scan(bpt_tree *t, const void *key, size_t klen, bool exclusive, bpt_visit_fn fn,
@@ -310,19 +349,19 @@ int bpt_scan(bpt_tree *t, const void *key, size_t klen, bool exclusive, bpt_visi
             n = ((bpt_inner *)n)->child[0];
         l = (bpt_leaf *)n;
     }
+    for (unsigned j = 0; j < 2 * SCAN_AHEAD; j++) {
+        const uint8_t *r = scan_rec_at(l, i + j);
+        if (r)
+            bpt_prefetch(r);
+    }
     while (l) {
-        /* records live wherever the heap put them: ask for a few ahead so
-         * their cache misses overlap instead of coming one at a time */
-        for (unsigned j = i; j < l->h.n && j < i + 4; j++)
-            bpt_prefetch(l->rec[j]);
         if (l->next)
             bpt_prefetch(l->next);
         for (; i < l->h.n; i++) {
             const uint8_t *rk, *rv;
             size_t rl, vl;
             int r;
-            if (i + 4 < l->h.n)
-                bpt_prefetch(l->rec[i + 4]);
+            scan_prefetch(l, i);
             rec_get(l->rec[i], &rk, &rl, &rv, &vl);
             r = fn(arg, rk, rl, rv, vl);
             if (r) {

@@ -16,7 +16,7 @@
  * followed by `order` one-byte hash tags (one slot more than a full leaf
  * holds: an insert lands in the spare slot, then the leaf splits). An inner
  * node has `order+1` child pointers, `order` separator pointers and `order`
- * 8-byte prefixes, with the same one-spare-slot rule.
+ * 16-byte prefixes, with the same one-spare-slot rule.
  *
  * A record (an entry of a leaf) and a separator (a key of an inner node)
  * are byte blocks: varint(klen) [varint(vlen) for a record] key [value].
@@ -52,6 +52,11 @@ typedef struct bpt_inner {
     bpt_node *child[]; /* [order+1] children, [order] separators, [order] prefixes */
 } bpt_inner;
 
+/* a key's first 16 bytes as two big-endian words (bpt_key_prefix) */
+typedef struct bpt_pfx {
+    uint64_t hi, lo;
+} bpt_pfx;
+
 struct bpt_tree {
     bpt_port_lock *lock;
     bpt_node *root;
@@ -74,9 +79,9 @@ static inline uint8_t **inner_keys(const bpt_tree *t, bpt_inner *n)
 {
     return (uint8_t **)(n->child + t->order + 1);
 }
-static inline uint64_t *inner_pfx(const bpt_tree *t, bpt_inner *n)
+static inline bpt_pfx *inner_pfx(const bpt_tree *t, bpt_inner *n)
 {
-    return (uint64_t *)(inner_keys(t, n) + t->order);
+    return (bpt_pfx *)(inner_keys(t, n) + t->order);
 }
 /* fewest entries a non-root leaf / separators a non-root inner node holds */
 static inline unsigned leaf_min(const bpt_tree *t)
@@ -168,14 +173,40 @@ static inline int key_cmp(const void *a, size_t al, const void *b, size_t bl)
     return al < bl ? -1 : al > bl;
 }
 
-/* the first 8 bytes, big-endian, zero-padded: comparing two prefixes as
- * integers orders the keys, unless they are equal (then compare the keys) */
-static inline uint64_t key_prefix(const uint8_t *k, size_t kl)
+/* the first 16 bytes as two big-endian words, zero-padded: comparing two
+ * prefixes (pfx_cmp) orders the keys, unless they are equal (then compare
+ * the keys). Sixteen bytes, not eight: keys that share their first bytes
+ * (a one-letter tag and a big-endian counter, as kvbench's) would tie on
+ * eight and cost a separator dereference, a cache miss, per tie. */
+static inline uint64_t key_word(const uint8_t *k, size_t kl, size_t from)
 {
     uint64_t p = 0;
-    for (unsigned i = 0; i < 8; i++)
+    if (kl >= from + 8) { /* the common case: one load */
+        bpt_memcpy(&p, k + from, 8);
+#if defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+        p = __builtin_bswap64(p);
+#endif
+        return p;
+    }
+    for (size_t i = from; i < from + 8; i++)
         p = (p << 8) | (i < kl ? k[i] : 0);
     return p;
+}
+static inline bpt_pfx key_prefix(const uint8_t *k, size_t kl)
+{
+    bpt_pfx p;
+    p.hi = key_word(k, kl, 0);
+    p.lo = key_word(k, kl, 8);
+    return p;
+}
+/* -1, 0 or 1 as prefix a orders before, ties with or orders after b */
+static inline int pfx_cmp(bpt_pfx a, bpt_pfx b)
+{
+    if (a.hi != b.hi)
+        return a.hi < b.hi ? -1 : 1;
+    if (a.lo != b.lo)
+        return a.lo < b.lo ? -1 : 1;
+    return 0;
 }
 
 /* the one-byte hash tag of a leaf slot (never compared across trees) */
@@ -211,7 +242,7 @@ void bpt_sep_free(bpt_tree *t, uint8_t *s);
 void bpt_free_subtree(bpt_tree *t, bpt_node *n, unsigned height);
 /* child index for key k in inner node n */
 unsigned bpt_inner_find(const bpt_tree *t, bpt_inner *n, const uint8_t *k, size_t kl,
-                        uint64_t pfx);
+                        bpt_pfx pfx);
 /* first slot of leaf l whose key is >= k (l->h.n if none); *eq when equal */
 unsigned bpt_leaf_lower(bpt_leaf *l, const uint8_t *k, size_t kl, bool *eq);
 /* set separator slot i of inner node n (pointer and prefix) */

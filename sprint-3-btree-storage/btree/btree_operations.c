@@ -50,7 +50,7 @@ static bpt_leaf *descend(bpt_tree *t, const uint8_t *k, size_t kl, struct path_s
                          unsigned *depth)
 {
     bpt_node *n = t->root;
-    uint64_t pfx = key_prefix(k, kl);
+    bpt_pfx pfx = key_prefix(k, kl);
     unsigned d = 0;
     while (!n->leaf) {
         bpt_inner *in = (bpt_inner *)n;
@@ -109,7 +109,7 @@ static void leaf_split(bpt_tree *t, bpt_leaf *l, bpt_leaf *r, unsigned from)
 static void inner_insert_at(bpt_tree *t, bpt_inner *n, unsigned i, uint8_t *sep, bpt_node *c)
 {
     uint8_t **keys = inner_keys(t, n);
-    uint64_t *pfx = inner_pfx(t, n);
+    bpt_pfx *pfx = inner_pfx(t, n);
     bpt_memmove(&keys[i + 1], &keys[i], (n->h.n - i) * sizeof(keys[0]));
     bpt_memmove(&pfx[i + 1], &pfx[i], (n->h.n - i) * sizeof(pfx[0]));
     bpt_memmove(&n->child[i + 2], &n->child[i + 1], (n->h.n - i) * sizeof(n->child[0]));
@@ -130,7 +130,7 @@ static uint8_t *inner_split(bpt_tree *t, bpt_inner *n, bpt_inner *r)
     uint8_t *median = inner_keys(t, n)[mid];
 
     bpt_memcpy(inner_keys(t, r), inner_keys(t, n) + mid + 1, rkeys * sizeof(uint8_t *));
-    bpt_memcpy(inner_pfx(t, r), inner_pfx(t, n) + mid + 1, rkeys * sizeof(uint64_t));
+    bpt_memcpy(inner_pfx(t, r), inner_pfx(t, n) + mid + 1, rkeys * sizeof(bpt_pfx));
     bpt_memcpy(r->child, n->child + mid + 1, (rkeys + 1) * sizeof(bpt_node *));
     r->h.n = (uint16_t)rkeys;
     n->h.n = (uint16_t)mid;
@@ -249,7 +249,7 @@ unlock:
 static void inner_remove_at(bpt_tree *t, bpt_inner *n, unsigned i)
 {
     uint8_t **keys = inner_keys(t, n);
-    uint64_t *pfx = inner_pfx(t, n);
+    bpt_pfx *pfx = inner_pfx(t, n);
     unsigned after = n->h.n - i - 1;
     bpt_memmove(&keys[i], &keys[i + 1], after * sizeof(keys[0]));
     bpt_memmove(&pfx[i], &pfx[i + 1], after * sizeof(pfx[0]));
@@ -288,7 +288,7 @@ static void merge_children(bpt_tree *t, bpt_inner *p, unsigned li)
         unsigned n = a->n;
         bpt_inner_set_key(t, ia, n, sep); /* the separator comes down */
         bpt_memcpy(inner_keys(t, ia) + n + 1, inner_keys(t, ib), b->n * sizeof(uint8_t *));
-        bpt_memcpy(inner_pfx(t, ia) + n + 1, inner_pfx(t, ib), b->n * sizeof(uint64_t));
+        bpt_memcpy(inner_pfx(t, ia) + n + 1, inner_pfx(t, ib), b->n * sizeof(bpt_pfx));
         bpt_memcpy(&ia->child[n + 1], ib->child, (b->n + 1) * sizeof(bpt_node *));
         ia->h.n = (uint16_t)(n + 1 + b->n);
     }
@@ -305,7 +305,7 @@ static void inner_borrow_left(bpt_tree *t, bpt_inner *p, unsigned idx)
     /* BEGIN SOLUTION */
     bpt_inner *c = (bpt_inner *)p->child[idx], *s = (bpt_inner *)p->child[idx - 1];
     uint8_t **ck = inner_keys(t, c);
-    uint64_t *cp = inner_pfx(t, c);
+    bpt_pfx *cp = inner_pfx(t, c);
     unsigned sn = s->h.n;
 
     bpt_memmove(&ck[1], &ck[0], c->h.n * sizeof(ck[0]));
@@ -327,7 +327,7 @@ static void inner_borrow_right(bpt_tree *t, bpt_inner *p, unsigned idx)
     /* BEGIN SOLUTION */
     bpt_inner *c = (bpt_inner *)p->child[idx], *s = (bpt_inner *)p->child[idx + 1];
     uint8_t **sk = inner_keys(t, s);
-    uint64_t *sp = inner_pfx(t, s);
+    bpt_pfx *sp = inner_pfx(t, s);
 
     bpt_inner_set_key(t, c, c->h.n, inner_keys(t, p)[idx]);
     c->child[c->h.n + 1] = s->child[0];

@@ -154,6 +154,12 @@ unsigned cow_page_search(const unsigned char *p, const void *key, size_t klen, b
     while (lo < hi) {
         unsigned mid = (lo + hi) / 2;
         const unsigned char *q = p + cow_ld16(p + COW_PAGE_HDR + 2 * mid);
+        /* the cells sit anywhere in the page, a cache miss each: ask for
+         * both cells the next step may probe while this one is compared */
+        if (hi - lo > 2) {
+            __builtin_prefetch(p + cow_ld16(p + COW_PAGE_HDR + 2 * ((lo + mid) / 2)));
+            __builtin_prefetch(p + cow_ld16(p + COW_PAGE_HDR + 2 * ((mid + 1 + hi) / 2)));
+        }
         size_t kl = leaf ? cow_ld16(q) : cow_ld16(q + 8);
         int c = cow_key_cmp(q + (leaf ? COW_LEAF_CELL : COW_INNER_CELL), kl, key, klen);
         if (c < 0) {
