@@ -48,7 +48,7 @@ void kv_clear_error(void)
 /*
  * A format without a conversion (most details: "hash: key not found") is
  * copied as it is. Failures such as a miss are normal outcomes on hot
- * paths, and vsnprintf costs 120-170 ns even for a literal (measured on the
+ * paths, and vsnprintf costs 120-180 ns even for a literal (measured on the
  * course machine), about as much as a hash-table miss itself.
  */
 int kv_fail(int status, const char *fmt, ...)
