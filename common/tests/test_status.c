@@ -4,8 +4,8 @@
  *
  * What is checked: the code values are the contract's; every code has its
  * own message and any other value is "unknown status"; kv_fail() returns
- * its status unchanged, formats printf-style and cuts the detail at
- * KV_ERROR_MAX - 1 bytes; kv_clear_error() empties it; the detail is per
+ * its status unchanged, formats printf-style (copies a format without a
+ * conversion) and cuts the detail at KV_ERROR_MAX - 1 bytes; kv_clear_error() empties it; the detail is per
  * thread (two threads failing at once keep their own text); kv_fail_errno()
  * names the call and the errno's text, or the bare number for an errno
  * without one; kv_status_from_errno() maps each documented errno.
@@ -96,6 +96,29 @@ Test(status, fail_truncates_at_error_max)
     cr_assert_str_eq(kv_last_error(), exact);
     kv_fail(KV_EIO, "%s!", exact);
     cr_assert_str_eq(kv_last_error(), exact, "the '!' past the limit is dropped");
+}
+
+/* A format without a conversion is copied, not formatted (status.c's fast
+ * path): it must still replace the detail whole, cut at the limit, and a
+ * "%%" must still go through the formatter. */
+#define Z16 "zzzzzzzzzzzzzzzz"
+#define Z256 Z16 Z16 Z16 Z16 Z16 Z16 Z16 Z16 Z16 Z16 Z16 Z16 Z16 Z16 Z16 Z16
+_Static_assert(KV_ERROR_MAX == 256, "Z256 \"z\" is longer than the detail buffer holds");
+
+Test(status, fail_literal_detail)
+{
+    static const char big[] = Z256 "z";
+
+    kv_fail(KV_EIO, "%s", "a much longer earlier detail");
+    cr_assert_eq(kv_fail(KV_ENOTFOUND, "short"), KV_ENOTFOUND);
+    cr_assert_str_eq(kv_last_error(), "short", "no tail of the earlier detail left");
+    cr_assert_eq(kv_fail(KV_EIO, "x"), KV_EIO);
+    cr_assert_str_eq(kv_last_error(), "x");
+    kv_fail(KV_EIO, "100%% sure");
+    cr_assert_str_eq(kv_last_error(), "100% sure", "%%%% is a conversion");
+    kv_fail(KV_EIO, Z256 "z");
+    cr_assert_eq(strlen(kv_last_error()), KV_ERROR_MAX - 1);
+    cr_assert_eq(strncmp(kv_last_error(), big, KV_ERROR_MAX - 1), 0);
 }
 
 /* ---- thread-local detail ------------------------------------------------ */
