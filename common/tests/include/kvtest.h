@@ -254,14 +254,29 @@ static inline void *kvt_own(void *p, kvt_free_fn fn)
 {
     struct kvt_owned_ *tab = kvt_owned_tab_();
 
+    int top = KVT_OWN_MAX; /* one past the newest owned object */
+
     if (!p)
         return NULL;
-    for (int i = 0; i < KVT_OWN_MAX; i++)
-        if (!tab[i].p) {
-            tab[i].p = p;
-            tab[i].fn = fn;
-            return p;
-        }
+    while (top > 0 && !tab[top - 1].p)
+        top--;
+    if (top == KVT_OWN_MAX) { /* full to the end: close the holes, in order */
+        int n = 0;
+        for (int i = 0; i < KVT_OWN_MAX; i++)
+            if (tab[i].p)
+                tab[n++] = tab[i];
+        for (int i = n; i < KVT_OWN_MAX; i++)
+            tab[i].p = NULL;
+        top = n;
+    }
+    /* Always after the newest, never in an older hole: kvt_release_owned()
+     * frees from the end, so an object made after another (a store on an
+     * env, an iterator on a store) is freed before it. */
+    if (top < KVT_OWN_MAX) {
+        tab[top].p = p;
+        tab[top].fn = fn;
+        return p;
+    }
     fprintf(stderr, "kvtest: kvt_own: more than %d objects owned at once\n", KVT_OWN_MAX);
     abort();
 }
