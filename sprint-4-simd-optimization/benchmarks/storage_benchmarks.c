@@ -50,7 +50,9 @@
  *                           blocks_read counter, cache misses only; cowbtree:
  *                           page_loads); absent for the peers (they do not
  *                           count them through kv.h) and btree (no blocks);
- *   env_bytes_read_per_get  env bytes read per get (lsm, cowbtree);
+ *   env_bytes_read_per_get  env bytes read per get (lsm, cowbtree; lsm
+ *                           maps its tables when the env can, and a
+ *                           mapped block is no env read: then near 0);
  *   sys_bytes_read_per_get  /proc/self/io rchar per get (LevelDB reads its
  *                           tables through mmap, which rchar does not see);
  *   disk_bytes, space_amp   the settled store the gets ran on.
