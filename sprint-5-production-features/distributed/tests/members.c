@@ -46,6 +46,7 @@
 #include <unistd.h>
 
 #include "kvlabs/alloc.h"
+#include "kvlabs/bench.h"
 #include "kvlabs/error.h"
 #include "kvlabs/kv.h"
 #include "raft_net.h"
@@ -61,9 +62,7 @@ static kv_db *db; /* keyspace "m", timeouts short enough to poll with */
 
 static uint64_t now_ms(void)
 {
-    struct timespec ts;
-    clock_gettime(CLOCK_MONOTONIC, &ts);
-    return (uint64_t)ts.tv_sec * 1000 + (uint64_t)ts.tv_nsec / 1000000;
+    return kv_now_ns() / 1000000; /* common's monotonic clock (kvlabs/bench.h) */
 }
 
 static void sleep_ms(unsigned ms)
