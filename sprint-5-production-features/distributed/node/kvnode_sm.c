@@ -278,8 +278,10 @@ static int sm_open(ksm *sm, const kv_env *env, const char *dir, unsigned gen)
     snprintf(sm->dir, sizeof sm->dir, "%s", dir);
     snprintf(p, sizeof p, "%s/sm%u.cow", dir, gen);
     int rc = sm_wipe(env, dir, gen);
-    return rc ? rc : kv_open_env("cowbtree", p, "sync=none,max_key=1024,max_value=7140", env,
-                                 &sm->db);
+    char opts[96];
+    snprintf(opts, sizeof opts, "sync=none,max_key=%u,max_value=%u", KVN_SM_MAX_KEY,
+             KVN_SM_MAX_VALUE);
+    return rc ? rc : kv_open_env("cowbtree", p, opts, env, &sm->db);
 }
 
 static int sm_restore(void *p, const uint8_t *data, size_t len, uint64_t index)
