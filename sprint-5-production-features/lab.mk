@@ -23,10 +23,13 @@
 #   not in make test): raft has KV_CAP_REMOTE, so the suite skips its file,
 #   mode, damage and fault-env cases with that reason.
 # LAB_CONF_CONFIGS: the conformance suite on a 3-node raftsim cluster with
-#   the default sync=none (the replicas defer their fsyncs to kv_sync and
+#   the default state machine (cowbtree, sprint 3's, hence LAB_USES; its
+#   store in DIR/nN/sm0.cow is rebuilt from the Raft log at open) and the
+#   default sync=none (the replicas defer their fsyncs to kv_sync and
 #   kv_close, see raft_engine.c; the suite's sync=always cases fsync every
 #   ready of every replica). The engine's snapshots and restarts are
-#   covered by test_raftsim.c (snapshot_every=5 and 7): a second
+#   covered by test_raftsim.c (snapshot_every=5 and 7, on cowbtree and on
+#   sm=model, which stays available): a second
 #   configuration would double the suite's time in make test.
 # STUDENT_FILES: the files a student edits, one per piece, each assignable
 #   on its own as 6.5840's 3A-3D: election (distributed/raft_election.c:
@@ -46,6 +49,9 @@
 #   names in its Tests: line the runners that catch it, so make test's
 #   mutants check (--own --quick) runs only those.
 LAB_ENGINES      := raftsim raft
+# cowbtree (sprint 3's library, LAB_USES) is raftsim's default state machine
+LAB_ENGINES      += cowbtree
+LAB_USES         := sprint-3-btree-storage
 LAB_CONF_CONFIGS := raftsim
 STUDENT_FILES    := distributed/raft_election.c distributed/raft_replication.c \
                     distributed/raft_storage.c distributed/raft_snapshot.c \

@@ -7,11 +7,31 @@
  * DIR holds one directory per node (DIR/n0, DIR/n1, ...), each a Raft
  * node's storage (raft_node.h) through the env the engine was opened with;
  * a fresh DIR is a fresh cluster and reopening DIR restarts every node from
- * its disk (DIR/LOCK makes a second opener KV_EBUSY). Each node's state
- * machine is an in-memory instance of an iterable engine (option sm=,
- * default model) rebuilt at open from the node's snapshot and log; the
- * snapshots are taken through that engine's iterator (every snapshot_every
- * applied entries).
+ * its disk (DIR/LOCK makes a second opener KV_EBUSY).
+ *
+ * The state machine. Each node's is an instance of an iterable engine
+ * (option sm=, default cowbtree). A durable engine (KV_CAP_DURABLE, such as
+ * cowbtree) lives in the node's directory, DIR/nN/sm0.cow or DIR/nN/sm1.cow
+ * (the other one is where an InstallSnapshot is loaded before it replaces
+ * the current one); an engine without files (model) lives in memory. Its
+ * files are a working copy, not a second source of truth: Raft's snapshot
+ * and log are the only durable state, and every open wipes the node's
+ * state-machine directories and rebuilds the state machine from them (the
+ * node restores its snapshot and re-applies the log after it). So the
+ * applied index can never disagree with the state machine's contents after
+ * a crash, whatever each file kept of its unsynced writes; the price is a
+ * replay of at most snapshot_every entries per node at open. The
+ * state machine's own writes never need an fsync (it is opened with
+ * sync=none). A Raft snapshot (every snapshot_every applied entries) is
+ * taken through the engine's iterator: on cowbtree that is a read snapshot
+ * of one committed version, so writes could go on meanwhile, as etcd's
+ * snapshots of bbolt do.
+ *
+ * Limits. The cluster's max_key and max_value are those of its state
+ * machine when smaller than raftsim's own (cowbtree: 512 and 4096 by
+ * default, at most 1024 and key + value <= 8164); explicit max_key= and
+ * max_value= are passed on to the state machine, which refuses what it
+ * cannot hold with KV_EINVAL.
  *
  * How an operation runs. The whole cluster lives under one mutex: the
  * network is a FIFO queue of copied messages, delivered until empty (a
@@ -57,6 +77,7 @@
 
 #include "kvlabs/alloc.h"
 #include "kvlabs/engine.h"
+#include "kvlabs/env.h"
 #include "kvlabs/error.h"
 #include "kvlabs/opts.h"
 #include "raft_node.h"
@@ -64,6 +85,8 @@
 #define RS_PUT 1
 #define RS_DEL 2
 #define RS_MAX_WAIT_TICKS 3000 /* 30 s of simulated time */
+#define RS_DEFAULT_MAX_KEY 65536
+#define RS_DEFAULT_MAX_VALUE (1u << 20)
 
 typedef struct rs_session {
     uint64_t client, seq;
@@ -73,6 +96,10 @@ typedef struct rs_session {
 typedef struct rs_sm {
     kv_db *db;
     const char *engine;
+    const char *opts;  /* the options of every instance */
+    const kv_env *env; /* NULL: the engine lives in memory */
+    char dir[4096];    /* the node's directory (a durable engine's home) */
+    unsigned gen;      /* db is DIR/nN/sm<gen>.cow */
     rs_session *sess;
     size_t n_sess, cap_sess;
     uint64_t applied;
@@ -90,6 +117,7 @@ typedef struct rs_db {
     uint64_t client, seq, read_ctx;
     kv_file *lock;
     char sm_engine[64];
+    char sm_opts[96];
     int broken; /* a node failed to persist: every call fails with it */
     kv_sync_mode sync;
     uint64_t sync_ms, last_flush_ms;
@@ -124,6 +152,42 @@ static rs_session *session(rs_sm *sm, uint64_t client, bool create)
     }
     sm->sess[sm->n_sess] = (rs_session){ .client = client };
     return &sm->sess[sm->n_sess++];
+}
+
+/* Remove the state-machine directory of generation @p gen, if any. */
+static int sm_wipe(const rs_sm *sm, unsigned gen)
+{
+    char p[4200], f[8400];
+    char **names = NULL;
+    size_t n = 0;
+    bool is_dir = false;
+    snprintf(p, sizeof p, "%s/sm%u.cow", sm->dir, gen);
+    int rc = kv_env_stat(sm->env, p, NULL, &is_dir);
+    if (rc == KV_ENOTFOUND)
+        return KV_OK;
+    if (rc == KV_OK && !is_dir)
+        rc = kv_fail(KV_EIO, "raftsim: %s is not a directory", p);
+    if (rc == KV_OK)
+        rc = kv_env_list(sm->env, p, &names, &n);
+    for (size_t i = 0; i < n && rc == KV_OK; i++) {
+        snprintf(f, sizeof f, "%s/%s", p, names[i]);
+        rc = kv_env_unlink(sm->env, f);
+    }
+    kv_env_list_free(names, n);
+    return rc ? rc : kv_env_rmdir(sm->env, p);
+}
+
+/* An empty state machine of generation @p gen (wiping what was there). */
+static int sm_open_empty(const rs_sm *sm, unsigned gen, kv_db **out)
+{
+    if (sm->env == NULL)
+        return kv_open(sm->engine, NULL, sm->opts, out);
+    char p[4200];
+    int rc = sm_wipe(sm, gen);
+    if (rc)
+        return rc;
+    snprintf(p, sizeof p, "%s/sm%u.cow", sm->dir, gen);
+    return kv_open_env(sm->engine, p, sm->opts, sm->env, out);
 }
 
 static void sm_apply(void *p, const raft_entry *e)
@@ -204,7 +268,7 @@ static int sm_restore(void *p, const uint8_t *data, size_t len, uint64_t index)
 {
     rs_sm *sm = p;
     kv_db *fresh;
-    if (len < 4 || kv_open(sm->engine, NULL, NULL, &fresh) != KV_OK)
+    if (len < 4 || sm_open_empty(sm, sm->gen ^ 1, &fresh) != KV_OK)
         return -1;
     size_t ns = get32(data), off = 4;
     if (ns > (len - 4) / 20)
@@ -228,9 +292,15 @@ static int sm_restore(void *p, const uint8_t *data, size_t len, uint64_t index)
     kv_close(sm->db);
     sm->db = fresh;
     sm->applied = index;
+    if (sm->env) { /* the old generation's files go */
+        sm->gen ^= 1;
+        sm_wipe(sm, sm->gen ^ 1);
+    }
     return 0;
 out_bad:
     kv_close(fresh);
+    if (sm->env)
+        sm_wipe(sm, sm->gen ^ 1);
     return -1;
 }
 
@@ -426,8 +496,9 @@ out_free_cmd:
 static const kv_opt_spec rs_options[] = {
     { "nodes", KV_OPT_UINT, "3", NULL, 1, RAFT_MAX_NODES, "cluster size" },
     { "seed", KV_OPT_UINT, "1", NULL, 0, 0, "seed of the election timeouts" },
-    { "sm", KV_OPT_STRING, "model", NULL, 0, 0,
-      "state machine: any engine that iterates (opened in memory)" },
+    { "sm", KV_OPT_STRING, "cowbtree", NULL, 0, 0,
+      "state machine: any engine that iterates (a durable one in DIR/nN/sm0.cow, "
+      "rebuilt from the Raft log at open; model in memory)" },
     { "snapshot_every", KV_OPT_UINT, "10000", NULL, 0, 0,
       "snapshot every this many applied entries (0: never)" },
     { 0 },
@@ -460,10 +531,24 @@ static int rs_open(const kv_open_args *a, kv_db **out)
     pthread_mutex_init(&d->mu, NULL);
     d->n = (uint32_t)kv_opts_u64(a->opts, "nodes");
     snprintf(d->sm_engine, sizeof d->sm_engine, "%s", kv_opts_str(a->opts, "sm"));
+    const kv_engine_ops *smops = kv_engine_find(d->sm_engine, strlen(d->sm_engine));
+    int rc;
+    if (smops == NULL || strcmp(d->sm_engine, "raftsim") == 0) {
+        rc = kv_fail(KV_EINVAL, "raftsim: sm=%s is not an engine it can replicate",
+                     d->sm_engine);
+        goto out_free;
+    }
+    /* sync=none: the state machine is rebuilt from the log at open (see the top) */
+    int sl = snprintf(d->sm_opts, sizeof d->sm_opts, "sync=none,mode=0%o", a->file_mode);
+    if (kv_opts_given(a->opts, "max_key"))
+        sl += snprintf(d->sm_opts + sl, sizeof d->sm_opts - (size_t)sl, ",max_key=%llu",
+                       (unsigned long long)a->common->max_key);
+    if (kv_opts_given(a->opts, "max_value"))
+        snprintf(d->sm_opts + sl, sizeof d->sm_opts - (size_t)sl, ",max_value=%llu",
+                 (unsigned long long)a->common->max_value);
     uint64_t seed = kv_opts_u64(a->opts, "seed"), every = kv_opts_u64(a->opts, "snapshot_every");
     char p[4200];
-    int rc = kv_env_mkdir_durable_mode(a->env, a->path, a->dir_mode);
-    if (rc)
+    if ((rc = kv_env_mkdir_durable_mode(a->env, a->path, a->dir_mode)))
         goto out_free;
     snprintf(p, sizeof p, "%s/LOCK", a->path);
     if ((rc = kv_env_open_mode(a->env, p, KV_O_RDWR | KV_O_CREAT, a->file_mode, &d->lock)))
@@ -477,7 +562,16 @@ static int rs_open(const kv_open_args *a, kv_db **out)
     for (uint32_t i = 0; i < d->n; i++) {
         rs_sm *sm = &d->sm[i];
         sm->engine = d->sm_engine;
-        if ((rc = kv_open(d->sm_engine, NULL, NULL, &sm->db)))
+        sm->opts = d->sm_opts;
+        snprintf(p, sizeof p, "%s/n%u", a->path, i);
+        if (smops->caps & KV_CAP_DURABLE) { /* in the node's directory */
+            sm->env = a->env;
+            snprintf(sm->dir, sizeof sm->dir, "%s/n%u", a->path, i);
+            if ((rc = kv_env_mkdir_durable_mode(a->env, p, a->dir_mode)) ||
+                (rc = sm_wipe(sm, 1)))
+                goto out_resume_hook;
+        }
+        if ((rc = sm_open_empty(sm, 0, &sm->db)))
             goto out_resume_hook;
         if (i == 0 && !(kv_caps(sm->db) & KV_CAP_ORDERED)) {
             rc = kv_fail(KV_EINVAL, "raftsim: state machine %s cannot be iterated", d->sm_engine);
@@ -485,7 +579,6 @@ static int rs_open(const kv_open_args *a, kv_db **out)
         }
         raft_config c;
         raft_config_default(&c, i, d->n, seed);
-        snprintf(p, sizeof p, "%s/n%u", a->path, i);
         if ((rc = raft_node_open_mode(a->env, p, a->file_mode, &c, &rs_sm_ops, sm, every,
                                       &d->nodes[i]))) {
             d->n = i + 1; /* rs_free closes sm[i].db; nodes[i] is NULL */
@@ -503,6 +596,13 @@ static int rs_open(const kv_open_args *a, kv_db **out)
     raft *lr = raft_node_core(d->nodes[l]);
     d->client = raft_get_term(lr) << 20 | (raft_get_last_index(lr) & 0xfffff);
     d->base.caps = KV_CAP_DURABLE | (kv_caps(d->sm[0].db) & KV_CAP_ORDERED);
+    /* the state machine's limits when smaller (the front end lowers them to
+     * explicit options; see the top) */
+    size_t mk = a->common->max_key ? (size_t)a->common->max_key : RS_DEFAULT_MAX_KEY;
+    size_t mv = a->common->max_value ? (size_t)a->common->max_value : RS_DEFAULT_MAX_VALUE;
+    d->base.max_key = d->sm[0].db->max_key < mk ? d->sm[0].db->max_key : mk;
+    d->base.max_value = d->sm[0].db->max_value < mv ? d->sm[0].db->max_value : mv;
+    d->base.limits_set = true;
     *out = &d->base;
     return KV_OK;
 out_resume_hook:
@@ -621,9 +721,9 @@ const kv_engine_ops kv_engine_raftsim = {
     .summary = "an in-process simulated Raft cluster (nodes=, seed=) replicating an engine",
     .caps = KV_CAP_ORDERED | KV_CAP_DURABLE,
     .options = rs_options,
-    .default_max_key = 65536,
+    .default_max_key = RS_DEFAULT_MAX_KEY,
     .limit_max_key = 1u << 20,
-    .default_max_value = 1u << 20,
+    .default_max_value = RS_DEFAULT_MAX_VALUE,
     .limit_max_value = 16u << 20,
     .open = rs_open,
     .close = rs_close,

@@ -58,6 +58,12 @@ extern "C" {
 #define KVN_MAX_VALUE (1u << 20)
 /** @brief Largest keyspace name. */
 #define KVN_MAX_KEYSPACE 1024u
+/** @brief Largest internal key of a node's state machine, a cowbtree store
+ *         of 16 KiB pages (kvnode_sm.c): 4 + keyspace + key bytes, so the
+ *         client engine raft lowers its key limit by 4 + keyspace. */
+#define KVN_SM_MAX_KEY 1024u
+/** @brief Largest value a node's state machine holds (cowbtree's limit). */
+#define KVN_SM_MAX_VALUE 7140u
 
 /** @brief Frame types. */
 typedef enum kvn_type {

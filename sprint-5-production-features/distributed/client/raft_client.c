@@ -9,7 +9,10 @@
  * never meet (the state machine prefixes each key with its keyspace).
  * Options: cluster= (the file `kvnode cluster up` writes, one host:port a
  * line), timeout_ms= (how long one call may try, default 5000),
- * rpc_timeout_ms= (one attempt on one node, default 1000).
+ * rpc_timeout_ms= (one attempt on one node, default 1000). The limits are
+ * the nodes' state machine's (a cowbtree store, raft_net.h's KVN_SM_*):
+ * keys up to 1020 - keyspace bytes, values up to 7140; a larger max_key=
+ * or max_value= is KV_EINVAL at open.
  *
  * How a call runs. The handle keeps a pool of lanes: a TCP connection and a
  * session (a random 64-bit id and a sequence number). A call takes a free
@@ -369,6 +372,20 @@ static int rc_open(const kv_open_args *a, kv_db **out)
         goto out_free;
     }
     memcpy(d->ks, a->path, d->ks_len + 1);
+    /* the nodes' state machine bounds the pairs (raft_net.h, KVN_SM_*) */
+    size_t mk = d->ks_len + 4 < KVN_SM_MAX_KEY ? KVN_SM_MAX_KEY - 4 - d->ks_len : 0;
+    if (mk == 0 || (a->common->max_key && a->common->max_key > mk) ||
+        a->common->max_value > KVN_SM_MAX_VALUE) {
+        rc = kv_fail(KV_EINVAL,
+                     "raft: max_key=%llu/max_value=%llu over the state machine's %zu/%u "
+                     "(keyspace of %u bytes)",
+                     (unsigned long long)a->common->max_key,
+                     (unsigned long long)a->common->max_value, mk, KVN_SM_MAX_VALUE, d->ks_len);
+        goto out_free;
+    }
+    d->base.max_key = a->common->max_key ? (size_t)a->common->max_key : mk;
+    d->base.max_value = a->common->max_value ? (size_t)a->common->max_value : KVN_SM_MAX_VALUE;
+    d->base.limits_set = true;
     d->timeout_ms = (unsigned)kv_opts_u64(a->opts, "timeout_ms");
     d->rpc_timeout_ms = (unsigned)kv_opts_u64(a->opts, "rpc_timeout_ms");
     d->base.caps = KV_CAP_ORDERED | KV_CAP_DURABLE | KV_CAP_MULTIPROC | KV_CAP_REMOTE;

@@ -821,7 +821,7 @@ int kvnode_serve(const kvnode_opts *o)
     if ((rc = kv_env_open(env, p, KV_O_RDWR | KV_O_CREAT, &nd.lock)) ||
         (rc = kv_file_lock(nd.lock)) || (rc = initial_voters(env, o, nd.n, &voters)))
         goto out;
-    if ((rc = ksm_init(&nd.sm)))
+    if ((rc = ksm_init(&nd.sm, env, o->dir)))
         goto out;
     raft_config cfg;
     raft_config_default(&cfg, o->id, voters, (uint64_t)getpid() ^ now_ms());

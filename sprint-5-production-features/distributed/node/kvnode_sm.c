@@ -1,7 +1,21 @@
 /*
- * kvnode_sm.c — kvnode's replicated state machine: keyspaces of keys in an
- * in-memory model engine, and the session table that makes retries
+ * kvnode_sm.c — kvnode's replicated state machine: keyspaces of keys in a
+ * cowbtree store in the node's directory (DIR/sm0.cow; model in memory when
+ * no directory is given), and the session table that makes retries
  * exactly-once (see kvnode_sm.h for the layout of keys and commands).
+ *
+ * The store is a working copy, not a second source of truth: Raft's
+ * snapshot and log (DIR/raft) are the node's durable state, and ksm_init()
+ * wipes DIR/sm0.cow and DIR/sm1.cow, so the node rebuilds the state
+ * machine from them at every start (the snapshot restored, the log after
+ * it re-applied). The applied index thus always matches the contents,
+ * whatever a crash left of the store's unsynced writes; the store never
+ * fsyncs (sync=none). A snapshot is loaded into the other directory
+ * (sm1.cow, then sm0.cow again) and replaces the current one only once
+ * whole. Raft snapshots read the store through its iterator: a cowbtree
+ * read snapshot of one version, as etcd reads bbolt. Pairs are bounded by
+ * the store: internal keys up to 1024 bytes (4 + keyspace + key) and values
+ * up to 7140; a larger put is applied by every replica alike as KV_ETOOBIG.
  *
  * apply() is deterministic: every replica applies the same commands in the
  * same order and reaches the same map and the same session table, which is
@@ -22,6 +36,7 @@
 #include <string.h>
 
 #include "kvlabs/alloc.h"
+#include "kvlabs/env.h"
 #include "kvlabs/error.h"
 #include "kvnode_sm.h"
 #include "raft_net.h"
@@ -225,12 +240,56 @@ out_fail:
     return -1;
 }
 
+/* Remove the store of generation @p gen in @p dir, if any. */
+static int sm_wipe(const kv_env *env, const char *dir, unsigned gen)
+{
+    char p[4200], f[8400];
+    char **names = NULL;
+    size_t n = 0;
+    bool is_dir = false;
+    snprintf(p, sizeof p, "%s/sm%u.cow", dir, gen);
+    int rc = kv_env_stat(env, p, NULL, &is_dir);
+    if (rc == KV_ENOTFOUND)
+        return KV_OK;
+    if (rc == KV_OK && !is_dir)
+        rc = kv_fail(KV_EIO, "kvnode: %s is not a directory", p);
+    if (rc == KV_OK)
+        rc = kv_env_list(env, p, &names, &n);
+    for (size_t i = 0; i < n && rc == KV_OK; i++) {
+        snprintf(f, sizeof f, "%s/%s", p, names[i]);
+        rc = kv_env_unlink(env, f);
+    }
+    kv_env_list_free(names, n);
+    return rc ? rc : kv_env_rmdir(env, p);
+}
+
+/* An empty state machine in generation @p gen of @p dir (NULL: in memory). */
+static int sm_open(ksm *sm, const kv_env *env, const char *dir, unsigned gen)
+{
+    memset(sm, 0, sizeof *sm);
+    sm->env = env;
+    sm->gen = gen;
+    char p[4200];
+    if (dir == NULL) {
+        snprintf(p, sizeof p, "max_key=%u,max_value=%u", KVN_MAX_KEY + KVN_MAX_KEYSPACE + 4,
+                 KVN_MAX_VALUE);
+        return kv_open("model", NULL, p, &sm->db);
+    }
+    snprintf(sm->dir, sizeof sm->dir, "%s", dir);
+    snprintf(p, sizeof p, "%s/sm%u.cow", dir, gen);
+    int rc = sm_wipe(env, dir, gen);
+    char opts[96];
+    snprintf(opts, sizeof opts, "sync=none,max_key=%u,max_value=%u", KVN_SM_MAX_KEY,
+             KVN_SM_MAX_VALUE);
+    return rc ? rc : kv_open_env("cowbtree", p, opts, env, &sm->db);
+}
+
 static int sm_restore(void *p, const uint8_t *data, size_t len, uint64_t index)
 {
     ksm *sm = p;
     ksm fresh;
-    if (len < 4 || ksm_init(&fresh) != KV_OK)
-        return -1;
+    if (len < 4 || sm_open(&fresh, sm->env, sm->dir[0] ? sm->dir : NULL, sm->gen ^ 1) != KV_OK)
+        return -1; /* (a failed open leaves fresh.db NULL) */
     size_t ns = get32(data), off = 4;
     if (ns > (len - 4) / 20)
         goto out_bad;
@@ -249,12 +308,16 @@ static int sm_restore(void *p, const uint8_t *data, size_t len, uint64_t index)
             goto out_bad;
         off += 8 + (size_t)kl + vl;
     }
-    ksm_free(sm);
+    ksm_free(sm); /* keeps sm->dir */
+    if (sm->dir[0])
+        sm_wipe(sm->env, sm->dir, sm->gen);
     *sm = fresh;
     sm->applied = index;
     return 0;
 out_bad:
     ksm_free(&fresh);
+    if (fresh.dir[0])
+        sm_wipe(fresh.env, fresh.dir, fresh.gen);
     return -1;
 }
 
@@ -278,13 +341,11 @@ int ksm_read_confirmed(const ksm *sm, uint64_t ctx, uint64_t *index)
     return 0;
 }
 
-int ksm_init(ksm *sm)
+int ksm_init(ksm *sm, const kv_env *env, const char *dir)
 {
     memset(sm, 0, sizeof *sm);
-    char opts[64];
-    snprintf(opts, sizeof opts, "max_key=%u,max_value=%u", KVN_MAX_KEY + KVN_MAX_KEYSPACE + 4,
-             KVN_MAX_VALUE);
-    return kv_open("model", NULL, opts, &sm->db);
+    int rc = dir ? sm_wipe(env, dir, 1) : KV_OK; /* a restore's leftover */
+    return rc ? rc : sm_open(sm, env, dir, 0);
 }
 
 void ksm_free(ksm *sm)

@@ -3,7 +3,9 @@
  * of kvnode (kvnode_sm.c), used by the daemon (kvnode.c).
  *
  * The state machine is a map of keyspaces, each a map of keys, kept in one
- * in-memory ordered engine (model) under the key [u32 ks_len][ks][key], so
+ * ordered engine (cowbtree in the node's directory, DIR/sm0.cow, rebuilt
+ * from the Raft log at every start; model in memory without a directory)
+ * under the key [u32 ks_len][ks][key], so
  * keys of different keyspaces never meet and a keyspace is a contiguous
  * range. Beside it, a session table: for each client session the last
  * sequence number applied and its result, so that a command retried after
@@ -27,7 +29,10 @@ typedef struct ksm_session {
 } ksm_session;
 
 typedef struct ksm {
-    kv_db *db;             /* model, in memory */
+    kv_db *db;             /* cowbtree in dir/sm<gen>.cow, or model in memory */
+    const kv_env *env;     /* the env of dir */
+    char dir[4096];        /* the node's directory ("": in memory) */
+    unsigned gen;          /* 0 or 1: where a restored snapshot goes next (1 - gen) */
     ksm_session *sess;     /* open-addressed by session id */
     size_t n_sess, cap_sess;
     uint64_t applied;
@@ -39,7 +44,9 @@ typedef struct ksm {
 /* The callbacks raft_node_open() takes. */
 extern const raft_sm_ops ksm_ops;
 
-int ksm_init(ksm *sm);
+/* An empty state machine in @p dir through @p env (dir NULL: in memory),
+ * wiping the stores a previous run left there. */
+int ksm_init(ksm *sm, const kv_env *env, const char *dir);
 void ksm_free(ksm *sm);
 
 /* Build a command into a kv_malloc'd buffer. */

@@ -3,7 +3,11 @@
  * basic operations, iteration in order, reopen restarting every node from
  * its disk, a crash of the whole cluster keeping every acknowledged write,
  * snapshots through the state machine's iterator, bad options, and the
- * history of the operations checked by the linearizability checker.
+ * history of the operations checked by the linearizability checker. The
+ * restart, crash and snapshot tests run on both state machines: the
+ * default cowbtree (a store in DIR/nN, rebuilt from the Raft log at open:
+ * a damaged or stale store must not matter, and its limits are the
+ * cluster's) and model (sm=model, in memory).
  */
 #include <criterion/criterion.h>
 #include <stdio.h>
@@ -87,10 +91,30 @@ Test(raftsim, put_get_delete_iterate)
     kv_env_free(env);
 }
 
+/* The state machines the restart tests run on: the default and model. */
+static const char *const sms[] = { "", ",sm=model" };
+
+static void reopen_round_trip(const char *sm);
+static void crash_round_trip(const char *sm);
+
 Test(raftsim, reopen_restarts_from_disk_and_snapshots)
 {
+    for (int i = 0; i < 2; i++)
+        reopen_round_trip(sms[i]);
+}
+
+Test(raftsim, crash_keeps_acknowledged_writes)
+{
+    for (int i = 0; i < 2; i++)
+        crash_round_trip(sms[i]);
+}
+
+static void reopen_round_trip(const char *sm)
+{
+    char opts[64];
+    snprintf(opts, sizeof opts, "nodes=5,seed=9,snapshot_every=7%s", sm);
     kv_env *env = kv_env_mem_new();
-    kv_db *db = open_on(env, "nodes=5,seed=9,snapshot_every=7");
+    kv_db *db = open_on(env, opts);
     char k[16], val[16];
     for (int i = 0; i < 50; i++) {
         snprintf(k, sizeof k, "k%03d", i);
@@ -100,7 +124,7 @@ Test(raftsim, reopen_restarts_from_disk_and_snapshots)
     cr_assert_eq(kv_delete(db, "k007", 4), KV_OK);
     cr_assert_eq(kv_close(db), KV_OK);
     for (int round = 0; round < 2; round++) {
-        db = open_on(env, "nodes=5,seed=9,snapshot_every=7");
+        db = open_on(env, opts);
         kv_buf v = { 0 };
         for (int i = 0; i < 50; i++) {
             snprintf(k, sizeof k, "k%03d", i);
@@ -110,7 +134,7 @@ Test(raftsim, reopen_restarts_from_disk_and_snapshots)
                 cr_assert_eq(rc, KV_ENOTFOUND);
                 continue;
             }
-            cr_assert_eq(rc, KV_OK, "round %d key %s", round, k);
+            cr_assert_eq(rc, KV_OK, "%s round %d key %s", opts, round, k);
             cr_assert_eq(v.len, strlen(val));
             cr_assert_eq(memcmp(v.data, val, v.len), 0);
         }
@@ -121,10 +145,12 @@ Test(raftsim, reopen_restarts_from_disk_and_snapshots)
     kv_env_free(env);
 }
 
-Test(raftsim, crash_keeps_acknowledged_writes)
+static void crash_round_trip(const char *sm)
 {
+    char opts[64];
+    snprintf(opts, sizeof opts, "seed=2,snapshot_every=5%s", sm);
     kv_env *env = kv_env_fault_new(3);
-    kv_db *db = open_on(env, "seed=2,snapshot_every=5");
+    kv_db *db = open_on(env, opts);
     char k[16];
     for (int i = 0; i < 20; i++) {
         snprintf(k, sizeof k, "k%d", i);
@@ -133,14 +159,95 @@ Test(raftsim, crash_keeps_acknowledged_writes)
     kv_env_fault_crash(env, KV_CRASH_TORN);
     kv_close(db); /* fails: the disk is gone */
     kv_env_fault_reboot(env);
-    db = open_on(env, "seed=2,snapshot_every=5");
+    db = open_on(env, opts);
     kv_buf v = { 0 };
     for (int i = 0; i < 20; i++) {
         snprintf(k, sizeof k, "k%d", i);
-        cr_assert_eq(kv_get(db, k, strlen(k), &v), KV_OK, "lost acknowledged %s", k);
+        cr_assert_eq(kv_get(db, k, strlen(k), &v), KV_OK, "%s: lost acknowledged %s", opts, k);
         cr_assert_eq(v.len, strlen(k));
     }
     kv_buf_free(&v);
+    cr_assert_eq(kv_close(db), KV_OK);
+    kv_env_free(env);
+}
+
+/* Write a pair the cluster never saw into a node's store directly. */
+static void plant_ghost(kv_env *env, const char *dir)
+{
+    kv_db *sm = NULL;
+    cr_assert_eq(kv_open_env("cowbtree", dir, NULL, env, &sm), KV_OK, "%s: %s", dir,
+                 kv_last_error());
+    cr_assert_eq(kv_put(sm, "ghost", 5, "boo", 3), KV_OK);
+    cr_assert_eq(kv_close(sm), KV_OK);
+}
+
+/* The default state machine is a cowbtree store in each node's directory,
+ * a working copy rebuilt from the Raft log at open: a pair that is in the
+ * store but not in the log (what a crash can leave) and a stale store left
+ * by a restore do not survive the open. */
+Test(raftsim, cowbtree_store_is_rebuilt_at_open)
+{
+    kv_env *env = kv_env_mem_new();
+    kv_db *db = open_on(env, "seed=3");
+    char k[16];
+    for (int i = 0; i < 30; i++) {
+        snprintf(k, sizeof k, "k%02d", i);
+        cr_assert_eq(kv_put(db, k, strlen(k), k, strlen(k)), KV_OK);
+    }
+    cr_assert_eq(kv_delete(db, "k05", 3), KV_OK);
+    cr_assert_eq(kv_close(db), KV_OK);
+    for (int i = 0; i < 3; i++) {
+        char dir[64];
+        bool is_dir = false;
+        snprintf(dir, sizeof dir, "/c/n%d/sm0.cow", i);
+        cr_assert_eq(kv_env_stat(env, dir, NULL, &is_dir), KV_OK, "no %s", dir);
+        cr_assert(is_dir);
+        plant_ghost(env, dir);
+    }
+    cr_assert_eq(kv_env_mkdir(env, "/c/n1/sm1.cow"), KV_OK); /* a restore cut short */
+    kv_file *f;
+    cr_assert_eq(kv_env_open(env, "/c/n1/sm1.cow/junk", KV_O_RDWR | KV_O_CREAT, &f), KV_OK);
+    cr_assert_eq(kv_file_close(f), KV_OK);
+    db = open_on(env, "seed=3");
+    kv_buf v = { 0 };
+    for (int i = 0; i < 30; i++) {
+        snprintf(k, sizeof k, "k%02d", i);
+        int rc = kv_get(db, k, strlen(k), &v);
+        cr_assert_eq(rc, i == 5 ? KV_ENOTFOUND : KV_OK, "%s: %d (%s)", k, rc, kv_last_error());
+    }
+    cr_assert_eq(kv_get(db, "ghost", 5, &v), KV_ENOTFOUND, "the store was trusted at open");
+    kv_iter *it;
+    int n = 0;
+    cr_assert_eq(kv_iter_open(db, &it), KV_OK);
+    for (kv_iter_first(it); kv_iter_valid(it); kv_iter_next(it))
+        n++;
+    cr_assert_eq(kv_iter_status(it), KV_OK);
+    kv_iter_close(it);
+    cr_assert_eq(n, 29);
+    cr_assert_eq(kv_env_stat(env, "/c/n1/sm1.cow", NULL, NULL), KV_ENOTFOUND,
+                 "the stale store was not wiped");
+    kv_buf_free(&v);
+    cr_assert_eq(kv_close(db), KV_OK);
+    kv_env_free(env);
+}
+
+/* The cluster's limits are its state machine's: cowbtree's 4096-byte
+ * values by default, model's larger ones; a max_key the state machine
+ * cannot hold is refused at open. */
+Test(raftsim, limits_follow_the_state_machine)
+{
+    static char big[5000];
+    kv_env *env = kv_env_mem_new();
+    kv_db *db = open_on(env, "seed=6");
+    memset(big, 'v', sizeof big);
+    cr_assert_eq(kv_put(db, "k", 1, big, 4096), KV_OK);
+    cr_assert_eq(kv_put(db, "k", 1, big, 4097), KV_ETOOBIG);
+    cr_assert_eq(kv_close(db), KV_OK);
+    kv_db *bad = NULL;
+    cr_assert_eq(kv_open_env("raftsim", "/d", "max_key=2000", env, &bad), KV_EINVAL);
+    cr_assert_null(bad);
+    db = open_on(env, "seed=6,sm=model,max_key=2000");
+    cr_assert_eq(kv_put(db, "k", 1, big, sizeof big), KV_OK);
     cr_assert_eq(kv_close(db), KV_OK);
     kv_env_free(env);
 }
@@ -152,6 +259,7 @@ Test(raftsim, bad_options_and_second_open)
     cr_assert_eq(kv_open_env("raftsim", "/c", "nodes=0", env, &db), KV_EINVAL);
     cr_assert_eq(kv_open_env("raftsim", "/c", "nodes=10", env, &db), KV_EINVAL);
     cr_assert_eq(kv_open_env("raftsim", "/c", "sm=nosuch", env, &db), KV_EINVAL);
+    cr_assert_eq(kv_open_env("raftsim", "/c", "sm=raftsim", env, &db), KV_EINVAL);
     cr_assert_eq(kv_open_env("raftsim", NULL, "", env, &db), KV_EINVAL);
     db = open_on(env, "");
     kv_db *db2 = NULL;
