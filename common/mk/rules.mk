@@ -176,7 +176,10 @@ $(LAB_LIB): $(LAB_OBJS)
 lib: $(LAB_LIB)
 ifneq ($(LAB),common)
 # Earlier labs this one builds on are built by their own Makefiles.
-$(USED_LIBS): used-libs
+# The `; @:` recipe matters: GNU make re-reads a target's time stamp only
+# after running a recipe for it, so without one a library rebuilt by the
+# sub-make keeps its old time here and the binaries linking it go stale.
+$(USED_LIBS): used-libs ; @:
 used-libs:
 	@for l in $(LAB_USES); do $(MAKE) --no-print-directory -C $(ROOT)/$$l lib VARIANT=$(VARIANT) PART= \
 	  BUILD=$(BUILD) KVLABS_ROOT=$(ROOT) || exit 1; done
@@ -184,7 +187,7 @@ endif
 ifeq ($(LAB),common)
 else
 # common/ is built by its own Makefile, into the same variant tree.
-$(COMMON_LIB): common-lib
+$(COMMON_LIB): common-lib ; @:
 common-lib:
 ifeq ($(LAB_LINK_COMMON),yes)
 	@$(MAKE) --no-print-directory -C $(ROOT)/common lib VARIANT=$(VARIANT) BUILD=$(BUILD) KVLABS_ROOT=$(ROOT) PART=
