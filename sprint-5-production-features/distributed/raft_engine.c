@@ -273,12 +273,7 @@ static int sm_restore(void *p, const uint8_t *data, size_t len, uint64_t index)
     size_t ns = get32(data), off = 4;
     if (ns > (len - 4) / 20)
         goto out_bad;
-    sm->n_sess = 0;
-    for (size_t i = 0; i < ns; i++, off += 20) {
-        rs_session *s = session(sm, get64(data + off), true);
-        s->seq = get64(data + off + 8);
-        s->result = (int)get32(data + off + 16);
-    }
+    off += ns * 20; /* the pairs are loaded (and checked) before the sessions change */
     while (off < len) {
         if (len - off < 8)
             goto out_bad;
@@ -288,6 +283,12 @@ static int sm_restore(void *p, const uint8_t *data, size_t len, uint64_t index)
         if (kv_put(fresh, data + off + 8, kl, data + off + 8 + kl, vl) != KV_OK)
             goto out_bad;
         off += 8 + (size_t)kl + vl;
+    }
+    sm->n_sess = 0;
+    for (size_t i = 0, at = 4; i < ns; i++, at += 20) {
+        rs_session *s = session(sm, get64(data + at), true);
+        s->seq = get64(data + at + 8);
+        s->result = (int)get32(data + at + 16);
     }
     kv_close(sm->db);
     sm->db = fresh;
