@@ -158,11 +158,13 @@ void kvnode_member_check(kvnode_member *s, const raft *r, uint32_t id, uint64_t 
 {
     raft_membership conf;
     uint64_t at = raft_get_membership(r, &conf);
+    if (at > raft_get_commit(r))
+        return; /* judge committed configurations only: an uncommitted one may be cut off */
     if (names(&conf, id)) {
         s->was_member = true;
         return;
     }
-    if (!s->was_member || s->stop_at || at > raft_get_commit(r))
+    if (!s->was_member || s->stop_at)
         return;
     snprintf(s->why, sizeof s->why,
              "the configuration committed at index %llu does not name node %u",

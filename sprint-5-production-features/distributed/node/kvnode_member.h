@@ -14,10 +14,10 @@
  *     answers "not a member" (kvnode_member_refuse(); a type 3 response on
  *     the connection the Raft message came on, docs/formats/kvnode.md);
  *   - by its own log: a configuration it has committed no longer names it,
- *     after one since this process started did (a removed leader, which
- *     hands over and steps down first). A --join node waiting to be added
- *     has never been named, so the old configurations it replays do not
- *     stop it.
+ *     after a committed one since this process started did (a removed
+ *     leader, which hands over and steps down first). A --join node waiting
+ *     to be added has never been named, so the old configurations it
+ *     replays do not stop it.
  */
 #ifndef KVLABS_KVNODE_MEMBER_H
 #define KVLABS_KVNODE_MEMBER_H
@@ -33,7 +33,7 @@
 
 /* What a node knows of its own membership. Zero it before the loop starts. */
 typedef struct kvnode_member {
-    bool was_member; /* a configuration named it since this process started */
+    bool was_member; /* a committed configuration named it since this process started */
     uint64_t stop_at; /* the loop's clock (ms) when it stops: it was removed (0: not) */
     char why[200];   /* the log line's reason */
 } kvnode_member;
