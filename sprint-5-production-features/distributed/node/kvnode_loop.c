@@ -16,7 +16,9 @@
  * of events it ticks the core when a tick is due, then runs
  * raft_node_process() once: every proposal and every append received in
  * that round goes to disk in one ready, with one fsync (group commit), and
- * only then are the messages sent and the clients answered.
+ * only then are the messages sent and the clients answered; a leader's
+ * appends alone are written to the sockets before that fsync, so that the
+ * followers' fsyncs overlap the leader's (raft.h's exception).
  *
  * Clients. A put or delete becomes a command [session][seq][op][ks][key]
  * [value] proposed at the leader (a follower answers NOTLEADER with the
@@ -318,6 +320,9 @@ static void send_msg(void *ctx, const raft_msg *m)
         return;
     kvn_msg_encode(m, p + KVN_HDR);
     kvn_frame_seal(p, KVN_RAFT, (uint32_t)len);
+    /* Out now: a leader's appends come here before its own fsync, so the
+     * followers write them while the leader does (raft_node.h). */
+    conn_flush(nd, s);
 }
 
 /* ---- answering clients ------------------------------------------------------ */
