@@ -18,4 +18,5 @@ LAYERS_distributed := raft_log.c raft_msg.c raft_membership.c raft_core.c \
                       raft_replication.c raft_snapshot.c raft_election.c raft.c \
                       raft_storage.c cluster_manager.c raft_engine.c \
                       raft_sim_check.c raft_sim.c raft_lincheck.c \
-                      net_frame.c kvnode_sm.c kvnode_admin.c kvnode_loop.c raft_client.c
+                      net_frame.c kvnode_sm.c kvnode_admin.c kvnode_member.c kvnode_loop.c \
+                      raft_client.c

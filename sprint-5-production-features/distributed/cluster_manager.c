@@ -4,9 +4,32 @@
  *
  * This is the only place that knows the order raft.h demands:
  *
- *   persist snapshot → persist hard state → persist entries (each fsynced)
- *   → send messages → restore snapshot into the state machine → apply
- *   committed entries → answer reads → raft_advance()
+ *   [a leader: send its replication messages] → persist snapshot → persist
+ *   hard state → persist entries (each fsynced) → send the other messages
+ *   → restore snapshot into the state machine → apply committed entries →
+ *   answer reads → raft_advance()
+ *
+ * The leader writes its own log in parallel with replicating it (Raft
+ * thesis §10.2.1): in a ready of a leader whose hard state is unchanged,
+ * the APPEND, HEARTBEAT and SNAPSHOT messages go out before the fsync, so
+ * the followers write the entries while the leader writes them, instead of
+ * one fsync after the other. Why this is safe:
+ *   - those messages promise nothing about the leader's disk. An APPEND
+ *     carries entries, the leader's term and its commit index; the term is
+ *     durable (it was persisted with the vote for itself, before the vote
+ *     requests went out, and an unchanged hard state means nothing of it is
+ *     pending), and the commit index counts only durable copies (below);
+ *   - the leader counts its own copy towards a quorum only in
+ *     raft_advance(), from the index persisted (raft_log::stable), after
+ *     the fsync: an entry commits only once a majority holds it durably,
+ *     with or without the leader. If the leader dies before its fsync, the
+ *     entry is on the followers only, and a restarted leader with a shorter
+ *     log loses the election to any node holding a committed entry;
+ *   - every other message still waits for the fsync: a vote or an append
+ *     acknowledgement (a promise about this node's disk), a vote request
+ *     (its term must be durable first), and anything in a ready that
+ *     changes the hard state or carries a snapshot (then nothing goes
+ *     early: the ready is not a steady leader's).
  *
  * and the only place that takes snapshots: after a round in which the
  * applied index has moved snapshot_every entries past the last snapshot, it
@@ -17,7 +40,8 @@
  * The same node runs in the simulator (distributed/sim/), in the raftsim
  * engine and, later, in real processes: only the send callback and the env
  * differ. A node whose persist fails returns the error and must be closed:
- * it may not send what it could not make durable.
+ * it may not send what it could not make durable (a leader may already have
+ * sent its replication messages: they promise nothing, see above).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -107,6 +131,14 @@ out_free_data:
     return rc;
 }
 
+/* A message a leader may send before it persists its ready: it carries the
+ * leader's entries or commit index and promises nothing about its disk. */
+static bool replication_msg(const raft_msg *m)
+{
+    return m->type == RAFT_MSG_APPEND || m->type == RAFT_MSG_HEARTBEAT ||
+           m->type == RAFT_MSG_SNAPSHOT;
+}
+
 int raft_node_process(raft_node *n, raft_send_fn send, void *ctx)
 {
     raft *r = n->core;
@@ -114,6 +146,12 @@ int raft_node_process(raft_node *n, raft_send_fn send, void *ctx)
         raft_ready rd;
         raft_ready_get(r, &rd);
         int rc;
+        /* A steady leader replicates while it writes (see the file comment). */
+        bool early = raft_get_role(r) == RAFT_LEADER && !rd.hs_changed && rd.snap == NULL;
+        if (early)
+            for (size_t i = 0; i < rd.n_msgs; i++)
+                if (replication_msg(&rd.msgs[i]))
+                    send(ctx, &rd.msgs[i]);
         if (rd.snap) {
             if ((rc = raft_storage_save_snapshot(n->st, rd.snap, NULL, 0)))
                 return rc;
@@ -130,7 +168,8 @@ int raft_node_process(raft_node *n, raft_send_fn send, void *ctx)
             n->persists++;
         }
         for (size_t i = 0; i < rd.n_msgs; i++)
-            send(ctx, &rd.msgs[i]);
+            if (!early || !replication_msg(&rd.msgs[i]))
+                send(ctx, &rd.msgs[i]);
         if (rd.snap) {
             if (n->ops->restore(n->sm, rd.snap->data, rd.snap->len, rd.snap->index) != 0)
                 return kv_fail(KV_ECORRUPT, "raft node: the state machine refused a snapshot");

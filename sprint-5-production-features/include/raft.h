@@ -27,7 +27,22 @@
  * Step 1 before step 2 is what makes a granted vote and an acknowledged
  * append durable before anyone hears of them. The leader counts its own
  * copy of an entry towards a quorum only after raft_advance() reports it
- * persisted, so it needs no special case either.
+ * persisted (its match is the last index of the entries the readies it
+ * advanced carried), so it needs no special case either.
+ *
+ * **One exception, for a leader** (Raft thesis §10.2.1: the leader may
+ * write to its disk in parallel with replicating). When raft_get_role() is
+ * RAFT_LEADER after raft_ready_get(), hs_changed is false and snap is NULL,
+ * the caller may send the ready's RAFT_MSG_APPEND, RAFT_MSG_HEARTBEAT and
+ * RAFT_MSG_SNAPSHOT messages before step 1 (and the rest after it). They
+ * promise nothing about the leader's disk: its term is already durable, and
+ * the commit index they carry counts only copies that were durable, since
+ * the leader's own copy counts only from raft_advance(). If the leader then
+ * fails to persist, it must stop as any node must; what it sent may be
+ * committed by the followers alone, which is safe because it is on a
+ * majority of disks. Every other message (votes, vote requests, the
+ * acknowledgements of any node) waits for step 1. raft_node_process()
+ * (raft_node.h) does this.
  *
  * **The protocol.** Leader election with randomised timeouts in
  * [election_tick, 2 * election_tick), PreVote (a node first asks whether

@@ -18,7 +18,8 @@
  * **The node.** raft_node_open() reads the disk, restores the state machine
  * from the snapshot and starts the core. raft_node_process() runs the ready
  * loop of raft.h: persist (fsync) → hand messages to a send callback →
- * apply → advance, and takes a snapshot through the state machine's
+ * apply → advance (a steady leader hands its replication messages to the
+ * callback before it persists: raft.h's one exception), and takes a snapshot through the state machine's
  * callback when the log has grown by snapshot_every entries.
  *
  * **Thread safety.** None: one thread per node.
@@ -181,10 +182,14 @@ int raft_node_open_mode(const kv_env *env, const char *dir, unsigned mode,
 /**
  * @brief Run ready loops until the core has nothing pending.
  * @param[in,out] n  the node.
- * @param[in] send  where messages go.
+ * @param[in] send  where messages go; a leader's APPEND, HEARTBEAT and
+ *                  SNAPSHOT messages may reach it before the fsync of their
+ *                  ready, so a caller that buffers should write them out at
+ *                  once to overlap the followers' fsyncs with the leader's.
  * @param[in] ctx   passed to send.
  * @return KV_OK, or the env error of a failed persist (the node must then be
- *         closed: a node that cannot persist must not send or apply).
+ *         closed: a node that cannot persist must not send anything else
+ *         nor apply).
  */
 int raft_node_process(raft_node *n, raft_send_fn send, void *ctx);
 

@@ -16,7 +16,9 @@
  * of events it ticks the core when a tick is due, then runs
  * raft_node_process() once: every proposal and every append received in
  * that round goes to disk in one ready, with one fsync (group commit), and
- * only then are the messages sent and the clients answered.
+ * only then are the messages sent and the clients answered; a leader's
+ * appends alone are written to the sockets before that fsync, so that the
+ * followers' fsyncs overlap the leader's (raft.h's exception).
  *
  * Clients. A put or delete becomes a command [session][seq][op][ks][key]
  * [value] proposed at the leader (a follower answers NOTLEADER with the
@@ -37,6 +39,10 @@
  * any node when the core sends to a node the file did not name. The first
  * configuration is fixed in DIR/voters at the first start (the file's
  * lines, or the node's own id with --join: it starts outside the cluster).
+ * A removed node learns it (kvnode_member.c) from a peer that answers its
+ * PreVote "not a member" (a response frame on the connection the vote came
+ * on), or from its own committed configuration (a removed leader, after a
+ * grace of two election timeouts to answer and hand over), and exits 0.
  *
  * Failover. A follower whose connection to its leader breaks reconnects at
  * once; when the leader's address refuses the connection (its process is
@@ -76,6 +82,7 @@
 #include "kvlabs/error.h"
 #include "kvnode_admin.h"
 #include "kvnode_int.h"
+#include "kvnode_member.h"
 #include "kvnode_sm.h"
 #include "raft_net.h"
 
@@ -124,6 +131,7 @@ typedef struct node {
     kv_file *lock;
     kvnode_admin admin;   /* the membership change in flight (kvnode_admin.c) */
     uint64_t reread_at;   /* when the cluster file may be read again for a new address */
+    kvnode_member me;     /* whether it is still a member (kvnode_member.c) */
 } node;
 
 static volatile sig_atomic_t stop_flag;
@@ -289,26 +297,10 @@ static void peer_connect(node *nd, uint32_t p)
         nd->peer_retry[p] = now_ms() + 100;
 }
 
-/*
- * Read the cluster file again: nodes added to the cluster (kvctl cluster
- * add) have their address appended to it. At most once a second unless
- * forced (an admin request). Existing lines must not change under a
- * running cluster; only the count grows.
- */
 static void reread_cluster(node *nd, bool force)
 {
-    uint64_t now = now_ms();
-    if (!force && now < nd->reread_at)
-        return;
-    nd->reread_at = now + 1000;
-    char addrs[RAFT_MAX_NODES][128];
-    uint32_t n;
-    if (kvn_cluster_read(nd->o.cluster, addrs, &n) != KV_OK || n <= nd->n)
-        return;
-    for (uint32_t i = nd->n; i < n; i++)
-        memcpy(nd->addrs[i], addrs[i], sizeof addrs[i]);
-    fprintf(stderr, "kvnode %u: the cluster file names %u nodes now\n", nd->o.id, n);
-    nd->n = n;
+    kvnode_reread_cluster(nd->o.cluster, nd->o.id, nd->addrs, &nd->n, &nd->reread_at, now_ms(),
+                          force);
 }
 
 static void send_msg(void *ctx, const raft_msg *m)
@@ -328,6 +320,9 @@ static void send_msg(void *ctx, const raft_msg *m)
         return;
     kvn_msg_encode(m, p + KVN_HDR);
     kvn_frame_seal(p, KVN_RAFT, (uint32_t)len);
+    /* Out now: a leader's appends come here before its own fsync, so the
+     * followers write them while the leader does (raft_node.h). */
+    conn_flush(nd, s);
 }
 
 /* ---- answering clients ------------------------------------------------------ */
@@ -352,38 +347,9 @@ static void reply(node *nd, int slot, uint64_t gen, uint8_t kind, int status, co
 
 static void status_line(node *nd, int slot, uint64_t gen)
 {
-    static const char *const roles[] = { "follower", "precandidate", "candidate", "leader" };
-    raft *r = raft_node_core(nd->rn);
     char buf[512];
-    int off = snprintf(buf, sizeof buf,
-                       "id=%u role=%s term=%llu leader=%d commit=%llu applied=%llu last=%llu "
-                       "snap=%llu match=",
-                       nd->o.id, roles[raft_get_role(r)], (unsigned long long)raft_get_term(r),
-                       raft_get_leader(r) == RAFT_NONE ? -1 : (int)raft_get_leader(r),
-                       (unsigned long long)raft_get_commit(r),
-                       (unsigned long long)nd->sm.applied,
-                       (unsigned long long)raft_get_last_index(r),
-                       (unsigned long long)raft_get_snap_index(r));
-    for (uint32_t i = 0; i < nd->n && off < (int)sizeof buf - 24; i++) {
-        uint64_t m = raft_get_role(r) != RAFT_LEADER ? 0
-                     : i == nd->o.id                 ? raft_get_last_index(r)
-                                                     : nd->match[i];
-        off += snprintf(buf + off, sizeof buf - (size_t)off, "%s%llu", i ? "," : "",
-                        (unsigned long long)m);
-    }
-    raft_membership conf;
-    raft_get_membership(r, &conf);
-    for (int which = 0; which < 2; which++) {
-        uint32_t mask = which ? conf.learners : conf.voters;
-        off += snprintf(buf + off, sizeof buf - (size_t)off, which ? " learners=" : " voters=");
-        if (mask == 0)
-            off += snprintf(buf + off, sizeof buf - (size_t)off, "-");
-        for (uint32_t i = 0, first = 1; i < RAFT_MAX_NODES; i++)
-            if (mask >> i & 1u) {
-                off += snprintf(buf + off, sizeof buf - (size_t)off, "%s%u", first ? "" : ",", i);
-                first = 0;
-            }
-    }
+    kvnode_status_text(raft_node_core(nd->rn), nd->o.id, nd->sm.applied, nd->match, nd->n, buf,
+                       sizeof buf);
     reply(nd, slot, gen, KVN_DONE, KV_OK, buf, strlen(buf));
 }
 
@@ -565,6 +531,10 @@ static void handle_frame(node *nd, int slot, const kvn_frame *f)
             conn_close(nd, slot);
             return;
         }
+        char why[256];
+        if (m.to == nd->o.id && m.from < RAFT_MAX_NODES &&
+            kvnode_member_refuse(raft_node_core(nd->rn), &m, why, sizeof why))
+            reply(nd, slot, nd->conns[slot].gen, KVN_DONE, KV_ENOTFOUND, why, strlen(why));
         if (m.to == nd->o.id && m.from < RAFT_MAX_NODES) {
             if (m.type == RAFT_MSG_APPEND_RESP && !m.reject && m.index > nd->match[m.from])
                 nd->match[m.from] = m.index;
@@ -575,8 +545,16 @@ static void handle_frame(node *nd, int slot, const kvn_frame *f)
         handle_request(nd, slot, f->payload, f->len);
     } else if (f->type == KVN_ADMIN) {
         handle_admin(nd, slot, f->payload, f->len);
+    } else if (nd->conns[slot].peer >= 0) { /* a peer answers a message of ours */
+        kvn_resp resp;
+        if (kvn_resp_decode(f->payload, f->len, &resp) != KV_OK) {
+            conn_close(nd, slot);
+            return;
+        }
+        kvnode_member_told(&nd->me, raft_node_core(nd->rn), nd->o.id,
+                           (uint32_t)nd->conns[slot].peer, &resp, now_ms());
     } else {
-        conn_close(nd, slot); /* nodes take no responses */
+        conn_close(nd, slot); /* nodes take no responses from clients */
     }
 }
 
@@ -673,7 +651,8 @@ static int run(node *nd)
     struct epoll_event evs[64];
     uint64_t next_tick = now_ms() + nd->o.tick_ms;
     raft_role last_role = RAFT_FOLLOWER;
-    while (!stop_flag) {
+    unsigned grace_ms = 2 * nd->o.election_ticks * nd->o.tick_ms;
+    while (!stop_flag && !(nd->me.stop_at && now_ms() >= nd->me.stop_at)) {
         uint64_t now = now_ms();
         int timeout = next_tick > now ? (int)(next_tick - now) : 0;
         int n = epoll_wait(nd->ep, evs, 64, timeout);
@@ -730,10 +709,14 @@ static int run(node *nd)
                     (unsigned long long)raft_get_term(r));
         }
         settle(nd);
+        kvnode_member_check(&nd->me, r, nd->o.id, now_ms(), grace_ms);
         for (int s = 0; s < MAX_CONNS; s++)
             if (nd->conns[s].gen && nd->conns[s].out_n > nd->conns[s].out_off)
                 conn_flush(nd, s);
     }
+    if (!stop_flag)
+        fprintf(stderr, "kvnode %u: not a member any more (%s): exiting\n", nd->o.id,
+                nd->me.why);
     return KV_OK;
 }
 
@@ -752,49 +735,6 @@ static void node_free(node *nd)
         close(nd->ep);
     if (nd->lock)
         kv_file_close(nd->lock);
-}
-
-/*
- * The cluster's first configuration (voters 0 .. *voters-1), which every
- * node must agree on: fixed in DIR/voters at the node's first start, so
- * that lines appended to the cluster file later (added nodes) do not change
- * it. A first start counts the file's lines, or with --join takes the
- * node's own id (the node starts outside the cluster, as a node >= n_nodes
- * does in raft.h, and learns the real configuration from the leader's log).
- */
-static int initial_voters(const kv_env *env, const kvnode_opts *o, uint32_t n_addrs,
-                          uint32_t *voters)
-{
-    char p[4200], text[64];
-    size_t got = 0;
-    kv_file *f;
-    snprintf(p, sizeof p, "%s/voters", o->dir);
-    int rc = kv_env_open(env, p, KV_O_RDONLY, &f);
-    if (rc == KV_OK) {
-        rc = kv_file_pread(f, text, sizeof text - 1, 0, &got);
-        kv_file_close(f);
-        text[got] = '\0';
-        unsigned v;
-        if (rc || sscanf(text, "voters %u", &v) != 1 || v < 1 || v > RAFT_MAX_NODES)
-            return kv_fail(KV_ECORRUPT, "%s: not \"voters N\"", p);
-        *voters = v;
-        return KV_OK;
-    }
-    if (rc != KV_ENOTFOUND)
-        return rc;
-    if (o->join && o->id == 0)
-        return kv_fail(KV_EINVAL, "--join: node 0 is always one of the first nodes");
-    *voters = o->join ? o->id : n_addrs;
-    int len = snprintf(text, sizeof text, "voters %u\n", *voters);
-    if ((rc = kv_env_open(env, p, KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC, &f)))
-        return rc;
-    rc = kv_file_pwrite(f, text, (size_t)len, 0);
-    if (rc == KV_OK)
-        rc = kv_file_sync(f);
-    int rc2 = kv_file_close(f);
-    if (rc == KV_OK)
-        rc = rc2;
-    return rc ? rc : kv_env_sync_dir(env, o->dir);
 }
 
 int kvnode_serve(const kvnode_opts *o)
@@ -819,7 +759,7 @@ int kvnode_serve(const kvnode_opts *o)
     snprintf(p, sizeof p, "%s/LOCK", o->dir);
     uint32_t voters = 0;
     if ((rc = kv_env_open(env, p, KV_O_RDWR | KV_O_CREAT, &nd.lock)) ||
-        (rc = kv_file_lock(nd.lock)) || (rc = initial_voters(env, o, nd.n, &voters)))
+        (rc = kv_file_lock(nd.lock)) || (rc = kvnode_initial_voters(env, o, nd.n, &voters)))
         goto out;
     if ((rc = ksm_init(&nd.sm, env, o->dir)))
         goto out;

@@ -9,11 +9,14 @@
  *   add_catches_up       3 nodes with data; a 4th started with --join
  *                        (its line appended to the cluster file) is added:
  *                        it becomes a voter and applies everything
- *   remove_stops_counting  a follower is removed, then it and another
- *                        original follower are killed: the leader and the
- *                        new node (2 of the 3 voters left) still commit,
- *                        and the old data reads back (were the removed
- *                        node still counted, 2 of 4 would be no quorum)
+ *   remove_stops_counting  a follower is removed: its kvnode learns it
+ *                        (a peer answers its PreVote "not a member") and
+ *                        exits 0 within REMOVED_MS, saying why in its log,
+ *                        while the others run on; another original
+ *                        follower is killed: the leader and the new node
+ *                        (2 of the 3 voters left) still commit, and the
+ *                        old data reads back (were the removed node still
+ *                        counted, 2 of 4 would be no quorum)
  *   bad_requests         an unknown node (no line in the client's file;
  *                        no line in the nodes' file, refused by the
  *                        leader), removing a non-member, adding a voter
@@ -23,6 +26,11 @@
  *                        ends in KV_EBUSY saying it did not catch up
  *   no_leader            with no quorum left, a change ends in KV_EBUSY
  *                        within its budget
+ *   remove_leader        the two killed voters restarted from their data;
+ *                        the leader removes itself: the change is answered,
+ *                        its kvnode exits 0 within REMOVED_MS (its own
+ *                        committed configuration no longer names it), and
+ *                        the two voters left commit and read back
  *
  * Data lives in a fresh directory under $TMPDIR (or /tmp), removed when
  * every step passed (kept, with the node logs n*.log, otherwise).
@@ -53,6 +61,7 @@
 
 #define MAX_N 6
 #define CHANGE_MS 20000u
+#define REMOVED_MS 5000u /* a removed node exits within this: a few election timeouts */
 
 static int verbose, n_pass, n_fail;
 static char dir[256], conf[300], kvnode[4096], addrs[MAX_N][64];
@@ -141,6 +150,29 @@ static void stop(int i)
     kill(pids[i], SIGKILL);
     waitpid(pids[i], NULL, 0);
     pids[i] = 0;
+}
+
+/* Node i's process has exited: its wait status in *st (pids[i] is then 0). */
+static bool exited(int i, int *st)
+{
+    if (pids[i] <= 0 || waitpid(pids[i], st, WNOHANG) != pids[i])
+        return false;
+    pids[i] = 0;
+    return true;
+}
+
+/* Node i's log (dir/n<i>.log) contains text. */
+static bool log_says(int i, const char *text)
+{
+    char path[320], buf[1 << 16];
+    snprintf(path, sizeof path, "%s/n%d.log", dir, i);
+    FILE *f = fopen(path, "r");
+    if (f == NULL)
+        return false;
+    size_t n = fread(buf, 1, sizeof buf - 1, f);
+    fclose(f);
+    buf[n] = '\0';
+    return strstr(buf, text) != NULL;
 }
 
 static bool status(int i, char *line, size_t cap)
@@ -348,7 +380,26 @@ static bool story(int *removed, int *killed)
     if (!status(l, line, sizeof line) || strstr(line, want) == NULL)
         return result("remove_stops_counting", false, "the leader does not report %s: %s", want,
                       line);
-    stop(x);
+    /* the removed node is told and exits on its own; nobody else does */
+    uint64_t t0 = now_ms();
+    int st = 0;
+    while (!exited(x, &st) && now_ms() - t0 < REMOVED_MS)
+        sleep_ms(20);
+    if (pids[x] > 0)
+        return result("remove_stops_counting", false,
+                      "removed node %d still runs %u ms after its removal", x, REMOVED_MS);
+    if (!WIFEXITED(st) || WEXITSTATUS(st) != 0 || !log_says(x, "not a member any more"))
+        return result("remove_stops_counting", false,
+                      "removed node %d did not exit cleanly (wait status %#x) saying so in its log",
+                      x, (unsigned)st);
+    if (verbose)
+        fprintf(stderr, "members: removed node %d exited in %llu ms\n", x,
+                (unsigned long long)(now_ms() - t0));
+    for (int i = 0; i < 4; i++)
+        if (i != x && exited(i, &st))
+            return result("remove_stops_counting", false,
+                          "node %d (a member) exited after node %d's removal (wait status %#x)",
+                          i, x, (unsigned)st);
     stop(y);
     *killed = y;
     if (!put_n(220, 260, &at))
@@ -438,11 +489,37 @@ static bool story(int *removed, int *killed)
 
     /* no_leader: the leader killed, node 3 alone of voters {l, y, 3} */
     stop(l);
-    uint64_t t0 = now_ms();
+    t0 = now_ms();
     rc = kv_raft_change_member(db, KVN_ADMIN_ADD, (uint32_t)x, 1500, msg, sizeof msg);
     uint64_t took = now_ms() - t0;
-    return result("no_leader", rc == KV_EBUSY && took < 5000, "add %d without a quorum: %d (%s) in %llu ms",
-                  x, rc, kv_last_error(), (unsigned long long)took);
+    if (!result("no_leader", rc == KV_EBUSY && took < 5000,
+                "add %d without a quorum: %d (%s) in %llu ms", x, rc, kv_last_error(),
+                (unsigned long long)took))
+        return false;
+
+    /* remove_leader: voters {l, y, 3}; l and y restarted from their data */
+    if (start(l, false) || start(y, false))
+        return result("remove_leader", false, "could not restart nodes %d and %d", l, y);
+    int l2 = wait_leader(10000);
+    if (l2 < 0 || !put_n(260, 270, &at))
+        return result("remove_leader", false, "no leader after the restart of %d and %d (%s)",
+                      l, y, kv_last_error());
+    rc = kv_raft_change_member(db, KVN_ADMIN_REMOVE, (uint32_t)l2, CHANGE_MS, msg, sizeof msg);
+    if (rc != KV_OK)
+        return result("remove_leader", false, "cluster remove %d (the leader): %d (%s)", l2, rc,
+                      kv_last_error());
+    t0 = now_ms();
+    while (!exited(l2, &st) && now_ms() - t0 < REMOVED_MS)
+        sleep_ms(20);
+    if (pids[l2] > 0 || !WIFEXITED(st) || WEXITSTATUS(st) != 0 ||
+        !log_says(l2, "does not name node"))
+        return result("remove_leader", false,
+                      "the removed leader %d did not exit 0 within %u ms saying why (%s, %#x)",
+                      l2, REMOVED_MS, pids[l2] > 0 ? "running" : "exited", (unsigned)st);
+    if (!put_n(270, 290, &at) || !get_n(0, 290, &at))
+        return result("remove_leader", false, "without the removed leader %d, k%04u: %s", l2,
+                      at, kv_last_error());
+    return result("remove_leader", true, " ");
 }
 
 int main(int argc, char **argv)
@@ -457,7 +534,7 @@ int main(int argc, char **argv)
     }
     signal(SIGPIPE, SIG_IGN);
     static const char *const steps[] = { "add_catches_up", "remove_stops_counting", "bad_requests",
-                                         "change_in_flight", "no_leader" };
+                                         "change_in_flight", "no_leader", "remove_leader" };
     int removed = -1, killed = -1;
     if (setup() != 0) {
         result("add_catches_up", false, "the first 3 nodes did not start or elect (%s)",
@@ -465,7 +542,7 @@ int main(int argc, char **argv)
     } else {
         story(&removed, &killed);
     }
-    for (int s = n_pass + n_fail; s < 5; s++)
+    for (int s = n_pass + n_fail; s < 6; s++)
         result(steps[s], false, "not run: an earlier step failed");
     for (int i = 0; i < MAX_N; i++)
         stop(i);
