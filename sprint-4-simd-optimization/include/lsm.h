@@ -5,7 +5,7 @@
  * Open it through kv.h: `kv_open("lsm", dir, "write_buffer=4M,bloom_bits=10", &db)`.
  * Writes go to a write-ahead log and a skiplist memtable; full memtables
  * are flushed by a background thread into SSTables (docs/formats/sstable.md)
- * at level 0 and compacted down the levels (leveled, ratio 10, or
+ * at level 0 and compacted down the levels by another (leveled, ratio 10, or
  * size-tiered with `compaction=tiered`). Reads merge the memtables and the
  * levels. The store's files and the manifest are described in
  * docs/formats/lsm.md.

@@ -23,7 +23,12 @@
  * a writer whose record is already covered returns at once). sync=batch:
  * the background thread fsyncs every sync_ms.
  *
- * Errors from the background thread (a flush or a compaction failing) are
+ * Background threads: a flush thread (it also does the sync=batch fsyncs,
+ * and with compaction=tiered the merges) and a compaction thread (leveled
+ * compaction only), so a full memtable waits for one flush, never for a
+ * compaction (lsm_compaction.c).
+ *
+ * Errors from the background threads (a flush or a compaction failing) are
  * sticky: every later write returns that error (KV_EIO ...), reads keep
  * working, and nothing already durable is damaged; reopen to recover.
  *
@@ -84,19 +89,20 @@ out_unlock:
     return rc;
 }
 
-/* ---- the background thread ------------------------------------------------------ */
+/* ---- the background threads ----------------------------------------------------- */
 
-static void *bg_main(void *arg)
+/* The loop of a background thread: work of its roles until there is none,
+ * then wait on cv (the flush thread also syncs the log every sync_ms). */
+static void bg_loop(lsm_db *db, unsigned roles, pthread_cond_t *cv, bool batch_sync)
 {
-    lsm_db *db = arg;
     uint64_t last_sync = now_ns();
     pthread_mutex_lock(&db->mu);
     while (!db->shutting_down) {
-        if (lsm_bg_work(db))
+        if (lsm_bg_work(db, roles))
             continue;
         if (db->shutting_down) /* set while lsm_bg_work had dropped the mutex */
             break;
-        if (db->sync == KV_SYNC_BATCH) {
+        if (batch_sync && db->sync == KV_SYNC_BATCH) {
             uint64_t period = (db->sync_ms ? db->sync_ms : 1) * 1000000u;
             if (now_ns() - last_sync >= period) {
                 pthread_mutex_unlock(&db->mu);
@@ -111,12 +117,25 @@ static void *bg_main(void *arg)
             uint64_t ns = (uint64_t)ts.tv_nsec + period;
             ts.tv_sec += (time_t)(ns / 1000000000u);
             ts.tv_nsec = (long)(ns % 1000000000u);
-            pthread_cond_timedwait(&db->work_cv, &db->mu, &ts);
+            pthread_cond_timedwait(cv, &db->mu, &ts);
         } else {
-            pthread_cond_wait(&db->work_cv, &db->mu);
+            pthread_cond_wait(cv, &db->mu);
         }
     }
     pthread_mutex_unlock(&db->mu);
+}
+
+static void *flush_main(void *arg)
+{
+    lsm_db *db = arg;
+    bg_loop(db, LSM_BG_FLUSH | (db->cfg.tiered ? LSM_BG_COMPACT : 0), &db->flush_cv, true);
+    return NULL;
+}
+
+static void *compact_main(void *arg)
+{
+    lsm_db *db = arg;
+    bg_loop(db, LSM_BG_COMPACT, &db->work_cv, false);
     return NULL;
 }
 
@@ -150,7 +169,9 @@ static void lsm_free(lsm_db *db)
     pthread_mutex_destroy(&db->mu);
     pthread_mutex_destroy(&db->sync_mu);
     pthread_cond_destroy(&db->work_cv);
+    pthread_cond_destroy(&db->flush_cv);
     pthread_cond_destroy(&db->done_cv);
+    pthread_cond_destroy(&db->install_cv);
     kv_free(db);
 }
 
@@ -220,7 +241,9 @@ static int lsm_open(const kv_open_args *a, kv_db **out)
     pthread_mutex_init(&db->mu, NULL);
     pthread_mutex_init(&db->sync_mu, NULL);
     pthread_cond_init(&db->work_cv, NULL);
+    pthread_cond_init(&db->flush_cv, NULL);
     pthread_cond_init(&db->done_cv, NULL);
+    pthread_cond_init(&db->install_cv, NULL);
     db->env = a->env;
     if ((rc = read_options(db, a)))
         goto out_free;
@@ -233,11 +256,19 @@ static int lsm_open(const kv_open_args *a, kv_db **out)
     if ((rc = kv_env_mkdir_durable_mode(db->env, db->dir, a->dir_mode)) || (rc = take_lock(db)) ||
         (rc = lsm_recover(db)))
         goto out_free;
-    if (pthread_create(&db->bg, NULL, bg_main, db) != 0) {
-        rc = kv_fail(KV_ENOMEM, "lsm: cannot start the background thread");
+    if (pthread_create(&db->flusher, NULL, flush_main, db) != 0) {
+        rc = kv_fail(KV_ENOMEM, "lsm: cannot start the flush thread");
         goto out_free;
     }
-    db->bg_started = true;
+    db->flush_started = true;
+    if (!db->cfg.tiered) {
+        if (pthread_create(&db->bg, NULL, compact_main, db) != 0) {
+            rc = kv_fail(KV_ENOMEM, "lsm: cannot start the compaction thread");
+            lsm_close(&db->base);
+            return rc;
+        }
+        db->bg_started = true;
+    }
     db->base.caps = KV_CAP_ORDERED | KV_CAP_DURABLE;
     if (db->cfg.exact && db->st.live_keys == LSM_COUNTS_UNKNOWN && (rc = recount(db))) {
         lsm_close(&db->base);
@@ -257,7 +288,10 @@ static int lsm_close(kv_db *kdb)
     pthread_mutex_lock(&db->mu);
     db->shutting_down = true;
     pthread_cond_broadcast(&db->work_cv);
+    pthread_cond_broadcast(&db->flush_cv);
     pthread_mutex_unlock(&db->mu);
+    if (db->flush_started)
+        pthread_join(db->flusher, NULL);
     if (db->bg_started)
         pthread_join(db->bg, NULL);
     rc = group_sync(db, 0, 0);
@@ -298,7 +332,7 @@ static int switch_memtable(lsm_db *db)
     db->imm_keys = db->st.live_keys;
     db->imm_bytes = db->st.live_bytes;
     db->imm_seq = db->st.last_seq;
-    pthread_cond_signal(&db->work_cv);
+    pthread_cond_signal(&db->flush_cv);
     return KV_OK;
 out_unref:
     lsm_mem_unref(fresh);
@@ -336,6 +370,7 @@ static int make_room(lsm_db *db)
         if (db->imm || db->current->n[0] >= db->cfg.l0_stop) {
             uint64_t t0 = now_ns();
             db->stall_stops++;
+            pthread_cond_signal(&db->flush_cv);
             pthread_cond_signal(&db->work_cv);
             pthread_cond_wait(&db->done_cv, &db->mu);
             stall_done(db, t0);
