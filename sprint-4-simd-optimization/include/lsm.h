@@ -26,7 +26,9 @@
  *
  * Engine statistics (kv_db_stats extras): l0_files, files, flushes,
  * compactions, compact_bytes_in/out, stall_slowdowns, stall_stops,
- * stall_ms, stall_max_ms, compact_max_ms, blocks_read, bloom_checks,
+ * stall_ms, stall_max_ms (stops by cause: stall_l0_stops, stall_l0_max_ms at
+ * l0_stop files, stall_imm_max_ms waiting for the previous memtable's flush;
+ * stall_slowdown_max_ms), compact_max_ms, blocks_read, bloom_checks,
  * bloom_negative; compact_ms (the total time of the compactions that
  * merged files) and their distribution by duration: compact_lt10ms,
  * compact_lt100ms, compact_lt1s, compact_ge1s (a trivial move, which

@@ -194,11 +194,13 @@ struct lsm_db {
     /* group commit: the WAL bytes known durable */
     pthread_mutex_t sync_mu;
     uint64_t synced_off, synced_number;
+    bool dir_dirty;          /* a log was created since the directory was synced (under mu) */
 
     /* counters for stats */
     lsm_read_stats rs;
     uint64_t n_flushes, n_compactions, compact_bytes_in, compact_bytes_out;
     uint64_t stall_slowdowns, stall_stops, stall_ns, stall_max_ns;
+    uint64_t stall_l0_stops, stall_l0_max_ns, stall_imm_max_ns, stall_slow_max_ns; /* by cause */
     uint64_t compact_ns_max, compact_ns; /* the longest and the total compaction time */
     uint64_t compact_hist[4]; /* compactions that took < 10 ms, < 100 ms, < 1 s, >= 1 s */
     kv_buf scratch;          /* old values looked up by writers (under mu) */

@@ -14,10 +14,13 @@
  *      with KV_ENOMEM, changing nothing), append it to the log;
  *   4. link the entry into the memtable (readers see it now).
  * Stalls are counted and timed (stats: stall_stops, stall_slowdowns,
- * stall_ms, stall_max_ms).
+ * stall_ms, stall_max_ms; by cause: stall_l0_stops and stall_l0_max_ms for
+ * waits at l0_stop files, stall_imm_max_ms for waits on the flush of the
+ * previous memtable, stall_slowdown_max_ms). Each is one wait: a write may
+ * wait more than once.
  *
  * Durability. sync=none: the log reaches the OS at every write; kv_sync and
- * kv_close fsync it. sync=always: every write fsyncs before it returns,
+ * kv_close fsync it (and the directory first when a log was created since). sync=always: every write fsyncs before it returns,
  * through group commit: one writer's fsync covers every record appended
  * before it, so concurrent writers share fsyncs (sync_mu serialises them;
  * a writer whose record is already covered returns at once). sync=batch:
@@ -77,7 +80,15 @@ static int group_sync(lsm_db *db, uint64_t number, uint64_t off)
     pthread_mutex_lock(&db->mu);
     kv_file *wal = db->wal, *imm_wal = db->imm_wal;
     uint64_t n = db->wal_number, o = db->wal_off;
+    bool dir_dirty = db->dir_dirty; /* a log created since the last sync */
+    db->dir_dirty = false;
     pthread_mutex_unlock(&db->mu);
+    if (dir_dirty && (rc = kv_env_sync_dir(db->env, db->dir))) {
+        pthread_mutex_lock(&db->mu);
+        db->dir_dirty = true;
+        pthread_mutex_unlock(&db->mu);
+        goto out_unlock;
+    }
     if (imm_wal && (rc = kv_file_sync(imm_wal)))
         goto out_unlock;
     if ((rc = kv_file_sync(wal)))
@@ -317,11 +328,10 @@ static int switch_memtable(lsm_db *db)
     if ((rc = kv_env_open_mode(db->env, path, KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC, db->file_mode,
                                &f)))
         goto out_unref;
-    if ((rc = kv_env_sync_dir(db->env, db->dir))) {
-        kv_file_close(f);
-        kv_env_unlink(db->env, path);
-        goto out_unref;
-    }
+    /* the new log's directory entry is synced by the next group_sync, before
+     * any record in it is reported durable (or by the flush's manifest
+     * install): not here, under mu, where every writer would wait for it */
+    db->dir_dirty = true;
     db->imm_wal = db->wal;
     db->imm_wal_number = db->wal_number;
     db->wal = f;
@@ -339,12 +349,15 @@ out_unref:
     return rc;
 }
 
-static void stall_done(lsm_db *db, uint64_t t0)
+/* Account one wait of a writer; *kind_max: the longest of its kind. */
+static void stall_done(lsm_db *db, uint64_t t0, uint64_t *kind_max)
 {
     uint64_t dt = now_ns() - t0;
     db->stall_ns += dt;
     if (dt > db->stall_max_ns)
         db->stall_max_ns = dt;
+    if (dt > *kind_max)
+        *kind_max = dt;
 }
 
 /* Make room in the memtable for a write (mu held; may wait). */
@@ -361,7 +374,7 @@ static int make_room(lsm_db *db)
             nanosleep(&(struct timespec){0, 1000000}, NULL);
             pthread_mutex_lock(&db->mu);
             db->stall_slowdowns++;
-            stall_done(db, t0);
+            stall_done(db, t0, &db->stall_slow_max_ns);
             slowed = true;
             continue;
         }
@@ -369,11 +382,13 @@ static int make_room(lsm_db *db)
             return KV_OK;
         if (db->imm || db->current->n[0] >= db->cfg.l0_stop) {
             uint64_t t0 = now_ns();
+            bool l0 = db->current->n[0] >= db->cfg.l0_stop; /* else: imm still flushing */
             db->stall_stops++;
+            db->stall_l0_stops += l0;
             pthread_cond_signal(&db->flush_cv);
             pthread_cond_signal(&db->work_cv);
             pthread_cond_wait(&db->done_cv, &db->mu);
-            stall_done(db, t0);
+            stall_done(db, t0, l0 ? &db->stall_l0_max_ns : &db->stall_imm_max_ns);
             continue;
         }
         if ((rc = switch_memtable(db)))
@@ -500,6 +515,10 @@ static int lsm_stats(kv_db *kdb, kv_stats *out)
     kv_stats_add_extra(out, "stall_stops", (double)db->stall_stops);
     kv_stats_add_extra(out, "stall_ms", (double)db->stall_ns / 1e6);
     kv_stats_add_extra(out, "stall_max_ms", (double)db->stall_max_ns / 1e6);
+    kv_stats_add_extra(out, "stall_l0_stops", (double)db->stall_l0_stops);
+    kv_stats_add_extra(out, "stall_l0_max_ms", (double)db->stall_l0_max_ns / 1e6);
+    kv_stats_add_extra(out, "stall_imm_max_ms", (double)db->stall_imm_max_ns / 1e6);
+    kv_stats_add_extra(out, "stall_slowdown_max_ms", (double)db->stall_slow_max_ns / 1e6);
     pthread_mutex_unlock(&db->mu);
     kv_stats_add_extra(out, "blocks_read", (double)db->rs.blocks_read);
     kv_stats_add_extra(out, "bloom_checks", (double)db->rs.bloom_checks);
