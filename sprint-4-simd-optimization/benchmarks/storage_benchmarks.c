@@ -42,7 +42,9 @@
  *                           for every engine);
  *   stall_*, compact*, flushes  the engine's own counters where it keeps them
  *                           (lsm: stall_stops, stall_slowdowns, stall_ms,
- *                           stall_max_ms, compactions, compact_ms,
+ *                           stall_max_ms, by cause stall_l0_stops,
+ *                           stall_l0_max_ms, stall_imm_max_ms,
+ *                           stall_slowdown_max_ms; compactions, compact_ms,
  *                           compact_max_ms and the compaction pauses by
  *                           duration compact_lt10ms .. compact_ge1s).
  * Figures of storage_readrandom_E, over the timed gets:
@@ -106,7 +108,8 @@ static const sb_engine sb_rocksdb = {
 static const char *const sb_engine_counters[] = {
     "flushes",     "compactions",    "compact_ms",   "compact_max_ms", "compact_lt10ms",
     "compact_lt100ms", "compact_lt1s", "compact_ge1s", "stall_stops",  "stall_slowdowns",
-    "stall_ms",    "stall_max_ms",
+    "stall_ms",    "stall_max_ms", "stall_l0_stops", "stall_l0_max_ms", "stall_imm_max_ms",
+    "stall_slowdown_max_ms",
 };
 
 typedef struct sb_io {

@@ -5,7 +5,7 @@
  * Open it through kv.h: `kv_open("lsm", dir, "write_buffer=4M,bloom_bits=10", &db)`.
  * Writes go to a write-ahead log and a skiplist memtable; full memtables
  * are flushed by a background thread into SSTables (docs/formats/sstable.md)
- * at level 0 and compacted down the levels (leveled, ratio 10, or
+ * at level 0 and compacted down the levels by another (leveled, ratio 10, or
  * size-tiered with `compaction=tiered`). Reads merge the memtables and the
  * levels. The store's files and the manifest are described in
  * docs/formats/lsm.md.
@@ -26,7 +26,9 @@
  *
  * Engine statistics (kv_db_stats extras): l0_files, files, flushes,
  * compactions, compact_bytes_in/out, stall_slowdowns, stall_stops,
- * stall_ms, stall_max_ms, compact_max_ms, blocks_read, bloom_checks,
+ * stall_ms, stall_max_ms (stops by cause: stall_l0_stops, stall_l0_max_ms at
+ * l0_stop files, stall_imm_max_ms waiting for the previous memtable's flush;
+ * stall_slowdown_max_ms), compact_max_ms, blocks_read, bloom_checks,
  * bloom_negative; compact_ms (the total time of the compactions that
  * merged files) and their distribution by duration: compact_lt10ms,
  * compact_lt100ms, compact_lt1s, compact_ge1s (a trivial move, which

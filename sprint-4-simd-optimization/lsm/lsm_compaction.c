@@ -29,8 +29,21 @@
  * age are merged into one. Fewer rewrites (less write amplification), more
  * runs to probe per read and more space for overwritten keys.
  *
- * Callers hold db->mu when calling lsm_bg_work; it drops the mutex while it
- * reads and writes files. Only the background thread calls it.
+ * Threads. Callers hold db->mu when calling lsm_bg_work; it drops the
+ * mutex while it reads and writes files. Two background threads call it:
+ * the flush thread (role LSM_BG_FLUSH; with compaction=tiered also
+ * LSM_BG_COMPACT, since a tiered merge writes L0 runs, whose order is their
+ * age) and, for leveled compaction, the compaction thread (LSM_BG_COMPACT).
+ * So a flush runs while a long compaction merges, and writers wait for a
+ * full memtable only as long as one flush takes. (Measured at 5M random
+ * puts with one thread for both: writers waited up to 1075 ms at once
+ * for a flush queued behind a compaction; compactions took up to 3.6 s.)
+ * Concurrent flush and compaction are safe because a flush only adds L0
+ * files, newer than anything a running compaction reads, and the
+ * compaction's edit is made on the version current when it installs,
+ * dropping its inputs by identity. Installs take turns (lsm_install_begin):
+ * each computes its edit and manifest state from what the previous one
+ * installed.
  */
 #include <stdio.h>
 #include <time.h>
@@ -58,6 +71,19 @@ int lsm_install(lsm_db *db, lsm_version *nv, const lsm_manifest_state *st)
     db->current = nv;
     lsm_version_unref(old);
     return KV_OK;
+}
+
+void lsm_install_begin(lsm_db *db)
+{
+    while (db->installing)
+        pthread_cond_wait(&db->install_cv, &db->mu);
+    db->installing = true;
+}
+
+void lsm_install_end(lsm_db *db)
+{
+    db->installing = false;
+    pthread_cond_broadcast(&db->install_cv);
 }
 
 /* Finish a table being written: build, sync, close, reopen as a lsm_file. */
@@ -250,6 +276,7 @@ static int flush_imm(lsm_db *db)
     if (rc)
         return rc;
     lsm_version *nv;
+    lsm_install_begin(db);
     if ((rc = lsm_version_edit(db->current, NULL, 0, files, n, 0, &nv)))
         goto out_discard;
     st = db->st;
@@ -259,10 +286,11 @@ static int flush_imm(lsm_db *db)
     st.live_bytes = db->imm_bytes;
     if ((rc = lsm_install(db, nv, &st)))
         goto out_discard;
+    db->mf = st;
+    lsm_install_end(db);
     for (size_t i = 0; i < n; i++)
         lsm_file_unref(files[i]);
     kv_free(files);
-    db->mf = st;
     /* imm's log is no longer needed; a group commit may be syncing it: close
      * it under sync_mu (lock order: sync_mu before mu) */
     kv_file *old_wal = db->imm_wal;
@@ -279,6 +307,7 @@ static int flush_imm(lsm_db *db)
     db->n_flushes++;
     return KV_OK;
 out_discard:
+    lsm_install_end(db);
     discard(files, n);
     return rc;
 }
@@ -420,6 +449,7 @@ static int pick_inputs(lsm_db *db, const lsm_version *v, int level, compaction *
 
 static int run_compaction(lsm_db *db)
 {
+    lsm_install_begin(db); /* pick from a settled version: no install under way */
     lsm_version *v = db->current;
     int level = pick_level(db, v), out_level, rc;
     compaction c = {0};
@@ -427,12 +457,17 @@ static int run_compaction(lsm_db *db)
     lsm_file **files = NULL;
     size_t n = 0, nk = 0;
     lsm_version *nv;
-    if (level < 0)
+    if (level < 0) {
+        lsm_install_end(db);
         return KV_OK;
+    }
     out_level = db->cfg.tiered ? 0 : level + 1;
-    if ((rc = pick_inputs(db, v, level, &c)))
+    if ((rc = pick_inputs(db, v, level, &c))) {
+        lsm_install_end(db);
         return rc;
+    }
     if (c.nin == 0) { /* tiered: no runs of similar size yet */
+        lsm_install_end(db);
         kv_free(c.in);
         return KV_OK;
     }
@@ -442,9 +477,11 @@ static int run_compaction(lsm_db *db)
         rc = lsm_version_edit(v, c.in, 1, c.in, 1, out_level, &nv);
         if (!rc && !(rc = lsm_install(db, nv, &db->mf)))
             db->n_compactions++;
+        lsm_install_end(db);
         kv_free(c.in);
         return rc;
     }
+    lsm_install_end(db); /* flushes may install while this compaction merges */
     lsm_version_ref(v);
     pthread_mutex_unlock(&db->mu);
     if (!(kids = kv_calloc(c.nin, sizeof *kids))) {
@@ -480,12 +517,16 @@ out_relock:
     lsm_version_unref(v);
     if (rc)
         goto out_free;
-    if ((rc = lsm_version_edit(db->current, c.in, c.nin, files, n, out_level, &nv)))
+    lsm_install_begin(db);
+    if ((rc = lsm_version_edit(db->current, c.in, c.nin, files, n, out_level, &nv))) {
+        lsm_install_end(db);
         goto out_free;
+    }
     db->mf.next_file = db->st.next_file;
     for (size_t i = 0; i < c.nin; i++) /* the old version may be the inputs' last holder */
         atomic_fetch_add(&c.in[i]->refs, 1);
     rc = lsm_install(db, nv, &db->mf);
+    lsm_install_end(db);
     for (size_t i = 0; i < c.nin; i++) {
         if (!rc) {
             atomic_store(&c.in[i]->obsolete, true);
@@ -515,14 +556,15 @@ out_free:
     return rc;
 }
 
-bool lsm_bg_work(lsm_db *db)
+bool lsm_bg_work(lsm_db *db, unsigned roles)
 {
     int rc;
     if (db->bg_error)
         return false;
-    if (db->imm) {
+    if ((roles & LSM_BG_FLUSH) && db->imm) {
         rc = flush_imm(db);
-    } else if (lsm_needs_compaction(db, db->current)) {
+        pthread_cond_signal(&db->work_cv); /* a new L0 file: a compaction may be due */
+    } else if ((roles & LSM_BG_COMPACT) && lsm_needs_compaction(db, db->current)) {
         rc = run_compaction(db);
     } else {
         return false;

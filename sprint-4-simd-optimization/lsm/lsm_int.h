@@ -21,8 +21,11 @@
  * without it. Memtables, versions and file metadata are reference-counted
  * with atomics, so the last user frees them, and an SSTable is deleted only
  * when no version lists it any more: a reader never loses a file under it.
- * One background thread does every flush and compaction, so only it (and
- * open, before it starts) installs versions.
+ * Two background threads: the flush thread writes the immutable memtable
+ * into L0 (and, with compaction=tiered, also merges runs), the compaction
+ * thread runs leveled compactions; so a flush never waits behind a long
+ * compaction. Both install versions, one at a time (db->installing), and
+ * only they (and open, before they start) do.
  */
 #ifndef LSM_INT_H
 #define LSM_INT_H
@@ -169,8 +172,11 @@ struct lsm_db {
     kv_file *lock;
 
     pthread_mutex_t mu;
-    pthread_cond_t work_cv;  /* the background thread waits here */
+    pthread_cond_t work_cv;  /* the compaction thread waits here */
+    pthread_cond_t flush_cv; /* the flush thread waits here */
     pthread_cond_t done_cv;  /* stalled writers wait here */
+    pthread_cond_t install_cv; /* installers wait here for db->installing */
+    bool installing;         /* a version edit is being computed and written */
     lsm_mem *mem, *imm;
     lsm_version *current;
     lsm_manifest_state st;   /* next_file, last_seq, live counts (live: now) */
@@ -180,27 +186,37 @@ struct lsm_db {
     uint64_t wal_number, imm_wal_number, wal_off;
     lsm_bytes wal_buf;
     int bg_error;
-    bool shutting_down, bg_started;
-    pthread_t bg;
+    bool shutting_down, bg_started, flush_started;
+    pthread_t bg, flusher;
     unsigned char compact_ptr[LSM_LEVELS][64]; /* round-robin start per level (user key prefix) */
     size_t compact_ptr_n[LSM_LEVELS];
 
     /* group commit: the WAL bytes known durable */
     pthread_mutex_t sync_mu;
     uint64_t synced_off, synced_number;
+    bool dir_dirty;          /* a log was created since the directory was synced (under mu) */
 
     /* counters for stats */
     lsm_read_stats rs;
     uint64_t n_flushes, n_compactions, compact_bytes_in, compact_bytes_out;
     uint64_t stall_slowdowns, stall_stops, stall_ns, stall_max_ns;
+    uint64_t stall_l0_stops, stall_l0_max_ns, stall_imm_max_ns, stall_slow_max_ns; /* by cause */
     uint64_t compact_ns_max, compact_ns; /* the longest and the total compaction time */
     uint64_t compact_hist[4]; /* compactions that took < 10 ms, < 100 ms, < 1 s, >= 1 s */
     kv_buf scratch;          /* old values looked up by writers (under mu) */
 };
 
-/* lsm_compaction.c: one unit of background work (called with mu held; may
- * drop and retake it). Returns whether it did anything. */
-bool lsm_bg_work(lsm_db *db);
+/* The kinds of background work a thread does (lsm_bg_work's roles). */
+#define LSM_BG_FLUSH 1u   /* write the immutable memtable into L0 */
+#define LSM_BG_COMPACT 2u /* run a compaction */
+/* lsm_compaction.c: one unit of background work of the given roles, a
+ * flush before a compaction (called with mu held; may drop and retake it).
+ * Returns whether it did anything. */
+bool lsm_bg_work(lsm_db *db, unsigned roles);
+/* Take and give back the right to edit and install a version (mu held;
+ * lsm_install_begin waits while another thread holds it). */
+void lsm_install_begin(lsm_db *db);
+void lsm_install_end(lsm_db *db);
 /* Whether a compaction is due in v. */
 bool lsm_needs_compaction(const lsm_db *db, const lsm_version *v);
 /* Write the entries of an iterator into new L0/Ln tables (used by flush,

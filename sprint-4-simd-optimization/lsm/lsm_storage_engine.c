@@ -14,16 +14,24 @@
  *      with KV_ENOMEM, changing nothing), append it to the log;
  *   4. link the entry into the memtable (readers see it now).
  * Stalls are counted and timed (stats: stall_stops, stall_slowdowns,
- * stall_ms, stall_max_ms).
+ * stall_ms, stall_max_ms; by cause: stall_l0_stops and stall_l0_max_ms for
+ * waits at l0_stop files, stall_imm_max_ms for waits on the flush of the
+ * previous memtable, stall_slowdown_max_ms). Each is one wait: a write may
+ * wait more than once.
  *
  * Durability. sync=none: the log reaches the OS at every write; kv_sync and
- * kv_close fsync it. sync=always: every write fsyncs before it returns,
+ * kv_close fsync it (and the directory first when a log was created since). sync=always: every write fsyncs before it returns,
  * through group commit: one writer's fsync covers every record appended
  * before it, so concurrent writers share fsyncs (sync_mu serialises them;
  * a writer whose record is already covered returns at once). sync=batch:
  * the background thread fsyncs every sync_ms.
  *
- * Errors from the background thread (a flush or a compaction failing) are
+ * Background threads: a flush thread (it also does the sync=batch fsyncs,
+ * and with compaction=tiered the merges) and a compaction thread (leveled
+ * compaction only), so a full memtable waits for one flush, never for a
+ * compaction (lsm_compaction.c).
+ *
+ * Errors from the background threads (a flush or a compaction failing) are
  * sticky: every later write returns that error (KV_EIO ...), reads keep
  * working, and nothing already durable is damaged; reopen to recover.
  *
@@ -72,7 +80,15 @@ static int group_sync(lsm_db *db, uint64_t number, uint64_t off)
     pthread_mutex_lock(&db->mu);
     kv_file *wal = db->wal, *imm_wal = db->imm_wal;
     uint64_t n = db->wal_number, o = db->wal_off;
+    bool dir_dirty = db->dir_dirty; /* a log created since the last sync */
+    db->dir_dirty = false;
     pthread_mutex_unlock(&db->mu);
+    if (dir_dirty && (rc = kv_env_sync_dir(db->env, db->dir))) {
+        pthread_mutex_lock(&db->mu);
+        db->dir_dirty = true;
+        pthread_mutex_unlock(&db->mu);
+        goto out_unlock;
+    }
     if (imm_wal && (rc = kv_file_sync(imm_wal)))
         goto out_unlock;
     if ((rc = kv_file_sync(wal)))
@@ -84,19 +100,20 @@ out_unlock:
     return rc;
 }
 
-/* ---- the background thread ------------------------------------------------------ */
+/* ---- the background threads ----------------------------------------------------- */
 
-static void *bg_main(void *arg)
+/* The loop of a background thread: work of its roles until there is none,
+ * then wait on cv (the flush thread also syncs the log every sync_ms). */
+static void bg_loop(lsm_db *db, unsigned roles, pthread_cond_t *cv, bool batch_sync)
 {
-    lsm_db *db = arg;
     uint64_t last_sync = now_ns();
     pthread_mutex_lock(&db->mu);
     while (!db->shutting_down) {
-        if (lsm_bg_work(db))
+        if (lsm_bg_work(db, roles))
             continue;
         if (db->shutting_down) /* set while lsm_bg_work had dropped the mutex */
             break;
-        if (db->sync == KV_SYNC_BATCH) {
+        if (batch_sync && db->sync == KV_SYNC_BATCH) {
             uint64_t period = (db->sync_ms ? db->sync_ms : 1) * 1000000u;
             if (now_ns() - last_sync >= period) {
                 pthread_mutex_unlock(&db->mu);
@@ -111,12 +128,25 @@ static void *bg_main(void *arg)
             uint64_t ns = (uint64_t)ts.tv_nsec + period;
             ts.tv_sec += (time_t)(ns / 1000000000u);
             ts.tv_nsec = (long)(ns % 1000000000u);
-            pthread_cond_timedwait(&db->work_cv, &db->mu, &ts);
+            pthread_cond_timedwait(cv, &db->mu, &ts);
         } else {
-            pthread_cond_wait(&db->work_cv, &db->mu);
+            pthread_cond_wait(cv, &db->mu);
         }
     }
     pthread_mutex_unlock(&db->mu);
+}
+
+static void *flush_main(void *arg)
+{
+    lsm_db *db = arg;
+    bg_loop(db, LSM_BG_FLUSH | (db->cfg.tiered ? LSM_BG_COMPACT : 0), &db->flush_cv, true);
+    return NULL;
+}
+
+static void *compact_main(void *arg)
+{
+    lsm_db *db = arg;
+    bg_loop(db, LSM_BG_COMPACT, &db->work_cv, false);
     return NULL;
 }
 
@@ -150,7 +180,9 @@ static void lsm_free(lsm_db *db)
     pthread_mutex_destroy(&db->mu);
     pthread_mutex_destroy(&db->sync_mu);
     pthread_cond_destroy(&db->work_cv);
+    pthread_cond_destroy(&db->flush_cv);
     pthread_cond_destroy(&db->done_cv);
+    pthread_cond_destroy(&db->install_cv);
     kv_free(db);
 }
 
@@ -220,7 +252,9 @@ static int lsm_open(const kv_open_args *a, kv_db **out)
     pthread_mutex_init(&db->mu, NULL);
     pthread_mutex_init(&db->sync_mu, NULL);
     pthread_cond_init(&db->work_cv, NULL);
+    pthread_cond_init(&db->flush_cv, NULL);
     pthread_cond_init(&db->done_cv, NULL);
+    pthread_cond_init(&db->install_cv, NULL);
     db->env = a->env;
     if ((rc = read_options(db, a)))
         goto out_free;
@@ -233,11 +267,19 @@ static int lsm_open(const kv_open_args *a, kv_db **out)
     if ((rc = kv_env_mkdir_durable_mode(db->env, db->dir, a->dir_mode)) || (rc = take_lock(db)) ||
         (rc = lsm_recover(db)))
         goto out_free;
-    if (pthread_create(&db->bg, NULL, bg_main, db) != 0) {
-        rc = kv_fail(KV_ENOMEM, "lsm: cannot start the background thread");
+    if (pthread_create(&db->flusher, NULL, flush_main, db) != 0) {
+        rc = kv_fail(KV_ENOMEM, "lsm: cannot start the flush thread");
         goto out_free;
     }
-    db->bg_started = true;
+    db->flush_started = true;
+    if (!db->cfg.tiered) {
+        if (pthread_create(&db->bg, NULL, compact_main, db) != 0) {
+            rc = kv_fail(KV_ENOMEM, "lsm: cannot start the compaction thread");
+            lsm_close(&db->base);
+            return rc;
+        }
+        db->bg_started = true;
+    }
     db->base.caps = KV_CAP_ORDERED | KV_CAP_DURABLE;
     if (db->cfg.exact && db->st.live_keys == LSM_COUNTS_UNKNOWN && (rc = recount(db))) {
         lsm_close(&db->base);
@@ -257,7 +299,10 @@ static int lsm_close(kv_db *kdb)
     pthread_mutex_lock(&db->mu);
     db->shutting_down = true;
     pthread_cond_broadcast(&db->work_cv);
+    pthread_cond_broadcast(&db->flush_cv);
     pthread_mutex_unlock(&db->mu);
+    if (db->flush_started)
+        pthread_join(db->flusher, NULL);
     if (db->bg_started)
         pthread_join(db->bg, NULL);
     rc = group_sync(db, 0, 0);
@@ -283,11 +328,10 @@ static int switch_memtable(lsm_db *db)
     if ((rc = kv_env_open_mode(db->env, path, KV_O_RDWR | KV_O_CREAT | KV_O_TRUNC, db->file_mode,
                                &f)))
         goto out_unref;
-    if ((rc = kv_env_sync_dir(db->env, db->dir))) {
-        kv_file_close(f);
-        kv_env_unlink(db->env, path);
-        goto out_unref;
-    }
+    /* the new log's directory entry is synced by the next group_sync, before
+     * any record in it is reported durable (or by the flush's manifest
+     * install): not here, under mu, where every writer would wait for it */
+    db->dir_dirty = true;
     db->imm_wal = db->wal;
     db->imm_wal_number = db->wal_number;
     db->wal = f;
@@ -298,19 +342,22 @@ static int switch_memtable(lsm_db *db)
     db->imm_keys = db->st.live_keys;
     db->imm_bytes = db->st.live_bytes;
     db->imm_seq = db->st.last_seq;
-    pthread_cond_signal(&db->work_cv);
+    pthread_cond_signal(&db->flush_cv);
     return KV_OK;
 out_unref:
     lsm_mem_unref(fresh);
     return rc;
 }
 
-static void stall_done(lsm_db *db, uint64_t t0)
+/* Account one wait of a writer; *kind_max: the longest of its kind. */
+static void stall_done(lsm_db *db, uint64_t t0, uint64_t *kind_max)
 {
     uint64_t dt = now_ns() - t0;
     db->stall_ns += dt;
     if (dt > db->stall_max_ns)
         db->stall_max_ns = dt;
+    if (dt > *kind_max)
+        *kind_max = dt;
 }
 
 /* Make room in the memtable for a write (mu held; may wait). */
@@ -327,7 +374,7 @@ static int make_room(lsm_db *db)
             nanosleep(&(struct timespec){0, 1000000}, NULL);
             pthread_mutex_lock(&db->mu);
             db->stall_slowdowns++;
-            stall_done(db, t0);
+            stall_done(db, t0, &db->stall_slow_max_ns);
             slowed = true;
             continue;
         }
@@ -335,10 +382,13 @@ static int make_room(lsm_db *db)
             return KV_OK;
         if (db->imm || db->current->n[0] >= db->cfg.l0_stop) {
             uint64_t t0 = now_ns();
+            bool l0 = db->current->n[0] >= db->cfg.l0_stop; /* else: imm still flushing */
             db->stall_stops++;
+            db->stall_l0_stops += l0;
+            pthread_cond_signal(&db->flush_cv);
             pthread_cond_signal(&db->work_cv);
             pthread_cond_wait(&db->done_cv, &db->mu);
-            stall_done(db, t0);
+            stall_done(db, t0, l0 ? &db->stall_l0_max_ns : &db->stall_imm_max_ns);
             continue;
         }
         if ((rc = switch_memtable(db)))
@@ -465,6 +515,10 @@ static int lsm_stats(kv_db *kdb, kv_stats *out)
     kv_stats_add_extra(out, "stall_stops", (double)db->stall_stops);
     kv_stats_add_extra(out, "stall_ms", (double)db->stall_ns / 1e6);
     kv_stats_add_extra(out, "stall_max_ms", (double)db->stall_max_ns / 1e6);
+    kv_stats_add_extra(out, "stall_l0_stops", (double)db->stall_l0_stops);
+    kv_stats_add_extra(out, "stall_l0_max_ms", (double)db->stall_l0_max_ns / 1e6);
+    kv_stats_add_extra(out, "stall_imm_max_ms", (double)db->stall_imm_max_ns / 1e6);
+    kv_stats_add_extra(out, "stall_slowdown_max_ms", (double)db->stall_slow_max_ns / 1e6);
     pthread_mutex_unlock(&db->mu);
     kv_stats_add_extra(out, "blocks_read", (double)db->rs.blocks_read);
     kv_stats_add_extra(out, "bloom_checks", (double)db->rs.bloom_checks);
