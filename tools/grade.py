@@ -50,7 +50,7 @@ Pipeline
    memory eater or a flood of output fails that case and nothing else.
    Script tests run last, one at a time, each in a private writable copy
    of the build (they may build more programs).
-5. memcheck: the debug variant; each binary runs its passing tests (those
+5. memcheck (tools/grade_memcheck.py): the debug variant; each binary runs its passing tests (those
    GRADE_MEMCHECK_TESTS selects; one `--filter @(a|b|...)` run, split in
    two when a worker would idle) under Valgrind with one log per process, as
    `make memcheck` does. Any error, definite leak, or test that fails under
@@ -112,12 +112,10 @@ import time
 import ctests
 import kvlab
 import perf
+from grade_memcheck import Memcheck
 from sandbox import Limits, Sandbox, Unisolated, allow_unisolated_env, clip, \
     install_stop_handlers
 
-VALGRIND = ["valgrind", "--trace-children=yes", "--leak-check=full",
-            "--show-leak-kinds=definite", "--errors-for-leak-kinds=definite",
-            "--track-fds=no", "--num-callers=30", "--log-file=vg.%p.log"]
 TEST_OUTPUT_CAP = 32 * 1024
 CACHE_FORMAT = b"reference-cache-v3"
 ITEM_OUTPUT = 8 * 1024
@@ -196,7 +194,7 @@ def make_sandboxes(root, lab, work, jobs, allow_unisolated):
     return private, boxdir, box, trusted, notes
 
 
-class Grader:
+class Grader(Memcheck):
     def __init__(self, root, lab, work, jobs, allow_unisolated=False, only=None, part=None,
                  own_lower=False):
         self.root, self.lab, self.work, self.jobs = root, lab, work, jobs
@@ -494,91 +492,6 @@ class Grader:
         return [done[id(c)] for c in cases]
 
     # ---- memcheck -------------------------------------------------------------
-    def memcheck(self, cases, items, tree, bdir):
-        """(fraction 0 or 1, report text) for the passing tests under Valgrind."""
-        groups = {}
-        only = self.cfg["GRADE_MEMCHECK_TESTS"].split()
-        for c, it in zip(cases, items):
-            if only and not any(fnmatch.fnmatchcase(c.name, p) for p in only):
-                continue
-            if it["status"] == "passed" and c.kind in ("criterion", "plain"):
-                groups.setdefault((c.binary, c.config, c.kind), []).append(c)
-        if not groups:
-            return 0.0, "no test passed: nothing to check under Valgrind."
-        ok, out = self.build(tree, bdir, "debug", ["build-tests"])
-        if not ok:
-            return 0.0, "the debug build (-O0) failed:\n" + clip(out, ITEM_OUTPUT)
-        bindir = kvlab.bin_dir(bdir, "debug", self.lab)
-
-        def one(key, group):
-            binary, config, kind = key
-            argv = VALGRIND + [os.path.join(bindir, binary)]
-            if kind == "criterion":
-                argv += ["--filter", "@(%s)" % "|".join(c.filter for c in group)]
-                argv += ctests.CRIT_ARGS
-            env = group[0].env(self.env, bindir, os.path.join(tree, self.lab), tree, "debug")
-            lim = Limits(timeout=min(900, 60 + 15 * len(group)), nproc=64, mem_mb=self.mem,
-                         mode="valgrind")
-            if kind == "criterion":
-                res = ctests.run_criterion(self.box, argv, env, lim, keep=True)
-            else:
-                res = self.box.run(argv, env=env, limits=lim, keep=True)
-            try:
-                return self.judge_valgrind(key, group, res)
-            finally:
-                shutil.rmtree(res.workdir, ignore_errors=True)
-
-        # Valgrind restarts with every test process (Criterion re-executes
-        # itself per test), so a binary's tests take long: split the largest
-        # groups until every worker has one, and start the longest first.
-        chunks = [(k, g) for k, g in groups.items()]
-        while len(chunks) < self.jobs and max(len(g) for _k, g in chunks) > 1:
-            chunks.sort(key=lambda kg: len(kg[1]))
-            k, g = chunks.pop()
-            chunks += [(k, g[:len(g) // 2]), (k, g[len(g) // 2:])]
-        chunks.sort(key=lambda kg: -len(kg[1]))
-        with cf.ThreadPoolExecutor(self.jobs) as ex:
-            results = list(ex.map(lambda kg: one(*kg), chunks))
-        bad = [r for ok_, r in results if not ok_]
-        return (0.0 if bad else 1.0), "\n".join(merge_valgrind_lines(
-            [(k, ok_, r) for (k, _g), (ok_, r) in zip(chunks, results)]))
-
-    def judge_valgrind(self, key, group, res):
-        binary, config, _kind = key
-        name = binary + ("(%s)" % config if config else "")
-        errs = lost = nlogs = 0
-        shown = []
-        for f in sorted(os.listdir(res.workdir)):
-            if not (f.startswith("vg.") and f.endswith(".log")):
-                continue
-            nlogs += 1
-            with open(os.path.join(res.workdir, f), errors="replace") as fh:
-                log = fh.read()
-            e = [int(x.replace(",", "")) for x in
-                 re.findall(r"ERROR SUMMARY: ([\d,]+) errors", log)]
-            l_ = [int(x.replace(",", "")) for x in
-                  re.findall(r"definitely lost: ([\d,]+) bytes", log)]
-            e, l_ = (e[-1] if e else 0), (l_[-1] if l_ else 0)
-            errs, lost = errs + e, lost + l_
-            if (e or l_) and len(shown) < 3:
-                shown.append("\n".join(x for x in log.splitlines() if x.startswith("=="))[:3000])
-        fake = ctests.Case(name, group[0].kind, binary)
-        passed, reason = ctests.judge_case(fake, res) if group[0].kind == "criterion" or \
-            group[0].kind == "plain" else (True, "")
-        if group[0].kind == "criterion" and passed:
-            m = list(ctests.SYNTH.finditer(res.output))
-            if m and int(m[-1].group(1)) != len(group):
-                passed, reason = False, "ran %s of %d tests" % (m[-1].group(1), len(group))
-        ok = nlogs > 0 and errs == 0 and lost == 0 and passed
-        line = "- `%s` (%d tests, %d processes): %d errors, %d bytes definitely lost%s" % (
-            name, len(group), nlogs, errs, lost,
-            "" if passed else "; under Valgrind: " + reason)
-        if shown:
-            line += "\n\n```\n" + "\n\n".join(shown) + "\n```"
-        if not passed:
-            line += "\n\n```\n" + clip(res.output, 4000) + "\n```"
-        return ok, line
-
     # ---- performance ----------------------------------------------------------
     def performance(self, tree, bdir, ref):
         prog = self.bench_argv(bdir)[0]
@@ -756,30 +669,6 @@ def cell(text):
     m = re.search(r"[.;:](?=\s)", text)
     return text[:m.end()] + " (more below)" if m else text
 
-
-def merge_valgrind_lines(rows):
-    """One report per test program: chunks of one binary (split for the
-    workers) are merged into one line with their counts added up."""
-    by, order = {}, []
-    pat = re.compile(r"^- `(.+?)` \((\d+) tests, (\d+) processes\): (\d+) errors, (\d+) bytes "
-                     r"definitely lost(.*)$", re.S)
-    for key, ok, text in rows:
-        if key not in by:
-            by[key] = []
-            order.append(key)
-        by[key].append((ok, text))
-    out = []
-    for key in order:
-        parts = by[key]
-        ms = [pat.match(t) for _ok, t in parts]
-        if len(parts) == 1 or not all(ms):
-            out += [t for _ok, t in parts]
-            continue
-        n, procs, errs, lost = (sum(int(m.group(g)) for m in ms) for g in (2, 3, 4, 5))
-        rest = "".join(m.group(6) for m in ms)
-        out.append("- `%s` (%d tests, %d processes): %d errors, %d bytes definitely lost%s" % (
-            ms[0].group(1), n, procs, errs, lost, rest))
-    return out
 
 
 def item(name, score, max_score, status, output):
