@@ -44,16 +44,6 @@ static uint64_t rss_bytes(void)
     return (uint64_t)resident * 4096u;
 }
 
-static int is_prime(uint64_t p)
-{
-    if (p < 2)
-        return 0;
-    for (uint64_t d = 2; d * d <= p; d++)
-        if (p % d == 0)
-            return 0;
-    return 1;
-}
-
 struct src {
     uint64_t i, n;
     uint8_t k[BK_KEY], v[BK_VALUE];
@@ -97,7 +87,7 @@ static void report(const char *phase, kv_db *db, uint64_t n, uint64_t rss0, unsi
 
 int main(int argc, char **argv)
 {
-    uint64_t n = 1000000, p, g = 2654435761u;
+    uint64_t n = 1000000, g = 2654435761u;
     unsigned order = 64;
     char opts[32];
     kv_db *db;
@@ -117,12 +107,6 @@ int main(int argc, char **argv)
         return 2;
     snprintf(opts, sizeof(opts), "order=%u", order);
 
-    /* random inserts: i -> (i * g mod p) - 1, a permutation of 0..p-2 */
-    for (p = n + 1; !is_prime(p); p++)
-        ;
-    g %= p;
-    if (g == 0)
-        g = 3;
     fflush(stdout);
     if (fork() != 0) {
         int st1 = 0, st2 = 0;
@@ -139,19 +123,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "btree_memory: %s\n", kv_last_error());
         return 1;
     }
-    for (uint64_t i = 1, done = 0; done < n; i++) {
-        uint64_t idx = (unsigned __int128)i * g % p - 1;
-        uint8_t k[BK_KEY], v[BK_VALUE];
-        if (idx >= n)
-            continue;
-        bk_key(k, idx);
-        bk_value(v, idx);
-        if (kv_put(db, k, BK_KEY, v, BK_VALUE) != KV_OK) {
-            fprintf(stderr, "btree_memory: put: %s\n", kv_last_error());
-            return 1;
-        }
-        done++;
-    }
+    if (bk_load_random(db, n, g, "btree_memory")) /* random inserts */
+        return 1;
     report("random", db, n, rss0, order);
     kv_close(db);
     return 0;

@@ -45,16 +45,6 @@ static int cmp_u64(const void *a, const void *b)
     return x < y ? -1 : x > y;
 }
 
-static int is_prime(uint64_t p)
-{
-    if (p < 2)
-        return 0;
-    for (uint64_t d = 2; d * d <= p; d++)
-        if (p % d == 0)
-            return 0;
-    return 1;
-}
-
 /* sorts v[0..n) and prints its percentiles in microseconds */
 static void pct(const char *what, uint64_t *v, size_t n)
 {
@@ -74,7 +64,7 @@ static void pct(const char *what, uint64_t *v, size_t n)
 
 int main(int argc, char **argv)
 {
-    uint64_t n = 1000000, scans = 10000, p, g = 2654435761u;
+    uint64_t n = 1000000, scans = 10000, g = 2654435761u;
     unsigned len = 1000, order = 64;
     char opts[32];
     kv_db *db;
@@ -100,25 +90,8 @@ int main(int argc, char **argv)
         fprintf(stderr, "btree_scan_tail: %s\n", kv_last_error());
         return 1;
     }
-    /* random inserts: i -> (i * g mod p) - 1, a permutation of 0..p-2 */
-    for (p = n + 1; !is_prime(p); p++)
-        ;
-    g %= p;
-    if (g == 0)
-        g = 3;
-    for (uint64_t i = 1, done = 0; done < n; i++) {
-        uint64_t idx = (uint64_t)((unsigned __int128)i * g % p) - 1;
-        uint8_t k[BK_KEY], v[BK_VALUE];
-        if (idx >= n)
-            continue;
-        bk_key(k, idx);
-        bk_value(v, idx);
-        if (kv_put(db, k, BK_KEY, v, BK_VALUE) != KV_OK) {
-            fprintf(stderr, "btree_scan_tail: put: %s\n", kv_last_error());
-            return 1;
-        }
-        done++;
-    }
+    if (bk_load_random(db, n, g, "btree_scan_tail")) /* random inserts, as kvbench loads */
+        return 1;
 
     uint64_t *wall = malloc(scans * sizeof(*wall)), *cpu = malloc(scans * sizeof(*cpu));
     uint64_t *calm = malloc(scans * sizeof(*calm));
