@@ -14,7 +14,9 @@
  * Frames. Each page's bytes follow a small header (cow_frame) in one
  * allocation: its pin count, whether the bytes equal the file's (`ondisk`:
  * loaded from the file, or written by a checkpoint; a page the writer
- * created or reused since is not), and a reference bit.
+ * created or reused since is not), and a reference bit. The page's search
+ * index (cow_pidx, in memory only) follows its bytes: built here when a
+ * page is loaded, by the tree when it builds one.
  *
  * Pins. cow_pager_pin()/cow_pager_unpin() count the holders of one page
  * (and, in `pins`, of all pages: the tools and tests check that every pin
@@ -64,7 +66,7 @@ static cow_frame *frame_of(const unsigned char *p)
    the CRC (and the file) would otherwise cover uninitialised memory. */
 static unsigned char *page_alloc(uint32_t psize)
 {
-    unsigned char *b = kv_calloc(1, FRAME + psize);
+    unsigned char *b = kv_calloc(1, FRAME + psize + cow_pidx_size(psize));
     cow_frame *f = (cow_frame *)b;
     if (!b)
         return NULL;
@@ -241,6 +243,7 @@ int cow_pager_get(cow_pager *pg, uint64_t pgno, const unsigned char **out)
         page_free(p);
         return rc;
     }
+    cow_page_index(p, pg->psize);
     atomic_store(&frame_of(p)->ondisk, true);
     atomic_fetch_add(&pg->loads, 1);
     if (atomic_compare_exchange_strong(s, &expect, p)) {
