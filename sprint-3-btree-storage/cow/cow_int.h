@@ -300,6 +300,7 @@ typedef struct cow_pager {
     cow_snapreg *snaps;
     atomic_uint_fast64_t hi; /* 1 + the highest page number installed */
     uint64_t hand;
+    uint64_t retry_at; /* a sweep left more than cap: none until loaded passes this */
     cow_retired *ret;
     size_t nret, capret;
     /* writer only */
