@@ -164,8 +164,9 @@ unsigned cow_page_search(const unsigned char *p, const void *key, size_t klen, b
 unsigned cow_inner_child_index(const unsigned char *p, const void *key, size_t klen);
 uint64_t cow_inner_child(const unsigned char *p, unsigned idx);
 int cow_key_cmp(const void *a, size_t na, const void *b, size_t nb);
-/* The search index of a page in memory (never on disk): it follows the
- * page's bytes in every buffer of the pager (cow_pidx_size(psize) bytes).
+/* The search index of a leaf in memory (never on disk): room for it follows
+ * the page's bytes in every buffer of the pager (cow_pidx_size(psize)
+ * bytes); inner pages keep ok = 0.
  * plen bytes pfx shared by every key of the page, then per cell a 4-byte
  * "hint": the key's next 4 bytes after the prefix, big-endian, zero-padded,
  * so hints ascend with the keys. A search compares hints in one compact
