@@ -164,6 +164,26 @@ unsigned cow_page_search(const unsigned char *p, const void *key, size_t klen, b
 unsigned cow_inner_child_index(const unsigned char *p, const void *key, size_t klen);
 uint64_t cow_inner_child(const unsigned char *p, unsigned idx);
 int cow_key_cmp(const void *a, size_t na, const void *b, size_t nb);
+/* The search index of a leaf in memory (never on disk): room for it follows
+ * the page's bytes in every buffer of the pager (cow_pidx_size(psize)
+ * bytes); inner pages keep ok = 0.
+ * plen bytes pfx shared by every key of the page, then per cell a 4-byte
+ * "hint": the key's next 4 bytes after the prefix, big-endian, zero-padded,
+ * so hints ascend with the keys. A search compares hints in one compact
+ * array and reads a cell only where hints tie (cow_page.c). */
+enum { COW_PIDX_PFX = 58 };
+typedef struct cow_pidx {
+    uint16_t n;   /* hints (the page's nkeys); valid only when ok */
+    uint8_t ok;   /* 0: no index (too many cells): plain search */
+    uint8_t plen; /* bytes of pfx every key starts with */
+    unsigned char pfx[COW_PIDX_PFX];
+    uint32_t h[]; /* n hints, at most psize / 16 */
+} cow_pidx;
+static inline size_t cow_pidx_size(uint32_t psize) { return sizeof(cow_pidx) + psize / 4; }
+void cow_page_index(unsigned char *p, uint32_t psize);
+unsigned cow_page_find(const unsigned char *p, uint32_t psize, const void *key, size_t klen,
+                       bool *exact);
+unsigned cow_inner_child_find(const unsigned char *p, uint32_t psize, const void *key, size_t klen);
 
 /* ---- cow_meta.c ---- */
 typedef struct cow_meta {
@@ -281,6 +301,7 @@ typedef struct cow_pager {
     cow_snapreg *snaps;
     atomic_uint_fast64_t hi; /* 1 + the highest page number installed */
     uint64_t hand;
+    uint64_t retry_at; /* a sweep left more than cap: none until loaded passes this */
     cow_retired *ret;
     size_t nret, capret;
     /* writer only */

@@ -14,7 +14,9 @@
  * Frames. Each page's bytes follow a small header (cow_frame) in one
  * allocation: its pin count, whether the bytes equal the file's (`ondisk`:
  * loaded from the file, or written by a checkpoint; a page the writer
- * created or reused since is not), and a reference bit.
+ * created or reused since is not), and a reference bit. The page's search
+ * index (cow_pidx, in memory only) follows its bytes: built here when a
+ * page is loaded, by the tree when it builds one.
  *
  * Pins. cow_pager_pin()/cow_pager_unpin() count the holders of one page
  * (and, in `pins`, of all pages: the tools and tests check that every pin
@@ -64,7 +66,7 @@ static cow_frame *frame_of(const unsigned char *p)
    the CRC (and the file) would otherwise cover uninitialised memory. */
 static unsigned char *page_alloc(uint32_t psize)
 {
-    unsigned char *b = kv_calloc(1, FRAME + psize);
+    unsigned char *b = kv_calloc(1, FRAME + psize + cow_pidx_size(psize));
     cow_frame *f = (cow_frame *)b;
     if (!b)
         return NULL;
@@ -165,11 +167,18 @@ static void reclaim(cow_pager *pg)
 
 /* Sweep the clock hand until at most cap pages are in memory (or two full
  * turns found nothing more to evict); never the page `keep` just loaded.
- * load_lock held. */
+ * A sweep that left more than cap + 1 (the rest is dirty or pinned) is
+ * not tried again until loaded grows by hi/16 pages (at least 64) or a
+ * checkpoint writes the dirty pages: two turns cost 2 * hi steps, and
+ * repeating them at every load and every fresh page while more than cap
+ * pages are dirty (a random load with `cache=` small, between checkpoints)
+ * made each commit cost O(pages in the file). load_lock held. */
 static void evict_locked(cow_pager *pg, uint64_t keep)
 {
     uint64_t hi = atomic_load(&pg->hi), steps;
 
+    if (atomic_load(&pg->loaded) <= pg->retry_at)
+        return;
     for (steps = 0; steps < 2 * hi && atomic_load(&pg->loaded) > pg->cap; steps++) {
         uint64_t pgno = pg->hand++ % (hi ? hi : 1);
         cow_pslot *s = pgno >= 2 ? slot_of(pg, pgno, false) : NULL;
@@ -197,6 +206,10 @@ static void evict_locked(cow_pager *pg, uint64_t keep)
         atomic_fetch_sub(&pg->loaded, 1);
         atomic_fetch_add(&pg->evictions, 1);
     }
+    /* over cap + 1 (`keep` goes at the next sweep): the rest cannot go now */
+    pg->retry_at = atomic_load(&pg->loaded) > pg->cap + 1
+                       ? atomic_load(&pg->loaded) + (hi / 16 > 64 ? hi / 16 : 64)
+                       : 0;
     reclaim(pg);
 }
 
@@ -241,6 +254,7 @@ int cow_pager_get(cow_pager *pg, uint64_t pgno, const unsigned char **out)
         page_free(p);
         return rc;
     }
+    cow_page_index(p, pg->psize);
     atomic_store(&frame_of(p)->ondisk, true);
     atomic_fetch_add(&pg->loads, 1);
     if (atomic_compare_exchange_strong(s, &expect, p)) {
@@ -388,7 +402,11 @@ int cow_pager_flush(cow_pager *pg, uint64_t *written)
         (*written)++;
     }
     pg->ndlist = keep;
-    if (pg->cap && atomic_load(&pg->loaded) > pg->cap)
-        evict(pg, UINT64_MAX); /* the pages just written may go now */
+    if (pg->cap && atomic_load(&pg->loaded) > pg->cap) {
+        pthread_mutex_lock(&pg->load_lock);
+        pg->retry_at = 0; /* the pages just written may go now */
+        evict_locked(pg, UINT64_MAX);
+        pthread_mutex_unlock(&pg->load_lock);
+    }
     return rc;
 }

@@ -70,7 +70,7 @@ static int descend(cow_db *db, uint64_t root, const void *k, size_t kl, path *ph
         ph->depth = d;
         if (cow_pg_type(p) == COW_PT_LEAF)
             return KV_OK;
-        ph->idx[d] = cow_inner_child_index(p, k, kl);
+        ph->idx[d] = cow_inner_child_find(p, db->pg.psize, k, kl);
         pgno = cow_inner_child(p, ph->idx[d]);
     }
 }
@@ -92,9 +92,9 @@ int cow_tree_get(cow_db *db, uint64_t root, const void *k, size_t kl, const unsi
             return rc;
         if (cow_pg_type(p) == COW_PT_LEAF)
             break;
-        pgno = cow_inner_child(p, cow_inner_child_index(p, k, kl));
+        pgno = cow_inner_child(p, cow_inner_child_find(p, db->pg.psize, k, kl));
     }
-    unsigned i = cow_page_search(p, k, kl, &exact);
+    unsigned i = cow_page_find(p, db->pg.psize, k, kl, &exact);
     if (!exact)
         return KV_ENOTFOUND;
     cow_page_cell(p, i, &c);
@@ -135,6 +135,7 @@ static int emit(cow_txn *t, uint64_t old_pgno, const unsigned char *old, unsigne
         assert(ok);
         (void)ok;
         memcpy((unsigned char *)old, db->scratch, db->pg.psize);
+        cow_page_index((unsigned char *)old, db->pg.psize);
         *out = old_pgno;
         return KV_OK;
     }
@@ -144,6 +145,7 @@ static int emit(cow_txn *t, uint64_t old_pgno, const unsigned char *old, unsigne
     bool ok = cow_page_build(np, db->pg.psize, type, pgno, t->v.txnid, link, cells, n);
     assert(ok);
     (void)ok;
+    cow_page_index(np, db->pg.psize);
     if (old)
         cow_txn_free_page(t, old_pgno, cow_pg_txn(old));
     *out = pgno;
@@ -346,7 +348,7 @@ int cow_tree_put(cow_txn *t, const void *k, size_t kl, const void *v, size_t vl,
         return rc;
     const unsigned char *leaf = ph.p[ph.depth];
     n = decode(leaf, cells);
-    i = cow_page_search(leaf, k, kl, &exact);
+    i = cow_page_find(leaf, db->pg.psize, k, kl, &exact);
     if (exact) {
         *existed = true;
         *oldlen = cells[i].kl + (size_t)cells[i].vl;
@@ -376,7 +378,7 @@ int cow_tree_del(cow_txn *t, const void *k, size_t kl, size_t *oldlen)
     if (rc != KV_OK)
         return rc;
     const unsigned char *leaf = ph.p[ph.depth];
-    i = cow_page_search(leaf, k, kl, &exact);
+    i = cow_page_find(leaf, db->pg.psize, k, kl, &exact);
     if (!exact)
         return KV_ENOTFOUND;
     n = decode(leaf, cells);
@@ -479,7 +481,7 @@ void cow_cursor_seek(cow_cursor *c, const void *key, size_t klen)
         if (fetch(c, d, &p) != KV_OK)
             return;
         if (cow_pg_type(p) == COW_PT_LEAF) {
-            c->idx[d] = klen ? cow_page_search(p, key, klen, &exact) : 0;
+            c->idx[d] = klen ? cow_page_find(p, c->db->pg.psize, key, klen, &exact) : 0;
             c->depth = d;
             break;
         }
@@ -487,7 +489,7 @@ void cow_cursor_seek(cow_cursor *c, const void *key, size_t klen)
             c->status = kv_fail(KV_ECORRUPT, "cowbtree: tree too deep");
             return;
         }
-        c->idx[d] = klen ? cow_inner_child_index(p, key, klen) : 0;
+        c->idx[d] = klen ? cow_inner_child_find(p, c->db->pg.psize, key, klen) : 0;
         c->pg[d + 1] = cow_inner_child(p, c->idx[d]);
         d++;
     }

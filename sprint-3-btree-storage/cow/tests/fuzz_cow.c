@@ -10,7 +10,8 @@
  * return a status and never read outside its input; what it accepts must
  * be safe to use: every cell of an accepted page lies inside the page, in
  * strictly ascending key order, and cow_page_search() finds each key at
- * its own slot; an accepted meta re-encodes to a meta that decodes to the
+ * its own slot (and cow_page_find(), over the page's search index, agrees
+ * with it for each key and the probes around it); an accepted meta re-encodes to a meta that decodes to the
  * same fields; an accepted record re-encodes, op by op, to exactly the
  * bytes it came from (the encoding has a single form).
  *
@@ -79,6 +80,39 @@ static void page_accepted(const unsigned char *p)
     }
 }
 
+/* The same page with its in-memory search index (cow_page_index) finds
+ * what the plain search finds, for each key and for probes around it: the
+ * key cut short, extended by a 0 byte, and with its last byte raised. */
+static void index_agrees(const unsigned char *p)
+{
+    unsigned char *x = malloc(FZ_PSIZE + cow_pidx_size(FZ_PSIZE)), probe[1100];
+    unsigned n = cow_pg_n(p);
+    cow_cell c;
+
+    if (!x)
+        return;
+    memcpy(x, p, FZ_PSIZE);
+    cow_page_index(x, FZ_PSIZE);
+    for (unsigned i = 0; i < n; i++) {
+        cow_page_cell(p, i, &c);
+        if (c.kl + 1u > sizeof(probe))
+            continue;
+        memcpy(probe, c.k, c.kl);
+        probe[c.kl] = 0;
+        size_t lens[4] = {c.kl, c.kl - 1u, c.kl + 1u, c.kl};
+        for (unsigned j = 0; j < 4; j++) {
+            bool e1 = false, e2 = false;
+            if (j == 3)
+                probe[c.kl - 1]++;
+            if (cow_page_find(x, FZ_PSIZE, probe, lens[j], &e1) !=
+                    cow_page_search(p, probe, lens[j], &e2) ||
+                e1 != e2)
+                fail("cow_page_find with the search index disagrees with cow_page_search");
+        }
+    }
+    free(x);
+}
+
 static void fuzz_page(const unsigned char *data, size_t size, bool seal)
 {
     unsigned char *p = calloc(1, FZ_PSIZE);
@@ -87,8 +121,10 @@ static void fuzz_page(const unsigned char *data, size_t size, bool seal)
     memcpy(p, data, size < FZ_PSIZE ? size : FZ_PSIZE);
     if (seal)
         cow_page_seal(p, FZ_PSIZE);
-    if (cow_page_check(p, FZ_PSIZE, cow_pg_no(p)) == KV_OK)
+    if (cow_page_check(p, FZ_PSIZE, cow_pg_no(p)) == KV_OK) {
         page_accepted(p);
+        index_agrees(p);
+    }
     free(p);
 }
 

@@ -484,3 +484,50 @@ Test(pages, small_pages_split_and_merge)
     cr_assert_lt(r.tree_pages, 120, "merges keep the tree small: %llu pages",
                  (unsigned long long)r.tree_pages);
 }
+
+/* The in-memory search index (a common prefix and 4-byte key hints per
+ * page): keys sharing a prefix longer than the index keeps, so that every
+ * hint of a page ties; keys that are prefixes of one another; probes below,
+ * between and above the stored keys. A search that trusts a tied hint, or
+ * a prefix test that gets a shorter key wrong, misses a key or finds one
+ * that is not there. After a reopen the pages are indexed as they load. */
+Test(pages, search_index_ties_and_prefixes)
+{
+    kv_db *db = open_db("page_size=4K");
+    char k[128];
+    kv_iter *it;
+    const void *got;
+    size_t gl;
+
+    memset(k, 'x', sizeof(k));
+    for (unsigned round = 0; round < 2; round++) {
+        for (unsigned i = 0; round == 0 && i < 600; i++) {
+            OK(kv_put(db, k, (size_t)snprintf(k + 70, 20, "%05u", 2 * i) + 70, "v", 1));
+            memset(k + 70, 'x', 20);
+        }
+        for (unsigned n = 1; round == 0 && n <= 80; n += 2)
+            OK(kv_put(db, k, n, "s", 1)); /* "x", "xxx", ...: prefixes of every long key */
+        for (unsigned i = 0; i < 600; i++) {
+            size_t n = (size_t)snprintf(k + 70, 20, "%05u", 2 * i) + 70;
+            OK(kv_get(db, k, n, NULL));
+            k[74]++; /* 2i + 1: between two stored keys */
+            cr_assert_eq(kv_get(db, k, n, NULL), KV_ENOTFOUND, "key %u + 1 found", 2 * i);
+            memset(k + 70, 'x', 20);
+        }
+        for (unsigned n = 1; n <= 80; n++)
+            cr_assert_eq(kv_get(db, k, n, NULL), n % 2 ? KV_OK : KV_ENOTFOUND, "%u x's", n);
+        OK(kv_iter_open(db, &it));
+        kvt_own(it, kvt_iter_close_owned);
+        memcpy(k + 70, "00001", 5); /* seek between the first two long keys */
+        kv_iter_seek(it, k, 75);
+        cr_assert(kv_iter_valid(it), "seek found nothing");
+        kv_iter_key(it, &got, &gl);
+        cr_assert(gl == 75 && memcmp(got, k, 70) == 0 && memcmp((const char *)got + 70, "00002", 5) == 0,
+                  "seek to 00001 did not land on 00002");
+        kvt_drop(it);
+        memset(k + 70, 'x', 20);
+        OK(kv_close(db));
+        db = open_db("page_size=4K");
+    }
+    OK(kv_close(db));
+}
