@@ -34,6 +34,7 @@
  */
 #include <assert.h>
 #include <stdatomic.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -411,6 +412,39 @@ int kv_env_rmdir(const kv_env *env, const char *path)
     int rc = check_path(env, path, "kv_env_rmdir");
 
     return rc == KV_OK ? env->ops->rmdir(env->ctx, path) : rc;
+}
+
+int kv_env_remove_dir(const kv_env *env, const char *path)
+{
+    char **names = NULL, *f;
+    size_t n = 0, plen;
+    bool is_dir = false;
+    int rc = check_path(env, path, "kv_env_remove_dir");
+
+    if (rc == KV_OK)
+        rc = kv_env_stat(env, path, NULL, &is_dir);
+    if (rc == KV_ENOTFOUND)
+        return KV_OK;
+    if (rc == KV_OK && !is_dir)
+        rc = kv_fail(KV_EIO, "kv_env_remove_dir: %s is not a directory", path);
+    if (rc == KV_OK)
+        rc = kv_env_list(env, path, &names, &n);
+    plen = strlen(path);
+    for (size_t i = 0; i < n && rc == KV_OK; i++) {
+        size_t len = plen + 1 + strlen(names[i]) + 1;
+        if ((f = kv_malloc(len)) == NULL) {
+            rc = kv_fail(KV_ENOMEM, "kv_env_remove_dir: out of memory");
+            break;
+        }
+        snprintf(f, len, "%s/%s", path, names[i]);
+        if (kv_env_stat(env, f, NULL, &is_dir) == KV_OK && is_dir)
+            rc = kv_fail(KV_EBUSY, "kv_env_remove_dir: %s holds a directory", path);
+        else
+            rc = kv_env_unlink(env, f);
+        kv_free(f);
+    }
+    kv_env_list_free(names, n);
+    return rc == KV_OK ? kv_env_rmdir(env, path) : rc;
 }
 
 int kv_env_stat(const kv_env *env, const char *path, uint64_t *size, bool *is_dir)

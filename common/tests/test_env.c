@@ -161,6 +161,30 @@ ENV_TEST(namespace_ops)
     expect_file(P("other"), NULL);
 }
 
+ENV_TEST(remove_dir_takes_its_files)
+{
+    OK(kv_env_remove_dir(fx.env, P("nope"))); /* nothing to remove */
+    OK(kv_env_mkdir(fx.env, P("store")));
+    OK(kv_env_remove_dir(fx.env, P("store"))); /* empty */
+    RC(kv_env_stat(fx.env, P("store"), NULL, NULL), KV_ENOTFOUND);
+    OK(kv_env_mkdir(fx.env, P("store")));
+    write_file(P("store/a"), "1", false);
+    write_file(P("store/b"), "22", false);
+    write_file(P("keep"), "3", false);
+    OK(kv_env_remove_dir(fx.env, P("store")));
+    RC(kv_env_stat(fx.env, P("store"), NULL, NULL), KV_ENOTFOUND);
+    expect_file(P("keep"), "3"); /* only what was inside */
+    RC(kv_env_remove_dir(fx.env, P("keep")), KV_EIO); /* a file */
+    expect_file(P("keep"), "3");
+    OK(kv_env_mkdir(fx.env, P("store")));
+    OK(kv_env_mkdir(fx.env, P("store/sub")));
+    write_file(P("store/sub/x"), "4", false);
+    RC(kv_env_remove_dir(fx.env, P("store")), KV_EBUSY); /* one level only */
+    expect_file(P("store/sub/x"), "4");
+    RC(kv_env_remove_dir(NULL, P("store")), KV_EINVAL);
+    RC(kv_env_remove_dir(fx.env, ""), KV_EINVAL);
+}
+
 ENV_TEST(unlinked_open_file_keeps_working)
 {
     kv_file *f;

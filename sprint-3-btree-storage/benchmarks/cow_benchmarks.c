@@ -79,18 +79,7 @@ static uint64_t rnd(uint64_t *s)
 
 static void remove_dir(const char *dir)
 {
-    const kv_env *env = kv_env_posix();
-    char **names = NULL, path[1024];
-    size_t n = 0;
-
-    if (kv_env_list(env, dir, &names, &n) == KV_OK) {
-        for (size_t i = 0; i < n; i++) {
-            snprintf(path, sizeof(path), "%s/%s", dir, names[i]);
-            kv_env_unlink(env, path);
-        }
-        kv_env_list_free(names, n);
-    }
-    kv_env_rmdir(env, dir);
+    kv_env_remove_dir(kv_env_posix(), dir); /* a benchmark's scratch store */
 }
 
 static void cowb_free(cowb *b)

@@ -157,24 +157,9 @@ static rs_session *session(rs_sm *sm, uint64_t client, bool create)
 /* Remove the state-machine directory of generation @p gen, if any. */
 static int sm_wipe(const rs_sm *sm, unsigned gen)
 {
-    char p[4200], f[8400];
-    char **names = NULL;
-    size_t n = 0;
-    bool is_dir = false;
+    char p[4200];
     snprintf(p, sizeof p, "%s/sm%u.cow", sm->dir, gen);
-    int rc = kv_env_stat(sm->env, p, NULL, &is_dir);
-    if (rc == KV_ENOTFOUND)
-        return KV_OK;
-    if (rc == KV_OK && !is_dir)
-        rc = kv_fail(KV_EIO, "raftsim: %s is not a directory", p);
-    if (rc == KV_OK)
-        rc = kv_env_list(sm->env, p, &names, &n);
-    for (size_t i = 0; i < n && rc == KV_OK; i++) {
-        snprintf(f, sizeof f, "%s/%s", p, names[i]);
-        rc = kv_env_unlink(sm->env, f);
-    }
-    kv_env_list_free(names, n);
-    return rc ? rc : kv_env_rmdir(sm->env, p);
+    return kv_env_remove_dir(sm->env, p);
 }
 
 /* An empty state machine of generation @p gen (wiping what was there). */

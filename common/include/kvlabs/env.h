@@ -397,6 +397,21 @@ int kv_env_unlink(const kv_env *env, const char *path);
 int kv_env_rmdir(const kv_env *env, const char *path);
 
 /**
+ * @brief Remove a directory and the files in it (one level: it does not
+ *        descend into subdirectories), as a store that is thrown away and
+ *        rebuilt is removed. Not atomic: a failure part-way leaves the
+ *        files not yet removed.
+ * @param[in] env   the env.
+ * @param[in] path  the directory's path.
+ * @return KV_OK, also when @p path does not exist (nothing to remove);
+ *         KV_EIO (@p path is a file); KV_EBUSY (it holds a subdirectory,
+ *         left in place); KV_EINVAL (NULL env, NULL or empty path);
+ *         KV_ENOMEM; or the first error of kv_env_list(), kv_env_unlink()
+ *         or kv_env_rmdir().
+ */
+int kv_env_remove_dir(const kv_env *env, const char *path);
+
+/**
  * @brief Whether a path exists, and its size.
  * @param[in]  env    the env.
  * @param[in]  path   the path of a file or a directory.

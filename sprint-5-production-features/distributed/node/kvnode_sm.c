@@ -243,24 +243,9 @@ out_fail:
 /* Remove the store of generation @p gen in @p dir, if any. */
 static int sm_wipe(const kv_env *env, const char *dir, unsigned gen)
 {
-    char p[4200], f[8400];
-    char **names = NULL;
-    size_t n = 0;
-    bool is_dir = false;
+    char p[4200];
     snprintf(p, sizeof p, "%s/sm%u.cow", dir, gen);
-    int rc = kv_env_stat(env, p, NULL, &is_dir);
-    if (rc == KV_ENOTFOUND)
-        return KV_OK;
-    if (rc == KV_OK && !is_dir)
-        rc = kv_fail(KV_EIO, "kvnode: %s is not a directory", p);
-    if (rc == KV_OK)
-        rc = kv_env_list(env, p, &names, &n);
-    for (size_t i = 0; i < n && rc == KV_OK; i++) {
-        snprintf(f, sizeof f, "%s/%s", p, names[i]);
-        rc = kv_env_unlink(env, f);
-    }
-    kv_env_list_free(names, n);
-    return rc ? rc : kv_env_rmdir(env, p);
+    return kv_env_remove_dir(env, p);
 }
 
 /* An empty state machine in generation @p gen of @p dir (NULL: in memory). */
