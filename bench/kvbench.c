@@ -40,8 +40,9 @@
  *   --keep              keep the engine directories
  *   --cache SIZE        cache=SIZE for every engine (all accept the common key)
  *   --no-isolate        run every engine in this process (default: a child
- *                       process per engine, repeat and stage, for clean memory
- *                       figures)
+ *                       process per engine, repeat and stage, and per
+ *                       micro-benchmark and repeat, for clean memory figures
+ *                       and no state shared between them)
  *   --quiet             no progress lines (notes and errors still print)
  *
  * Exit status: 0 success; 1 an engine failed or operations erred (run), a
@@ -371,36 +372,67 @@ static void write_run_json(const kvb_config *cfg, int argc, char **argv, uint64_
 
 /* ---- running --------------------------------------------------------------- */
 
-/* One stage of one engine and repeat, in a child process of its own
- * unless --no-isolate: a stage's memory figures then start from a process
- * that has done nothing else (kvbench_suite.c). */
-static int run_stage(const kvb_config *cfg, const kvb_engine *e, unsigned repeat,
-                     kvb_stage stage)
+/* What runs in a child process of its own (run_isolated): one stage of one
+ * engine and repeat, or one micro-benchmark and repeat. */
+typedef struct kvb_job {
+    const kvb_config *cfg;
+    const kvb_engine *e;              /* a stage's engine, or NULL */
+    kvb_stage stage;                  /* (a stage) */
+    const struct kv_micro_bench *m;   /* a micro-benchmark, or NULL */
+    unsigned repeat;
+    const char *what;                 /* named in notes */
+} kvb_job;
+
+static int run_job(const kvb_job *j, bool fresh)
+{
+    if (j->m)
+        return kvb_micro_run(j->cfg, j->m, j->repeat);
+    return kvb_suite_stage(j->cfg, j->e, j->repeat, j->stage, fresh);
+}
+
+/* Run a job in a child process of its own unless --no-isolate: a stage's
+ * memory figures then start from a process that has done nothing else
+ * (kvbench_suite.c), and no job inherits another's state. That matters for
+ * the micro-benchmarks too: a library that starts threads (RocksDB's
+ * background flush and compaction pool is process-wide) started them in
+ * this process, and every later fork would inherit the library's state
+ * without its threads: the next RocksDB stage then waited forever for a
+ * flush (a `make report` hang, repeat 2, after the storage micros). */
+static int run_isolated(const kvb_job *j)
 {
     pid_t pid;
     int st;
 
-    if (!kvb_stage_wanted(cfg, stage))
-        return KVB_EXIT_OK;
-    if (!cfg->isolate)
-        return kvb_suite_stage(cfg, e, repeat, stage, false);
+    if (!j->cfg->isolate)
+        return run_job(j, false);
     fflush(stdout);
     fflush(stderr);
     pid = fork();
     if (pid < 0) {
-        kvb_note("fork: %s; running %s in this process", strerror(errno), e->spec);
-        return kvb_suite_stage(cfg, e, repeat, stage, false);
+        kvb_note("fork: %s; running %s in this process", strerror(errno), j->what);
+        return run_job(j, false);
     }
     if (pid == 0)
-        exit(kvb_suite_stage(cfg, e, repeat, stage, true));
+        exit(run_job(j, true));
     while (waitpid(pid, &st, 0) < 0 && errno == EINTR)
         ;
     if (WIFSIGNALED(st)) {
-        kvb_note("%s repeat %u: the engine's process died of signal %d", e->spec, repeat,
+        kvb_note("%s repeat %u: the process died of signal %d", j->what, j->repeat,
                  WTERMSIG(st));
         return KVB_EXIT_FAIL;
     }
     return WIFEXITED(st) && WEXITSTATUS(st) == 0 ? KVB_EXIT_OK : KVB_EXIT_FAIL;
+}
+
+/* One stage of one engine and repeat (see run_isolated). */
+static int run_stage(const kvb_config *cfg, const kvb_engine *e, unsigned repeat,
+                     kvb_stage stage)
+{
+    kvb_job j = {.cfg = cfg, .e = e, .stage = stage, .repeat = repeat, .what = e->spec};
+
+    if (!kvb_stage_wanted(cfg, stage))
+        return KVB_EXIT_OK;
+    return run_isolated(&j);
 }
 
 /* One engine and repeat: each stage in turn. */
@@ -471,9 +503,11 @@ static int cmd_run(int argc, char **argv)
         for (size_t i = 0; i < cfg.engines.n && any_workload(&cfg); i++)
             if (run_engine(&cfg, &cfg.engines.v[i], r) != KVB_EXIT_OK)
                 status = KVB_EXIT_FAIL;
-        for (size_t i = 0; i < cfg.n_micros; i++)
-            if (kvb_micro_run(&cfg, cfg.micros[i], r) != KVB_EXIT_OK)
+        for (size_t i = 0; i < cfg.n_micros; i++) {
+            kvb_job j = {.cfg = &cfg, .m = cfg.micros[i], .repeat = r, .what = cfg.micros[i]->name};
+            if (run_isolated(&j) != KVB_EXIT_OK)
                 status = KVB_EXIT_FAIL;
+        }
     }
     if (!cfg.keep)
         kvb_rmtree(cfg.data_dir);

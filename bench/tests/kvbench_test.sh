@@ -108,6 +108,15 @@ check "btree fill: in memory, so no disk figures and nothing written" \
     sj storage_fillrandom_btree "'load_space_amp' not in x and x['load_sys_write_amp'] == 0"
 check "readrandom: every get hit its value; lsm and cowbtree count blocks, the peers do not" \
     sh -c "for e in lsm cowbtree btree leveldb rocksdb; do grep -q '\"errors\": 0' '$S/micro.storage_readrandom_'\$e'.r0.json' || exit 1; done; grep -q blocks_per_get '$S/micro.storage_readrandom_lsm.r0.json' && grep -q blocks_per_get '$S/micro.storage_readrandom_cowbtree.r0.json' && ! grep -q blocks_per_get '$S/micro.storage_readrandom_rocksdb.r0.json'"
+# A micro-benchmark that starts RocksDB's process-wide background threads
+# must not leave them behind for a later forked RocksDB stage (which would
+# inherit the library without its threads and wait forever for a flush):
+# every micro runs in a child of its own.
+H="$T/micro_then_stage"
+timeout 120 "$KVB" -n 20000 --repeats 2 --engines rocksdb --workloads fillrandom,overwrite \
+    --micros storage_fillrandom_rocksdb --out "$H" --quiet >"$T/out" 2>"$T/err"; hrc=$?
+check "RocksDB stages after a RocksDB micro-benchmark finish (no hang; exit $hrc)" \
+    sh -c "[ $hrc = 0 ] && [ -s '$H/rocksdb.overwrite.r1.json' ]"
 check "a smoke result counts 300 operations without errors" \
     sh -c "grep -q '\"ops\": 300,' '$S/lmdb.readrandom.r0.json' && grep -q '\"errors\": 0' '$S/lmdb.readrandom.r0.json'"
 check "readrandom found every key" grep -q '"found": 300' "$S/sqlite.readrandom.r0.json"
