@@ -191,7 +191,12 @@ static int cl_init(cluster *c, const char *name, bool ns)
         if (ns)
             snprintf(c->addrs[i], sizeof c->addrs[i], "10.77.%d.%d:7100", (int)(getpid() % 200), i + 1);
         else
-            snprintf(c->addrs[i], sizeof c->addrs[i], "127.0.0.1:%d", free_port());
+            for (bool dup = true; dup;) { /* two probes can get the same free port */
+                snprintf(c->addrs[i], sizeof c->addrs[i], "127.0.0.1:%d", free_port());
+                dup = false;
+                for (int j = 0; j < i; j++)
+                    dup = dup || strcmp(c->addrs[j], c->addrs[i]) == 0;
+            }
         strcat(text, c->addrs[i]);
         strcat(text, "\n");
     }
