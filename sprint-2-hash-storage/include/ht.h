@@ -80,6 +80,21 @@ enum {
 #define HT_DEFAULT_SHARDS 64u
 /** @brief Total initial capacity when ht_config::buckets is 0. */
 #define HT_DEFAULT_BUCKETS 1024u
+/**
+ * @brief Largest entry kept inline in its shard's arena, in bytes: the
+ *        strategy's prefix (0, 8 or 16) + 8 bytes of lengths + key + value.
+ *
+ * An entry up to this size lives in a cell of its shard's arena (cells in
+ * 8-byte size classes, carved from slabs of up to 256 KiB; a freed cell is
+ * reused by the next entry of its class in that shard, and the slabs are
+ * returned when the table is destroyed). A larger entry is an allocation
+ * of its own, freed by epoch (after every optimistic reader that may still
+ * see it has left). With 16-byte keys, values up to about 480 bytes are
+ * inline.
+ */
+#define HT_INLINE_MAX 512u
+/** @brief Optimistic attempts of a lookup before it takes the shard's lock. */
+#define HT_READ_TRIES 4
 /** @brief Buckets of the probe-length histogram; the last one counts "this many or more". */
 #define HT_PROBE_HIST 16
 
@@ -140,6 +155,13 @@ typedef struct ht_stats {
     uint64_t migrating;     /**< shards in the middle of an incremental resize */
     uint64_t shards;        /**< number of shards */
     uint64_t max_probe;     /**< longest probe length of any live key */
+    uint64_t read_retries;  /**< optimistic lookups that saw a writer and tried again */
+    uint64_t read_fallbacks; /**< lookups that gave up on optimism and took the shard's lock
+                                  (after HT_READ_TRIES attempts, or with no reader slot) */
+    uint64_t arena_mem;     /**< the part of mem_bytes taken by arena slabs (live cells,
+                                 free cells and unused slab space) */
+    uint64_t retired_mem;   /**< memory waiting for readers to leave before it is freed
+                                 (old arrays and large entries; not in mem_bytes) */
     /** Live keys by probe length: slots past the home slot (linear, Robin
      *  Hood), groups past the home group (Swiss), position in the chain
      *  (chaining); the last bucket counts HT_PROBE_HIST - 1 or more. */
