@@ -7,8 +7,9 @@
 # each other). Names are basenames, so the files may live in part folders.
 # The part READMEs list the same layers in prose.
 LAYER_PARTS     := hashtable simd bitcask shm
-# the port, resizing, the four strategies (siblings), the core, the engine
-LAYERS_hashtable := ht_port_user.c ht_resize.c \
+# the port, the arena and retired memory, resizing, the four strategies
+# (siblings), the core, the engine
+LAYERS_hashtable := ht_port_user.c ht_arena.c ht_resize.c \
                     ht_chaining.c,ht_linear.c,ht_robinhood.c,ht_swiss.c \
                     ht_core.c hash_engine.c
 # XXH3's long-input kernels, the per-ISA paths, the dispatch

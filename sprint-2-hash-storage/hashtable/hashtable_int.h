@@ -6,12 +6,16 @@
  * is how the core is put together, spelled out so that each strategy file
  * can be read, and written, on its own:
  *
- *   ht_entry          one key-value pair: ONE allocation per entry, holding
- *                     [strategy prefix][klen u32][vlen u32][key][value]
+ *   ht_entry          one key-value pair in ONE block:
+ *                     [strategy prefix][klen u32][vlen u32][key][value];
+ *                     up to HT_INLINE_MAX bytes a cell of the shard's arena,
+ *                     above it an allocation of its own (ht_arena.c)
  *   ht_tab            one array of one shard: its capacity, counts, and the
  *                     strategy's arrays (slots, chain heads, control bytes)
- *   ht_shard          a lock and two ht_tabs: `cur`, and `old` while an
- *                     incremental resize moves entries from old to cur
+ *   ht_shard          a lock, a sequence counter, two ht_tabs (`cur`, and
+ *                     `old` while an incremental resize moves entries from
+ *                     old to cur), the arena of its entries and the list of
+ *                     what it retired
  *   ht_table          the shards, the strategy, the hash, the load limit
  *   ht_strategy_ops   what a collision strategy implements (below)
  *
@@ -27,6 +31,19 @@
  * ht_tab::tombs exact; the core keeps the shard's byte and memory counters.
  * Every function here runs with the shard's write lock held (find also
  * under the read lock); none of them allocates except tab_alloc.
+ *
+ * find() also runs WITHOUT any lock: the optimistic reads of ht_core.c call
+ * it on a consistent copy of a shard's ht_tab while a writer may be
+ * changing the arrays and entries it walks. Whatever it returns then is
+ * thrown away unless the shard's sequence counter shows no writer came by,
+ * and no memory it can reach is freed meanwhile (arrays and large entries
+ * are retired by epoch, cells stay in the arena). So find must only be
+ * safe against what it reads: check every entry pointer it loads (NULL,
+ * HT_MOVED) before following it, never index outside the array it was
+ * given, and end (each loop bounded by the array, or by an EMPTY slot,
+ * which every array keeps). The four reference strategies do; a find that
+ * trusts a control byte and follows its slot's pointer without checking it
+ * crashes in tests/torn_tsan.c. Writers need no care: they hold the lock.
  *
  * Like the rest of the core, this header includes only ht.h (and through
  * it ht_port.h): it must compile freestanding.
@@ -118,10 +135,27 @@ extern const ht_strategy_ops ht_ops_linear;
 extern const ht_strategy_ops ht_ops_robinhood;
 extern const ht_strategy_ops ht_ops_swiss;
 
+/* Size classes of the arena: cells of 8, 16, ..., HT_INLINE_MAX bytes. */
+#define HT_CELL_GRAIN 8u
+#define HT_CELL_CLASSES (HT_INLINE_MAX / HT_CELL_GRAIN)
+
+/* The arena of a shard's inline entries (ht_arena.c). */
+typedef struct ht_arena {
+    void *slabs;                   /* newest first; each begins with an ht_slab */
+    unsigned char *bump, *end;     /* the newest slab's unused part */
+    void *free[HT_CELL_CLASSES];   /* freed cells by class; a free cell's link is
+                                      in its LAST 8 bytes (its lengths stay valid) */
+    uint64_t mem;                  /* footprint of the slabs */
+} ht_arena;
+
+/* Something retired, waiting for its grace period (ht_arena.c). */
+typedef struct ht_retired ht_retired;
+
 /* One shard: a lock and its arrays, on cache lines of its own (no false
  * sharing between shards: the struct is aligned, so its size is a multiple of 64). */
 typedef struct ht_shard {
     _Alignas(64) ht_lock *lock; /* NULL when the table has no locks */
+    ht_seq seq;           /* odd while a writer changes the shard (optimistic reads) */
     ht_tab cur;           /* where inserts go */
     ht_tab old;           /* being migrated from (old.cap == 0: not migrating) */
     size_t migrate_pos;   /* next slot/bucket of old to migrate */
@@ -129,6 +163,15 @@ typedef struct ht_shard {
     uint64_t bytes;       /* live key + value bytes */
     uint64_t entry_mem;   /* footprint of the live entries */
     uint64_t resizes;     /* resizes and rebuilds started */
+    uint64_t large_mem;   /* footprint of the live entries above HT_INLINE_MAX */
+    ht_arena arena;       /* the cells of the inline entries */
+    ht_retired *limbo;    /* retired, oldest first, freed after their grace period */
+    ht_retired **limbo_tail;
+    uint64_t limbo_mem;   /* their footprint */
+    unsigned limbo_n;     /* their number */
+    ht_retired *spare;    /* reserved for the array the running resize leaves */
+    uint64_t read_retries;   /* atomic: optimistic attempts that saw a writer */
+    uint64_t read_fallbacks; /* atomic: lookups that took the lock */
 } ht_shard;
 
 struct ht_table {
@@ -232,6 +275,49 @@ static inline bool ht_key_eq(ht_eq_fn eq, const ht_entry *e, const void *key, si
         return ht_short_eq(e->kv, key, klen);
     return eq ? eq(e->kv, key, klen) : ht_memcmp(e->kv, key, klen) == 0;
 }
+
+/* ---- ht_arena.c: where entries live, and when memory is freed ------------- */
+
+/* Bytes of an entry's block: prefix, lengths, key, value. */
+static inline size_t ht_block_bytes(const ht_table *t, size_t klen, size_t vlen)
+{
+    return t->ops->prefix + sizeof(ht_entry) + klen + vlen;
+}
+
+/* Whether a block of this many bytes is a cell of the arena. */
+static inline bool ht_block_inline(size_t bytes)
+{
+    return bytes <= HT_INLINE_MAX;
+}
+
+/* A cell for a block of `bytes` (<= HT_INLINE_MAX), or NULL (HT_ENOMEM);
+ * under the shard's write lock. */
+void *ht_cell_alloc(ht_shard *s, size_t bytes);
+/* Give a cell back to its class (reused at once: readers are protected by
+ * the sequence counter, and the slab stays). Under the write lock. */
+void ht_cell_free(ht_shard *s, void *cell, size_t bytes);
+/* What a cell of a block of `bytes` costs. */
+static inline size_t ht_cell_size(size_t bytes)
+{
+    return (bytes + HT_CELL_GRAIN - 1) & ~(size_t)(HT_CELL_GRAIN - 1);
+}
+/* Free every slab (the table is being destroyed). */
+void ht_arena_destroy(ht_arena *a);
+
+/* Bytes to allocate for a large entry of `bytes`: room for its retire node. */
+size_t ht_large_bytes(size_t bytes);
+/* Free a large entry's block (of `bytes`, costing `mem`), or an array (the
+ * strategy's tab_free; *tab becomes all zero), once no optimistic reader
+ * can be looking at it: at once for a table without locks, else after a
+ * grace period. Under the write lock, inside the writer's sequence
+ * section. Never allocates, never fails. */
+void ht_retire_block(const ht_table *t, ht_shard *s, void *block, size_t bytes, size_t mem);
+void ht_retire_tab(const ht_table *t, ht_shard *s, ht_tab *tab);
+/* Reserve the node ht_retire_tab() will use: HT_OK or HT_ENOMEM. */
+int ht_retire_reserve(const ht_table *t, ht_shard *s);
+/* Free what has waited long enough (all of it when `all`: only when no
+ * reader can exist, at destroy). Cheap when nothing waits. */
+void ht_reclaim(const ht_table *t, ht_shard *s, bool all);
 
 /* ---- ht_resize.c ---------------------------------------------------------- */
 

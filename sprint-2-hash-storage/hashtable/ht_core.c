@@ -13,21 +13,31 @@
  *
  * How a write goes (ht_put):
  *
- *   1. hash the key and build the new entry, OUTSIDE the lock: allocation
- *      and copying are the slow parts, and a failure here changes nothing;
- *   2. lock the shard exclusive; if it is migrating, move HT_MIGRATE_STEP
- *      more slots from old to cur (this is what makes resizing incremental);
- *   3. find the key in cur, then in old: found → swap the entry pointer
- *      (the old entry is freed after unlocking); absent → ht_make_room()
- *      (may start a resize; its allocation failing is HT_ENOMEM with
- *      nothing changed) and insert into cur;
- *   4. unlock, free what was replaced.
+ *   1. hash the key; a LARGE entry (above HT_INLINE_MAX) is allocated and
+ *      filled OUTSIDE the lock, the slow part; a failure changes nothing;
+ *   2. lock the shard exclusive; a small entry gets a cell of the shard's
+ *      arena and is filled (ht_arena.c);
+ *   3. make the shard's sequence counter odd; if it is migrating, move
+ *      HT_MIGRATE_STEP more slots from old to cur (this is what makes
+ *      resizing incremental);
+ *   4. find the key in cur, then in old: found → swap the entry pointer
+ *      and release the old entry (its cell back to the arena, a large block
+ *      retired); absent → ht_make_room() (may start a resize; its allocation
+ *      failing is HT_ENOMEM with nothing changed) and insert into cur;
+ *   5. make the counter even, free retired memory no reader can still see,
+ *      unlock.
  *
- * Reads (ht_get) lock the shard shared and hand the value to a callback
- * while the lock is held, so the entry cannot be freed under the reader.
+ * Reads (ht_get, ht_get_copy) of a locked table are optimistic: no lock,
+ * a check of the sequence counter instead, and the lock only after
+ * HT_READ_TRIES attempts that a writer disturbed (the comment above
+ * try_read() explains the scheme and why it is safe). A table without
+ * locks is read directly. ht_get() hands the value to its callback after
+ * the read, from a copy, so the callback runs outside any lock (values
+ * above HT_INLINE_MAX: under the read lock).
  *
- * Callers must not: call into the table from an ht_read_fn (the lock is
- * held, and locks are not recursive), or use a table after ht_destroy().
+ * Callers must not: call into the table from an ht_read_fn (it may run
+ * under the shard's read lock, and locks are not recursive), or use a
+ * table after ht_destroy().
  *
  * Kernel-portable: includes only the core's own headers (ht_port.h below
  * them), uses no floating point and no libc.
@@ -53,35 +63,38 @@ const char *ht_strategy_name(ht_strategy s)
 
 /* ---- locks (no-ops for a table created with no_lock) ---------------------- */
 
-static inline void read_lock(const ht_table *t, ht_shard *s)
+static inline void shard_read_lock(const ht_table *t, ht_shard *s)
 {
     if (t->locked)
         ht_port_read_lock(s->lock);
 }
 
-static inline void read_unlock(const ht_table *t, ht_shard *s)
+static inline void shard_read_unlock(const ht_table *t, ht_shard *s)
 {
     if (t->locked)
         ht_port_read_unlock(s->lock);
 }
 
-static inline void write_lock(const ht_table *t, ht_shard *s)
+static inline void shard_write_lock(const ht_table *t, ht_shard *s)
 {
     if (t->locked)
         ht_port_write_lock(s->lock);
 }
 
-static inline void write_unlock(const ht_table *t, ht_shard *s)
+static inline void shard_write_unlock(const ht_table *t, ht_shard *s)
 {
     if (t->locked)
         ht_port_write_unlock(s->lock);
 }
 
-/* ---- entries ---------------------------------------------------------------- */
+/* ---- entries ----------------------------------------------------------------
+ *
+ * An entry's block is a cell of the shard's arena when it is small
+ * (ht_block_inline()), else an allocation of its own; ht_arena.c. */
 
-static size_t entry_size(const ht_table *t, size_t klen, size_t vlen)
+static size_t entry_bytes(const ht_table *t, const ht_entry *e)
 {
-    return t->ops->prefix + sizeof(ht_entry) + klen + vlen;
+    return ht_block_bytes(t, e->klen, e->vlen);
 }
 
 static void *entry_block(const ht_table *t, ht_entry *e)
@@ -89,38 +102,48 @@ static void *entry_block(const ht_table *t, ht_entry *e)
     return (unsigned char *)e - t->ops->prefix;
 }
 
-/* What an entry costs, allocator overhead included. */
+/* What an entry costs: its cell, or its block with the allocator's overhead. */
 static size_t entry_mem(const ht_table *t, ht_entry *e)
 {
-    return ht_port_alloc_size(entry_block(t, e), entry_size(t, e->klen, e->vlen));
+    size_t bytes = entry_bytes(t, e);
+
+    return ht_block_inline(bytes) ? ht_cell_size(bytes)
+                                  : ht_port_alloc_size(entry_block(t, e), ht_large_bytes(bytes));
 }
 
-static ht_entry *entry_new(const ht_table *t, uint64_t hash, const void *key, size_t klen,
-                           const void *val, size_t vlen)
+/* Fill a block with the prefix's hash, the lengths, the key and the value. */
+static ht_entry *entry_fill(const ht_table *t, unsigned char *block, uint64_t hash,
+                            const void *key, size_t klen, const void *val, size_t vlen)
 {
     size_t prefix = t->ops->prefix;
-    unsigned char *block = ht_port_alloc(entry_size(t, klen, vlen));
-    ht_entry *e;
+    ht_entry *e = (ht_entry *)(void *)(block + prefix);
 
-    if (!block)
-        return NULL;
     if (prefix) {
         ht_memset(block, 0, prefix - sizeof(hash));
         ht_memcpy(block + prefix - sizeof(hash), &hash, sizeof(hash));
     }
-    e = (ht_entry *)(void *)(block + prefix);
-    e->klen = (uint32_t)klen;
-    e->vlen = (uint32_t)vlen;
+    /* atomics: a reused cell's lengths are read by optimistic readers */
+    ht_atomic_store(&e->klen, (uint32_t)klen);
+    ht_atomic_store(&e->vlen, (uint32_t)vlen);
     ht_memcpy(e->kv, key, klen);
     if (vlen)
         ht_memcpy(e->kv + klen, val, vlen);
     return e;
 }
 
-static void entry_free(const ht_table *t, ht_entry *e)
+/* Release an entry no array holds any more: a cell goes back to the arena
+ * at once, a large block is retired (optimistic readers may hold it). */
+static void entry_release(const ht_table *t, ht_shard *s, ht_entry *e)
 {
-    if (e)
-        ht_port_free(entry_block(t, e));
+    size_t bytes = entry_bytes(t, e);
+
+    if (ht_block_inline(bytes)) {
+        ht_cell_free(s, entry_block(t, e), bytes);
+    } else {
+        size_t mem = entry_mem(t, e);
+        s->large_mem -= mem;
+        ht_retire_block(t, s, entry_block(t, e), bytes, mem);
+    }
 }
 
 /* ---- creation and destruction --------------------------------------------- */
@@ -144,11 +167,15 @@ static int check_config(const ht_config *c, const ht_strategy_ops **ops)
     return HT_OK;
 }
 
+/* ht_destroy: a large entry's block is freed; cells go with their slabs. */
 static void free_entry_cb(void *arg, uint64_t hash, ht_entry *e, size_t probe_len)
 {
+    const ht_table *t = arg;
+
     (void)hash;
     (void)probe_len;
-    entry_free(arg, e);
+    if (!ht_block_inline(entry_bytes(t, e)))
+        ht_port_free(entry_block(t, e));
 }
 
 void ht_destroy(ht_table *t)
@@ -165,6 +192,8 @@ void ht_destroy(ht_table *t)
             t->ops->walk(&s->old, free_entry_cb, t);
             t->ops->tab_free(&s->old);
         }
+        ht_reclaim(t, s, true); /* no reader can exist any more */
+        ht_arena_destroy(&s->arena);
         ht_port_lock_destroy(s->lock);
     }
     ht_port_free(t->shard_block);
@@ -216,6 +245,7 @@ int ht_create(const ht_config *cfg, ht_table **out)
     for (unsigned i = 0; i < t->nshards; i++) {
         ht_shard *s = &t->shards[i];
         s->min_cap = cap;
+        ht_seq_init(&s->seq);
         if (t->locked) {
             s->lock = ht_port_lock_create(&lock_mem);
             if (!s->lock)
@@ -258,10 +288,106 @@ static ht_entry *find_any(const ht_table *t, ht_shard *s, uint64_t hash, const v
     return e;
 }
 
+/*
+ * Optimistic lookups. A reader of a locked table does not take the shard's
+ * lock: it reads the shard between two looks at its sequence counter, which
+ * a writer makes odd before changing the shard and even after, and keeps
+ * the result only if the counter did not move:
+ *
+ *   enter a read section            (nothing this reader can reach is freed)
+ *   repeat up to HT_READ_TRIES times:
+ *     s0 = seq                      (odd: a writer is inside; try again)
+ *     copy cur and old (ht_tab)     check seq: a torn copy would index an
+ *                                   array with another array's mask
+ *     e = find(cur), else find(old) on the copies
+ *     read e's lengths; check seq   now e was a live entry with these lengths
+ *     copy the value; check seq     no writer rewrote the cell meanwhile
+ *   leave the section; if no attempt held, take the read lock
+ *
+ * Why it is safe while a writer runs beside it: every array and large entry
+ * the reader can reach stays allocated until its grace period (ht_arena.c:
+ * retired, not freed), a cell stays a cell of its class, and find() checks
+ * every pointer it follows (hashtable_int.h). What it reads may be garbage,
+ * and the counter throws garbage away. The reader's plain loads of a
+ * shard's arrays and entries race with the writer's stores by design: they
+ * run in a seqlock read region (ht_racy_begin()), and the counter, the
+ * section and the lengths are atomics.
+ *
+ * Why it is faster: the lock's two atomic read-modify-writes per lookup are
+ * full barriers on x86, which keep the next lookup's cache misses from
+ * starting before this one's have finished, and they write the lock's line,
+ * which two reading threads then pass back and forth. The counter is only
+ * read, and entering a section is a store to the thread's own line.
+ */
+
+/* One optimistic attempt: HT_OK (copied), HT_ENOTFOUND, or 1 (a writer came by). */
+static int try_read(const ht_table *t, ht_shard *s, uint64_t hash, const void *key,
+                    size_t klen, void *buf, size_t cap, size_t *vlen)
+{
+    unsigned s0 = ht_seq_read_begin(&s->seq);
+    ht_tab cur, old;
+    ht_entry *e;
+    ht_loc loc;
+    uint32_t kl, vl;
+
+    if (s0 & 1)
+        return 1;
+    ht_racy_begin();
+    cur = s->cur;
+    old = s->old;
+    if (ht_seq_read_retry(&s->seq, s0))
+        goto retry;
+    e = t->ops->find(&cur, t->eq, hash, key, klen, &loc);
+    if (!e && old.cap)
+        e = t->ops->find(&old, t->eq, hash, key, klen, &loc);
+    if (!e) {
+        ht_racy_end();
+        return ht_seq_read_retry(&s->seq, s0) ? 1 : HT_ENOTFOUND;
+    }
+    kl = ht_atomic_load(&e->klen);
+    vl = ht_atomic_load(&e->vlen);
+    if (ht_seq_read_retry(&s->seq, s0))
+        goto retry;
+    if (cap)
+        ht_memcpy(buf, e->kv + kl, vl < cap ? vl : cap);
+    ht_racy_end();
+    if (ht_seq_read_retry(&s->seq, s0))
+        return 1;
+    *vlen = vl;
+    return HT_OK;
+retry:
+    ht_racy_end();
+    return 1;
+}
+
+/* The optimistic lookup: HT_OK, HT_ENOTFOUND, or 1 (take the lock instead). */
+static int read_optimistic(const ht_table *t, ht_shard *s, uint64_t hash, const void *key,
+                           size_t klen, void *buf, size_t cap, size_t *vlen)
+{
+    int rc = 1;
+
+    if (!ht_port_read_enter())
+        goto fallback;
+    for (int i = 0; i < HT_READ_TRIES; i++) {
+        rc = try_read(t, s, hash, key, klen, buf, cap, vlen);
+        if (ht_likely(rc != 1))
+            break;
+        ht_atomic_add(&s->read_retries, 1);
+    }
+    ht_port_read_exit();
+    if (ht_likely(rc != 1))
+        return rc;
+fallback:
+    ht_atomic_add(&s->read_fallbacks, 1);
+    return 1;
+}
+
 int ht_get(ht_table *t, const void *key, size_t klen, ht_read_fn fn, void *arg)
 {
     int rc = check_key(t, key, klen);
+    unsigned char copy[HT_INLINE_MAX];
     uint64_t hash;
+    size_t vlen;
     ht_shard *s;
     ht_entry *e;
     ht_loc loc;
@@ -271,13 +397,21 @@ int ht_get(ht_table *t, const void *key, size_t klen, ht_read_fn fn, void *arg)
         return rc;
     hash = t->hash(key, klen);
     s = ht_shard_of(t, hash);
-    read_lock(t, s);
+    if (t->locked) {
+        /* a value up to the copy's size is handed to fn after the section */
+        rc = read_optimistic(t, s, hash, key, klen, copy, sizeof(copy), &vlen);
+        if (rc == HT_OK && vlen <= sizeof(copy))
+            return fn ? fn(arg, copy, vlen) : HT_OK;
+        if (rc == HT_ENOTFOUND)
+            return rc;
+    }
+    shard_read_lock(t, s);
     e = find_any(t, s, hash, key, klen, &loc, &in);
     if (!e)
         rc = HT_ENOTFOUND;
-    else if (fn)
-        rc = fn(arg, ht_entry_val(e), e->vlen);
-    read_unlock(t, s);
+    else
+        rc = fn ? fn(arg, ht_entry_val(e), e->vlen) : HT_OK;
+    shard_read_unlock(t, s);
     return rc;
 }
 
@@ -286,6 +420,7 @@ int ht_get_copy(ht_table *t, const void *key, size_t klen, void *buf, size_t cap
 {
     int rc = check_key(t, key, klen);
     uint64_t hash;
+    size_t len;
     ht_shard *s;
     ht_entry *e;
     ht_loc loc;
@@ -293,28 +428,68 @@ int ht_get_copy(ht_table *t, const void *key, size_t klen, void *buf, size_t cap
 
     if (rc != HT_OK)
         return rc;
+    if (!buf)
+        cap = 0;
     hash = t->hash(key, klen);
     s = ht_shard_of(t, hash);
-    read_lock(t, s);
+    if (t->locked) {
+        rc = read_optimistic(t, s, hash, key, klen, buf, cap, &len);
+        if (rc == HT_OK && vlen)
+            *vlen = len;
+        if (rc != 1)
+            return rc;
+    }
+    shard_read_lock(t, s);
     e = find_any(t, s, hash, key, klen, &loc, &in);
     if (e) {
-        if (buf && cap)
+        if (cap)
             ht_memcpy(buf, ht_entry_val(e), e->vlen < cap ? e->vlen : cap);
         if (vlen)
             *vlen = e->vlen;
     }
-    read_unlock(t, s);
+    shard_read_unlock(t, s);
     return e ? HT_OK : HT_ENOTFOUND;
 }
 
-/* ---- writes --------------------------------------------------------------- */
+/* ---- writes ----------------------------------------------------------------
+ *
+ * A writer holds the shard's write lock and, while it changes anything an
+ * optimistic reader may look at (arrays, entries, cells, the cur/old
+ * pair), keeps the shard's sequence counter odd. Filling a new cell comes
+ * before: no reader can reach a cell before an array points to it. */
+
+/* Enter the writer's sequence section (after the lock). */
+static void write_begin(ht_shard *s)
+{
+    ht_seq_write_begin(&s->seq);
+}
+
+/* Leave it, free what readers have left behind, and unlock. */
+static void write_end(const ht_table *t, ht_shard *s)
+{
+    ht_seq_write_end(&s->seq);
+    if (ht_unlikely(s->limbo != NULL))
+        ht_reclaim(t, s, false);
+    shard_write_unlock(t, s);
+}
+
+/* The new entry of a put: a cell (under the lock) or a large block (made
+ * before it, by the caller). NULL: out of memory. */
+static ht_entry *new_cell_entry(const ht_table *t, ht_shard *s, uint64_t hash, const void *key,
+                                size_t klen, const void *val, size_t vlen)
+{
+    unsigned char *cell = ht_cell_alloc(s, ht_block_bytes(t, klen, vlen));
+
+    return cell ? entry_fill(t, cell, hash, key, klen, val, vlen) : NULL;
+}
 
 int ht_put(ht_table *t, const void *key, size_t klen, const void *val, size_t vlen)
 {
     int rc = check_key(t, key, klen);
-    ht_entry *e, *old_e;
+    ht_entry *e = NULL, *old_e;
+    size_t bytes, mem;
+    unsigned char *block;
     uint64_t hash;
-    size_t mem;
     ht_shard *s;
     ht_loc loc;
     ht_tab *in;
@@ -326,12 +501,22 @@ int ht_put(ht_table *t, const void *key, size_t klen, const void *val, size_t vl
     if (vlen > HT_MAX_VALUE)
         return HT_ETOOBIG;
     hash = t->hash(key, klen);
-    e = entry_new(t, hash, key, klen, val, vlen);
-    if (!e)
-        return HT_ENOMEM;
-    mem = entry_mem(t, e);
+    bytes = ht_block_bytes(t, klen, vlen);
+    if (!ht_block_inline(bytes)) {
+        /* allocate and copy a large entry OUTSIDE the lock: the slow part */
+        block = ht_port_alloc(ht_large_bytes(bytes));
+        if (!block)
+            return HT_ENOMEM;
+        e = entry_fill(t, block, hash, key, klen, val, vlen);
+    }
     s = ht_shard_of(t, hash);
-    write_lock(t, s);
+    shard_write_lock(t, s);
+    if (!e && !(e = new_cell_entry(t, s, hash, key, klen, val, vlen))) {
+        shard_write_unlock(t, s);
+        return HT_ENOMEM;
+    }
+    mem = entry_mem(t, e);
+    write_begin(s);
     if (s->old.cap)
         ht_migrate_step(t, s, HT_MIGRATE_STEP);
     old_e = find_any(t, s, hash, key, klen, &loc, &in);
@@ -339,20 +524,25 @@ int ht_put(ht_table *t, const void *key, size_t klen, const void *val, size_t vl
         t->ops->replace(in, &loc, e);
         s->bytes -= old_e->klen + (uint64_t)old_e->vlen;
         s->entry_mem -= entry_mem(t, old_e);
+        entry_release(t, s, old_e);
     } else {
         rc = ht_make_room(t, s);
         if (rc == HT_OK)
             rc = t->ops->insert(&s->cur, hash, e);
         if (rc != HT_OK) {
-            write_unlock(t, s);
-            entry_free(t, e);
+            if (ht_block_inline(bytes))
+                ht_cell_free(s, entry_block(t, e), bytes);
+            else
+                ht_port_free(entry_block(t, e)); /* never published */
+            write_end(t, s);
             return rc;
         }
     }
     s->bytes += klen + (uint64_t)vlen;
     s->entry_mem += mem;
-    write_unlock(t, s);
-    entry_free(t, old_e);
+    if (!ht_block_inline(bytes))
+        s->large_mem += mem;
+    write_end(t, s);
     return HT_OK;
 }
 
@@ -369,7 +559,8 @@ int ht_delete(ht_table *t, const void *key, size_t klen)
         return rc;
     hash = t->hash(key, klen);
     s = ht_shard_of(t, hash);
-    write_lock(t, s);
+    shard_write_lock(t, s);
+    write_begin(s);
     if (s->old.cap)
         ht_migrate_step(t, s, HT_MIGRATE_STEP);
     e = find_any(t, s, hash, key, klen, &loc, &in);
@@ -377,12 +568,10 @@ int ht_delete(ht_table *t, const void *key, size_t klen)
         t->ops->remove(in, &loc, in == &s->old);
         s->bytes -= e->klen + (uint64_t)e->vlen;
         s->entry_mem -= entry_mem(t, e);
+        entry_release(t, s, e);
     }
-    write_unlock(t, s);
-    if (!e)
-        return HT_ENOTFOUND;
-    entry_free(t, e);
-    return HT_OK;
+    write_end(t, s);
+    return e ? HT_OK : HT_ENOTFOUND;
 }
 
 /* ---- statistics ----------------------------------------------------------- */
@@ -405,11 +594,15 @@ void ht_get_stats(ht_table *t, ht_stats *out)
     out->mem_bytes = t->fixed_mem;
     for (unsigned i = 0; i < t->nshards; i++) {
         ht_shard *s = &t->shards[i];
-        read_lock(t, s);
+        shard_read_lock(t, s);
         out->keys += s->cur.live + s->old.live;
         out->bytes += s->bytes;
         out->entry_mem += s->entry_mem;
-        out->mem_bytes += s->entry_mem + s->cur.mem + s->old.mem;
+        out->arena_mem += s->arena.mem;
+        out->retired_mem += s->limbo_mem;
+        out->read_retries += ht_atomic_load(&s->read_retries);
+        out->read_fallbacks += ht_atomic_load(&s->read_fallbacks);
+        out->mem_bytes += s->arena.mem + s->large_mem + s->cur.mem + s->old.mem;
         out->capacity += s->cur.cap;
         out->old_capacity += s->old.cap;
         out->tombstones += s->cur.tombs;
@@ -418,7 +611,7 @@ void ht_get_stats(ht_table *t, ht_stats *out)
         t->ops->walk(&s->cur, probe_cb, out);
         if (s->old.cap)
             t->ops->walk(&s->old, probe_cb, out);
-        read_unlock(t, s);
+        shard_read_unlock(t, s);
     }
 }
 
@@ -447,11 +640,11 @@ int ht_scan(ht_table *t, ht_visit_fn fn, void *arg)
     for (unsigned i = 0; i < t->nshards && a.status == 0; i++) {
         ht_shard *s = &t->shards[i];
 
-        read_lock(t, s);
+        shard_read_lock(t, s);
         t->ops->walk(&s->cur, scan_cb, &a);
         if (s->old.cap)
             t->ops->walk(&s->old, scan_cb, &a);
-        read_unlock(t, s);
+        shard_read_unlock(t, s);
     }
     return a.status;
 }
@@ -520,7 +713,7 @@ int ht_check(ht_table *t, const char **what)
         struct check_arg c = {.t = t, .s = s};
         const char *w;
 
-        read_lock(t, s);
+        shard_read_lock(t, s);
         w = check_tab(&c, &s->cur, false);
         if (!w)
             w = check_tab(&c, &s->old, true);
@@ -534,7 +727,7 @@ int ht_check(ht_table *t, const char **what)
             w = "array below the shard's minimum capacity";
         if (!w && s->old.cap && s->migrate_pos >= s->old.cap)
             w = "migration cursor past the old array";
-        read_unlock(t, s);
+        shard_read_unlock(t, s);
         if (w) {
             if (what)
                 *what = w;

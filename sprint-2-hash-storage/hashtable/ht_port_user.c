@@ -13,6 +13,28 @@
  * the figure is then the request plus 8. Without glibc, the request is
  * rounded the way most allocators do (16-byte granules plus a header).
  *
+ * Read sections and grace periods (the optimistic reads of ht_core.c) are
+ * epoch-based reclamation, the scheme of userspace RCU's "memb" flavour:
+ *
+ *   - every thread that reads gets a reader slot, on a cache line of its
+ *     own, once (registered in an append-only list; a thread's slot is
+ *     given back when it exits and reused by the next new thread);
+ *   - entering a section stores (epoch << 1) | 1 in the slot, leaving
+ *     stores 0: plain stores to the thread's own line, no fence, no
+ *     read-modify-write, so independent lookups overlap in the CPU and two
+ *     threads reading never write a shared line;
+ *   - a grace period for cookie C (= the epoch after ht_port_grace_start()
+ *     bumped it) is over when no slot is inside a section entered at an
+ *     epoch below C. The check first calls membarrier(), which makes every
+ *     thread of the process execute a full barrier: afterwards a reader's
+ *     slot store is visible to the check, or the reader's later loads see
+ *     what the writer unlinked before. That is the fence readers skip.
+ *
+ * Without membarrier() (an old kernel, a seccomp filter), readers fence on
+ * entry instead; under ThreadSanitizer, which does not model membarrier()
+ * nor fences, entry is an atomic exchange. The cookie horizon already
+ * checked is cached, so polling a finished grace period costs no call.
+ *
  * Locks are POSIX reader-writer locks. Each lives in its own 64-byte-aligned
  * block (over-allocated and aligned by hand: kv_malloc has no aligned
  * variant), so two shards' locks never share a cache line: a writer on one
@@ -24,9 +46,14 @@
  * This file is not part of the kernel-portable core; it may use libc.
  */
 #define _GNU_SOURCE /* pthread_rwlockattr_setkind_np */
+#include <linux/membarrier.h>
 #include <malloc.h>
 #include <pthread.h>
+#include <sched.h>
 #include <stdint.h>
+#include <stdlib.h>
+#include <sys/syscall.h>
+#include <unistd.h>
 
 #include "ht_port.h"
 #include "kvlabs/alloc.h"
@@ -135,4 +162,131 @@ void ht_port_write_lock(ht_lock *l)
 void ht_port_write_unlock(ht_lock *l)
 {
     pthread_rwlock_unlock(&l->rw);
+}
+
+/* ---- read sections and grace periods ------------------------------------ */
+
+/* A thread's reader slot, alone on its cache line. */
+struct ht_reader {
+    _Alignas(64) uint64_t state; /* 0: outside; (epoch << 1) | 1: inside */
+    struct ht_reader *next;      /* the registry: append-only, never freed */
+    int in_use;                  /* owned by a live thread */
+};
+
+static struct ht_reader *readers;  /* registry head (atomic) */
+static pthread_mutex_t readers_mu = PTHREAD_MUTEX_INITIALIZER;
+static pthread_once_t readers_once = PTHREAD_ONCE_INIT;
+static pthread_key_t reader_key;   /* gives a slot back at thread exit */
+static uint64_t epoch = 1;         /* atomic; bumped by ht_port_grace_start() */
+static uint64_t done_upto;         /* atomic; cookies up to this are over */
+static int use_membarrier;         /* 1: registered; 0: readers fence */
+static __thread struct ht_reader *me;
+
+static long membarrier(int cmd)
+{
+    return syscall(__NR_membarrier, cmd, 0, 0);
+}
+
+static void reader_release(void *r)
+{
+    __atomic_store_n(&((struct ht_reader *)r)->state, 0, __ATOMIC_RELEASE);
+    __atomic_store_n(&((struct ht_reader *)r)->in_use, 0, __ATOMIC_RELEASE);
+}
+
+static void readers_init(void)
+{
+    (void)pthread_key_create(&reader_key, reader_release);
+#if !defined(__SANITIZE_THREAD__)
+    use_membarrier = membarrier(MEMBARRIER_CMD_REGISTER_PRIVATE_EXPEDITED) == 0;
+#endif
+}
+
+/* This thread's slot: a free one of the registry, or a new one. Slots use
+ * the C library's allocator, not kv_malloc: they live as long as the
+ * process, like thread-local storage, and are not a table's memory. */
+static struct ht_reader *reader_get(void)
+{
+    struct ht_reader *r;
+
+    pthread_once(&readers_once, readers_init);
+    pthread_mutex_lock(&readers_mu);
+    for (r = readers; r; r = r->next)
+        if (!__atomic_load_n(&r->in_use, __ATOMIC_ACQUIRE))
+            break;
+    if (!r) {
+        r = aligned_alloc(64, sizeof(*r));
+        if (r) {
+            r->state = 0;
+            r->next = readers;
+            __atomic_store_n(&readers, r, __ATOMIC_RELEASE);
+        }
+    }
+    if (r) {
+        __atomic_store_n(&r->in_use, 1, __ATOMIC_RELAXED);
+        (void)pthread_setspecific(reader_key, r);
+    }
+    pthread_mutex_unlock(&readers_mu);
+    return r;
+}
+
+bool ht_port_read_enter(void)
+{
+    struct ht_reader *r = me;
+    uint64_t st;
+
+    if (ht_unlikely(!r) && !(r = me = reader_get()))
+        return false;
+    st = __atomic_load_n(&epoch, __ATOMIC_ACQUIRE) << 1 | 1;
+#if defined(__SANITIZE_THREAD__)
+    (void)__atomic_exchange_n(&r->state, st, __ATOMIC_SEQ_CST);
+#else
+    __atomic_store_n(&r->state, st, __ATOMIC_RELAXED);
+    if (ht_likely(use_membarrier))
+        __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler's order only */
+    else
+        __atomic_thread_fence(__ATOMIC_SEQ_CST);
+#endif
+    return true;
+}
+
+void ht_port_read_exit(void)
+{
+    __atomic_store_n(&me->state, 0, __ATOMIC_RELEASE);
+}
+
+uint64_t ht_port_grace_start(void)
+{
+    pthread_once(&readers_once, readers_init);
+    return __atomic_add_fetch(&epoch, 1, __ATOMIC_SEQ_CST);
+}
+
+bool ht_port_grace_done(uint64_t cookie)
+{
+    uint64_t horizon, old;
+
+    if (cookie <= __atomic_load_n(&done_upto, __ATOMIC_ACQUIRE))
+        return true;
+    /* Every cookie issued so far is over, unless a reader entered before it. */
+    horizon = __atomic_load_n(&epoch, __ATOMIC_SEQ_CST);
+    if (use_membarrier)
+        (void)membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
+    else
+        ht_smp_mb();
+    for (struct ht_reader *r = __atomic_load_n(&readers, __ATOMIC_ACQUIRE); r; r = r->next) {
+        uint64_t st = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
+        if ((st & 1) && (st >> 1) < horizon)
+            horizon = st >> 1;
+    }
+    old = __atomic_load_n(&done_upto, __ATOMIC_RELAXED);
+    while (old < horizon &&
+           !__atomic_compare_exchange_n(&done_upto, &old, horizon, true, __ATOMIC_RELEASE,
+                                        __ATOMIC_RELAXED))
+        ;
+    return cookie <= horizon;
+}
+
+void ht_port_grace_wait(uint64_t cookie)
+{
+    while (!ht_port_grace_done(cookie))
+        sched_yield();
 }

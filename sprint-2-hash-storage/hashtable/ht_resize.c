@@ -53,6 +53,11 @@
  * tombstones fill it, and refuses a new key (HT_EFULL) when the live keys
  * themselves have reached the limit. That defines "the table is full".
  *
+ * Optimistic readers (ht_core.c) may be walking an array while it is
+ * replaced: the caller keeps the shard's sequence counter odd around every
+ * change, and an array left behind is retired (ht_retire_tab()), freed
+ * after the readers that could see it have gone.
+ *
  * Allocation failure: the new array is allocated before anything changes;
  * if that fails, ht_make_room() returns HT_ENOMEM and the shard is exactly
  * as before. Migrating allocates nothing.
@@ -92,8 +97,9 @@ void ht_migrate_step(ht_table *t, ht_shard *s, size_t budget)
     while (budget-- && s->migrate_pos < s->old.cap)
         migrate_pos(t, s, s->migrate_pos++);
     if (s->migrate_pos >= s->old.cap || s->old.live == 0) {
-        /* done: nothing live is left in old (the rest is tombstones) */
-        t->ops->tab_free(&s->old);
+        /* done: nothing live is left in old (the rest is tombstones); an
+         * optimistic reader may still be walking it, so it is retired */
+        ht_retire_tab(t, s, &s->old);
         s->migrate_pos = 0;
     }
 }
@@ -127,7 +133,8 @@ static int start_resize(ht_table *t, ht_shard *s, size_t cap)
 {
     ht_tab fresh = {0};
 
-    if (t->ops->tab_alloc(&fresh, cap) != HT_OK)
+    /* the node that will retire the array left behind, then the new array */
+    if (ht_retire_reserve(t, s) != HT_OK || t->ops->tab_alloc(&fresh, cap) != HT_OK)
         return HT_ENOMEM;
     s->old = s->cur;
     s->cur = fresh;

@@ -108,6 +108,8 @@ static ht_entry *sw_find(const ht_tab *t, ht_eq_fn eq, uint64_t hash, const void
         for (ht_mask m = ht_group_match(ctrl, tag); m; m &= m - 1) {
             size_t i = g * HT_GROUP + lowest(m);
             ht_entry *e = p[i];
+            if (ht_unlikely(!e))
+                continue; /* an optimistic reader saw a writer mid-way */
             ht_prefetch_entry(e); /* the value, while the key loads */
             if (ht_entry_hash(e) == hash && ht_key_eq(eq, e, key, klen)) {
                 loc->pos = i;

@@ -29,6 +29,9 @@
  *     `kvlabs/hash.h`, in the kernel the port wraps the kernel's `crc32c()`);
  *   - branch hints ht_likely() and ht_unlikely(), and a prefetch hint
  *     ht_prefetch();
+ *   - optimistic reads: a sequence counter (ht_seq), barriers, read
+ *     sections and grace periods (ht_port_read_enter(), ht_port_grace_start())
+ *     — see their group below;
  *   - the Swiss-table group match: 16 control bytes compared at once, with
  *     SSE2 on x86-64 (`__SSE2__`), NEON on AArch64 (`__ARM_NEON`), and a
  *     portable SWAR ("SIMD within a register") version on 64-bit integers
@@ -209,6 +212,196 @@ void ht_port_write_lock(ht_lock *l);
  * @param[in] l  the lock.
  */
 void ht_port_write_unlock(ht_lock *l);
+
+/** @} */
+
+/** @name Optimistic reads: sequence counters, barriers, read sections
+ *
+ * A lookup reads a shard without its lock (ht_core.c explains the scheme):
+ *
+ *   - **a sequence counter** per shard (ht_seq): a writer makes it odd before
+ *     it changes the shard and even again after; a reader notes it before,
+ *     checks it after, and tries again if it moved or was odd;
+ *   - **barriers** order the reader's and writer's memory accesses around the
+ *     counter (ht_smp_rmb(), ht_smp_wmb(), ht_smp_mb());
+ *   - **read sections and grace periods** (the scheme of RCU and of epoch-based
+ *     reclamation): memory a reader may still be reading (an array replaced
+ *     by a resize, a large entry overwritten) is retired, not freed; it is
+ *     freed once a grace period has elapsed, i.e. once every read section
+ *     that was running when it was retired has ended;
+ *   - **a seqlock read region** (ht_racy_begin(), ht_racy_end()) around the
+ *     reader's plain loads of a shard's arrays and entries, which may race
+ *     with a writer: the sequence counter discards what they return, and
+ *     ThreadSanitizer is told to expect them (the kernel's KCSAN treats a
+ *     seqcount read section the same way).
+ *
+ * User space (this header and ht_port_user.c): C11-style `__atomic`
+ * built-ins, which the compiler provides even when freestanding, and an
+ * epoch scheme whose readers never execute a fence (the grace side uses
+ * the membarrier() system call). The kernel: `seqcount_t`, `smp_*()`
+ * and RCU (ht_port_kernel.c).
+ * @{ */
+
+#if defined(__KERNEL__)
+#include <linux/seqlock.h>
+/** @brief A sequence counter (kernel: seqcount_t). */
+typedef seqcount_t ht_seq;
+/** @brief Set a counter to 0 (even: no writer). */
+#define ht_seq_init(s) seqcount_init(s)
+/** @brief Read barrier: loads before it happen before loads after it. */
+#define ht_smp_rmb() smp_rmb()
+/** @brief Write barrier: stores before it happen before stores after it. */
+#define ht_smp_wmb() smp_wmb()
+/** @brief Full barrier. */
+#define ht_smp_mb() smp_mb()
+static inline unsigned ht_seq_read_begin(ht_seq *s)
+{
+    return raw_read_seqcount(s);
+}
+static inline bool ht_seq_read_retry(ht_seq *s, unsigned start)
+{
+    return read_seqcount_retry(s, start);
+}
+static inline void ht_seq_write_begin(ht_seq *s)
+{
+    raw_write_seqcount_begin(s);
+}
+static inline void ht_seq_write_end(ht_seq *s)
+{
+    raw_write_seqcount_end(s);
+}
+/** @brief Load that may race with a store (kernel: READ_ONCE()). */
+#define ht_atomic_load(p) READ_ONCE(*(p))
+/** @brief Store that may race with a load (kernel: WRITE_ONCE()). */
+#define ht_atomic_store(p, v) WRITE_ONCE(*(p), (v))
+/** @brief Add to a counter several threads may bump at once. */
+#define ht_atomic_add(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
+/* KCSAN already treats a seqcount read section as atomic. */
+static inline void ht_racy_begin(void) {}
+static inline void ht_racy_end(void) {}
+#else
+/** @brief A sequence counter: even when no writer is inside, odd while one is. */
+typedef struct ht_seq {
+    unsigned v; /**< only through the ht_seq_* functions */
+} ht_seq;
+
+/** @brief Set a counter to 0 (even: no writer). */
+#define ht_seq_init(s) ((s)->v = 0)
+#if defined(__SANITIZE_THREAD__)
+/* ThreadSanitizer does not model fences (GCC refuses them under -fsanitize=
+ * thread): its builds order by the counter's own acquire and release
+ * accesses, and the barriers only stop the compiler. */
+#define ht_smp_rmb() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define ht_smp_wmb() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define ht_smp_mb() __atomic_signal_fence(__ATOMIC_SEQ_CST)
+#define HT_SEQ_LOAD_ORDER __ATOMIC_ACQUIRE
+#else
+/** @brief Read barrier: loads before it happen before loads after it. */
+#define ht_smp_rmb() __atomic_thread_fence(__ATOMIC_ACQUIRE)
+/** @brief Write barrier: stores before it happen before stores after it. */
+#define ht_smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
+/** @brief Full barrier. */
+#define ht_smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+#define HT_SEQ_LOAD_ORDER __ATOMIC_RELAXED
+#endif
+
+/** @brief Load that may race with a store (relaxed atomic). */
+#define ht_atomic_load(p) __atomic_load_n((p), __ATOMIC_RELAXED)
+/** @brief Store that may race with a load (relaxed atomic). */
+#define ht_atomic_store(p, v) __atomic_store_n((p), (v), __ATOMIC_RELAXED)
+/** @brief Add to a counter several threads may bump at once (relaxed atomic). */
+#define ht_atomic_add(p, v) ((void)__atomic_fetch_add((p), (v), __ATOMIC_RELAXED))
+
+/**
+ * @brief Start a read: the counter's value, to pass to ht_seq_read_retry().
+ * @param[in] s  the counter.
+ * @return its value; odd means a writer is inside (the read will fail).
+ */
+static inline unsigned ht_seq_read_begin(ht_seq *s)
+{
+    return __atomic_load_n(&s->v, __ATOMIC_ACQUIRE);
+}
+
+/**
+ * @brief End a read: whether it must be thrown away.
+ * @param[in] s      the counter.
+ * @param[in] start  what ht_seq_read_begin() returned.
+ * @return true when a writer was inside at the start or entered since.
+ */
+static inline bool ht_seq_read_retry(ht_seq *s, unsigned start)
+{
+    ht_smp_rmb(); /* the section's loads before the counter's */
+    return (start & 1) || __atomic_load_n(&s->v, HT_SEQ_LOAD_ORDER) != start;
+}
+
+/**
+ * @brief A writer enters (the caller holds the writers' lock): odd.
+ * @param[in] s  the counter.
+ */
+static inline void ht_seq_write_begin(ht_seq *s)
+{
+    __atomic_store_n(&s->v, s->v + 1, __ATOMIC_RELAXED);
+    ht_smp_wmb(); /* the odd value before the writer's stores */
+}
+
+/**
+ * @brief The writer leaves: even again.
+ * @param[in] s  the counter.
+ */
+static inline void ht_seq_write_end(ht_seq *s)
+{
+    __atomic_store_n(&s->v, s->v + 1, __ATOMIC_RELEASE); /* after the writer's stores */
+}
+
+#if defined(__SANITIZE_THREAD__) || defined(HT_TSAN_ANNOTATIONS)
+void AnnotateIgnoreReadsBegin(const char *file, int line);
+void AnnotateIgnoreReadsEnd(const char *file, int line);
+/** @brief Start a seqlock read region (ThreadSanitizer ignores its loads). */
+#define ht_racy_begin() AnnotateIgnoreReadsBegin(__FILE__, __LINE__)
+/** @brief End a seqlock read region. */
+#define ht_racy_end() AnnotateIgnoreReadsEnd(__FILE__, __LINE__)
+#else
+/** @brief Start a seqlock read region (ThreadSanitizer ignores its loads). */
+#define ht_racy_begin() ((void)0)
+/** @brief End a seqlock read region. */
+#define ht_racy_end() ((void)0)
+#endif
+#endif /* __KERNEL__ */
+
+/**
+ * @brief Enter a read section: until ht_port_read_exit(), memory retired
+ *        after this point is not freed (RCU: rcu_read_lock()).
+ *
+ * Costs no fence and no shared write in user space. A section must not
+ * sleep or take a table lock (leave it first), and sections do not nest.
+ * @return true; false when the thread could not get a reader slot (out of
+ *         memory): the caller must then read under the lock instead.
+ */
+bool ht_port_read_enter(void);
+
+/** @brief Leave the read section entered by ht_port_read_enter(). */
+void ht_port_read_exit(void);
+
+/**
+ * @brief Start a grace period for what was just retired.
+ * @return a cookie for ht_port_grace_done(): the grace period is over when
+ *         every read section running at this call has ended.
+ */
+uint64_t ht_port_grace_start(void);
+
+/**
+ * @brief Whether a grace period is over (never blocks).
+ * @param[in] cookie  from ht_port_grace_start().
+ * @return true when memory retired before that call may be freed.
+ */
+bool ht_port_grace_done(uint64_t cookie);
+
+/**
+ * @brief Wait until a grace period is over (a writer that could not queue
+ *        a block; may sleep or spin; never call it inside a read section).
+ * @param[in] cookie  from ht_port_grace_start().
+ */
+void ht_port_grace_wait(uint64_t cookie);
 
 /** @} */
 

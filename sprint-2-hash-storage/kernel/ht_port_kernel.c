@@ -24,6 +24,17 @@
  * copies while a shard is locked). So the core must only be called from
  * process context (an ioctl), never from an interrupt or under a spinlock.
  *
+ * Optimistic reads. The core's sequence counters are seqcount_t and its
+ * barriers smp_*() (include/ht_port.h maps them inline); a read section
+ * is an RCU read-side critical section, and a grace period is RCU's:
+ * ht_port_grace_start() starts one and returns its cookie
+ * (start_poll_synchronize_rcu()), ht_port_grace_done() polls it, and
+ * ht_port_grace_wait() sleeps until it is over (cond_synchronize_rcu()).
+ * The core frees a retired array or entry only after its cookie is done,
+ * so no reader in a section can still be looking at it. Sections never
+ * sleep: the core copies the value inside one and calls its callback
+ * (which may allocate) after leaving it.
+ *
  * Hash. The kernel's xxh64() (lib/xxhash.c, built in on Debian's kernels:
  * CONFIG_XXHASH=y), seed 0. crc32c() would need libcrc32c and the crypto
  * modules loaded first; xxh64 gives the 64 well-mixed bits the core wants
@@ -37,6 +48,7 @@
 #include <linux/moduleparam.h>
 #include <linux/overflow.h>
 #include <linux/printk.h>
+#include <linux/rcupdate.h>
 #include <linux/rwsem.h>
 #include <linux/slab.h>
 #include <linux/xxhash.h>
@@ -155,4 +167,30 @@ void ht_port_write_lock(ht_lock *l)
 void ht_port_write_unlock(ht_lock *l)
 {
 	up_write(&l->rw);
+}
+
+bool ht_port_read_enter(void)
+{
+	rcu_read_lock();
+	return true;
+}
+
+void ht_port_read_exit(void)
+{
+	rcu_read_unlock();
+}
+
+uint64_t ht_port_grace_start(void)
+{
+	return start_poll_synchronize_rcu();
+}
+
+bool ht_port_grace_done(uint64_t cookie)
+{
+	return poll_state_synchronize_rcu((unsigned long)cookie);
+}
+
+void ht_port_grace_wait(uint64_t cookie)
+{
+	cond_synchronize_rcu((unsigned long)cookie);
 }

@@ -21,7 +21,7 @@
 # move again.
 KV_HT_CORE_DIR  ?= $(LAB_DIR)/hashtable
 KMOD            := kvhash
-KMOD_CORE       := $(addprefix $(KV_HT_CORE_DIR)/,ht_core.c ht_resize.c ht_chaining.c \
+KMOD_CORE       := $(addprefix $(KV_HT_CORE_DIR)/,ht_core.c ht_arena.c ht_resize.c ht_chaining.c \
                    ht_linear.c ht_robinhood.c ht_swiss.c)
 KMOD_DEPS       := $(LAB_DIR)/include/uapi/kvhash.h $(LAB_DIR)/include/ht.h \
                    $(LAB_DIR)/include/ht_port.h $(KV_HT_CORE_DIR)/hashtable_int.h

@@ -46,7 +46,7 @@ out=${out:-$tmp}
 mkdir -p "$out"
 
 H=$LAB_DIR/hashtable
-SRCS="$H/tests/swiss_group_plain.c $H/ht_core.c $H/ht_resize.c \
+SRCS="$H/tests/swiss_group_plain.c $H/ht_core.c $H/ht_arena.c $H/ht_resize.c \
  $H/ht_chaining.c $H/ht_linear.c $H/ht_robinhood.c $H/ht_swiss.c \
  $H/ht_port_user.c $KVLABS_ROOT/common/src/alloc.c $KVLABS_ROOT/common/src/status.c"
 CFLAGS="-std=c11 -D_POSIX_C_SOURCE=200809L -O2 -Wall -Wextra -Werror -Wshadow -pthread \
