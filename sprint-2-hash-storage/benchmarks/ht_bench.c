@@ -6,15 +6,17 @@
  * Usage: ht_bench [--n N[,N...]] [--loads L[,L...]] [--strategies s[,s...]]
  *                 [--key-size B] [--value-size B] [--sample K] [--seed S]
  *                 [--out DIR] [--repeat R] [--shards S] [--no-lock]
- *                 [--resize incremental|all] [--no-kv] [--no-ghash]
- *                 [--no-sweep] [--no-grow]
+ *                 [--resize incremental|all] [--threads T] [--no-kv]
+ *                 [--no-ghash] [--no-sweep] [--no-grow]
  * Defaults: --n 100000 --loads 0.5,0.7,0.9 --key-size 16 --value-size 100
- * --sample 16 --repeat 1, every strategy. Sizes accept K/M suffixes
+ * --sample 16 --repeat 1 --threads 2, every strategy. Sizes accept K/M suffixes
  * (--n 1M,10M). --shards and --no-lock change the core-API tables only
  * (ht_config::shards, ht_config::no_lock: a single-threaded table without
  * locks), to measure what sharding and locking cost; kv tables always lock.
  * --resize all makes every table of ours grow all at once instead of
  * incrementally (compare the insert p99 and the p99.9 in the result files).
+ * --threads T (up to 64) sets the parallel hit phase's threads; 0 or 1
+ * turns it off.
  *
  * Repeats: each section runs every engine R times, in reverse order on odd
  * repeats so that drift in the machine's speed hits every engine alike;
@@ -28,11 +30,30 @@
  *          incrementally as it goes); then N hit lookups, N miss lookups,
  *          N deletes, in random order. GHashTable likewise (it grows by
  *          itself). The headline ratios and bytes per entry come from here.
+ *          Right after the hit lookups, the parallel hit phase (below).
  *   sweep  one run per load factor L: the table is created with C slots,
  *          C the power of two nearest to N / 0.7, and max_load just above L,
  *          and L x C keys are inserted, so lookups run at load L exactly
  *          with no resize in the measured phases. (The key count therefore
- *          varies with L; each result records it as params.n.)
+ *          varies with L; each result records it as params.n.) The parallel
+ *          hit phase runs here too.
+ *
+ * Parallel hits (issue 13's "reads on 2 threads >= 1.8x one thread"): after
+ * an engine's single-threaded hit phase, T threads (--threads) look up the
+ * same N keys again at once on the same table, nothing writing: each
+ * thread every key, in the section's random order but from its own start
+ * (thread i at position i x N / T), so T x N ops in all; the core API
+ * through ht_get_copy and GHashTable through g_hash_table_lookup (both
+ * copying into the thread's own buffer), kv through kv_get into the
+ * thread's own kv_buf. The threads start together at a pthread barrier and
+ * the phase is timed from the first start to the last thread's end
+ * (benchmarks/ht_bench_mt.h). Reported: the aggregate ops/s, p50/p99 of
+ * the sampled ops of all threads, and the scale, the aggregate ops/s over
+ * the same engine's 1-thread hit ops/s in the same repeat (median over the
+ * repeats, as every printed figure). With --no-lock the core-API tables
+ * are skipped: ht_config::no_lock makes the caller serialise every call,
+ * readers included, even though the current core's reads without a writer
+ * would be safe; kv tables (always locked) and GHashTable still run.
  *
  * Engines (result files and the printed table): "ht:<strategy>" is the
  * core API (ht_put, ht_get_copy into a buffer, ht_delete); "hash:strategy=
@@ -45,7 +66,8 @@
  *
  * Measurement: each phase is timed as a whole for throughput; one operation
  * in K (--sample) is also timed alone into a latency histogram (p50, p99),
- * which costs ~2 clock reads per K ops. Memory: the table's own mem_bytes
+ * which costs ~2 clock reads per K ops (in the parallel phase too, so its
+ * ops cost what the 1-thread phase's do). Memory: the table's own mem_bytes
  * (every allocation, allocator overhead included) and, as a cross-check for
  * every engine, the heap growth seen by mallinfo2() from before the table
  * is created to the end of the insert phase (glibc; meaningless under
@@ -53,8 +75,13 @@
  *
  * Results: with --out DIR, one kvbench-format JSON file per engine and
  * workload (kv_bench_result_write) under DIR/n<N>/grow/ and
- * DIR/n<N>/lf<L>/, and a printed table with each engine's hit-lookup ratio
- * to GHashTable. Build and run in the release variant:
+ * DIR/n<N>/lf<L>/: workloads insert, hit, miss, delete, and hit_mt for the
+ * parallel phase (params.threads = T, ops = T x N, extra.scale_vs_1thread;
+ * params.n is N, the keys each thread looks up; errors, as in every file,
+ * count the failed operations of the whole run). Printed per section: a
+ * table with each engine's hit-lookup ratio to GHashTable, then the
+ * parallel hits' (hit, hitxT Mops/s, p50, p99, scale). Build and run in the
+ * release variant:
  *   make -C sprint-2-hash-storage VARIANT=release all
  *   build/release/bin/sprint-2-hash-storage/ht_bench --n 1M --out /tmp/htb
  */
@@ -66,6 +93,7 @@
 #include <sys/stat.h>
 
 #include "ht.h"
+#include "ht_bench_mt.h"
 #include "kvlabs/alloc.h"
 #include "kvlabs/bench.h"
 #include "kvlabs/engine.h"
@@ -74,10 +102,11 @@
 #include "kvlabs/opts.h"
 #include "kvlabs/rng.h"
 
-enum { W_INSERT, W_HIT, W_MISS, W_DELETE, NW };
+/* The phases of a run; the parallel hit phase comes after the main table's four. */
+enum { W_INSERT, W_HIT, W_MISS, W_DELETE, NW, W_HIT_MT = NW, NPH };
 #define MAX_ENGINES (1 + 2 * HT_NSTRATEGIES)
 #define MAX_REPEATS 15
-static const char *const wname[NW] = {"insert", "hit", "miss", "delete"};
+static const char *const wname[NPH] = {"insert", "hit", "miss", "delete", "hit_mt"};
 
 /* What is being measured: one engine on one data set. */
 struct target {
@@ -97,7 +126,9 @@ struct phase {
 };
 
 struct run {
-    struct phase ph[NW];
+    struct phase ph[NPH];
+    bool mt;               /* ph[W_HIT_MT] was run */
+    double scale;          /* its ops/s over ph[W_HIT]'s */
     double mem_per_entry;  /* engine's own statistics (0: none) */
     double heap_per_entry; /* mallinfo2 growth over the insert phase */
     uint64_t errors;
@@ -105,14 +136,14 @@ struct run {
 
 static struct {
     size_t ksize, vsize, sample, repeats;
-    unsigned shards;
+    unsigned shards, threads; /* threads: of the parallel hit phase (<= 1: none) */
     ht_resize_mode resize;
     bool no_lock;
     uint64_t seed;
     const char *out;
     bool kv, ghash, sweep, grow;
     unsigned strategies; /* bit mask */
-} cfg = {16, 100, 16, 1, 0, HT_RESIZE_INCREMENTAL, false, 42, NULL, true, true, true, true, 0xF};
+} cfg = {16, 100, 16, 1, 0, 2, HT_RESIZE_INCREMENTAL, false, 42, NULL, true, true, true, true, 0xF};
 
 static unsigned char *keys, *misses, *val;
 static uint32_t *order;
@@ -193,50 +224,100 @@ static size_t heap_bytes(void)
     return mi.uordblks + mi.hblkhd;
 }
 
-/* Run one phase over n keys in `order`; hits and inserts use keys, misses use misses. */
-static void phase(struct target *tg, int w, size_t n, struct phase *ph, uint64_t *errors)
+/*
+ * n operations w, on the keys in `order` from position `first` on (wrapping
+ * around; inserts take the keys in index order); hits and inserts use keys,
+ * misses use misses. One op in cfg.sample is timed into h. Returns the
+ * errors (a hit or delete that fails, a miss that finds).
+ */
+static uint64_t op_loop(struct target *tg, int w, size_t n, size_t first, kv_hist *h)
 {
     unsigned char out[4096];
     const unsigned char *set = w == W_MISS ? misses : keys;
     int want = w == W_MISS ? -1 : 0;
-    uint64_t t0;
+    uint64_t errors = 0;
 
-    kv_hist_init(&ph->hist);
-    t0 = kv_now_ns();
-    for (size_t i = 0; i < n; i++) {
-        const unsigned char *k = set + (size_t)(w == W_INSERT ? i : order[i]) * cfg.ksize;
+    for (size_t i = 0, j = first; i < n; i++, j = j + 1 < n ? j + 1 : 0) {
+        const unsigned char *k = set + (size_t)(w == W_INSERT ? j : order[j]) * cfg.ksize;
         int rc;
         if (i % cfg.sample == 0) {
             uint64_t a = kv_now_ns();
             rc = op(tg, w, k, out);
-            kv_hist_record(&ph->hist, kv_now_ns() - a);
+            kv_hist_record(h, kv_now_ns() - a);
         } else {
             rc = op(tg, w, k, out);
         }
         if ((rc < 0 ? -1 : 0) != want)
-            (*errors)++;
+            errors++;
     }
+    return errors;
+}
+
+/* Run one phase over n keys in `order` on this thread. */
+static void phase(struct target *tg, int w, size_t n, struct phase *ph, uint64_t *errors)
+{
+    uint64_t t0;
+
+    kv_hist_init(&ph->hist);
+    t0 = kv_now_ns();
+    *errors += op_loop(tg, w, n, 0, &ph->hist);
     ph->elapsed_ns = kv_now_ns() - t0;
     ph->ops_per_sec = ph->elapsed_ns ? n * 1e9 / (double)ph->elapsed_ns : 0;
+}
+
+struct mt_hits_ctx {
+    const struct target *tg; /* the table, shared by the threads */
+    size_t n;
+};
+
+/* One thread of the parallel hit phase: all n keys in `order`, thread i of T
+ * starting at position i * n / T, through its own copy of the target (its
+ * own kv_buf; the table is shared) and its own output buffer (op_loop's). */
+static uint64_t mt_hits(void *ctx, unsigned id, unsigned nthreads, kv_hist *h)
+{
+    const struct mt_hits_ctx *c = ctx;
+    struct target own = *c->tg;
+    uint64_t errors;
+
+    memset(&own.buf, 0, sizeof(own.buf));
+    errors = op_loop(&own, W_HIT, c->n, (size_t)((uint64_t)c->n * id / nthreads), h);
+    kv_buf_free(&own.buf);
+    return errors;
+}
+
+/* The parallel hit phase: cfg.threads threads look up every key at once, so
+ * T x n ops, timed from the barrier that starts them to the last one's end. */
+static void phase_mt(struct target *tg, size_t n, struct run *r)
+{
+    struct mt_hits_ctx c = {tg, n};
+    struct phase *ph = &r->ph[W_HIT_MT];
+
+    r->errors += mt_run(cfg.threads, mt_hits, &c, &ph->elapsed_ns, &ph->hist);
+    ph->ops_per_sec = ph->elapsed_ns ? (double)cfg.threads * n * 1e9 / (double)ph->elapsed_ns : 0;
+    r->scale = r->ph[W_HIT].ops_per_sec > 0 ? ph->ops_per_sec / r->ph[W_HIT].ops_per_sec : 0;
+    r->mt = true;
 }
 
 static void write_result(const struct target *tg, int w, size_t n, double load,
                          const struct run *r, const char *dir, const char *options, size_t rep)
 {
+    bool mt = w == W_HIT_MT; /* T threads, T x n ops, and the scaling ratio */
+    int64_t threads = mt ? (int64_t)cfg.threads : 1;
     kv_bench_extra extra[] = {{"load_factor", load},
                               {"mem_bytes_per_entry", r->mem_per_entry},
                               {"heap_bytes_per_entry", r->heap_per_entry},
-                              {"latency_sample_every", (double)cfg.sample}};
+                              {"latency_sample_every", (double)cfg.sample},
+                              {"scale_vs_1thread", r->scale}};
     kv_bench_result res = {
         .engine = tg->name, .options = options, .workload = wname[w], .repeat = (int64_t)rep,
         .params = {.n = (int64_t)n, .key_size = (int64_t)cfg.ksize,
-                   .value_size = (int64_t)cfg.vsize, .threads = 1, .procs = 1,
+                   .value_size = (int64_t)cfg.vsize, .threads = threads, .procs = 1,
                    .seed = (int64_t)(cfg.seed & INT64_MAX)},
-        .ops = (int64_t)n, .elapsed_ns = (int64_t)r->ph[w].elapsed_ns,
+        .ops = (int64_t)n * threads, .elapsed_ns = (int64_t)r->ph[w].elapsed_ns,
         .ops_per_sec = r->ph[w].ops_per_sec, .hist = &r->ph[w].hist,
         .mem_bytes = (int64_t)(r->mem_per_entry * (double)n),
         .user_bytes_written = w == W_INSERT ? (int64_t)(n * (cfg.ksize + cfg.vsize)) : 0,
-        .errors = (int64_t)r->errors, .extra = extra, .n_extra = 4};
+        .errors = (int64_t)r->errors, .extra = extra, .n_extra = mt ? 5 : 4};
     char name[256], path[1024];
 
     if (!kv_bench_result_filename(name, sizeof(name), tg->name, wname[w], (unsigned)rep))
@@ -279,6 +360,11 @@ static int run_target(struct target *tg, size_t n, struct run *r, size_t h0)
         r->mem_per_entry = (double)ks.mem_bytes / (double)n;
     }
     phase(tg, W_HIT, n, &r->ph[W_HIT], &r->errors);
+    /* A --no-lock core table is single-threaded by contract (ht_config::no_lock:
+     * the caller serialises every call), even though the current core's reads
+     * without writers would be safe: not measured in parallel. */
+    if (cfg.threads > 1 && !(tg->kind == 0 && cfg.no_lock))
+        phase_mt(tg, n, r);
     phase(tg, W_MISS, n, &r->ph[W_MISS], &r->errors);
     phase(tg, W_DELETE, n, &r->ph[W_DELETE], &r->errors);
     return 0;
@@ -296,8 +382,9 @@ static void close_target(struct target *tg)
 
 /* What a printed row shows: the medians over the repeats. */
 struct row {
-    double ops[NW], p50[NW], p99[NW];
-    double mem, heap;
+    double ops[NPH], p50[NPH], p99[NPH];
+    bool mt;
+    double scale, mem, heap;
     uint64_t errors;
 };
 
@@ -318,7 +405,7 @@ static void summarise(const struct run *runs, size_t reps, struct row *out)
     double v[MAX_REPEATS];
 
     memset(out, 0, sizeof(*out));
-    for (int w = 0; w < NW; w++) {
+    for (int w = 0; w < NPH; w++) {
         for (size_t r = 0; r < reps; r++)
             v[r] = runs[r].ph[w].ops_per_sec;
         out->ops[w] = median(v, reps);
@@ -335,6 +422,10 @@ static void summarise(const struct run *runs, size_t reps, struct row *out)
     for (size_t r = 0; r < reps; r++)
         v[r] = runs[r].heap_per_entry;
     out->heap = median(v, reps);
+    for (size_t r = 0; r < reps; r++)
+        v[r] = runs[r].scale;
+    out->scale = median(v, reps);
+    out->mt = runs[0].mt; /* the same in every repeat */
     for (size_t r = 0; r < reps; r++)
         out->errors += runs[r].errors;
 }
@@ -362,6 +453,26 @@ static void print_header(void)
     for (int w = 0; w < NW; w++)
         printf(" %7s %5s %6s |", "Mops/s", "ns", "ns");
     printf(" %7s %7s %6s\n", "(stats)", "(heap)", "ratio");
+}
+
+/* The parallel phase's table: each engine's hit ops/s on 1 and on T threads. */
+static void print_mt(const struct target *e, const struct row *rows, size_t ne)
+{
+    char col[16];
+
+    snprintf(col, sizeof(col), "hitx%u", cfg.threads);
+    printf("parallel hits (%u threads at once on the same table, each looking up every key)\n",
+           cfg.threads);
+    printf("%-24s %7s %7s %5s %6s %6s\n", "engine", "hit", col, "p50", "p99", "scale");
+    printf("%-24s %7s %7s %5s %6s %6s\n", "", "Mops/s", "Mops/s", "ns", "ns", "ratio");
+    for (size_t i = 0; i < ne; i++) {
+        printf("%-24s %7.2f", e[i].name, rows[i].ops[W_HIT] / 1e6);
+        if (rows[i].mt)
+            printf(" %7.2f %5.0f %6.0f %5.2fx\n", rows[i].ops[W_HIT_MT] / 1e6,
+                   rows[i].p50[W_HIT_MT], rows[i].p99[W_HIT_MT], rows[i].scale);
+        else
+            printf("       -   (not run: --no-lock tables are single-threaded)\n");
+    }
 }
 
 /* ---- sections ----------------------------------------------------------- */
@@ -459,9 +570,10 @@ static void section(const char *title, const char *dir, size_t n, size_t buckets
             }
             run_target(&tg, n, &runs[i][rep], h0);
             if (dir)
-                for (int w = 0; w < NW; w++)
-                    write_result(&tg, w, n, load, &runs[i][rep], dir,
-                                 tg.kind == 2 ? "" : opts, rep);
+                for (int w = 0; w < NPH; w++)
+                    if (w != W_HIT_MT || runs[i][rep].mt)
+                        write_result(&tg, w, n, load, &runs[i][rep], dir,
+                                     tg.kind == 2 ? "" : opts, rep);
             close_target(&tg);
         }
     }
@@ -470,6 +582,8 @@ static void section(const char *title, const char *dir, size_t n, size_t buckets
         summarise(runs[i], cfg.repeats, &rows[i]);
         print_row(engines[i].name, &rows[i], cfg.ghash && i ? &rows[0] : NULL);
     }
+    if (cfg.threads > 1)
+        print_mt(engines, rows, ne);
     fflush(stdout);
 }
 
@@ -536,7 +650,7 @@ static void usage(void)
     fprintf(stderr, "usage: ht_bench [--n N[,N...]] [--loads L[,L...]] [--strategies s[,s...]]\n"
                     "  [--key-size B] [--value-size B] [--sample K] [--seed S] [--out DIR]\n"
                     "  [--repeat R] [--shards S] [--no-lock] [--resize incremental|all]\n"
-                    "  [--no-kv] [--no-ghash]\n"
+                    "  [--threads T] [--no-kv] [--no-ghash]\n"
                     "  [--no-sweep] [--no-grow]\n");
     exit(2);
 }
@@ -576,6 +690,8 @@ int main(int argc, char **argv)
             cfg.resize = strcmp(v, "all") ? HT_RESIZE_INCREMENTAL : HT_RESIZE_ALL, i++;
         } else if (!strcmp(a, "--repeat")) {
             cfg.repeats = strtoul(v, NULL, 10), i++;
+        } else if (!strcmp(a, "--threads")) {
+            cfg.threads = (unsigned)strtoul(v, NULL, 10), i++;
         } else if (!strcmp(a, "--shards")) {
             cfg.shards = (unsigned)strtoul(v, NULL, 10), i++;
         } else if (!strcmp(a, "--seed")) {
@@ -593,16 +709,20 @@ int main(int argc, char **argv)
         }
     }
     if (cfg.ksize < 8 || cfg.ksize > 256 || cfg.vsize > 4096 || !cfg.sample || !nn || !nl ||
-        !cfg.repeats || cfg.repeats > MAX_REPEATS) {
+        !cfg.repeats || cfg.repeats > MAX_REPEATS || cfg.threads > MT_MAX_THREADS) {
         fprintf(stderr, "ht_bench: key size 8..256, value size 0..4096, sample >= 1, "
-                        "repeat 1..%d\n", MAX_REPEATS);
+                        "repeat 1..%d, threads 0..%d\n", MAX_REPEATS, MT_MAX_THREADS);
         return 2;
     }
     kv_registry_init(); /* install the SIMD hash paths before anything hashes */
     xxh3 = kv_hash_active()->xxh3_64;
     kv_bench_meta_collect(&meta, cfg.out);
-    printf("ht_bench: keys %zu B, values %zu B, hash %s, group match %s, latency of 1 op in %zu\n",
+    printf("ht_bench: keys %zu B, values %zu B, hash %s, group match %s, latency of 1 op in %zu, ",
            cfg.ksize, cfg.vsize, kv_hash_active()->name, ht_group_impl(), cfg.sample);
+    if (cfg.threads > 1)
+        printf("parallel hits on %u threads\n", cfg.threads);
+    else
+        printf("no parallel hits\n");
     for (size_t i = 0; i < nn; i++) {
         size_t n = (size_t)ns[i], cap = 1;
         char title[160], dir[1024];
