@@ -22,21 +22,34 @@
  * bytes matched with SIMD).
  *
  * **Sharding.** A table is `shards` independent sub-tables, each with its
- * own reader-writer lock; a key's shard is chosen by the top 8 bits of its
- * hash. Lookups take the shard's lock shared, writes exclusive, so threads
- * working on different shards never wait for each other, and readers of one
- * shard run in parallel.
+ * own reader-writer lock and sequence counter; a key's shard is chosen by
+ * the top 8 bits of its hash. Writes take the shard's lock exclusive, so
+ * threads writing different shards never wait for each other.
+ *
+ * **Optimistic reads.** A lookup does not take the lock: it reads the shard
+ * between two looks at its sequence counter, which every writer makes odd
+ * while it changes the shard, and tries again if a writer came by; after
+ * HT_READ_TRIES such attempts it takes the lock shared. Memory a reader may
+ * still be reading is never freed under it: small entries live in the
+ * shard's arena (below), and replaced arrays and large entries are freed
+ * only after every reader that could see them has left (epoch-based
+ * reclamation; RCU in the kernel). Readers therefore write no shared cache
+ * line and execute no atomic read-modify-write. ht_get_stats() counts the
+ * attempts that had to retry and the lookups that fell back to the lock.
  *
  * **Resizing** is per shard and, by default, incremental: when a shard
  * reaches its load limit, a new array is allocated and the entries move
  * over a few slots at a time during the following writes, so no single
  * operation pays for copying the whole shard (see ht_resize_mode).
  *
- * **Memory.** Each entry is one allocation holding its key and value (and,
- * for chaining and Swiss tables, a small strategy header); the index holds
- * a pointer per slot (plus the full hash for linear probing and Robin Hood,
- * a control byte for the Swiss table). ht_get_stats() reports the real memory
- * footprint, allocator overhead included.
+ * **Memory.** Each entry is one block holding its key and value (and, for
+ * chaining and Swiss tables, a small strategy header). A block of up to
+ * HT_INLINE_MAX bytes is a cell of its shard's arena (no allocator header,
+ * 8-byte granules, reused within the shard); a larger one is an allocation
+ * of its own. The index holds a pointer per slot (plus the full hash for
+ * linear probing and Robin Hood, a control byte for the Swiss table).
+ * ht_get_stats() reports the real memory footprint, allocator overhead and
+ * free arena space included.
  *
  * **Thread safety.** Every function but ht_destroy() may be called from
  * several threads at once on one table (unless the table was created with
@@ -44,8 +57,8 @@
  * ht_destroy() must not race with anything.
  *
  * **Callers must not** pass a NULL key (even with length 0: an empty key is
- * HT_EINVAL), or call back into the table from an ht_read_fn (the shard's
- * lock is held while it runs).
+ * HT_EINVAL), or call back into the table from an ht_read_fn (for a value
+ * above HT_INLINE_MAX the shard's read lock is held while it runs).
  */
 #ifndef HT_H
 #define HT_H
@@ -169,8 +182,9 @@ typedef struct ht_stats {
 } ht_stats;
 
 /**
- * @brief The callback of ht_get(): receives the value while the shard is
- *        locked.
+ * @brief The callback of ht_get(): receives the value once it has been
+ *        read consistently (a copy up to HT_INLINE_MAX bytes, handed over
+ *        outside any lock; a larger value under the shard's read lock).
  * @param[in] arg   the caller's pointer.
  * @param[in] val   the value bytes; valid only during the call.
  * @param[in] vlen  its length.
@@ -241,7 +255,8 @@ void ht_destroy(ht_table *t);
 int ht_put(ht_table *t, const void *key, size_t klen, const void *val, size_t vlen);
 
 /**
- * @brief Look a key up and hand its value to @p fn under the shard's read lock.
+ * @brief Look a key up (optimistically, see the file comment) and hand its
+ *        value to @p fn once, after the read has been validated.
  * @param[in] t     the table.
  * @param[in] key   klen bytes.
  * @param[in] klen  1..HT_MAX_KEY.
@@ -264,7 +279,9 @@ int ht_get(ht_table *t, const void *key, size_t klen, ht_read_fn fn, void *arg);
  * @param[in]  cap   size of @p buf.
  * @param[out] vlen  receives the full value length (may be NULL); when it is
  *                   above @p cap the copy was cut short.
- * @return HT_OK; HT_ENOTFOUND; HT_EINVAL; HT_ETOOBIG.
+ * @return HT_OK; HT_ENOTFOUND; HT_EINVAL; HT_ETOOBIG. On HT_OK, @p buf holds
+ *         one consistent value; otherwise its contents are unspecified (an
+ *         optimistic attempt that a writer disturbed may have written it).
  */
 int ht_get_copy(ht_table *t, const void *key, size_t klen, void *buf, size_t cap, size_t *vlen);
 

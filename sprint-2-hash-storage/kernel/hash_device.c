@@ -145,7 +145,8 @@ out_free_key:
 	/* END SOLUTION */
 }
 
-/* ht_get's callback: runs with the shard locked. */
+/* ht_get's callback: runs after the lookup, outside any RCU section (a value
+ * above HT_INLINE_MAX: under the shard's read lock), so it may allocate. */
 struct get_ctx {
 	u32 cap;   /* the user's buffer size */
 	u32 len;   /* the value's length */
