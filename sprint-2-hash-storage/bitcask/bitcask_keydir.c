@@ -4,9 +4,9 @@
  *
  * The keydir is the sprint-2 hash table (ht.h): key -> bc_loc, a fixed
  * 24-byte value (file id, value size, offset, timestamp). A get is one
- * lookup here and one read of the data file. The table is sharded with a
- * reader-writer lock per shard, so gets from many threads look keys up in
- * parallel; only the store's single writer changes it.
+ * lookup here and one read of the data file. The table's lookups take no
+ * lock (a sequence counter per shard), so gets from many threads look keys
+ * up in parallel; only the store's single writer changes it.
  *
  * The rule every change follows: **a record replaces the keydir's entry
  * only when it is at least as new** (timestamp >= the entry's). At open

@@ -1,7 +1,8 @@
 // SPDX-License-Identifier: MIT
 /*
  * ht_port_kernel.c - the kernel implementation of the hash core's port
- * (include/ht_port.h): memory, reader-writer locks and the hash function,
+ * (include/ht_port.h): memory, reader-writer locks, RCU read sections and
+ * grace periods, and the hash function,
  * for the module behind /dev/kvhash (hash_device.c).
  *
  * Memory. Every block the core asks for comes from kvmalloc() (kmalloc for
