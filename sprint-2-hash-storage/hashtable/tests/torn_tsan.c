@@ -13,19 +13,30 @@
  *
  * Environment: TORN_OPS, the writes per writer (default 20000, small enough
  * for TSan's slowdown); TORN_SECS, the wall-clock cap of one case (default
- * 10; reaching it ends the case early, and its line says so).
+ * 10; reaching it ends the case early, and its line says so); TORN_ONLY,
+ * run only the cases whose name contains it (to look at one case, or one
+ * mutant of the core at a time).
  */
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "torn.h"
 
 static int passed, failed;
 
+/* Whether to run the case named what (TORN_ONLY). */
+static bool wanted(const char *what)
+{
+    const char *only = getenv("TORN_ONLY");
+
+    return !only || strstr(what, only);
+}
+
 static void report(const char *fail, const char *what, const char *detail, double t0)
 {
-    printf("%s %s (%.1f s)%s%s\n", fail ? "FAIL" : "ok  ", what, tn_now() - t0,
-           *detail ? ": " : "", detail);
+    printf("%s %s (%.1f s)%s%s\n", fail ? "FAIL" : "ok  ", what, tn_now() - t0, *detail ? ": " : "",
+           detail);
     fflush(stdout);
     fail ? failed++ : passed++;
 }
@@ -46,21 +57,25 @@ int main(void)
         for (int c = TN_TORN; c <= TN_RESIZE; c++) {
             for (int m = HT_RESIZE_INCREMENTAL; m <= (c == TN_RESIZE ? HT_RESIZE_ALL : 0); m++) {
                 double t0 = tn_now();
+                snprintf(what, sizeof(what), "core %s %s%s", ht_strategy_name(st), case_name[c],
+                         m == HT_RESIZE_ALL ? " (resize=all)" : "");
+                if (!wanted(what))
+                    continue;
                 ht_table *t = tt_new(st, 64, 2, (ht_resize_mode)m, NULL);
                 const char *fail = t ? tn_run((struct tn_target){.t = t}, (enum tn_case)c, ops,
                                               secs, detail, sizeof(detail))
                                      : "cannot create the table";
-                snprintf(what, sizeof(what), "core %s %s%s", ht_strategy_name(st), case_name[c],
-                         m == HT_RESIZE_ALL ? " (resize=all)" : "");
                 report(fail, what, t ? detail : fail, t0);
                 tt_free(t);
             }
         }
         double t0 = tn_now();
-        ht_table *t = tt_new(st, 64, 2, HT_RESIZE_INCREMENTAL, NULL);
-        const char *fail = t ? tn_fastpath(t, 1000, detail, sizeof(detail))
-                             : "cannot create the table";
         snprintf(what, sizeof(what), "core %s fast path", ht_strategy_name(st));
+        if (!wanted(what))
+            continue;
+        ht_table *t = tt_new(st, 64, 2, HT_RESIZE_INCREMENTAL, NULL);
+        const char *fail =
+            t ? tn_fastpath(t, 1000, detail, sizeof(detail)) : "cannot create the table";
         report(fail, what, t ? detail : fail, t0);
         tt_free(t);
     }
@@ -68,11 +83,13 @@ int main(void)
         for (int c = i == 2 ? TN_RESIZE : TN_TORN; c <= TN_RESIZE; c++) {
             double t0 = tn_now();
             kv_db *db = NULL;
+            snprintf(what, sizeof(what), "engine %s %s", engine_opts[i], case_name[c]);
+            if (!wanted(what))
+                continue;
             const char *fail = kv_open("hash", NULL, engine_opts[i], &db) != KV_OK
                                    ? "cannot open the engine"
                                    : tn_run((struct tn_target){.db = db}, (enum tn_case)c, ops,
                                             secs, detail, sizeof(detail));
-            snprintf(what, sizeof(what), "engine %s %s", engine_opts[i], case_name[c]);
             report(fail, what, db ? detail : fail, t0);
             kv_close(db);
         }
