@@ -4,12 +4,18 @@
  * AddressSanitizer (the `make test` variant). The same test runs under
  * ThreadSanitizer as a plain program (stress_tsan.c, tests/tsan_stress.sh):
  * Criterion's runner and TSan do not mix well, so it is built on its own.
+ *
+ * Below it, a short run of the lookup-safety cases (tests/torn.h: torn
+ * reads, reused cells, resizes under readers, the lock-free fast path) on
+ * every strategy and through the engine; torn_tsan.c runs the full set
+ * (under ASan in `make test`, and under TSan).
  */
 #include <criterion/criterion.h>
 #include "kv_assert.h"
 
 #define KVT_OWN_STORES /* the stores a test opens are closed by the suite's .fini (kvtest.h) */
 #include "stress.h"
+#include "torn.h"
 
 TestSuite(concurrency, .timeout = 120, .fini = kvt_release_owned);
 
@@ -48,3 +54,44 @@ static void run_engine(const char *opts)
 
 Test(concurrency, engine_linear) { run_engine("strategy=linear,buckets=64,shards=4"); }
 Test(concurrency, engine_swiss) { run_engine("strategy=swiss,buckets=64,shards=4,hash=crc32c"); }
+
+/* The lookup-safety cases, short (5000 writes per writer), on a fresh table
+ * of strategy s, or a fresh engine opened with opts when opts is set. */
+static void run_torn(ht_strategy s, const char *opts)
+{
+    const char *name = opts ? opts : ht_strategy_name(s);
+    char detail[256];
+
+    for (int c = TN_TORN; c <= TN_RESIZE; c++) {
+        ht_table *t = NULL;
+        kv_db *db = NULL;
+        const char *fail;
+        if (opts)
+            cr_assert_eq(kv_open("hash", NULL, opts, &db), KV_OK, "%s: %s", opts,
+                         kv_last_error());
+        else
+            cr_assert_not_null(t = tt_new(s, 64, 2, HT_RESIZE_INCREMENTAL, NULL));
+        fail = tn_run((struct tn_target){.t = t, .db = db}, (enum tn_case)c, 5000, 10, detail,
+                      sizeof(detail));
+        cr_assert_null(fail, "%s, case %d: %s", name, c, detail);
+        tt_free(t);
+        if (db)
+            cr_assert_eq(kv_close(db), KV_OK);
+    }
+    if (!opts) {
+        ht_table *t = tt_new(s, 64, 2, HT_RESIZE_INCREMENTAL, NULL);
+        cr_assert_not_null(t);
+        cr_assert_null(tn_fastpath(t, 500, detail, sizeof(detail)), "%s: %s", name, detail);
+        tt_free(t);
+    }
+}
+
+Test(concurrency, torn_chaining) { run_torn(HT_CHAINING, NULL); }
+Test(concurrency, torn_linear) { run_torn(HT_LINEAR, NULL); }
+Test(concurrency, torn_robinhood) { run_torn(HT_ROBINHOOD, NULL); }
+Test(concurrency, torn_swiss) { run_torn(HT_SWISS, NULL); }
+Test(concurrency, torn_engine_swiss) { run_torn(HT_SWISS, "strategy=swiss,buckets=64,shards=2"); }
+Test(concurrency, torn_engine_chaining)
+{
+    run_torn(HT_CHAINING, "strategy=chaining,buckets=64,shards=2");
+}
