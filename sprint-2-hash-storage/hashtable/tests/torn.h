@@ -299,9 +299,16 @@ static const char *tn_run(struct tn_target tg, enum tn_case kind, unsigned ops, 
     failure = atomic_load(&sh->failed) ? "failed" : NULL;
     if (failure)
         snprintf(detail, dlen, "%s", sh->detail);
-    else
-        snprintf(detail, dlen, "%llu lookups, %llu hits%s", (unsigned long long)reads,
-                 (unsigned long long)hits, atomic_load(&sh->capped) ? "; capped by the time" : "");
+    else {
+        /* core tables: how often a reader met a writer (the retry path ran) */
+        ht_stats st = {0};
+        if (tg.t)
+            ht_get_stats(tg.t, &st);
+        snprintf(detail, dlen, "%llu lookups, %llu hits, %llu retries, %llu locked%s",
+                 (unsigned long long)reads, (unsigned long long)hits,
+                 (unsigned long long)st.read_retries, (unsigned long long)st.read_fallbacks,
+                 atomic_load(&sh->capped) ? "; capped by the time" : "");
+    }
     for (unsigned w = 0; w <= TN_WRITERS; w++) {
         free(sh->w[w].last);
         free(sh->w[w].vlen);
