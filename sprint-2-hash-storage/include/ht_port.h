@@ -302,6 +302,7 @@ typedef struct ht_seq {
 #define ht_smp_wmb() __atomic_thread_fence(__ATOMIC_RELEASE)
 /** @brief Full barrier. */
 #define ht_smp_mb() __atomic_thread_fence(__ATOMIC_SEQ_CST)
+/** @brief Memory order of ht_seq_read_retry()'s second load (the barrier before it orders it). */
 #define HT_SEQ_LOAD_ORDER __ATOMIC_RELAXED
 #endif
 
