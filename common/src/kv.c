@@ -197,7 +197,8 @@ int kv_open_env(const char *engine, const char *path, const char *options, const
         db->max_value = max_value;
     atomic_init(&db->open_iters, 0);
     atomic_init(&db->n_puts, 0);
-    atomic_init(&db->n_gets, 0);
+    for (unsigned i = 0; i < KV_GET_STRIPES; i++)
+        atomic_init(&db->n_gets[i].v, 0);
     atomic_init(&db->n_deletes, 0);
     atomic_init(&db->n_user_bytes, 0);
     kv_env_get_counters(env, &db->env_at_open);
@@ -257,6 +258,17 @@ int kv_put(kv_db *db, const void *key, size_t klen, const void *val, size_t vlen
     return rc;
 }
 
+/* This thread's stripe of kv_db::n_gets: threads take stripes in turn. */
+static unsigned get_stripe(void)
+{
+    static atomic_uint next;
+    static _Thread_local unsigned mine; /* stripe + 1; 0: not chosen yet */
+
+    if (!mine)
+        mine = atomic_fetch_add_explicit(&next, 1, memory_order_relaxed) % KV_GET_STRIPES + 1;
+    return mine - 1;
+}
+
 int kv_get(kv_db *db, const void *key, size_t klen, kv_buf *val)
 {
     int rc;
@@ -266,7 +278,7 @@ int kv_get(kv_db *db, const void *key, size_t klen, kv_buf *val)
     rc = check_key(db, key, klen);
     if (rc != KV_OK)
         return rc;
-    atomic_fetch_add_explicit(&db->n_gets, 1, memory_order_relaxed);
+    atomic_fetch_add_explicit(&db->n_gets[get_stripe()].v, 1, memory_order_relaxed);
     rc = db->ops->get(db, key, klen, val);
     if (rc != KV_OK && val)
         val->len = 0;
@@ -382,7 +394,9 @@ int kv_db_stats(kv_db *db, kv_stats *out)
     if (db->ops->stats)
         rc = db->ops->stats(db, out);
     out->puts = atomic_load(&db->n_puts);
-    out->gets = atomic_load(&db->n_gets);
+    out->gets = 0;
+    for (unsigned i = 0; i < KV_GET_STRIPES; i++)
+        out->gets += atomic_load(&db->n_gets[i].v);
     out->deletes = atomic_load(&db->n_deletes);
     out->user_bytes_written = atomic_load(&db->n_user_bytes);
     kv_env_get_counters(db->env, &now);

@@ -56,6 +56,18 @@ extern "C" {
 /** @brief An engine's table of function pointers (struct kv_engine_ops). */
 typedef struct kv_engine_ops kv_engine_ops;
 
+/** @brief Stripes of the kv_get counter (kv_db::n_gets). */
+#define KV_GET_STRIPES 8
+
+/**
+ * @brief One stripe of a counter, alone in 64 bytes: threads counting on
+ *        different stripes never write the same cache line.
+ */
+typedef struct kv_stripe {
+    atomic_uint_fast64_t v;                              /**< this stripe's count */
+    char pad[64 - sizeof(atomic_uint_fast64_t)];         /**< keeps the next stripe 64 bytes away */
+} kv_stripe;
+
 /**
  * @brief The front end's header of every open instance; the first member
  *        of each engine's instance struct.
@@ -70,7 +82,10 @@ struct kv_db {
                                     (e.g. limits stored at creation); the front end then only lowers them */
     atomic_int open_iters;     /**< iterators not yet closed (asserted 0 at close) */
     atomic_uint_fast64_t n_puts;    /**< successful kv_put calls */
-    atomic_uint_fast64_t n_gets;    /**< kv_get calls */
+    kv_stripe n_gets[KV_GET_STRIPES]; /**< kv_get calls, one stripe per thread (a thread's
+                                           stripe is fixed at its first get; kv_db_stats()
+                                           adds them up): readers on two threads do not pass
+                                           one counter's cache line back and forth */
     atomic_uint_fast64_t n_deletes; /**< successful kv_delete calls */
     atomic_uint_fast64_t n_user_bytes; /**< key+value bytes of successful puts */
     kv_env_counters env_at_open; /**< the env's counters when the instance opened */
