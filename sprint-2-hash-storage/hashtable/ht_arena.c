@@ -19,8 +19,10 @@
  * 144. Cells are carved in insertion order, so entries put together sit
  * together. A freed cell goes to the free list of its class and is reused
  * by the next entry of that class in this shard; slabs are freed only by
- * ht_destroy(). Slabs grow with the arena (1/16 of it, from 1 KiB to
- * 1 MiB), so the unused tail of the newest slab stays a small part of it.
+ * ht_destroy(). Slabs grow with the arena (1/32 of it, from 1 KiB to
+ * 256 KiB), so the unused tail of the newest slab stays a small part of it
+ * (half a slab per shard on average: at 10M entries in 64 shards, about
+ * 1 byte per entry).
  *
  * Why cells are never freed while the table lives: the optimistic reads of
  * ht_core.c follow entry pointers without the lock, and a pointer read
@@ -55,7 +57,7 @@ typedef struct ht_slab {
 } ht_slab;
 
 #define SLAB_MIN ((size_t)1 << 10)
-#define SLAB_MAX ((size_t)1 << 20)
+#define SLAB_MAX ((size_t)1 << 18)
 
 /* Free cells are linked through their last 8 bytes. */
 static void **cell_link(void *cell, size_t size)
@@ -71,7 +73,7 @@ static unsigned cell_class(size_t size)
 /* A new slab large enough for one cell of `size`; false: out of memory. */
 static bool arena_grow(ht_arena *a, size_t size)
 {
-    size_t bytes = (size_t)(a->mem / 16) & ~(SLAB_MIN - 1);
+    size_t bytes = (size_t)(a->mem / 32) & ~(SLAB_MIN - 1);
     ht_slab *sl;
 
     if (bytes < SLAB_MIN)
