@@ -15,7 +15,13 @@
 # hence the $argc cases. When sizeof(TYPE) differs from elem_size the
 # commands warn and reinterpret the bytes: they show the len * elem_size /
 # sizeof(TYPE) values of TYPE that fit, never reading past the elements.
-# Convenience variables $da_i, $da_n and $da_p are scratch. The cast is
+# Convenience variables $da_i, $da_n and $da_p are scratch. No command
+# makes gdb call a function in the program: the array's name is printed with
+# `echo`, not as a printf "%s" argument, because gdb copies a string literal
+# argument into the program's memory by calling its malloc(). An inferior
+# call fails where ptrace cannot write the CPU's extended register state
+# (gdb 13.1 on an AVX-512 virtual machine: "Couldn't write extended state
+# status: Bad address"), and cannot run on a core file. The cast is
 # written out in each command rather than in a helper command: gdb has no
 # private user-defined commands, and a helper would show in
 # `help user-defined` beside the three commands a student should use.
@@ -31,7 +37,8 @@ define da_info
   if $argc != 1
     echo usage: da_info ARR\n
   else
-    printf "da_array %s: len=%lu cap=%lu elem_size=%lu data=%p\n", "$arg0", (unsigned long)($arg0).len, (unsigned long)($arg0).cap, (unsigned long)($arg0).elem_size, ($arg0).data
+    echo da_array $arg0:\040
+    printf "len=%lu cap=%lu elem_size=%lu data=%p\n", (unsigned long)($arg0).len, (unsigned long)($arg0).cap, (unsigned long)($arg0).elem_size, ($arg0).data
   end
 end
 document da_info
