@@ -255,7 +255,7 @@ bool ht_port_read_enter(void)
     (void)__atomic_exchange_n(&r->state, st, __ATOMIC_SEQ_CST);
 #else
     __atomic_store_n(&r->state, st, __ATOMIC_RELAXED);
-    if (ht_likely(use_membarrier))
+    if (ht_likely(__atomic_load_n(&use_membarrier, __ATOMIC_RELAXED)))
         __atomic_signal_fence(__ATOMIC_SEQ_CST); /* the compiler's order only */
     else
         __atomic_thread_fence(__ATOMIC_SEQ_CST);
@@ -282,10 +282,16 @@ bool ht_port_grace_done(uint64_t cookie)
         return true;
     /* Every cookie issued so far is over, unless a reader entered before it. */
     horizon = __atomic_load_n(&epoch, __ATOMIC_SEQ_CST);
-    if (use_membarrier)
-        (void)membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED);
-    else
+    if (__atomic_load_n(&use_membarrier, __ATOMIC_RELAXED)) {
+        if (membarrier(MEMBARRIER_CMD_PRIVATE_EXPEDITED) != 0) {
+            /* never seen: readers fence from now on, and this check, which
+             * could not make the readers' slots visible, says "not yet" */
+            __atomic_store_n(&use_membarrier, 0, __ATOMIC_RELAXED);
+            return false;
+        }
+    } else {
         ht_smp_mb();
+    }
     for (struct ht_reader *r = __atomic_load_n(&readers, __ATOMIC_ACQUIRE); r; r = r->next) {
         uint64_t st = __atomic_load_n(&r->state, __ATOMIC_ACQUIRE);
         if ((st & 1) && (st >> 1) < horizon)
