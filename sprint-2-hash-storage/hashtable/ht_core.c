@@ -146,6 +146,18 @@ static void entry_release(const ht_table *t, ht_shard *s, ht_entry *e)
     }
 }
 
+/* Discard an entry no array ever held (a put that failed): no reader can
+ * have seen it, so its cell goes back and its block is freed at once. */
+static void entry_discard(const ht_table *t, ht_shard *s, ht_entry *e)
+{
+    size_t bytes = entry_bytes(t, e);
+
+    if (ht_block_inline(bytes))
+        ht_cell_free(s, entry_block(t, e), bytes);
+    else
+        ht_port_free(entry_block(t, e));
+}
+
 /* ---- creation and destruction --------------------------------------------- */
 
 static bool is_pow2(size_t x)
@@ -530,10 +542,7 @@ int ht_put(ht_table *t, const void *key, size_t klen, const void *val, size_t vl
         if (rc == HT_OK)
             rc = t->ops->insert(&s->cur, hash, e);
         if (rc != HT_OK) {
-            if (ht_block_inline(bytes))
-                ht_cell_free(s, entry_block(t, e), bytes);
-            else
-                ht_port_free(entry_block(t, e)); /* never published */
+            entry_discard(t, s, e);
             write_end(t, s);
             return rc;
         }
